@@ -1,0 +1,14 @@
+/**
+ * Column helpers shared by every table.
+ * @module
+ */
+import { timestamp } from 'drizzle-orm/pg-core';
+
+/** A point in time, stored with its zone, read back as a JS Date. */
+export const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** created_at / updated_at, both set by the database on insert. */
+export const timestamps = {
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+};

@@ -1,0 +1,60 @@
+/**
+ * conversations: one row per call as the outside party experienced it — all legs and transfers.
+ * Every summary column is derived from legs and recordings by domain/assemble.ts, so the row is
+ * the same whatever order the events arrived in.
+ * @module
+ */
+import { sql } from 'drizzle-orm';
+import { boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { instant, timestamps } from './columns';
+
+export const DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+export const OUTCOMES = ['answered', 'missed', 'busy', 'failed'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    source: text('source').notNull(),
+    /** The PBX's id of the whole conversation (linkedid, call_uuid, pbx_call_id, …). */
+    callKey: text('call_key').notNull(),
+    /** Stable id written to the CRM with the call; derived from (source, call_key). */
+    uniq: text('uniq').notNull(),
+    direction: text('direction', { enum: DIRECTIONS }),
+    /** Outside party in E.164, or null when there is none or it could not be parsed. */
+    externalNumber: text('external_number'),
+    /** Outside party as the PBX sent it, for numbers that could not be normalized. */
+    externalNumberRaw: text('external_number_raw'),
+    /** The extension that talked longest (or the first one rung when nobody answered). */
+    extension: text('extension'),
+    outcome: text('outcome', { enum: OUTCOMES }),
+    startedAt: instant('started_at'),
+    answeredAt: instant('answered_at'),
+    endedAt: instant('ended_at'),
+    durationSeconds: integer('duration_seconds'),
+    talkSeconds: integer('talk_seconds'),
+    legCount: integer('leg_count').notNull().default(0),
+    /** Answered legs are still waiting for their recording. */
+    awaitingRecordings: boolean('awaiting_recordings').notNull().default(false),
+    /** When the event that ends the conversation arrived; null while it is still going on. */
+    finalSeenAt: instant('final_seen_at'),
+    lastEventAt: instant('last_event_at').notNull(),
+    /** Settle at this time at the latest (final event + SETTLE_SECONDS of quiet). */
+    settleDueAt: instant('settle_due_at'),
+    settledAt: instant('settled_at'),
+    /** Bumped whenever a leg or recording changes the conversation, also after it settled. */
+    revision: integer('revision').notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('conversations_source_call_key').on(t.source, t.callKey),
+    uniqueIndex('conversations_uniq').on(t.uniq),
+    index('conversations_settle_due')
+      .on(t.settleDueAt)
+      .where(sql`${t.settledAt} is null and ${t.finalSeenAt} is not null`),
+    index('conversations_started_at').on(t.startedAt),
+    index('conversations_external_number').on(t.externalNumber),
+  ],
+);

@@ -1,0 +1,28 @@
+/**
+ * crm_accounts: the CRM accounts calls are delivered to, with their health and credentials.
+ * @module
+ */
+import { pgTable, text } from 'drizzle-orm/pg-core';
+import { instant, timestamps } from './columns';
+
+export const CRM_KINDS = ['sandbox', 'amocrm'] as const;
+export type CrmKind = (typeof CRM_KINDS)[number];
+export const CRM_STATUSES = ['ok', 'blocked', 'unauthorized'] as const;
+export type CrmStatus = (typeof CRM_STATUSES)[number];
+
+export const crmAccounts = pgTable('crm_accounts', {
+  /** Stable key derived from the configuration, e.g. "sandbox" or "amocrm:example.amocrm.ru". */
+  id: text('id').primaryKey(),
+  kind: text('kind', { enum: CRM_KINDS }).notNull(),
+  baseUrl: text('base_url'),
+  status: text('status', { enum: CRM_STATUSES }).notNull().default('ok'),
+  statusReason: text('status_reason'),
+  statusChangedAt: instant('status_changed_at'),
+  accessToken: text('access_token'),
+  refreshToken: text('refresh_token'),
+  tokenExpiresAt: instant('token_expires_at'),
+  /** One delivery worker per account: whoever holds an unexpired lease. */
+  leaseOwner: text('lease_owner'),
+  leaseExpiresAt: instant('lease_expires_at'),
+  ...timestamps,
+});

@@ -1,0 +1,37 @@
+/**
+ * inbox_events: every accepted webhook body, stored raw before the PBX gets its 2xx.
+ * The ledger can always be rebuilt by replaying this table through the source's parser.
+ * @module
+ */
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { instant } from './columns';
+
+export const INBOX_STATUSES = ['processed', 'failed'] as const;
+export type InboxStatus = (typeof INBOX_STATUSES)[number];
+
+export const inboxEvents = pgTable(
+  'inbox_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** Which PBX adapter parses it: "generic", "zadarma", … */
+    source: text('source').notNull(),
+    /** Natural id of the delivery (a hash of the raw body unless the source has a better one). */
+    dedupeKey: text('dedupe_key').notNull(),
+    raw: text('raw').notNull(),
+    /** What the parser needs besides the body (content type, query string), never secrets. */
+    meta: jsonb('meta').$type<Record<string, string>>().notNull().default({}),
+    status: text('status', { enum: INBOX_STATUSES }).notNull(),
+    /** How many times processing was tried. */
+    attempts: integer('attempts').notNull().default(1),
+    error: text('error'),
+    /** When a failed event is tried again automatically; null once retries are exhausted. */
+    nextAttemptAt: instant('next_attempt_at'),
+    receivedAt: instant('received_at').notNull(),
+    processedAt: instant('processed_at'),
+  },
+  (t) => [
+    uniqueIndex('inbox_events_source_dedupe_key').on(t.source, t.dedupeKey),
+    index('inbox_events_retry_due').on(t.nextAttemptAt).where(sql`${t.status} = 'failed'`),
+  ],
+);

@@ -1,0 +1,11 @@
+/**
+ * The ledger's tables. One table per file; this barrel is what drizzle and the app import.
+ * @module
+ */
+export * from './inbox-events';
+export * from './conversations';
+export * from './legs';
+export * from './recordings';
+export * from './crm-accounts';
+export * from './deliveries';
+export * from './relations';

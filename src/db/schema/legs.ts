@@ -1,0 +1,42 @@
+/**
+ * legs: one channel of a conversation (the caller with the secretary, then with the sales rep…).
+ * @module
+ */
+import { bigint, boolean, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { conversations, DIRECTIONS } from './conversations';
+import { instant, timestamps } from './columns';
+import { inboxEvents } from './inbox-events';
+
+export const DISPOSITIONS = ['answered', 'no_answer', 'busy', 'failed'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
+export const legs = pgTable(
+  'legs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    legKey: text('leg_key').notNull(),
+    direction: text('direction', { enum: DIRECTIONS }),
+    fromRaw: text('from_raw'),
+    toRaw: text('to_raw'),
+    extension: text('extension'),
+    startedAt: instant('started_at').notNull(),
+    answeredAt: instant('answered_at'),
+    endedAt: instant('ended_at').notNull(),
+    disposition: text('disposition', { enum: DISPOSITIONS }).notNull(),
+    talkSeconds: integer('talk_seconds').notNull().default(0),
+    /** This leg's end is the end of the whole conversation. */
+    final: boolean('final').notNull().default(false),
+    /** null: a recording is expected when answered; false: the PBX said it records nothing. */
+    recorded: boolean('recorded'),
+    /** Orders conflicting versions of one leg so the winner never depends on arrival order. */
+    version: text('version').notNull(),
+    inboxEventId: bigint('inbox_event_id', { mode: 'number' }).references(() => inboxEvents.id, {
+      onDelete: 'set null',
+    }),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('legs_conversation_leg_key').on(t.conversationId, t.legKey)],
+);

@@ -1,0 +1,37 @@
+/**
+ * recordings: what the PBX recorded for a conversation, one row per file or segment.
+ * @module
+ */
+import { bigint, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { conversations } from './conversations';
+import { timestamps } from './columns';
+import { inboxEvents } from './inbox-events';
+
+/**
+ * referenced: the PBX told us where it is; absent/failed: the PBX says there is none / it broke.
+ * Later stages (fetch, archive) add their own states.
+ */
+export const RECORDING_STATUSES = ['referenced', 'absent', 'failed'] as const;
+export type RecordingStatus = (typeof RECORDING_STATUSES)[number];
+
+export const recordings = pgTable(
+  'recordings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    recordingKey: text('recording_key').notNull(),
+    /** The leg this recording belongs to (defaults to the conversation's own call id). */
+    legKey: text('leg_key').notNull(),
+    /** Where the PBX keeps it: an http(s) URL or a path on the PBX host. */
+    originUrl: text('origin_url'),
+    status: text('status', { enum: RECORDING_STATUSES }).notNull(),
+    version: text('version').notNull(),
+    inboxEventId: bigint('inbox_event_id', { mode: 'number' }).references(() => inboxEvents.id, {
+      onDelete: 'set null',
+    }),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('recordings_conversation_recording_key').on(t.conversationId, t.recordingKey)],
+);

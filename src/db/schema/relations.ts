@@ -1,0 +1,30 @@
+/**
+ * Relations for drizzle's relational queries (one round trip for a conversation with its parts).
+ * @module
+ */
+import { relations } from 'drizzle-orm';
+import { conversations } from './conversations';
+import { deliveries } from './deliveries';
+import { legs } from './legs';
+import { recordings } from './recordings';
+
+export const conversationRelations = relations(conversations, ({ many }) => ({
+  legs: many(legs),
+  recordings: many(recordings),
+  deliveries: many(deliveries),
+}));
+export const legRelations = relations(legs, ({ one }) => ({
+  conversation: one(conversations, { fields: [legs.conversationId], references: [conversations.id] }),
+}));
+export const recordingRelations = relations(recordings, ({ one }) => ({
+  conversation: one(conversations, {
+    fields: [recordings.conversationId],
+    references: [conversations.id],
+  }),
+}));
+export const deliveryRelations = relations(deliveries, ({ one }) => ({
+  conversation: one(conversations, {
+    fields: [deliveries.conversationId],
+    references: [conversations.id],
+  }),
+}));
