@@ -1,0 +1,219 @@
+/**
+ * The environment contract (DESIGN.md › Contract), parsed once at the entry.
+ * Runtime-neutral: the Node entry passes process.env, the Workers entry passes its bindings.
+ * @module
+ */
+import { z } from 'zod';
+import { ConfigError, describeIssues } from './errors';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const integer = (what: string, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected ${what} (an integer from ${min} to ${max}), got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const url = (what: string, protocols: readonly string[]) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected ${what}, got "${redactUrl(v)}"` });
+      return z.NEVER;
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${what} starting with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${redactUrl(v)}"`,
+      });
+      return z.NEVER;
+    }
+    return v.replace(/\/+$/, '');
+  });
+
+/** Never echo a password from a connection string back into a log. */
+function redactUrl(v: string): string {
+  return v.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
+const secret = (what: string, minLength: number) =>
+  optionalString.refine((v) => v === undefined || v.length >= minLength, {
+    message: `expected ${what} of at least ${minLength} characters`,
+  });
+
+export const envSchema = z
+  .object({
+    PORT: integer('a TCP port', 1, 65535),
+    DATABASE_URL: url('a PostgreSQL URL', ['postgres:', 'postgresql:']),
+    DATA_DIR: optionalString,
+    PUBLIC_URL: url('the public base URL of this service', ['http:', 'https:']),
+    ADMIN_TOKEN: secret('a random admin token', 16),
+    CONFIG_FILE: optionalString,
+    CONFIG: optionalString,
+    AMOCRM_BASE_URL: url('the amoCRM account URL, e.g. https://example.amocrm.ru', ['https:', 'http:']),
+    AMOCRM_LONG_LIVED_TOKEN: optionalString,
+    AMOCRM_CLIENT_ID: optionalString,
+    AMOCRM_CLIENT_SECRET: optionalString,
+    AMOCRM_REDIRECT_URI: url('the OAuth redirect URI registered with amoCRM', ['https:', 'http:']),
+    AMOCRM_RPS: integer('requests per second', 1, 50),
+    SETTLE_SECONDS: integer('seconds', 0, 86400),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+    GENERIC_WEBHOOK_SECRET: secret('a shared secret', 16),
+    ZADARMA_API_KEY: optionalString,
+    ZADARMA_API_SECRET: optionalString,
+    TWILIO_AUTH_TOKEN: optionalString,
+    MANGO_API_KEY: optionalString,
+    MANGO_API_SALT: optionalString,
+    YEASTAR_WEBHOOK_SECRET: optionalString,
+    FREESWITCH_BASIC_AUTH: optionalString.refine((v) => v === undefined || /^[^:]+:.+$/.test(v), {
+      message: 'expected user:password',
+    }),
+  })
+  .superRefine((env, ctx) => {
+    const oauth = [env.AMOCRM_CLIENT_ID, env.AMOCRM_CLIENT_SECRET, env.AMOCRM_REDIRECT_URI];
+    const oauthSet = oauth.filter((v) => v !== undefined).length;
+    if (oauthSet > 0 && oauthSet < 3) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AMOCRM_CLIENT_ID'],
+        message: 'OAuth needs all three of AMOCRM_CLIENT_ID, AMOCRM_CLIENT_SECRET and AMOCRM_REDIRECT_URI',
+      });
+    }
+    if (env.AMOCRM_BASE_URL && !env.AMOCRM_LONG_LIVED_TOKEN && oauthSet < 3) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AMOCRM_BASE_URL'],
+        message: 'is set, but there is no way to authenticate: set AMOCRM_LONG_LIVED_TOKEN or the AMOCRM_CLIENT_ID/_SECRET/_REDIRECT_URI trio',
+      });
+    }
+    if (!env.AMOCRM_BASE_URL && (env.AMOCRM_LONG_LIVED_TOKEN || oauthSet > 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AMOCRM_BASE_URL'],
+        message: 'is required when amoCRM credentials are set (calls would otherwise go to the sandbox CRM)',
+      });
+    }
+    for (const [a, b] of [
+      ['ZADARMA_API_KEY', 'ZADARMA_API_SECRET'],
+      ['MANGO_API_KEY', 'MANGO_API_SALT'],
+    ] as const) {
+      if ((env[a] === undefined) !== (env[b] === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [env[a] ? b : a], message: `is required together with ${env[a] ? a : b}` });
+      }
+    }
+    if (env.CONFIG_FILE && env.CONFIG) {
+      ctx.addIssue({ code: 'custom', path: ['CONFIG'], message: 'set CONFIG_FILE or CONFIG, not both' });
+    }
+  });
+
+export type RawEnv = z.input<typeof envSchema>;
+
+export interface CrmSettings {
+  kind: 'sandbox' | 'amocrm';
+  /** crm_accounts.id of the configured account. */
+  accountId: string;
+  baseUrl?: string;
+  longLivedToken?: string;
+  oauth?: { clientId: string; clientSecret: string; redirectUri: string };
+  rps: number;
+}
+
+/** Everything the app needs from the environment, with defaults applied. */
+export interface Settings {
+  port: number;
+  databaseUrl?: string;
+  dataDir: string;
+  publicUrl: string;
+  adminToken?: string;
+  configFile?: string;
+  /** Integrator config given inline (Workers: a JSON var). */
+  configJson?: string;
+  crm: CrmSettings;
+  /** No CRM configured: calls go to the built-in sandbox CRM, unsigned generic events are allowed. */
+  sandboxMode: boolean;
+  settleSeconds: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  secrets: {
+    generic?: string;
+    zadarma?: { key: string; secret: string };
+    twilio?: string;
+    mango?: { key: string; salt: string };
+    yeastar?: string;
+    freeswitch?: string;
+  };
+}
+
+/**
+ * Parse the environment. Unknown variables are ignored (the process environment is shared);
+ * a known one that is malformed throws a ConfigError naming it and what is expected.
+ */
+export function parseEnv(source: Record<string, unknown>): Settings {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = source[key];
+    if (value !== undefined && value !== null) picked[key] = typeof value === 'string' ? value : String(value);
+  }
+  const result = envSchema.safeParse(picked);
+  if (!result.success) throw new ConfigError('environment', describeIssues(result.error));
+  const env = result.data;
+  const port = env.PORT ?? 3000;
+  const crm: CrmSettings = env.AMOCRM_BASE_URL
+    ? {
+        kind: 'amocrm',
+        accountId: `amocrm:${new URL(env.AMOCRM_BASE_URL).host}`,
+        baseUrl: env.AMOCRM_BASE_URL,
+        ...(env.AMOCRM_LONG_LIVED_TOKEN ? { longLivedToken: env.AMOCRM_LONG_LIVED_TOKEN } : {}),
+        ...(env.AMOCRM_CLIENT_ID && env.AMOCRM_CLIENT_SECRET && env.AMOCRM_REDIRECT_URI
+          ? {
+              oauth: {
+                clientId: env.AMOCRM_CLIENT_ID,
+                clientSecret: env.AMOCRM_CLIENT_SECRET,
+                redirectUri: env.AMOCRM_REDIRECT_URI,
+              },
+            }
+          : {}),
+        rps: env.AMOCRM_RPS ?? 7,
+      }
+    : { kind: 'sandbox', accountId: 'sandbox', rps: env.AMOCRM_RPS ?? 7 };
+  const pair = <T>(a: string | undefined, b: string | undefined, make: (a: string, b: string) => T) =>
+    a && b ? make(a, b) : undefined;
+  return {
+    port,
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    dataDir: env.DATA_DIR ?? './data',
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${port}`,
+    ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
+    ...(env.CONFIG_FILE ? { configFile: env.CONFIG_FILE } : {}),
+    ...(env.CONFIG ? { configJson: env.CONFIG } : {}),
+    crm,
+    sandboxMode: crm.kind === 'sandbox',
+    settleSeconds: env.SETTLE_SECONDS ?? 30,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    secrets: dropUndefined({
+      generic: env.GENERIC_WEBHOOK_SECRET,
+      zadarma: pair(env.ZADARMA_API_KEY, env.ZADARMA_API_SECRET, (key, secret) => ({ key, secret })),
+      twilio: env.TWILIO_AUTH_TOKEN,
+      mango: pair(env.MANGO_API_KEY, env.MANGO_API_SALT, (key, salt) => ({ key, salt })),
+      yeastar: env.YEASTAR_WEBHOOK_SECRET,
+      freeswitch: env.FREESWITCH_BASIC_AUTH,
+    }),
+  };
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
