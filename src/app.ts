@@ -1,0 +1,73 @@
+/**
+ * createApp(deps): the whole HTTP surface, the same on Node and on Workers.
+ * @module
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { describeIssues } from './config/errors';
+import type { AppDeps } from './deps';
+import { accessLog } from './http/access-log';
+import { adminAuth } from './http/admin-auth';
+import { renderDocsPage } from './http/docs-page';
+import { ApiError, errorResponse, handleError } from './http/errors';
+import { genericWebhookRoutes } from './pbx/generic/route';
+import { callRoutes } from './routes/calls';
+import { healthRoutes } from './routes/health';
+import { inboxRoutes } from './routes/inbox';
+
+export const API_VERSION = '0.1.0';
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono({
+    // Query, path and JSON validation failures share the envelope, with every problem listed.
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const problems = describeIssues(result.error, result.target);
+        return errorResponse(c, 400, 'invalid_request', problems.join('; '), problems);
+      }
+    },
+  });
+
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(accessLog(deps.log));
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  app.onError(handleError(deps.log));
+  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', genericWebhookRoutes(deps));
+
+  const admin = adminAuth(deps.settings.adminToken);
+  app.use('/v1/inbox/*', admin);
+  app.use('/v1/inbox', admin);
+  app.use('/v1/calls/*', admin);
+  app.use('/v1/calls', admin);
+  app.route('/', inboxRoutes(deps));
+  app.route('/', callRoutes(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  const document = () =>
+    app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: 'calltrail',
+        version: API_VERSION,
+        description:
+          'Receives PBX call records and recordings, assembles conversations, and puts each call exactly once on the CRM timeline.',
+      },
+    });
+  app.get('/openapi.json', (c) => c.json(document()));
+  app.get('/docs', (c) => c.html(renderDocsPage(document() as Parameters<typeof renderDocsPage>[0])));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,31 @@
+/**
+ * What the app is built from. Each runtime entry assembles these once (Node) or per request
+ * (Workers) and hands them to createApp; nothing below reads the environment itself.
+ * @module
+ */
+import type { Settings } from './config/env';
+import type { IntegratorConfig } from './config/integrator';
+import type { Db } from './db/client';
+import type { InboxDeps } from './ledger/inbox';
+import { ledgerContext } from './ledger/context';
+import type { Logger } from './lib/log';
+
+export interface AppDeps {
+  db: Db;
+  settings: Settings;
+  config: IntegratorConfig;
+  log: Logger;
+  /** The clock; tests move it. */
+  now?: () => Date;
+  /** Keeps work running after the response is sent (Workers: ctx.waitUntil). */
+  defer?: (work: Promise<unknown>) => void;
+}
+
+export function inboxDeps(deps: AppDeps): InboxDeps {
+  return {
+    db: deps.db,
+    ctx: ledgerContext(deps.settings, deps.config),
+    log: deps.log,
+    now: deps.now ?? (() => new Date()),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * `calltrail <command>`: serve | migrate | tick | inbox list | inbox reprocess | sign.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../config/errors';
+import { inboxDeps, type AppDeps } from '../../deps';
+import { runTick } from '../../jobs';
+import { reprocessInbox } from '../../ledger/inbox';
+import { createLogger } from '../../lib/log';
+import { signatureHeader } from '../../pbx/generic/signature';
+import { inboxEvents } from '../../db/schema';
+import { desc, eq } from 'drizzle-orm';
+import { openDatabase } from './database';
+import { serveCommand } from './main';
+import { loadSettings } from './settings';
+
+const USAGE = `usage: calltrail <command>
+
+  serve                       run the service (default)
+  migrate                     apply pending database migrations and exit
+  tick                        settle due conversations and retry failed inbox events once
+  inbox list [--status failed|processed] [--limit N]
+  inbox reprocess (--all-failed | ID...)
+                              apply stored webhook bodies again (after a fix)
+  sign --secret S [FILE]      print an X-Calltrail-Signature header for a body (FILE or stdin)
+
+Configuration comes from the environment (see README), as for the service.`;
+
+async function withDeps<T>(run: (deps: AppDeps) => Promise<T>, migrate = true): Promise<T> {
+  const { settings, config } = loadSettings();
+  const log = createLogger({ level: settings.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
+  const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate, poolSize: 2 });
+  try {
+    return await run({ db: database.db, settings, config, log });
+  } finally {
+    await database.close();
+  }
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      await serveCommand();
+      return -1; // keeps running
+    case 'migrate':
+      await withDeps(async () => undefined);
+      console.log('migrations applied');
+      return 0;
+    case 'tick': {
+      const result = await withDeps((deps) => runTick(deps));
+      console.log(JSON.stringify(result));
+      return 0;
+    }
+    case 'inbox':
+      return inboxCommand(rest);
+    case 'sign': {
+      const { values, positionals } = parseArgs({ args: rest, options: { secret: { type: 'string' } }, allowPositionals: true });
+      if (!values.secret) throw new UsageError('sign needs --secret');
+      const body = readFileSync(positionals[0] ?? 0, 'utf8');
+      console.log(await signatureHeader(values.secret, body, Date.now() / 1000));
+      return 0;
+    }
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function inboxCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'list') {
+    const { values } = parseArgs({ args: rest, options: { status: { type: 'string' }, limit: { type: 'string', default: '50' } } });
+    const status = values.status;
+    if (status !== undefined && status !== 'failed' && status !== 'processed') throw new UsageError('--status is failed or processed');
+    const rows = await withDeps((deps) =>
+      deps.db
+        .select({ id: inboxEvents.id, source: inboxEvents.source, status: inboxEvents.status, attempts: inboxEvents.attempts, receivedAt: inboxEvents.receivedAt, error: inboxEvents.error })
+        .from(inboxEvents)
+        .where(status ? eq(inboxEvents.status, status) : undefined)
+        .orderBy(desc(inboxEvents.id))
+        .limit(Number(values.limit)),
+    );
+    for (const r of rows) {
+      console.log([r.id, r.source, r.status, `attempts=${r.attempts}`, r.receivedAt.toISOString(), r.error ?? ''].join('\t'));
+    }
+    return 0;
+  }
+  if (sub === 'reprocess') {
+    const { values, positionals } = parseArgs({ args: rest, options: { 'all-failed': { type: 'boolean' } }, allowPositionals: true });
+    const ids = positionals.map(Number);
+    if (ids.some((id) => !Number.isInteger(id) || id <= 0)) throw new UsageError('inbox ids are positive integers');
+    if (!ids.length && !values['all-failed']) throw new UsageError('inbox reprocess needs ids or --all-failed');
+    const result = await withDeps((deps) =>
+      reprocessInbox(inboxDeps(deps), ids.length ? { ids, limit: ids.length } : { allFailed: true, limit: 100_000 }),
+    );
+    console.log(`applied: ${result.processed.length}, still failing: ${result.failed.length}`);
+    for (const f of result.failed) console.log(`  ${f.id}: ${f.error}`);
+    return result.failed.length ? 1 : 0;
+  }
+  throw new UsageError('inbox needs "list" or "reprocess"');
+}
+
+class UsageError extends Error {}
+
+export async function cliMain(argv: string[]): Promise<void> {
+  try {
+    const code = await runCli(argv);
+    if (code >= 0) process.exit(code);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`calltrail: ${error.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (error instanceof ConfigError) {
+      console.error(`calltrail: ${error.message}`);
+      process.exit(1);
+    }
+    console.error(`calltrail: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Node's database: postgres.js when DATABASE_URL is set, else PGlite (embedded PostgreSQL) in
+ * DATA_DIR. Migrations are applied here, under a lock, before anything else touches the tables.
+ * @module
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { connectPostgres, type Db, type DbHandle } from '../../db/client';
+import * as schema from '../../db/schema';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<DbHandle> {
+  if (options.databaseUrl) {
+    if (options.migrate !== false) await migratePostgresUrl(options.databaseUrl);
+    return connectPostgres(options.databaseUrl, { max: options.poolSize ?? 10 });
+  }
+  return openPglite(join(options.dataDir, 'pglite'), options.migrate !== false);
+}
+
+/** Migrates a server database; a session advisory lock keeps concurrent starts from racing. */
+export async function migratePostgresUrl(url: string): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(hashtext('calltrail:migrations'))`;
+    await migratePostgres(drizzlePostgres(client), { migrationsFolder: MIGRATIONS_DIR });
+  } finally {
+    await client`select pg_advisory_unlock(hashtext('calltrail:migrations'))`.catch(() => {});
+    await client.end({ timeout: 5 });
+  }
+}
+
+async function openPglite(dir: string, migrate: boolean): Promise<DbHandle> {
+  mkdirSync(dir, { recursive: true });
+  const release = lockDirectory(dir);
+  try {
+    const client = await PGlite.create(dir);
+    const db = drizzlePglite(client, { schema });
+    if (migrate) await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
+    return {
+      db: db as unknown as Db,
+      kind: 'pglite',
+      close: async () => {
+        await client.close();
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same directory would corrupt
+ * it. A pid file turns that into a clear start-up error.
+ */
+function lockDirectory(dir: string): () => void {
+  const file = join(dir, 'calltrail.pid');
+  try {
+    const pid = Number(readFileSync(file, 'utf8'));
+    if (pid && pid !== process.pid && isAlive(pid)) {
+      throw new Error(
+        `the embedded database in ${dir} is in use by process ${pid}; stop it first, or set DATABASE_URL to share a PostgreSQL server`,
+      );
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  writeFileSync(file, String(process.pid));
+  return () => rmSync(file, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Node entry, `calltrail serve` (what `npm start` runs). Parses env and config, opens (and migrates) the
+ * database, serves HTTP, stops gracefully on SIGTERM/SIGINT.
+ * @module
+ */
+import { ConfigError } from '../../config/errors';
+import { createLogger } from '../../lib/log';
+import { openDatabase } from './database';
+import { startService } from './server';
+import { loadSettings } from './settings';
+
+export async function serveCommand(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadSettings();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`calltrail cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const { settings, config } = loaded;
+  const log = createLogger({ level: settings.logLevel, base: { service: 'calltrail' } });
+  const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const service = await startService({ settings, config, database, log });
+  log.info('calltrail listening', {
+    port: service.port,
+    database: database.kind === 'pglite' ? `embedded PGlite in ${settings.dataDir}` : 'PostgreSQL',
+    crm: settings.crm.kind === 'sandbox' ? 'sandbox (no CRM configured)' : settings.crm.accountId,
+    generic_webhook: settings.secrets.generic ? 'signed' : settings.sandboxMode ? 'unsigned accepted (sandbox mode)' : 'disabled',
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    await service.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,29 @@
+/**
+ * Response schemas shared by routes, for validation and the OpenAPI document.
+ * @module
+ */
+import { z } from '@hono/zod-openapi';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_body' }),
+      message: z.string().openapi({ example: '[0].ended_at: is before started_at' }),
+      requestId: z.string().openapi({ example: '3b9f6a52-5b8e-4a7e-9d0f-4d1c2e6b7a10' }),
+      details: z.array(z.string()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+export const errorResponses = (...codes: (400 | 401 | 404 | 413 | 503)[]) => {
+  const text: Record<number, string> = {
+    400: 'The request is malformed; the message says what to fix',
+    401: 'Missing or invalid credentials or signature',
+    404: 'Not found, or the source is not enabled',
+    413: 'Body larger than 1 MB',
+    503: 'The database is unavailable; nothing was stored',
+  };
+  return Object.fromEntries(
+    codes.map((code) => [code, { description: text[code] ?? '', content: { 'application/json': { schema: ErrorSchema } } }]),
+  );
+};

@@ -1,0 +1,176 @@
+/**
+ * The inbox: every accepted body is stored raw, then applied to the ledger.
+ *
+ * Happy path, one transaction: insert the body (deduplicated by source + key) and apply its
+ * events. If applying throws, that transaction rolls back and the body is stored again on its
+ * own, marked failed with the error — so a body that reached us is never lost, and a bug in a
+ * parser or in the ledger leaves a replayable record instead of a 500 to the PBX.
+ * @module
+ */
+import { and, asc, eq, inArray, isNotNull, lte, notInArray } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { inboxEvents } from '../db/schema';
+import type { CallEvent } from '../domain/events';
+import { describeError, type Logger } from '../lib/log';
+import { sha256Hex } from '../lib/crypto';
+import { parsers } from '../pbx/registry';
+import { applyEvents } from './apply';
+import type { LedgerContext } from './context';
+
+export interface IngestInput {
+  source: string;
+  raw: string;
+  meta?: Record<string, string>;
+  /** Natural id of this delivery; defaults to a hash of the raw body. */
+  dedupeKey?: string;
+  events: readonly CallEvent[];
+}
+
+export type IngestResult =
+  | { status: 'processed'; inboxId: number; events: number }
+  | { status: 'duplicate'; inboxId: number | null; events: number }
+  /** Stored, but applying failed; it will be retried and can be reprocessed. */
+  | { status: 'stored'; inboxId: number; events: number; error: string };
+
+/** Automatic retries of a failed body before it waits for an admin. */
+export const MAX_AUTOMATIC_ATTEMPTS = 5;
+
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(3600, 15 * 4 ** Math.max(0, attempts - 1));
+}
+
+export interface InboxDeps {
+  db: Db;
+  ctx: LedgerContext;
+  log: Logger;
+  now: () => Date;
+}
+
+export async function ingest(deps: InboxDeps, input: IngestInput): Promise<IngestResult> {
+  const receivedAt = deps.now();
+  const dedupeKey = input.dedupeKey ?? `sha256:${await sha256Hex(input.raw)}`;
+  const row = { source: input.source, dedupeKey, raw: input.raw, meta: input.meta ?? {}, receivedAt };
+  const events = input.events.length;
+  let failure: unknown;
+  try {
+    const inserted = await deps.db.transaction(async (tx) => {
+      const [stored] = await tx
+        .insert(inboxEvents)
+        .values({ ...row, status: 'processed', processedAt: receivedAt })
+        .onConflictDoNothing({ target: [inboxEvents.source, inboxEvents.dedupeKey] })
+        .returning({ id: inboxEvents.id });
+      if (!stored) return null;
+      await applyEvents(tx, deps.ctx, {
+        source: input.source,
+        events: input.events,
+        inboxEventId: stored.id,
+        receivedAt,
+        now: receivedAt,
+      });
+      return stored.id;
+    });
+    if (inserted !== null) return { status: 'processed', inboxId: inserted, events };
+  } catch (error) {
+    failure = error;
+  }
+  if (failure === undefined) return duplicate(deps, input.source, dedupeKey, events);
+
+  const message = describeError(failure);
+  deps.log.error('inbox event could not be applied; stored for retry', { source: input.source, error: failure });
+  const [stored] = await deps.db
+    .insert(inboxEvents)
+    .values({
+      ...row,
+      status: 'failed',
+      error: message,
+      nextAttemptAt: new Date(receivedAt.getTime() + retryDelaySeconds(1) * 1000),
+    })
+    .onConflictDoNothing({ target: [inboxEvents.source, inboxEvents.dedupeKey] })
+    .returning({ id: inboxEvents.id });
+  // A conflict here means the first transaction did commit and only its answer was lost.
+  if (!stored) return duplicate(deps, input.source, dedupeKey, events);
+  return { status: 'stored', inboxId: stored.id, events, error: message };
+}
+
+/** A repeat delivery. If the first copy failed to apply, the repeat is a good moment to retry it. */
+async function duplicate(deps: InboxDeps, source: string, dedupeKey: string, events: number): Promise<IngestResult> {
+  const [existing] = await deps.db
+    .select({ id: inboxEvents.id, status: inboxEvents.status })
+    .from(inboxEvents)
+    .where(and(eq(inboxEvents.source, source), eq(inboxEvents.dedupeKey, dedupeKey)));
+  if (existing?.status === 'failed') await reprocessInbox(deps, { ids: [existing.id] });
+  return { status: 'duplicate', inboxId: existing?.id ?? null, events };
+}
+
+export interface ReprocessSelection {
+  /** These events, whatever their retry schedule (an admin asked). */
+  ids?: number[];
+  /** Failed events whose automatic retry is due. */
+  due?: boolean;
+  /** Every failed event, now. */
+  allFailed?: boolean;
+  limit?: number;
+}
+
+export interface ReprocessResult {
+  processed: number[];
+  failed: { id: number; error: string }[];
+}
+
+/** Re-parses stored bodies and applies them again; rows are claimed so replicas never collide. */
+export async function reprocessInbox(deps: InboxDeps, selection: ReprocessSelection): Promise<ReprocessResult> {
+  const now = deps.now();
+  const result: ReprocessResult = { processed: [], failed: [] };
+  const limit = selection.limit ?? 100;
+  const where = selection.ids
+    ? and(inArray(inboxEvents.id, selection.ids), eq(inboxEvents.status, 'failed'))
+    : selection.allFailed
+      ? eq(inboxEvents.status, 'failed')
+      : and(eq(inboxEvents.status, 'failed'), isNotNull(inboxEvents.nextAttemptAt), lte(inboxEvents.nextAttemptAt, now));
+  const seen = new Set<number>();
+  for (;;) {
+    const claimed = await deps.db.transaction(async (tx) => {
+      const [row] = await tx
+        .select()
+        .from(inboxEvents)
+        .where(seen.size ? and(where, notInArray(inboxEvents.id, [...seen])) : where)
+        .orderBy(asc(inboxEvents.id))
+        .limit(1)
+        .for('update', { skipLocked: true });
+      if (!row) return null;
+      seen.add(row.id);
+      const parser = parsers[row.source];
+      try {
+        if (!parser) throw new Error(`no parser for source "${row.source}"`);
+        const events = parser.parse(row.raw, row.meta, { timeZone: deps.ctx.timeZone });
+        await tx.transaction(async (sp) => {
+          await applyEvents(sp, deps.ctx, { source: row.source, events, inboxEventId: row.id, receivedAt: row.receivedAt, now });
+        });
+        await tx
+          .update(inboxEvents)
+          .set({ status: 'processed', error: null, nextAttemptAt: null, processedAt: now, attempts: row.attempts + 1 })
+          .where(eq(inboxEvents.id, row.id));
+        return { id: row.id, ok: true as const };
+      } catch (error) {
+        const attempts = row.attempts + 1;
+        const message = describeError(error);
+        await tx
+          .update(inboxEvents)
+          .set({
+            attempts,
+            error: message,
+            nextAttemptAt:
+              attempts < MAX_AUTOMATIC_ATTEMPTS ? new Date(now.getTime() + retryDelaySeconds(attempts) * 1000) : null,
+          })
+          .where(eq(inboxEvents.id, row.id));
+        deps.log.warn('inbox event still fails', { inboxId: row.id, attempts, error });
+        return { id: row.id, ok: false as const, error: message };
+      }
+    });
+    if (!claimed) break;
+    if (claimed.ok) result.processed.push(claimed.id);
+    else result.failed.push({ id: claimed.id, error: claimed.error });
+    if (seen.size >= limit) break;
+  }
+  return result;
+}

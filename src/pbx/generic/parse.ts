@@ -1,0 +1,78 @@
+/**
+ * Generic webhook body → call events.
+ * @module
+ */
+import { z } from 'zod';
+import { describeIssues } from '../../config/errors';
+import type { CallEvent, RecordingRef } from '../../domain/events';
+import { parseInstant } from '../../domain/time';
+import { InvalidPayloadError, type ParseContext, type PbxParser } from '../source';
+import { genericBatchSchema, genericEventSchema, type GenericEvent } from './schema';
+
+export const genericParser: PbxParser = {
+  name: 'generic',
+  parse(raw, _meta, ctx) {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (error) {
+      throw new InvalidPayloadError([`body is not valid JSON: ${(error as Error).message}`]);
+    }
+    const batch = Array.isArray(json);
+    const result = batch ? genericBatchSchema.safeParse(json) : genericEventSchema.safeParse(json);
+    if (!result.success) throw new InvalidPayloadError(describeIssues(result.error as z.ZodError, 'body'));
+    const events = (batch ? result.data : [result.data]) as GenericEvent[];
+    const problems: string[] = [];
+    const out = events.map((event, i) => toCallEvent(event, batch ? `[${i}].` : '', ctx, problems));
+    if (problems.length) throw new InvalidPayloadError(problems);
+    return out.filter((e): e is CallEvent => e !== null);
+  },
+};
+
+function toCallEvent(event: GenericEvent, at: string, ctx: ParseContext, problems: string[]): CallEvent | null {
+  const legKey = event.leg_id ?? event.call_id;
+  if (event.type === 'recording.ready') {
+    return { kind: 'recording', callKey: event.call_id, legKey, recording: recordingRef(event.recording, legKey) };
+  }
+  const time = (field: 'started_at' | 'answered_at' | 'ended_at', value: unknown): Date | null => {
+    if (value === null || value === undefined) return null;
+    const parsed = parseInstant(value, ctx.timeZone);
+    if (!parsed.ok) problems.push(`${at}${field}: ${parsed.message}`);
+    return parsed.ok ? parsed.value : null;
+  };
+  const startedAt = time('started_at', event.started_at);
+  const answeredAt = time('answered_at', event.answered_at);
+  const endedAt = time('ended_at', event.ended_at);
+  if (!startedAt || !endedAt) return null;
+  if (endedAt < startedAt) problems.push(`${at}ended_at: is before started_at`);
+  if (answeredAt && (answeredAt < startedAt || answeredAt > endedAt)) {
+    problems.push(`${at}answered_at: is outside started_at…ended_at`);
+  }
+  const disposition = event.disposition ?? (answeredAt ? 'answered' : 'no_answer');
+  return {
+    kind: 'leg',
+    callKey: event.call_id,
+    legKey,
+    direction: event.direction ?? null,
+    from: event.from ?? null,
+    to: event.to ?? null,
+    extension: event.extension ?? null,
+    startedAt,
+    answeredAt: disposition === 'answered' ? answeredAt : null,
+    endedAt,
+    disposition,
+    talkSeconds: event.talk_seconds ?? null,
+    // The leg that carries the conversation's own id ends the conversation, unless told otherwise.
+    final: event.final ?? legKey === event.call_id,
+    recorded: event.recorded ?? null,
+    recording: event.recording ? recordingRef(event.recording, legKey) : null,
+  };
+}
+
+function recordingRef(r: NonNullable<GenericEvent['recording']>, legKey: string): RecordingRef {
+  return {
+    key: r.id ?? r.url ?? `${legKey}:${r.status}`,
+    url: r.url ?? null,
+    status: r.status === 'ready' ? 'referenced' : r.status,
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * POST /v1/pbx/generic/events — the generic webhook.
+ * Order matters: enabled? → signature (401) → body (400) → stored and applied (202).
+ * @module
+ */
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppDeps } from '../../deps';
+import { inboxDeps } from '../../deps';
+import { ApiError } from '../../http/errors';
+import { errorResponses } from '../../http/schemas';
+import { ingest } from '../../ledger/inbox';
+import { genericParser } from './parse';
+import { callEndedSchema, MAX_EVENTS_PER_REQUEST, recordingReadySchema } from './schema';
+import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from './signature';
+
+const AcceptedSchema = z
+  .object({
+    status: z.enum(['processed', 'duplicate', 'stored']).openapi({
+      description:
+        'processed: in the ledger; duplicate: this exact body was received before; stored: kept in the inbox but ' +
+        'not applied yet (it is retried automatically) — in every case the sender must not resend',
+    }),
+    inbox_id: z.number().int().nullable(),
+    events: z.number().int(),
+  })
+  .openapi('WebhookAccepted');
+
+export const PATH = '/v1/pbx/generic/events';
+
+export function genericWebhookRoutes(deps: AppDeps) {
+  const app = new OpenAPIHono();
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: PATH,
+    tags: ['pbx'],
+    summary: 'Generic PBX webhook',
+    description:
+      `One event or an array of up to ${MAX_EVENTS_PER_REQUEST}. Signed like Stripe: \`${SIGNATURE_HEADER}: t=<unix seconds>,` +
+      `v1=<hex HMAC-SHA256(GENERIC_WEBHOOK_SECRET, "<t>.<raw body>")>\`, ${TOLERANCE_SECONDS} s tolerance. ` +
+      'Unsigned events are accepted only in sandbox mode (no CRM configured and no secret set). ' +
+      'A `call.ended` whose leg_id is absent or equal to call_id ends the conversation (override with `final`). ' +
+      'Answered legs wait up to SETTLE_SECONDS for a recording unless `recorded: false`.',
+    request: {
+      headers: z.object({ [SIGNATURE_HEADER]: z.string().optional().openapi({ example: 't=1763622000,v1=5257a8…' }) }),
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: z.union([callEndedSchema, recordingReadySchema, z.array(z.union([callEndedSchema, recordingReadySchema]))]),
+            example: {
+              type: 'call.ended',
+              call_id: 'c-1001',
+              direction: 'inbound',
+              from: '+7 (495) 123-45-67',
+              to: '101',
+              extension: '101',
+              started_at: '2026-11-20T10:00:00+03:00',
+              answered_at: '2026-11-20T10:00:05+03:00',
+              ended_at: '2026-11-20T10:03:05+03:00',
+              disposition: 'answered',
+              recording: { id: 'r1', url: 'https://pbx.example/r1.wav' },
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      202: { description: 'Stored (and normally applied)', content: { 'application/json': { schema: AcceptedSchema } } },
+      ...errorResponses(400, 401, 404, 413, 503),
+    },
+  });
+
+  app.post(PATH, async (c) => {
+    const secret = deps.settings.secrets.generic;
+    if (!secret && !deps.settings.sandboxMode) {
+      throw new ApiError(404, 'source_disabled', 'the generic source is not enabled: set GENERIC_WEBHOOK_SECRET');
+    }
+    const raw = await c.req.text();
+    if (secret) {
+      const now = (deps.now ?? (() => new Date()))().getTime() / 1000;
+      const check = await verifySignature(c.req.header(SIGNATURE_HEADER), raw, secret, now);
+      if (!check.ok) throw new ApiError(401, 'invalid_signature', check.reason);
+    }
+    const inbox = inboxDeps(deps);
+    const events = genericParser.parse(raw, {}, { timeZone: inbox.ctx.timeZone });
+    const result = await ingest(inbox, { source: genericParser.name, raw, events });
+    return c.json({ status: result.status, inbox_id: result.inboxId, events: result.events }, 202);
+  });
+  return app;
+}
