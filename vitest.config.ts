@@ -1,0 +1,49 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Four projects. The integration suite runs twice, once per database: embedded PGlite and the
+ * real PostgreSQL server (TEST_DATABASE_URL, default postgres://root@127.0.0.1:5432/test).
+ * A database that cannot be reached fails the run; nothing is skipped.
+ */
+const integration = ['test/integration/**/*.test.ts'];
+
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    maxWorkers: 2,
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'pglite',
+          include: integration,
+          env: { CALLTRAIL_TEST_DB: 'pglite' },
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: integration,
+          env: { CALLTRAIL_TEST_DB: 'postgres' },
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'workerd',
+          include: ['test/workerd/**/*.test.ts'],
+          env: { CALLTRAIL_TEST_DB: 'postgres' },
+          globalSetup: ['test/support/global-setup.ts'],
+          // One wrangler at a time is plenty on two cores.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
