@@ -9,7 +9,8 @@ CREATE TABLE "inbox_events" (
 	"error" text,
 	"next_attempt_at" timestamp with time zone,
 	"received_at" timestamp with time zone NOT NULL,
-	"processed_at" timestamp with time zone
+	"processed_at" timestamp with time zone,
+	CONSTRAINT "inbox_events_status" CHECK ("inbox_events"."status" in ('processed', 'failed'))
 );
 --> statement-breakpoint
 CREATE TABLE "conversations" (
@@ -35,7 +36,9 @@ CREATE TABLE "conversations" (
 	"settled_at" timestamp with time zone,
 	"revision" integer DEFAULT 0 NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "conversations_direction" CHECK ("conversations"."direction" in ('inbound', 'outbound', 'internal')),
+	CONSTRAINT "conversations_outcome" CHECK ("conversations"."outcome" in ('answered', 'missed', 'busy', 'failed'))
 );
 --> statement-breakpoint
 CREATE TABLE "legs" (
@@ -56,7 +59,9 @@ CREATE TABLE "legs" (
 	"version" text NOT NULL,
 	"inbox_event_id" bigint,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "legs_direction" CHECK ("legs"."direction" in ('inbound', 'outbound', 'internal')),
+	CONSTRAINT "legs_disposition" CHECK ("legs"."disposition" in ('answered', 'no_answer', 'busy', 'failed'))
 );
 --> statement-breakpoint
 CREATE TABLE "recordings" (
@@ -69,7 +74,8 @@ CREATE TABLE "recordings" (
 	"version" text NOT NULL,
 	"inbox_event_id" bigint,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "recordings_status" CHECK ("recordings"."status" in ('referenced', 'absent', 'failed'))
 );
 --> statement-breakpoint
 CREATE TABLE "crm_accounts" (
@@ -85,7 +91,9 @@ CREATE TABLE "crm_accounts" (
 	"lease_owner" text,
 	"lease_expires_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "crm_accounts_kind" CHECK ("crm_accounts"."kind" in ('sandbox', 'amocrm')),
+	CONSTRAINT "crm_accounts_status" CHECK ("crm_accounts"."status" in ('ok', 'blocked', 'unauthorized'))
 );
 --> statement-breakpoint
 CREATE TABLE "deliveries" (
@@ -106,7 +114,8 @@ CREATE TABLE "deliveries" (
 	"delivered_revision" integer,
 	"delivered_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "deliveries_state" CHECK ("deliveries"."state" in ('pending', 'delivered', 'failed', 'skipped'))
 );
 --> statement-breakpoint
 ALTER TABLE "legs" ADD CONSTRAINT "legs_conversation_id_conversations_id_fk" FOREIGN KEY ("conversation_id") REFERENCES "public"."conversations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

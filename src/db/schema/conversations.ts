@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { instant, timestamps } from './columns';
+import { instant, oneOf, timestamps } from './columns';
 
 export const DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -56,5 +56,7 @@ export const conversations = pgTable(
       .where(sql`${t.settledAt} is null and ${t.finalSeenAt} is not null`),
     index('conversations_started_at').on(t.startedAt),
     index('conversations_external_number').on(t.externalNumber),
+    oneOf('conversations_direction', t.direction, DIRECTIONS),
+    oneOf('conversations_outcome', t.outcome, OUTCOMES),
   ],
 );

@@ -3,7 +3,7 @@
  * @module
  */
 import { pgTable, text } from 'drizzle-orm/pg-core';
-import { instant, timestamps } from './columns';
+import { instant, oneOf, timestamps } from './columns';
 
 export const CRM_KINDS = ['sandbox', 'amocrm'] as const;
 export type CrmKind = (typeof CRM_KINDS)[number];
@@ -25,4 +25,4 @@ export const crmAccounts = pgTable('crm_accounts', {
   leaseOwner: text('lease_owner'),
   leaseExpiresAt: instant('lease_expires_at'),
   ...timestamps,
-});
+}, (t) => [oneOf('crm_accounts_kind', t.kind, CRM_KINDS), oneOf('crm_accounts_status', t.status, CRM_STATUSES)]);

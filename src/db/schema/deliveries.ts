@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { conversations } from './conversations';
 import { crmAccounts } from './crm-accounts';
-import { instant, timestamps } from './columns';
+import { instant, oneOf, timestamps } from './columns';
 
 export const DELIVERY_STATES = ['pending', 'delivered', 'failed', 'skipped'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
@@ -46,5 +46,6 @@ export const deliveries = pgTable(
     index('deliveries_due')
       .on(t.crmAccountId, t.nextAttemptAt)
       .where(sql`${t.state} = 'pending'`),
+    oneOf('deliveries_state', t.state, DELIVERY_STATES),
   ],
 );

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
-import { instant } from './columns';
+import { instant, oneOf } from './columns';
 
 export const INBOX_STATUSES = ['processed', 'failed'] as const;
 export type InboxStatus = (typeof INBOX_STATUSES)[number];
@@ -33,5 +33,6 @@ export const inboxEvents = pgTable(
   (t) => [
     uniqueIndex('inbox_events_source_dedupe_key').on(t.source, t.dedupeKey),
     index('inbox_events_retry_due').on(t.nextAttemptAt).where(sql`${t.status} = 'failed'`),
+    oneOf('inbox_events_status', t.status, INBOX_STATUSES),
   ],
 );

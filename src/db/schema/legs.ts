@@ -4,7 +4,7 @@
  */
 import { bigint, boolean, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { conversations, DIRECTIONS } from './conversations';
-import { instant, timestamps } from './columns';
+import { instant, oneOf, timestamps } from './columns';
 import { inboxEvents } from './inbox-events';
 
 export const DISPOSITIONS = ['answered', 'no_answer', 'busy', 'failed'] as const;
@@ -38,5 +38,9 @@ export const legs = pgTable(
     }),
     ...timestamps,
   },
-  (t) => [uniqueIndex('legs_conversation_leg_key').on(t.conversationId, t.legKey)],
+  (t) => [
+    uniqueIndex('legs_conversation_leg_key').on(t.conversationId, t.legKey),
+    oneOf('legs_direction', t.direction, DIRECTIONS),
+    oneOf('legs_disposition', t.disposition, DISPOSITIONS),
+  ],
 );

@@ -4,7 +4,7 @@
  */
 import { bigint, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { conversations } from './conversations';
-import { timestamps } from './columns';
+import { oneOf, timestamps } from './columns';
 import { inboxEvents } from './inbox-events';
 
 /**
@@ -33,5 +33,8 @@ export const recordings = pgTable(
     }),
     ...timestamps,
   },
-  (t) => [uniqueIndex('recordings_conversation_recording_key').on(t.conversationId, t.recordingKey)],
+  (t) => [
+    uniqueIndex('recordings_conversation_recording_key').on(t.conversationId, t.recordingKey),
+    oneOf('recordings_status', t.status, RECORDING_STATUSES),
+  ],
 );
