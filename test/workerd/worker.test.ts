@@ -1,0 +1,121 @@
+/**
+ * The Workers build under workerd (wrangler dev), reaching the real PostgreSQL through the
+ * Hyperdrive binding's local connection string: signed events end to end, the Cron Trigger's
+ * scheduled handler settling due calls, and a misconfiguration reported, not crashed on.
+ */
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unstable_dev } from 'wrangler';
+import { conversations, inboxEvents } from '../../src/db/schema';
+import { signatureHeader } from '../../src/pbx/generic/signature';
+import { ADMIN_TOKEN, SECRET } from '../support/app';
+import { createTestDb, type TestDb } from '../support/db';
+import { callEnded } from '../support/events';
+
+type Worker = Awaited<ReturnType<typeof unstable_dev>>;
+
+let db: TestDb;
+let worker: Worker;
+
+async function startWorker(vars: Record<string, string>): Promise<Worker> {
+  return unstable_dev('src/entry/worker.ts', {
+    config: 'wrangler.toml',
+    ip: '127.0.0.1',
+    vars,
+    logLevel: 'warn',
+    persist: false,
+    experimental: { testScheduled: true, disableExperimentalWarning: true, disableDevRegistry: true },
+  });
+}
+
+beforeAll(async () => {
+  db = await createTestDb();
+  // wrangler insists on a password in the local connection string; trust auth ignores it.
+  const url = new URL(db.url ?? '');
+  url.password = 'workerd';
+  process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = url.toString();
+  worker = await startWorker({ GENERIC_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, SETTLE_SECONDS: '1' });
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await db?.close();
+});
+
+async function post(body: unknown, sign = true) {
+  const raw = JSON.stringify(body);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (sign) headers['x-calltrail-signature'] = await signatureHeader(SECRET, raw, Date.now() / 1000);
+  return worker.fetch('/v1/pbx/generic/events', { method: 'POST', body: raw, headers });
+}
+
+describe('calltrail under workerd', () => {
+  it('answers /health from the database behind Hyperdrive', async () => {
+    const res = await worker.fetch('/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', db: 'ok', crm: 'ok', crm_kind: 'sandbox' });
+  });
+
+  it('stores and assembles a signed event, end to end', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const res = await post(
+      callEnded({
+        call_id: 'wk-1',
+        started_at: now - 200,
+        answered_at: now - 190,
+        ended_at: now - 10,
+        recording: { id: 'wk-r1', url: 'https://pbx.example/wk-1.wav' },
+      }),
+    );
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ status: 'processed', events: 1 });
+    const call = await db.db.query.conversations.findFirst({
+      where: eq(conversations.callKey, 'wk-1'),
+      with: { legs: true, recordings: true, deliveries: true },
+    });
+    expect(call).toMatchObject({ externalNumber: '+74951234567', extension: '101', outcome: 'answered', talkSeconds: 180 });
+    expect(call?.recordings).toHaveLength(1);
+    expect(call?.deliveries).toMatchObject([{ state: 'pending', crmAccountId: 'sandbox' }]);
+    expect(await db.db.$count(inboxEvents, eq(inboxEvents.status, 'processed'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses an unsigned event with the envelope', async () => {
+    const res = await post(callEnded({ call_id: 'wk-unsigned' }), false);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_signature', requestId: expect.any(String) } });
+  });
+
+  it('settles due calls from the scheduled (Cron Trigger) handler', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await post(callEnded({ call_id: 'wk-2', started_at: now - 100, answered_at: now - 90, ended_at: now - 5 }))).status).toBe(202);
+    const waiting = await db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-2') });
+    expect(waiting).toMatchObject({ awaitingRecordings: true, settledAt: null });
+
+    await new Promise((r) => setTimeout(r, 1200)); // SETTLE_SECONDS=1
+    const tick = await worker.fetch('/__scheduled?cron=*+*+*+*+*');
+    expect(tick.status).toBe(200);
+    const settled = await db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-2'), with: { deliveries: true } });
+    expect(settled?.settledAt).toBeInstanceOf(Date);
+    expect(settled?.deliveries).toMatchObject([{ state: 'pending' }]);
+  });
+
+  it('serves the OpenAPI document and the admin API', async () => {
+    expect(((await (await worker.fetch('/openapi.json')).json()) as { paths: object }).paths).toHaveProperty(['/v1/pbx/generic/events']);
+    const res = await worker.fetch('/v1/calls?phone=84951234567', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reports a malformed variable by name instead of crashing', async () => {
+    const broken = await startWorker({ SETTLE_SECONDS: 'soon' });
+    try {
+      const res = await broken.fetch('/health');
+      expect(res.status).toBe(500);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'misconfigured', message: expect.stringContaining('SETTLE_SECONDS: expected seconds') },
+      });
+    } finally {
+      await broken.stop();
+    }
+  }, 60_000);
+});
