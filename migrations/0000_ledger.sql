@@ -127,7 +127,7 @@ ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_crm_account_id_crm_accounts_
 CREATE UNIQUE INDEX "inbox_events_source_dedupe_key" ON "inbox_events" USING btree ("source","dedupe_key");--> statement-breakpoint
 CREATE INDEX "inbox_events_retry_due" ON "inbox_events" USING btree ("next_attempt_at") WHERE "inbox_events"."status" = 'failed';--> statement-breakpoint
 CREATE UNIQUE INDEX "conversations_source_call_key" ON "conversations" USING btree ("source","call_key");--> statement-breakpoint
-CREATE UNIQUE INDEX "conversations_uniq" ON "conversations" USING btree ("uniq");--> statement-breakpoint
+CREATE INDEX "conversations_uniq" ON "conversations" USING btree ("uniq");--> statement-breakpoint
 CREATE INDEX "conversations_settle_due" ON "conversations" USING btree ("settle_due_at") WHERE "conversations"."settled_at" is null and "conversations"."final_seen_at" is not null;--> statement-breakpoint
 CREATE INDEX "conversations_started_at" ON "conversations" USING btree ("started_at");--> statement-breakpoint
 CREATE INDEX "conversations_external_number" ON "conversations" USING btree ("external_number");--> statement-breakpoint

@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isDatabaseUnavailable } from '../lib/error-codes';
 import type { Logger } from '../lib/log';
 import { InvalidPayloadError } from '../pbx/source';
 
@@ -52,14 +53,4 @@ export function handleError(log: Logger) {
     log.error('unhandled error', { requestId, path: c.req.path, error: err });
     return errorResponse(c, 500, 'internal', 'internal error; the request id identifies it in the logs');
   };
-}
-
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'CONNECTION_DESTROYED', '57P01', '57P03', '53300']);
-
-export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-  }
-  return false;
 }

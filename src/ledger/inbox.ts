@@ -11,6 +11,7 @@ import { and, asc, eq, inArray, isNotNull, lte, notInArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { inboxEvents } from '../db/schema';
 import type { CallEvent } from '../domain/events';
+import { isTransientConflict } from '../lib/error-codes';
 import { describeError, type Logger } from '../lib/log';
 import { sha256Hex } from '../lib/crypto';
 import { parsers } from '../pbx/registry';
@@ -52,26 +53,33 @@ export async function ingest(deps: InboxDeps, input: IngestInput): Promise<Inges
   const row = { source: input.source, dedupeKey, raw: input.raw, meta: input.meta ?? {}, receivedAt };
   const events = input.events.length;
   let failure: unknown;
-  try {
-    const inserted = await deps.db.transaction(async (tx) => {
-      const [stored] = await tx
-        .insert(inboxEvents)
-        .values({ ...row, status: 'processed', processedAt: receivedAt })
-        .onConflictDoNothing({ target: [inboxEvents.source, inboxEvents.dedupeKey] })
-        .returning({ id: inboxEvents.id });
-      if (!stored) return null;
-      await applyEvents(tx, deps.ctx, {
-        source: input.source,
-        events: input.events,
-        inboxEventId: stored.id,
-        receivedAt,
-        now: receivedAt,
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const inserted = await deps.db.transaction(async (tx) => {
+        const [stored] = await tx
+          .insert(inboxEvents)
+          .values({ ...row, status: 'processed', processedAt: receivedAt })
+          .onConflictDoNothing({ target: [inboxEvents.source, inboxEvents.dedupeKey] })
+          .returning({ id: inboxEvents.id });
+        if (!stored) return null;
+        await applyEvents(tx, deps.ctx, {
+          source: input.source,
+          events: input.events,
+          inboxEventId: stored.id,
+          receivedAt,
+          now: receivedAt,
+        });
+        return stored.id;
       });
-      return stored.id;
-    });
-    if (inserted !== null) return { status: 'processed', inboxId: inserted, events };
-  } catch (error) {
-    failure = error;
+      if (inserted !== null) return { status: 'processed', inboxId: inserted, events };
+      failure = undefined;
+      break;
+    } catch (error) {
+      failure = error;
+      // Lost a race with a concurrent body (deadlock, serialization, a unique index): try again.
+      if (attempt < 3 && isTransientConflict(error)) continue;
+      break;
+    }
   }
   if (failure === undefined) return duplicate(deps, input.source, dedupeKey, events);
 

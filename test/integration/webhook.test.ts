@@ -237,6 +237,7 @@ describe('transfers, order and repetition', () => {
     );
     const responses = await Promise.all(legsToSend.map((e) => h.post(e)));
     expect(responses.map((r) => r.status)).toEqual(legsToSend.map(() => 202));
+    expect((await Promise.all(responses.map(json))).map((b) => b.status)).toEqual(legsToSend.map(() => 'processed'));
     const call = await conversationByKey(db.db, 'call-1');
     expect(call?.legs).toHaveLength(12);
     expect(call).toMatchObject({ legCount: 12, settledAt: expect.any(Date) });

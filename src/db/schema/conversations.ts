@@ -50,7 +50,9 @@ export const conversations = pgTable(
   },
   (t) => [
     uniqueIndex('conversations_source_call_key').on(t.source, t.callKey),
-    uniqueIndex('conversations_uniq').on(t.uniq),
+    // Not unique: uniq is a hash of (source, call_key), which is. A second unique index would
+    // make concurrent first inserts fail outside ON CONFLICT's arbiter instead of waiting.
+    index('conversations_uniq').on(t.uniq),
     index('conversations_settle_due')
       .on(t.settleDueAt)
       .where(sql`${t.settledAt} is null and ${t.finalSeenAt} is not null`),
