@@ -6,7 +6,7 @@
 import type { Settings } from './config/env';
 import type { IntegratorConfig } from './config/integrator';
 import type { Db } from './db/client';
-import type { InboxDeps } from './ledger/inbox';
+import type { InboxDeps, IngestInput, IngestResult } from './ledger/inbox';
 import { ledgerContext } from './ledger/context';
 import type { Logger } from './lib/log';
 
@@ -19,6 +19,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Keeps work running after the response is sent (Workers: ctx.waitUntil). */
   defer?: (work: Promise<unknown>) => void;
+  /** How webhook bodies reach the inbox; Node groups concurrent ones (ledger/batcher.ts). */
+  ingest?: (input: IngestInput) => Promise<IngestResult>;
 }
 
 export function inboxDeps(deps: AppDeps): InboxDeps {

@@ -48,47 +48,104 @@ export interface InboxDeps {
 }
 
 export async function ingest(deps: InboxDeps, input: IngestInput): Promise<IngestResult> {
+  const [result] = await ingestMany(deps, [input]);
+  if (!result) throw new Error('ingestMany returned no result');
+  return result;
+}
+
+/**
+ * Stores and applies several bodies in one transaction (group commit: concurrent webhooks share
+ * one round of statements and one commit). If the group fails for a reason other than a lost
+ * race, each body is retried on its own, so one bad body cannot hold back the others.
+ */
+export async function ingestMany(deps: InboxDeps, inputs: readonly IngestInput[]): Promise<IngestResult[]> {
+  if (inputs.length === 0) return [];
   const receivedAt = deps.now();
-  const dedupeKey = input.dedupeKey ?? `sha256:${await sha256Hex(input.raw)}`;
-  const row = { source: input.source, dedupeKey, raw: input.raw, meta: input.meta ?? {}, receivedAt };
-  const events = input.events.length;
+  const rows = await Promise.all(
+    inputs.map(async (input) => ({
+      input,
+      dedupeKey: input.dedupeKey ?? `sha256:${await sha256Hex(input.raw)}`,
+    })),
+  );
   let failure: unknown;
   for (let attempt = 1; ; attempt++) {
     try {
-      const inserted = await deps.db.transaction(async (tx) => {
-        const [stored] = await tx
-          .insert(inboxEvents)
-          .values({ ...row, status: 'processed', processedAt: receivedAt })
-          .onConflictDoNothing({ target: [inboxEvents.source, inboxEvents.dedupeKey] })
-          .returning({ id: inboxEvents.id });
-        if (!stored) return null;
-        await applyEvents(tx, deps.ctx, {
-          source: input.source,
-          events: input.events,
-          inboxEventId: stored.id,
-          receivedAt,
-          now: receivedAt,
-        });
-        return stored.id;
-      });
-      if (inserted !== null) return { status: 'processed', inboxId: inserted, events };
-      failure = undefined;
-      break;
+      return await storeAndApply(deps, rows, receivedAt);
     } catch (error) {
       failure = error;
-      // Lost a race with a concurrent body (deadlock, serialization, a unique index): try again.
+      // Lost a race with a concurrent transaction (deadlock, serialization, a unique index).
       if (attempt < 3 && isTransientConflict(error)) continue;
       break;
     }
   }
-  if (failure === undefined) return duplicate(deps, input.source, dedupeKey, events);
+  if (inputs.length > 1) return Promise.all(inputs.map((input) => ingest(deps, input)));
+  const [only] = rows;
+  if (!only) throw failure;
+  return [await storeFailed(deps, only.input, only.dedupeKey, receivedAt, failure)];
+}
 
+type Keyed = { input: IngestInput; dedupeKey: string };
+
+async function storeAndApply(deps: InboxDeps, rows: Keyed[], receivedAt: Date): Promise<IngestResult[]> {
+  // The same body twice in one group (a retry racing the original): store it once.
+  const firstOf = new Map<string, number>();
+  rows.forEach((r, i) => {
+    const key = `${r.input.source}\n${r.dedupeKey}`;
+    if (!firstOf.has(key)) firstOf.set(key, i);
+  });
+  const unique = [...firstOf.values()].map((i) => rows[i] as Keyed);
+  const stored = await deps.db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(inboxEvents)
+      .values(
+        unique.map(({ input, dedupeKey }) => ({
+          source: input.source,
+          dedupeKey,
+          raw: input.raw,
+          meta: input.meta ?? {},
+          receivedAt,
+          status: 'processed' as const,
+          processedAt: receivedAt,
+        })),
+      )
+      .onConflictDoNothing({ target: [inboxEvents.source, inboxEvents.dedupeKey] })
+      .returning({ id: inboxEvents.id, source: inboxEvents.source, dedupeKey: inboxEvents.dedupeKey });
+    const idOf = new Map(inserted.map((r) => [`${r.source}\n${r.dedupeKey}`, r.id]));
+    const items = unique.flatMap(({ input, dedupeKey }) => {
+      const id = idOf.get(`${input.source}\n${dedupeKey}`);
+      return id === undefined ? [] : [{ source: input.source, events: input.events, inboxEventId: id, receivedAt }];
+    });
+    await applyEvents(tx, deps.ctx, items, receivedAt);
+    return idOf;
+  });
+  return Promise.all(
+    rows.map(async ({ input, dedupeKey }, i) => {
+      const key = `${input.source}\n${dedupeKey}`;
+      const id = stored.get(key);
+      if (id !== undefined && firstOf.get(key) === i) return { status: 'processed' as const, inboxId: id, events: input.events.length };
+      return duplicate(deps, input.source, dedupeKey, input.events.length);
+    }),
+  );
+}
+
+/** Applying failed: keep the body, marked failed with the cause, due for an automatic retry. */
+async function storeFailed(
+  deps: InboxDeps,
+  input: IngestInput,
+  dedupeKey: string,
+  receivedAt: Date,
+  failure: unknown,
+): Promise<IngestResult> {
   const message = describeError(failure);
   deps.log.error('inbox event could not be applied; stored for retry', { source: input.source, error: failure });
   const [stored] = await deps.db
     .insert(inboxEvents)
     .values({
-      ...row,
+      source: input.source,
+      dedupeKey,
+      raw: input.raw,
+      meta: input.meta ?? {},
+      receivedAt,
       status: 'failed',
       error: message,
       nextAttemptAt: new Date(receivedAt.getTime() + retryDelaySeconds(1) * 1000),
@@ -96,8 +153,8 @@ export async function ingest(deps: InboxDeps, input: IngestInput): Promise<Inges
     .onConflictDoNothing({ target: [inboxEvents.source, inboxEvents.dedupeKey] })
     .returning({ id: inboxEvents.id });
   // A conflict here means the first transaction did commit and only its answer was lost.
-  if (!stored) return duplicate(deps, input.source, dedupeKey, events);
-  return { status: 'stored', inboxId: stored.id, events, error: message };
+  if (!stored) return duplicate(deps, input.source, dedupeKey, input.events.length);
+  return { status: 'stored', inboxId: stored.id, events: input.events.length, error: message };
 }
 
 /** A repeat delivery. If the first copy failed to apply, the repeat is a good moment to retry it. */
@@ -152,7 +209,7 @@ export async function reprocessInbox(deps: InboxDeps, selection: ReprocessSelect
         if (!parser) throw new Error(`no parser for source "${row.source}"`);
         const events = parser.parse(row.raw, row.meta, { timeZone: deps.ctx.timeZone });
         await tx.transaction(async (sp) => {
-          await applyEvents(sp, deps.ctx, { source: row.source, events, inboxEventId: row.id, receivedAt: row.receivedAt, now });
+          await applyEvents(sp, deps.ctx, [{ source: row.source, events, inboxEventId: row.id, receivedAt: row.receivedAt }], now);
         });
         await tx
           .update(inboxEvents)

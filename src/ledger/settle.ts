@@ -15,14 +15,25 @@ type Settleable = { id: string; uniq: string } & Pick<
   'direction' | 'externalNumber' | 'externalNumberRaw' | 'legCount'
 >;
 
-/** Marks the conversations settled and writes one delivery per conversation for the CRM account. */
-export async function settleConversations(tx: Db, ctx: LedgerContext, rows: Settleable[], now: Date): Promise<void> {
+/**
+ * Marks the conversations settled (unless the caller's own update already did) and writes one
+ * delivery per conversation for the CRM account.
+ */
+export async function settleConversations(
+  tx: Db,
+  ctx: LedgerContext,
+  rows: Settleable[],
+  now: Date,
+  options: { alreadyMarked?: boolean } = {},
+): Promise<void> {
   if (rows.length === 0) return;
   await ensureCrmAccount(tx, ctx);
-  await tx
-    .update(conversations)
-    .set({ settledAt: now, settleDueAt: null, updatedAt: sql`now()` })
-    .where(and(inArray(conversations.id, rows.map((r) => r.id)), isNull(conversations.settledAt)));
+  if (!options.alreadyMarked) {
+    await tx
+      .update(conversations)
+      .set({ settledAt: now, settleDueAt: null, updatedAt: sql`now()` })
+      .where(and(inArray(conversations.id, rows.map((r) => r.id)), isNull(conversations.settledAt)));
+  }
   await tx
     .insert(deliveries)
     .values(

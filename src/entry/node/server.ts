@@ -1,5 +1,7 @@
 /**
- * The Node service: HTTP, and the periodic tick (inbox retries, settling) on a timer.
+ * The Node service: HTTP, group-committed webhook ingest, and the periodic tick (inbox retries,
+ * settling) on a timer. Stops in order: no new connections, running requests finish, queued
+ * bodies are applied, the tick ends — only then may the database be closed.
  * @module
  */
 import { serve, type ServerType } from '@hono/node-server';
@@ -7,8 +9,9 @@ import { createApp } from '../../app';
 import type { Settings } from '../../config/env';
 import type { IntegratorConfig } from '../../config/integrator';
 import type { DbHandle } from '../../db/client';
-import type { AppDeps } from '../../deps';
+import { inboxDeps, type AppDeps } from '../../deps';
 import { runTick } from '../../jobs';
+import { IngestBatcher } from '../../ledger/batcher';
 import type { Logger } from '../../lib/log';
 
 export interface RunningService {
@@ -25,6 +28,8 @@ export interface ServiceOptions {
   /** How often due work is looked for; the settle latency is at most this plus SETTLE_SECONDS. */
   tickMs?: number;
   hostname?: string;
+  /** How long a stop waits for running requests. */
+  stopTimeoutMs?: number;
 }
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
@@ -39,7 +44,21 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       background.add(tracked);
     },
   };
+  const batcher = new IngestBatcher(inboxDeps(deps));
+  deps.ingest = batcher.submit;
   const app = createApp(deps);
+
+  // Requests keep running after their client hangs up; the database must outlive them.
+  let running = 0;
+  let onIdle: (() => void) | undefined;
+  const fetch = async (request: Request) => {
+    running++;
+    try {
+      return await app.fetch(request);
+    } finally {
+      if (--running === 0) onIdle?.();
+    }
+  };
 
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
@@ -53,7 +72,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   };
 
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: options.settings.port, hostname: options.hostname ?? '0.0.0.0' }, () => resolve(s));
+    const s = serve({ fetch, port: options.settings.port, hostname: options.hostname ?? '0.0.0.0' }, () => resolve(s));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.settings.port;
@@ -65,9 +84,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     async stop() {
       stopping = true;
       clearTimeout(timer);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (running > 0) {
+        const idle = new Promise<void>((resolve) => (onIdle = resolve));
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, options.stopTimeoutMs ?? 15_000).unref());
+        await Promise.race([idle, timeout]);
+        if (running > 0) options.log.warn('stopping with requests still running', { running });
+      }
+      await batcher.drain();
       await ticking;
       await Promise.allSettled([...background]);
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     },
   };
 }

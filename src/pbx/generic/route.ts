@@ -83,7 +83,8 @@ export function genericWebhookRoutes(deps: AppDeps) {
     }
     const inbox = inboxDeps(deps);
     const events = genericParser.parse(raw, {}, { timeZone: inbox.ctx.timeZone });
-    const result = await ingest(inbox, { source: genericParser.name, raw, events });
+    const input = { source: genericParser.name, raw, events };
+    const result = await (deps.ingest ? deps.ingest(input) : ingest(inbox, input));
     return c.json({ status: result.status, inbox_id: result.inboxId, events: result.events }, 202);
   });
   return app;

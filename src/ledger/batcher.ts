@@ -1,0 +1,69 @@
+/**
+ * Group commit for the inbox. A body is applied at once when a slot is free; bodies arriving
+ * while earlier groups are in flight wait and go together in the next group — one transaction,
+ * one round of statements, one commit for all of them. At low load nothing waits; under load
+ * the groups grow by themselves. Each caller still gets its 2xx only after its own commit.
+ * @module
+ */
+import { ingestMany, type InboxDeps, type IngestInput, type IngestResult } from './inbox';
+
+interface Waiting {
+  input: IngestInput;
+  resolve(result: IngestResult): void;
+  reject(error: unknown): void;
+}
+
+export interface BatcherOptions {
+  /** Most bodies in one transaction. */
+  maxBatch?: number;
+  /** Groups applied concurrently (on separate connections). */
+  maxInFlight?: number;
+}
+
+export class IngestBatcher {
+  private readonly queue: Waiting[] = [];
+  private inFlight = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+
+  constructor(
+    private readonly deps: InboxDeps,
+    options: BatcherOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 100;
+    this.maxInFlight = options.maxInFlight ?? 2;
+  }
+
+  submit = (input: IngestInput): Promise<IngestResult> =>
+    new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.pump();
+    });
+
+  /** Resolves when everything submitted so far has been applied. */
+  drain(): Promise<void> {
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump() {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const group = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      ingestMany(
+        this.deps,
+        group.map((w) => w.input),
+      )
+        .then(
+          (results) => group.forEach((w, i) => (results[i] ? w.resolve(results[i]) : w.reject(new Error('no result')))),
+          (error: unknown) => group.forEach((w) => w.reject(error)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+          if (this.inFlight === 0 && this.queue.length === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+        });
+    }
+  }
+}
