@@ -6,22 +6,22 @@
 import type { LegEnded, RecordingRef } from '../domain/events';
 import { sha256Hex } from '../lib/crypto';
 
-export async function legVersion(leg: LegEnded): Promise<string> {
+export function legVersion(leg: LegEnded): string {
   const canonical = JSON.stringify([
     leg.direction, leg.from, leg.to, leg.extension, leg.startedAt.getTime(), leg.answeredAt?.getTime() ?? null,
     leg.endedAt.getTime(), leg.disposition, leg.final, leg.recorded, leg.talkSeconds,
   ]);
   // A later end is the more complete record; the hash breaks ties deterministically.
-  return `${String(leg.endedAt.getTime()).padStart(15, '0')}:${(await sha256Hex(canonical)).slice(0, 16)}`;
+  return `${String(leg.endedAt.getTime()).padStart(15, '0')}:${sha256Hex(canonical).slice(0, 16)}`;
 }
 
 const STATUS_RANK = { absent: 0, failed: 1, referenced: 2 } as const;
 
-export async function recordingVersion(legKey: string, ref: RecordingRef): Promise<string> {
+export function recordingVersion(legKey: string, ref: RecordingRef): string {
   // A usable reference beats "failed", which beats "absent".
-  return `${STATUS_RANK[ref.status]}:${(await sha256Hex(JSON.stringify([legKey, ref.url, ref.status]))).slice(0, 16)}`;
+  return `${STATUS_RANK[ref.status]}:${sha256Hex(JSON.stringify([legKey, ref.url, ref.status])).slice(0, 16)}`;
 }
 
-export async function conversationUniq(source: string, callKey: string): Promise<string> {
-  return `ct1-${(await sha256Hex(`${source}\n${callKey}`)).slice(0, 32)}`;
+export function conversationUniq(source: string, callKey: string): string {
+  return `ct1-${sha256Hex(`${source}\n${callKey}`).slice(0, 32)}`;
 }
