@@ -7,6 +7,8 @@ import { DateTime } from 'luxon';
 
 export type TimeParse = { ok: true; value: Date } | { ok: false; message: string };
 
+const ISO_WITH_OFFSET = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
 /** Earliest and latest instants we believe a PBX could mean (catches ms-vs-s mix-ups). */
 const MIN_MS = Date.UTC(2000, 0, 1);
 const MAX_MS = Date.UTC(2100, 0, 1);
@@ -24,6 +26,9 @@ export function parseInstant(input: unknown, timeZone: string): TimeParse {
     return { ok: false, message: 'expected an ISO 8601 time or unix seconds' };
   }
   const text = input.trim();
+  // Full ISO 8601 with Z or an offset names its instant by itself (the common case, and luxon's
+  // zone machinery is the slow path).
+  if (ISO_WITH_OFFSET.test(text)) return inRange(new Date(Date.parse(text)), text);
   // "2026-11-20 10:00:00" (Asterisk, FreeSWITCH) is ISO with a space; luxon's SQL parser reads it.
   let dt = DateTime.fromISO(text, { zone: timeZone });
   if (!dt.isValid) dt = DateTime.fromSQL(text, { zone: timeZone });

@@ -11,14 +11,15 @@
  *     the summary (domain/assemble.ts) and write it, settling the ones that are complete.
  * @module
  */
-import { inArray, sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { json, queryRows, uuidArray } from '../db/raw';
 import { conversations, legs, recordings } from '../db/schema';
 import { summarize, type ConversationSummary, type LegFacts, type RecordingFacts } from '../domain/assemble';
 import type { CallEvent, LegEnded, RecordingRef } from '../domain/events';
 import { settleDueAt } from '../domain/settle';
 import type { LedgerContext } from './context';
-import { refreshDeliveryDecision, settleConversations } from './settle';
+import { deliveryRows, deliveryInsert, refreshDeliveryDecision, type Settleable } from './settle';
 import { conversationUniq, legVersion, recordingVersion } from './versions';
 
 /** The events of one stored body. */
@@ -36,8 +37,33 @@ export interface ApplyResult {
   settled: number;
 }
 
-type LegRow = typeof legs.$inferInsert;
-type RecordingRow = typeof recordings.$inferInsert;
+/** Rows as json_to_recordset reads them (column names). */
+interface LegRow {
+  conversation_id: string;
+  leg_key: string;
+  direction: string | null;
+  from_raw: string | null;
+  to_raw: string | null;
+  extension: string | null;
+  started_at: Date;
+  answered_at: Date | null;
+  ended_at: Date;
+  disposition: string;
+  talk_seconds: number;
+  final: boolean;
+  recorded: boolean | null;
+  version: string;
+  inbox_event_id: number | null;
+}
+interface RecordingRow {
+  conversation_id: string;
+  recording_key: string;
+  leg_key: string;
+  origin_url: string | null;
+  status: string;
+  version: string;
+  inbox_event_id: number | null;
+}
 
 interface Touched {
   source: string;
@@ -49,21 +75,22 @@ interface Touched {
 
 /** @param now the present; differs from receivedAt when a stored body is replayed. */
 export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly ApplyItem[], now: Date): Promise<ApplyResult> {
-  const touched = await groupByConversation(items);
+  const touched = groupByConversation(items);
   if (touched.length === 0) return { conversations: 0, changed: 0, settled: 0 };
 
-  const rows = await tx
-    .insert(conversations)
-    .values(touched.map((t) => ({ source: t.source, callKey: t.callKey, uniq: t.uniq, lastEventAt: t.lastEventAt })))
-    .onConflictDoUpdate({ target: [conversations.source, conversations.callKey], set: { callKey: sql`excluded.call_key` } })
-    .returning({
-      id: conversations.id,
-      source: conversations.source,
-      callKey: conversations.callKey,
-      settledAt: conversations.settledAt,
-      finalSeenAt: conversations.finalSeenAt,
-    });
-  const idOf = new Map(rows.map((r) => [`${r.source}\n${r.callKey}`, r]));
+  // Ordered in SQL, so every transaction locks conversations in the same order.
+  // xmax = 0: the row was inserted by this statement, not updated (a new conversation).
+  const rows = await queryRows<{ id: string; source: string; call_key: string; settled: boolean; inserted: boolean }>(
+    tx,
+    sql`insert into ${conversations} (source, call_key, uniq, last_event_at)
+        select x.source, x.call_key, x.uniq, x.last_event_at
+          from json_to_recordset(${json(touched.map((t) => ({ source: t.source, call_key: t.callKey, uniq: t.uniq, last_event_at: t.lastEventAt })))})
+            as x(source text, call_key text, uniq text, last_event_at timestamptz)
+         order by x.source collate "C", x.call_key collate "C"
+        on conflict (source, call_key) do update set call_key = excluded.call_key
+        returning id, source, call_key, settled_at is not null as settled, (xmax = 0) as inserted`,
+  );
+  const idOf = new Map(rows.map((r) => [`${r.source}\n${r.call_key}`, r]));
   const conversationOf = (t: Touched) => {
     const row = idOf.get(`${t.source}\n${t.callKey}`);
     if (!row) throw new Error(`conversation ${t.callKey} was neither inserted nor found`);
@@ -74,86 +101,86 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly Ap
   const recordingRows: RecordingRow[] = [];
   for (const t of touched) {
     const { id } = conversationOf(t);
-    legRows.push(...(await legRowsFor(id, t.events)));
-    recordingRows.push(...(await recordingRowsFor(id, t.events)));
+    legRows.push(...legRowsFor(id, t.events));
+    recordingRows.push(...recordingRowsFor(id, t.events));
   }
   const changed = new Set<string>();
   if (legRows.length) {
-    const written = await tx
-      .insert(legs)
-      .values(legRows)
-      .onConflictDoUpdate({
-        target: [legs.conversationId, legs.legKey],
-        set: excludedColumns([
-          'direction', 'from_raw', 'to_raw', 'extension', 'started_at', 'answered_at', 'ended_at',
-          'disposition', 'talk_seconds', 'final', 'recorded', 'version', 'inbox_event_id',
-        ]),
-        setWhere: sql`${legs.version} < excluded.version`,
-      })
-      .returning({ conversationId: legs.conversationId });
-    for (const w of written) changed.add(w.conversationId);
+    const written = await queryRows<{ conversation_id: string }>(
+      tx,
+      sql`insert into ${legs} (conversation_id, leg_key, direction, from_raw, to_raw, extension, started_at, answered_at,
+            ended_at, disposition, talk_seconds, final, recorded, version, inbox_event_id)
+          select * from json_to_recordset(${json(legRows)})
+            as x(conversation_id uuid, leg_key text, direction text, from_raw text, to_raw text, extension text,
+                 started_at timestamptz, answered_at timestamptz, ended_at timestamptz, disposition text,
+                 talk_seconds int, final boolean, recorded boolean, version text, inbox_event_id bigint)
+          on conflict (conversation_id, leg_key) do update set
+            direction = excluded.direction, from_raw = excluded.from_raw, to_raw = excluded.to_raw,
+            extension = excluded.extension, started_at = excluded.started_at, answered_at = excluded.answered_at,
+            ended_at = excluded.ended_at, disposition = excluded.disposition, talk_seconds = excluded.talk_seconds,
+            final = excluded.final, recorded = excluded.recorded, version = excluded.version,
+            inbox_event_id = excluded.inbox_event_id, updated_at = now()
+          where ${legs.version} < excluded.version
+          returning conversation_id`,
+    );
+    for (const w of written) changed.add(w.conversation_id);
   }
   if (recordingRows.length) {
-    const written = await tx
-      .insert(recordings)
-      .values(recordingRows)
-      .onConflictDoUpdate({
-        target: [recordings.conversationId, recordings.recordingKey],
-        set: excludedColumns(['leg_key', 'origin_url', 'status', 'version', 'inbox_event_id']),
-        setWhere: sql`${recordings.version} < excluded.version`,
-      })
-      .returning({ conversationId: recordings.conversationId });
-    for (const w of written) changed.add(w.conversationId);
+    const written = await queryRows<{ conversation_id: string }>(
+      tx,
+      sql`insert into ${recordings} (conversation_id, recording_key, leg_key, origin_url, status, version, inbox_event_id)
+          select * from json_to_recordset(${json(recordingRows)})
+            as x(conversation_id uuid, recording_key text, leg_key text, origin_url text, status text, version text,
+                 inbox_event_id bigint)
+          on conflict (conversation_id, recording_key) do update set
+            leg_key = excluded.leg_key, origin_url = excluded.origin_url, status = excluded.status,
+            version = excluded.version, inbox_event_id = excluded.inbox_event_id, updated_at = now()
+          where ${recordings.version} < excluded.version
+          returning conversation_id`,
+    );
+    for (const w of written) changed.add(w.conversation_id);
   }
   if (changed.size === 0) return { conversations: touched.length, changed: 0, settled: 0 };
 
-  const ids = [...changed];
-  const allLegs = await tx
-    .select({
-      conversationId: legs.conversationId, legKey: legs.legKey, direction: legs.direction, fromRaw: legs.fromRaw,
-      toRaw: legs.toRaw, extension: legs.extension, startedAt: legs.startedAt, answeredAt: legs.answeredAt,
-      endedAt: legs.endedAt, disposition: legs.disposition, talkSeconds: legs.talkSeconds, final: legs.final,
-      recorded: legs.recorded,
-    })
-    .from(legs)
-    .where(inArray(legs.conversationId, ids));
-  const allRecordings = await tx
-    .select({ conversationId: recordings.conversationId, legKey: recordings.legKey })
-    .from(recordings)
-    .where(inArray(recordings.conversationId, ids));
-  const legsOf = groupBy<LegFacts & { conversationId: string }>(allLegs);
-  const recordingsOf = groupBy<RecordingFacts & { conversationId: string }>(allRecordings);
+  // A conversation this statement inserted has exactly the legs and recordings just written;
+  // only conversations that existed before need theirs read back.
+  const facts = new Map<string, { legs: LegFacts[]; recordings: RecordingFacts[] }>();
+  for (const row of rows) if (row.inserted && changed.has(row.id)) facts.set(row.id, { legs: [], recordings: [] });
+  for (const l of legRows) facts.get(l.conversation_id)?.legs.push(legFacts(l));
+  for (const r of recordingRows) facts.get(r.conversation_id)?.recordings.push({ legKey: r.leg_key });
+  const existing = [...changed].filter((id) => !facts.has(id));
+  if (existing.length) for (const [id, f] of await readFacts(tx, existing)) facts.set(id, f);
 
   const updates: SummaryUpdate[] = [];
-  const toSettle: Parameters<typeof settleConversations>[2] = [];
+  const toSettle: Settleable[] = [];
   const settledChanged: { id: string; summary: ConversationSummary }[] = [];
   for (const t of touched) {
     const row = conversationOf(t);
     if (!changed.has(row.id)) continue;
-    const summary = summarize(legsOf.get(row.id) ?? [], recordingsOf.get(row.id) ?? [], ctx.rules);
-    const due = row.settledAt
+    const f = facts.get(row.id);
+    if (!f) throw new Error(`no facts read for conversation ${row.id}`);
+    const summary = summarize(f.legs, f.recordings, ctx.rules);
+    const due = row.settled
       ? null
       : settleDueAt({ final: summary.final, awaitingRecordings: summary.awaitingRecordings, lastEventAt: t.lastEventAt }, ctx.settleSeconds);
     const settleNow = due !== null && due <= now;
     updates.push({
       id: row.id,
       summary,
-      finalSeenAt: summary.final ? (row.finalSeenAt ?? t.lastEventAt) : null,
       lastEventAt: t.lastEventAt,
       settleDueAt: settleNow ? null : due,
       settledAt: settleNow ? now : null,
     });
     if (settleNow) toSettle.push({ id: row.id, uniq: t.uniq, ...summary });
-    if (row.settledAt) settledChanged.push({ id: row.id, summary });
+    if (row.settled) settledChanged.push({ id: row.id, summary });
   }
-  await writeSummaries(tx, updates);
-  if (toSettle.length) await settleConversations(tx, ctx, toSettle, now, { alreadyMarked: true });
+  await writeSummaries(tx, ctx, updates, deliveryRows(toSettle, now));
   for (const c of settledChanged) await refreshDeliveryDecision(tx, c.id, c.summary);
   return { conversations: touched.length, changed: changed.size, settled: toSettle.length };
 }
 
 /** Conversations in key order, each with its events and the latest arrival among them. */
-async function groupByConversation(items: readonly ApplyItem[]): Promise<Touched[]> {
+function groupByConversation(items: readonly ApplyItem[]): Touched[] {
   const byKey = new Map<string, Touched>();
   for (const item of items) {
     for (const event of item.events) {
@@ -168,84 +195,139 @@ async function groupByConversation(items: readonly ApplyItem[]): Promise<Touched
     }
   }
   const touched = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, t]) => t);
-  for (const t of touched) t.uniq = await conversationUniq(t.source, t.callKey);
+  for (const t of touched) t.uniq = conversationUniq(t.source, t.callKey);
   return touched;
 }
 
 interface SummaryUpdate {
   id: string;
   summary: ConversationSummary;
-  finalSeenAt: Date | null;
   lastEventAt: Date;
   settleDueAt: Date | null;
   settledAt: Date | null;
 }
 
 /**
- * One UPDATE … FROM (VALUES …) for all changed conversations. Values are typed explicitly:
- * raw SQL has no column to infer a parameter's type from.
+ * One statement: the summaries of all changed conversations (UPDATE … FROM json_to_recordset)
+ * and the deliveries of those that settled.
  */
-async function writeSummaries(tx: Db, updates: SummaryUpdate[]) {
+async function writeSummaries(tx: Db, ctx: LedgerContext, updates: SummaryUpdate[], deliveries: ReturnType<typeof deliveryRows>) {
   if (updates.length === 0) return;
-  const ts = (d: Date | null): SQL => (d ? sql`${d.toISOString()}::timestamptz` : sql`null::timestamptz`);
-  const text = (v: string | null): SQL => sql`${v}::text`;
-  const int = (v: number | null): SQL => sql`${v}::int`;
-  const values = updates.map(
-    (u) => sql`(${u.id}::uuid, ${text(u.summary.direction)}, ${text(u.summary.externalNumber)},
-      ${text(u.summary.externalNumberRaw)}, ${text(u.summary.extension)}, ${text(u.summary.outcome)},
-      ${ts(u.summary.startedAt)}, ${ts(u.summary.answeredAt)}, ${ts(u.summary.endedAt)}, ${int(u.summary.durationSeconds)},
-      ${int(u.summary.talkSeconds)}, ${int(u.summary.legCount)}, ${u.summary.awaitingRecordings}::boolean,
-      ${ts(u.finalSeenAt)}, ${ts(u.lastEventAt)}, ${ts(u.settleDueAt)}, ${ts(u.settledAt)})`,
-  );
+  const values = updates.map((u) => ({
+    id: u.id,
+    direction: u.summary.direction,
+    external_number: u.summary.externalNumber,
+    external_number_raw: u.summary.externalNumberRaw,
+    extension: u.summary.extension,
+    outcome: u.summary.outcome,
+    started_at: u.summary.startedAt,
+    answered_at: u.summary.answeredAt,
+    ended_at: u.summary.endedAt,
+    duration_seconds: u.summary.durationSeconds,
+    talk_seconds: u.summary.talkSeconds,
+    leg_count: u.summary.legCount,
+    awaiting_recordings: u.summary.awaitingRecordings,
+    final: u.summary.final,
+    last_event_at: u.lastEventAt,
+    settle_due_at: u.settleDueAt,
+    settled_at: u.settledAt,
+  }));
   await tx.execute(sql`
-    update ${conversations} as c set
+    with summaries as (update ${conversations} as c set
       direction = v.direction, external_number = v.external_number, external_number_raw = v.external_number_raw,
       extension = v.extension, outcome = v.outcome, started_at = v.started_at, answered_at = v.answered_at,
       ended_at = v.ended_at, duration_seconds = v.duration_seconds, talk_seconds = v.talk_seconds,
-      leg_count = v.leg_count, awaiting_recordings = v.awaiting_recordings, final_seen_at = v.final_seen_at,
+      leg_count = v.leg_count, awaiting_recordings = v.awaiting_recordings,
+      final_seen_at = case when v.final then coalesce(c.final_seen_at, v.last_event_at) end,
       last_event_at = greatest(c.last_event_at, v.last_event_at), settle_due_at = v.settle_due_at,
       settled_at = coalesce(c.settled_at, v.settled_at), revision = c.revision + 1, updated_at = now()
-    from (values ${sql.join(values, sql`, `)}) as v(id, direction, external_number, external_number_raw, extension,
-      outcome, started_at, answered_at, ended_at, duration_seconds, talk_seconds, leg_count, awaiting_recordings,
-      final_seen_at, last_event_at, settle_due_at, settled_at)
-    where c.id = v.id`);
+    from json_to_recordset(${json(values)}) as v(id uuid, direction text, external_number text,
+      external_number_raw text, extension text, outcome text, started_at timestamptz, answered_at timestamptz,
+      ended_at timestamptz, duration_seconds int, talk_seconds int, leg_count int, awaiting_recordings boolean,
+      final boolean, last_event_at timestamptz, settle_due_at timestamptz, settled_at timestamptz)
+    where c.id = v.id and c.id = any(${uuidArray(updates.map((u) => u.id))})
+    returning c.id)
+    ${deliveries.length ? sql`, ${deliveryInsert(ctx, deliveries)}` : sql``}
+    select count(*) from summaries`);
 }
 
-function excludedColumns(names: string[]) {
-  return Object.fromEntries(names.map((n) => [n.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), sql.raw(`excluded.${n}`)]));
+function legFacts(l: LegRow): LegFacts {
+  return {
+    legKey: l.leg_key,
+    direction: l.direction as LegFacts['direction'],
+    fromRaw: l.from_raw,
+    toRaw: l.to_raw,
+    extension: l.extension,
+    startedAt: l.started_at,
+    answeredAt: l.answered_at,
+    endedAt: l.ended_at,
+    disposition: l.disposition as LegFacts['disposition'],
+    talkSeconds: l.talk_seconds,
+    final: l.final,
+    recorded: l.recorded,
+  };
 }
 
-function groupBy<T extends { conversationId: string }>(rows: T[]): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const row of rows) {
-    const list = out.get(row.conversationId);
-    if (list) list.push(row);
-    else out.set(row.conversationId, [row]);
-  }
-  return out;
+/** Legs and recordings of existing conversations, in one statement. */
+async function readFacts(tx: Db, ids: string[]) {
+  const rows = await queryRows<{ id: string; legs: Record<string, unknown>[] | null; recordings: string[] | null }>(
+    tx,
+    sql`select c.id,
+          (select json_agg(json_build_object('leg_key', l.leg_key, 'direction', l.direction, 'from_raw', l.from_raw,
+             'to_raw', l.to_raw, 'extension', l.extension, 'started_at', l.started_at, 'answered_at', l.answered_at,
+             'ended_at', l.ended_at, 'disposition', l.disposition, 'talk_seconds', l.talk_seconds, 'final', l.final,
+             'recorded', l.recorded)) from ${legs} l where l.conversation_id = c.id) as legs,
+          (select json_agg(r.leg_key) from ${recordings} r where r.conversation_id = c.id) as recordings
+        from ${conversations} c where c.id = any(${uuidArray(ids)})`,
+  );
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        legs: (row.legs ?? []).map(
+          (l): LegFacts => ({
+            legKey: l.leg_key as string,
+            direction: l.direction as LegFacts['direction'],
+            fromRaw: l.from_raw as string | null,
+            toRaw: l.to_raw as string | null,
+            extension: l.extension as string | null,
+            startedAt: date(l.started_at) as Date,
+            answeredAt: date(l.answered_at),
+            endedAt: date(l.ended_at) as Date,
+            disposition: l.disposition as LegFacts['disposition'],
+            talkSeconds: l.talk_seconds as number,
+            final: l.final as boolean,
+            recorded: l.recorded as boolean | null,
+          }),
+        ),
+        recordings: (row.recordings ?? []).map((legKey): RecordingFacts => ({ legKey })),
+      },
+    ]),
+  );
 }
 
 /** One row per leg; several copies of one leg collapse to the greatest version. */
-async function legRowsFor(conversationId: string, events: Touched['events']) {
+function legRowsFor(conversationId: string, events: Touched['events']): LegRow[] {
   const rows = new Map<string, LegRow>();
   for (const { event, inboxEventId } of events) {
     if (event.kind !== 'leg') continue;
     const row: LegRow = {
-      conversationId,
-      legKey: event.legKey,
+      conversation_id: conversationId,
+      leg_key: event.legKey,
       direction: event.direction,
-      fromRaw: event.from,
-      toRaw: event.to,
+      from_raw: event.from,
+      to_raw: event.to,
       extension: event.extension,
-      startedAt: event.startedAt,
-      answeredAt: event.answeredAt,
-      endedAt: event.endedAt,
+      started_at: event.startedAt,
+      answered_at: event.answeredAt,
+      ended_at: event.endedAt,
       disposition: event.disposition,
-      talkSeconds: legTalkSeconds(event),
+      talk_seconds: legTalkSeconds(event),
       final: event.final,
       recorded: event.recorded,
-      version: await legVersion(event),
-      inboxEventId,
+      version: legVersion(event),
+      inbox_event_id: inboxEventId,
     };
     const existing = rows.get(event.legKey);
     if (!existing || existing.version < row.version) rows.set(event.legKey, row);
@@ -253,24 +335,24 @@ async function legRowsFor(conversationId: string, events: Touched['events']) {
   return [...rows.values()];
 }
 
-async function recordingRowsFor(conversationId: string, events: Touched['events']) {
+function recordingRowsFor(conversationId: string, events: Touched['events']): RecordingRow[] {
   const rows = new Map<string, RecordingRow>();
-  const add = async (legKey: string, ref: RecordingRef, inboxEventId: number | null) => {
+  const add = (legKey: string, ref: RecordingRef, inboxEventId: number | null) => {
     const row: RecordingRow = {
-      conversationId,
-      recordingKey: ref.key,
-      legKey,
-      originUrl: ref.url,
+      conversation_id: conversationId,
+      recording_key: ref.key,
+      leg_key: legKey,
+      origin_url: ref.url,
       status: ref.status,
-      version: await recordingVersion(legKey, ref),
-      inboxEventId,
+      version: recordingVersion(legKey, ref),
+      inbox_event_id: inboxEventId,
     };
     const existing = rows.get(ref.key);
     if (!existing || existing.version < row.version) rows.set(ref.key, row);
   };
   for (const { event, inboxEventId } of events) {
-    if (event.kind === 'recording') await add(event.legKey, event.recording, inboxEventId);
-    else if (event.recording) await add(event.legKey, event.recording, inboxEventId);
+    if (event.kind === 'recording') add(event.legKey, event.recording, inboxEventId);
+    else if (event.recording) add(event.legKey, event.recording, inboxEventId);
   }
   return [...rows.values()];
 }

@@ -7,8 +7,9 @@
  * parser or in the ledger leaves a replayable record instead of a 500 to the PBX.
  * @module
  */
-import { and, asc, eq, inArray, isNotNull, lte, notInArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { json, queryRows } from '../db/raw';
 import { inboxEvents } from '../db/schema';
 import type { CallEvent } from '../domain/events';
 import { isTransientConflict } from '../lib/error-codes';
@@ -61,12 +62,7 @@ export async function ingest(deps: InboxDeps, input: IngestInput): Promise<Inges
 export async function ingestMany(deps: InboxDeps, inputs: readonly IngestInput[]): Promise<IngestResult[]> {
   if (inputs.length === 0) return [];
   const receivedAt = deps.now();
-  const rows = await Promise.all(
-    inputs.map(async (input) => ({
-      input,
-      dedupeKey: input.dedupeKey ?? `sha256:${await sha256Hex(input.raw)}`,
-    })),
-  );
+  const rows = inputs.map((input) => ({ input, dedupeKey: input.dedupeKey ?? `sha256:${sha256Hex(input.raw)}` }));
   let failure: unknown;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -78,7 +74,10 @@ export async function ingestMany(deps: InboxDeps, inputs: readonly IngestInput[]
       break;
     }
   }
-  if (inputs.length > 1) return Promise.all(inputs.map((input) => ingest(deps, input)));
+  if (inputs.length > 1) {
+    deps.log.warn('a group of webhook bodies failed together; applying them one by one', { bodies: inputs.length, error: failure });
+    return Promise.all(inputs.map((input) => ingest(deps, input)));
+  }
   const [only] = rows;
   if (!only) throw failure;
   return [await storeFailed(deps, only.input, only.dedupeKey, receivedAt, failure)];
@@ -95,22 +94,18 @@ async function storeAndApply(deps: InboxDeps, rows: Keyed[], receivedAt: Date): 
   });
   const unique = [...firstOf.values()].map((i) => rows[i] as Keyed);
   const stored = await deps.db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(inboxEvents)
-      .values(
-        unique.map(({ input, dedupeKey }) => ({
-          source: input.source,
-          dedupeKey,
-          raw: input.raw,
-          meta: input.meta ?? {},
-          receivedAt,
-          status: 'processed' as const,
-          processedAt: receivedAt,
-        })),
-      )
-      .onConflictDoNothing({ target: [inboxEvents.source, inboxEvents.dedupeKey] })
-      .returning({ id: inboxEvents.id, source: inboxEvents.source, dedupeKey: inboxEvents.dedupeKey });
-    const idOf = new Map(inserted.map((r) => [`${r.source}\n${r.dedupeKey}`, r.id]));
+    const inserted = await queryRows<{ id: number | string; source: string; dedupe_key: string }>(
+      tx,
+      sql`insert into ${inboxEvents} (source, dedupe_key, raw, meta, received_at, status, processed_at)
+          select x.source, x.dedupe_key, x.raw, coalesce(x.meta, '{}'), ${receivedAt.toISOString()}::timestamptz,
+                 'processed', ${receivedAt.toISOString()}::timestamptz
+            from json_to_recordset(${json(unique.map(({ input, dedupeKey }) => ({ source: input.source, dedupe_key: dedupeKey, raw: input.raw, meta: input.meta ?? {} })))})
+              as x(source text, dedupe_key text, raw text, meta jsonb)
+          on conflict (source, dedupe_key) do nothing
+          returning id, source, dedupe_key`,
+    );
+    // bigint ids come back as strings from postgres.js and as numbers from PGlite.
+    const idOf = new Map(inserted.map((r) => [`${r.source}\n${r.dedupe_key}`, Number(r.id)]));
     const items = unique.flatMap(({ input, dedupeKey }) => {
       const id = idOf.get(`${input.source}\n${dedupeKey}`);
       return id === undefined ? [] : [{ source: input.source, events: input.events, inboxEventId: id, receivedAt }];

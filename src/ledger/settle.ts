@@ -3,53 +3,64 @@
  * skipped with the reason when it must not go there (internal calls).
  * @module
  */
-import { and, asc, eq, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { json } from '../db/raw';
 import { conversations, crmAccounts, deliveries } from '../db/schema';
 import { deliveryDecision } from '../domain/settle';
 import type { ConversationSummary } from '../domain/assemble';
 import type { LedgerContext } from './context';
 
-type Settleable = { id: string; uniq: string } & Pick<
+export type Settleable = { id: string; uniq: string } & Pick<
   ConversationSummary,
   'direction' | 'externalNumber' | 'externalNumberRaw' | 'legCount'
 >;
 
-/**
- * Marks the conversations settled (unless the caller's own update already did) and writes one
- * delivery per conversation for the CRM account.
- */
+/** Marks the conversations settled and writes one delivery per conversation for the CRM account. */
 export async function settleConversations(
   tx: Db,
   ctx: LedgerContext,
   rows: Settleable[],
   now: Date,
-  options: { alreadyMarked?: boolean } = {},
 ): Promise<void> {
   if (rows.length === 0) return;
-  await ensureCrmAccount(tx, ctx);
-  if (!options.alreadyMarked) {
-    await tx
-      .update(conversations)
-      .set({ settledAt: now, settleDueAt: null, updatedAt: sql`now()` })
-      .where(and(inArray(conversations.id, rows.map((r) => r.id)), isNull(conversations.settledAt)));
-  }
   await tx
-    .insert(deliveries)
-    .values(
-      rows.map((row) => {
-        const decision = deliveryDecision(row);
-        return {
-          conversationId: row.id,
-          crmAccountId: ctx.crm.accountId,
-          uniq: row.uniq,
-          state: decision.deliver ? ('pending' as const) : ('skipped' as const),
-          reason: decision.deliver ? null : decision.reason,
-          nextAttemptAt: decision.deliver ? now : null,
-        };
-      }),
-    )
-    .onConflictDoNothing({ target: [deliveries.conversationId, deliveries.crmAccountId] });
+    .update(conversations)
+    .set({ settledAt: now, settleDueAt: null, updatedAt: sql`now()` })
+    .where(and(inArray(conversations.id, rows.map((r) => r.id)), isNull(conversations.settledAt)));
+  await tx.execute(sql`with ${deliveryInsert(ctx, deliveryRows(rows, now))} select 1`);
+}
+
+/** The delivery row of each settled conversation: pending, or skipped with the reason. */
+export function deliveryRows(rows: Settleable[], now: Date) {
+  return rows.map((row) => {
+    const decision = deliveryDecision(row);
+    return {
+      conversation_id: row.id,
+      uniq: row.uniq,
+      state: decision.deliver ? 'pending' : 'skipped',
+      reason: decision.deliver ? null : decision.reason,
+      next_attempt_at: decision.deliver ? now : null,
+    };
+  });
+}
+
+/**
+ * CTEs (for a WITH clause) inserting delivery rows, creating the CRM account row on first use:
+ * the foreign key is checked at the end of the statement, after the account insert.
+ */
+export function deliveryInsert(ctx: LedgerContext, values: ReturnType<typeof deliveryRows>): SQL {
+  return sql`account as (
+      insert into ${crmAccounts} (id, kind, base_url) values (${ctx.crm.accountId}, ${ctx.crm.kind}, ${ctx.crm.baseUrl ?? null})
+      on conflict (id) do nothing
+    ),
+    new_deliveries as (
+      insert into ${deliveries} (conversation_id, crm_account_id, uniq, state, reason, next_attempt_at)
+      select x.conversation_id, ${ctx.crm.accountId}, x.uniq, x.state, x.reason, x.next_attempt_at
+        from json_to_recordset(${json(values)})
+          as x(conversation_id uuid, uniq text, state text, reason text, next_attempt_at timestamptz)
+      on conflict (conversation_id, crm_account_id) do nothing
+    )`;
 }
 
 /**
@@ -74,14 +85,6 @@ export async function refreshDeliveryDecision(tx: Db, conversationId: string, su
         eq(deliveries.attempts, 0),
       ),
     );
-}
-
-/** The account row the deliveries point at; created on first use, never changed here. */
-async function ensureCrmAccount(tx: Db, ctx: LedgerContext) {
-  await tx
-    .insert(crmAccounts)
-    .values({ id: ctx.crm.accountId, kind: ctx.crm.kind, baseUrl: ctx.crm.baseUrl ?? null })
-    .onConflictDoNothing({ target: crmAccounts.id });
 }
 
 /**
