@@ -50,7 +50,7 @@ function open(env: Env, ctx: ExecutionContext) {
   const { settings, config } = configured;
   const url = env.HYPERDRIVE?.connectionString ?? settings.databaseUrl;
   if (!url) return new ConfigError('environment', ['HYPERDRIVE: bind a Hyperdrive config (or set DATABASE_URL)']);
-  const database = connectPostgres(url, { max: 5, fetchTypes: false });
+  const database = connectPostgres(url, { max: 5, fetchTypes: false, prepare: false });
   const log = createLogger({ level: settings.logLevel, base: { service: 'calltrail', runtime: 'workerd' } });
   const deps: AppDeps = { db: database.db, settings, config, log, defer: (work) => ctx.waitUntil(work) };
   return { deps, close: () => ctx.waitUntil(database.close()) };

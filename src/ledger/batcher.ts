@@ -18,6 +18,12 @@ export interface BatcherOptions {
   maxBatch?: number;
   /** Groups applied concurrently (on separate connections). */
   maxInFlight?: number;
+  /**
+   * Runs the start of a group on a later turn of the event loop, after every request already
+   * readable has been queued (Node: setImmediate). Without it the first request to arrive
+   * starts a group alone, and with a database on the same thread (PGlite) no group ever forms.
+   */
+  defer?: (start: () => void) => void;
 }
 
 export class IngestBatcher {
@@ -26,6 +32,8 @@ export class IngestBatcher {
   private readonly idleWaiters: (() => void)[] = [];
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly defer: (start: () => void) => void;
+  private scheduled = false;
 
   constructor(
     private readonly deps: InboxDeps,
@@ -33,13 +41,23 @@ export class IngestBatcher {
   ) {
     this.maxBatch = options.maxBatch ?? 100;
     this.maxInFlight = options.maxInFlight ?? 2;
+    this.defer = options.defer ?? ((start) => setTimeout(start, 0));
   }
 
   submit = (input: IngestInput): Promise<IngestResult> =>
     new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
+      this.schedule();
+    });
+
+  private schedule() {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    this.defer(() => {
+      this.scheduled = false;
       this.pump();
     });
+  }
 
   /** Resolves when everything submitted so far has been applied. */
   drain(): Promise<void> {
@@ -61,7 +79,7 @@ export class IngestBatcher {
         )
         .finally(() => {
           this.inFlight--;
-          this.pump();
+          this.schedule();
           if (this.inFlight === 0 && this.queue.length === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
         });
     }

@@ -34,12 +34,12 @@ describe('IngestBatcher', () => {
   it('applies concurrent bodies in fewer transactions, each one completely', async () => {
     const deps = inboxDeps(harness(db).deps);
     const transactions = vi.spyOn(deps.db, 'transaction');
-    const batcher = new IngestBatcher(deps, { maxInFlight: 1 });
+    const batcher = new IngestBatcher(deps, { maxInFlight: 1, maxBatch: 16 });
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => batcher.submit(body({ call_id: `g${i}` }))));
     expect(results.map((r) => r.status)).toEqual(results.map(() => 'processed'));
     expect(new Set(results.map((r) => r.inboxId)).size).toBe(40);
-    // The first body goes alone; the 39 that queued behind it share the next transaction.
-    expect(transactions.mock.calls.length).toBe(2);
+    // All 40 were queued before the first group started: groups of 16, 16 and 8.
+    expect(transactions.mock.calls.length).toBe(3);
     expect(await counts(db.db)).toEqual({ inbox: 40, conversations: 40, legs: 40, recordings: 40, deliveries: 40 });
     const call = await conversationByKey(db.db, 'g17');
     expect(call).toMatchObject({ outcome: 'answered', talkSeconds: 180, settledAt: expect.any(Date) });

@@ -44,7 +44,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       background.add(tracked);
     },
   };
-  const batcher = new IngestBatcher(inboxDeps(deps));
+  // PGlite runs on this thread and serializes transactions: with a second slot every request
+  // would find one free and go alone, and no group would ever form. A server can overlap two.
+  const batcher = new IngestBatcher(inboxDeps(deps), {
+    maxInFlight: options.database.kind === 'pglite' ? 1 : 2,
+    defer: (start) => setImmediate(start),
+  });
   deps.ingest = batcher.submit;
   const app = createApp(deps);
 
