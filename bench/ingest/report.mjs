@@ -58,50 +58,57 @@ export function printSummary(context, results) {
     row(`${engine} service, closed loop, ${m.throughput.connections} conns`, m.throughput.eventsPerSecond, m.throughput.latency, m.throughput.cpu),
     row(`${engine} service, ${settings.rate}/s over ${m.fixed.connections} conns`, m.fixed.eventsPerSecond, m.fixed.latency, m.fixed.cpu),
   ];
-  out.push(...serviceRows('PostgreSQL', pg));
-  out.push(row(`bare postgres.js loop, ${c} workers/conns`, baseline.eventsPerSecond, null, baseline.cpu));
-  out.push(...serviceRows('PGlite', pglite));
+  if (pg) out.push(...serviceRows('PostgreSQL', pg));
+  if (baseline) out.push(row(`bare postgres.js loop, ${c} workers/conns`, baseline.eventsPerSecond, null, baseline.cpu));
+  if (pglite) out.push(...serviceRows('PGlite', pglite));
   out.push(
     '  (bench = this process: autocannon, or the baseline loop; other = everything else on the machine.',
     `   The ${settings.rate}/s run spreads the rate over single-connection streams started at staggered offsets.)`,
   );
-  const noisy = [pg.throughput, pg.fixed, baseline, pglite.throughput, pglite.fixed].some((r) => r.cpu.other > NOISY_OTHER_CORES);
+  const measured = [pg?.throughput, pg?.fixed, baseline, pglite?.throughput, pglite?.fixed].filter(Boolean);
+  const noisy = measured.some((r) => r.cpu.other > NOISY_OTHER_CORES);
   if (noisy) out.push(`  WARNING: more than ${NOISY_OTHER_CORES} cores went to other work during some run; the machine was not quiet.`);
 
-  const share = pg.throughput.eventsPerSecond / baseline.eventsPerSecond;
   const goal = (met, text) => `  ${(met ? 'MET' : 'MISSED').padEnd(7)}${text}`;
   // A latency figure only means something if the requested rate was actually offered and served.
   const rateHeld = (m) => m.fixed.eventsPerSecond >= 0.97 * settings.rate;
   out.push('', 'goals');
-  out.push(
-    goal(
-      share >= GOALS.ofBaseline,
-      `PostgreSQL service ≥ ${GOALS.ofBaseline * 100} % of the bare baseline: ` +
-        `${fixed(pg.throughput.eventsPerSecond)} / ${fixed(baseline.eventsPerSecond)} events/s = ${fixed(share * 100)} %`,
-    ),
-  );
-  out.push(
-    goal(
-      pg.fixed.latency.p99 < GOALS.p99Ms && rateHeld(pg),
-      `PostgreSQL p99 < ${GOALS.p99Ms} ms at ${settings.rate} events/s: p99 ${fixed(pg.fixed.latency.p99)} ms` +
-        ` at ${fixed(pg.fixed.eventsPerSecond)} events/s served`,
-    ),
-  );
-  out.push(
-    `  ${'info'.padEnd(7)}PGlite: ${fixed(pglite.throughput.eventsPerSecond)} events/s closed loop` +
-      ` (${fixed((pglite.throughput.eventsPerSecond / baseline.eventsPerSecond) * 100)} % of the PostgreSQL baseline);` +
-      ` p99 ${fixed(pglite.fixed.latency.p99)} ms at ${fixed(pglite.fixed.eventsPerSecond)}/s` +
-      ` (${pglite.fixed.latency.p99 < GOALS.p99Ms && rateHeld(pglite) ? 'within' : 'outside'} the ${GOALS.p99Ms} ms goal)`,
-  );
+  if (pg && baseline) {
+    const share = pg.throughput.eventsPerSecond / baseline.eventsPerSecond;
+    out.push(
+      goal(
+        share >= GOALS.ofBaseline,
+        `PostgreSQL service ≥ ${GOALS.ofBaseline * 100} % of the bare baseline: ` +
+          `${fixed(pg.throughput.eventsPerSecond)} / ${fixed(baseline.eventsPerSecond)} events/s = ${fixed(share * 100)} %`,
+      ),
+    );
+  }
+  if (pg) {
+    out.push(
+      goal(
+        pg.fixed.latency.p99 < GOALS.p99Ms && rateHeld(pg),
+        `PostgreSQL p99 < ${GOALS.p99Ms} ms at ${settings.rate} events/s: p99 ${fixed(pg.fixed.latency.p99)} ms` +
+          ` at ${fixed(pg.fixed.eventsPerSecond)} events/s served`,
+      ),
+    );
+  }
+  if (pglite) {
+    out.push(
+      `  ${'info'.padEnd(7)}PGlite: ${fixed(pglite.throughput.eventsPerSecond)} events/s closed loop` +
+        (baseline ? ` (${fixed((pglite.throughput.eventsPerSecond / baseline.eventsPerSecond) * 100)} % of the PostgreSQL baseline)` : '') +
+        `; p99 ${fixed(pglite.fixed.latency.p99)} ms at ${fixed(pglite.fixed.eventsPerSecond)}/s` +
+        ` (${pglite.fixed.latency.p99 < GOALS.p99Ms && rateHeld(pglite) ? 'within' : 'outside'} the ${GOALS.p99Ms} ms goal)`,
+    );
+  }
 
-  const checks = [...pg.checks, baseline.check, ...pglite.checks];
+  const checks = [...(pg?.checks ?? []), ...(baseline ? [baseline.check] : []), ...(pglite?.checks ?? [])];
   out.push('', 'correctness (every acknowledged event has exactly its 5 rows, nothing else was written)');
   for (const check of checks) {
     out.push(`  ${(check.ok ? 'OK' : 'FAILED').padEnd(7)}${describeCheck(check)}`);
     for (const problem of check.problems) out.push(`           ${problem}`);
   }
   for (const [engine, m] of [['PostgreSQL', pg], ['PGlite', pglite]]) {
-    if (m.serviceLog.count) {
+    if (m?.serviceLog.count) {
       out.push(`  note   the ${engine} service logged ${m.serviceLog.count} line(s) at warn level or above; last:`);
       for (const line of m.serviceLog.tail) out.push(`           ${line.slice(0, 300)}`);
     }

@@ -29,8 +29,13 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', short: 'c', default: '16' },
     warmup: { type: 'string', short: 'w', default: '3' },
     rate: { type: 'string', short: 'r', default: '200' },
+    // For working on one side: e.g. --engines postgres,baseline (the summary needs both for the ratio).
+    engines: { type: 'string', default: 'postgres,baseline,pglite' },
   },
 });
+const engines = new Set(flags.engines.split(','));
+for (const e of engines) if (!['postgres', 'baseline', 'pglite'].includes(e)) throw new Error(`--engines: unknown "${e}"`);
+delete flags.engines;
 const settings = Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, Number(v)]));
 for (const [name, value] of Object.entries(settings)) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} expects a positive integer, got "${flags[name]}"`);
@@ -160,12 +165,18 @@ async function main() {
     cwd: relative(REPO_ROOT, process.cwd()) || '.',
   };
   const results = {};
-  console.error('PostgreSQL: service runs…');
-  results.postgres = await benchPostgres(admin);
-  console.error('PostgreSQL: bare postgres.js baseline…');
-  results.baseline = await benchBaseline(admin);
-  console.error('PGlite: service runs…');
-  results.pglite = await benchPglite();
+  if (engines.has('postgres')) {
+    console.error('PostgreSQL: service runs…');
+    results.postgres = await benchPostgres(admin);
+  }
+  if (engines.has('baseline')) {
+    console.error('PostgreSQL: bare postgres.js baseline…');
+    results.baseline = await benchBaseline(admin);
+  }
+  if (engines.has('pglite')) {
+    console.error('PGlite: service runs…');
+    results.pglite = await benchPglite();
+  }
   return printSummary(context, results);
 }
 
