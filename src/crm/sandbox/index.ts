@@ -1,0 +1,104 @@
+/**
+ * The sandbox amoCRM: an in-repo fake of the amoCRM (Kommo) v4 HTTP API, faithful to the vendor's
+ * behaviour including its unfriendly parts, as a portable Hono app (Node, Workers, in-process).
+ *
+ * Routes (relative to the app's root):
+ * - POST /oauth2/access_token, GET /oauth                       OAuth (routes/oauth.ts)
+ * - POST /api/v4/calls                                          call log (routes/calls.ts)
+ * - GET|PATCH /api/v4/{leads|contacts|companies|customers}/notes, …/{id}/notes[/{id}]  (routes/notes.ts)
+ * - GET /api/v4/contacts[/{id}], POST /api/v4/contacts          (routes/contacts.ts)
+ * - POST /api/v4/leads/unsorted/sip, GET /api/v4/leads/unsorted (routes/unsorted.ts)
+ * - POST|GET /api/v4/tasks                                      (routes/tasks.ts)
+ * - GET /api/v4/users[/{id}], GET /api/v4/account               (routes/account.ts)
+ * - /__sandbox/{state,stats,faults,unblock,contacts}            controls, no auth (routes/controls.ts)
+ * - GET /                                                       timeline page (timeline.tsx)
+ *
+ * Every /api/v4 request passes gate.ts (latency → block 403 → auth 401 → rate limit 429 → faults).
+ * Details the contract leaves open, settled the way amoCRM behaves (or most plausibly behaves):
+ * - 429 has an empty body; a block answers nginx's HTML 403 page; gateway faults and the
+ *   oversized-batch 504 are nginx HTML pages too — never assume an error body is JSON.
+ * - GET of one missing entity (contact, note, user) is a 204, like amoCRM; unknown paths are 404.
+ * - Pagination links are absolute on the origin of the request.
+ * - Defaults amoCRM fills in (created_by = the integration's user, responsible = the card's),
+ *   matching order (contacts before companies, oldest first) and the OAuth error texts are
+ *   written down in routes/calls.ts, phone-match.ts and tokens.ts.
+ * - Everything is deterministic: ids are counters, tokens and uids come from PRNGs seeded by the
+ *   subdomain, faults from their own seed; the only time source is `now`. Timers (latencyMs,
+ *   slow_after) use setTimeout and do not read the clock.
+ * @module
+ */
+import { Hono } from 'hono';
+import type { SandboxContext } from './context';
+import { FaultInjector } from './faults';
+import { apiGate } from './gate';
+import { AccountLimiter } from './limits';
+import { type FaultOptions, resolveOptions, type SandboxOptions } from './options';
+import { mulberry32, seedFrom } from './prng';
+import { problem } from './responses';
+import { accountRoutes } from './routes/account';
+import { callRoutes } from './routes/calls';
+import { contactRoutes } from './routes/contacts';
+import { controlRoutes } from './routes/controls';
+import { noteRoutes } from './routes/notes';
+import { oauthRoutes } from './routes/oauth';
+import { taskRoutes } from './routes/tasks';
+import { unsortedRoutes } from './routes/unsorted';
+import { applySeed } from './seed';
+import { countRequests, type SandboxStats, StatsRecorder } from './stats';
+import { SandboxStore } from './store';
+import { timelineRoutes } from './timeline';
+import { TokenVault } from './tokens';
+
+export type { FaultKind, FaultOptions, OAuthClient, SandboxOptions, SeedData } from './options';
+export type { SandboxStats } from './stats';
+export type { EntityType, Note, TypedNote, Contact, Lead, Customer, Task, UnsortedItem, User } from './model';
+export { SandboxStore } from './store';
+
+export interface AmoSandbox {
+  /** Serve it anywhere; all paths are relative to its root. */
+  app: Hono;
+  fetch: (req: Request) => Promise<Response>;
+  store: SandboxStore;
+  stats(): SandboxStats;
+  setFaults(f: FaultOptions): void;
+  unblock(): void;
+}
+
+export function createAmoSandbox(options: SandboxOptions = {}): AmoSandbox {
+  const opts = resolveOptions(options);
+  const unix = () => Math.floor(opts.now().getTime() / 1000);
+  const tokens = new TokenVault(opts.oauthClients, opts.longLivedTokens, opts.accessTokenTtlSeconds, mulberry32(seedFrom(`${opts.subdomain}/tokens`)));
+  const store = new SandboxStore(unix, tokens, mulberry32(seedFrom(`${opts.subdomain}/uids`)));
+  applySeed(store, opts.seed);
+
+  const ctx: SandboxContext = {
+    store,
+    options: opts,
+    stats: new StatsRecorder(),
+    limiter: new AccountLimiter(opts.rps, opts.blockAfter429s, opts.blockWindowSeconds * 1000),
+    faults: new FaultInjector(opts.faults),
+    unix,
+  };
+
+  const app = new Hono();
+  app.use('*', countRequests(ctx.stats));
+  app.route('/', timelineRoutes(ctx));
+  app.route('/__sandbox', controlRoutes(ctx));
+  app.route('/', oauthRoutes(ctx));
+  app.use('/api/v4/*', apiGate(ctx));
+  for (const routes of [callRoutes, noteRoutes, contactRoutes, unsortedRoutes, taskRoutes, accountRoutes]) {
+    app.route('/api/v4', routes(ctx));
+  }
+  app.notFound((c) => problem(404, `No route for ${c.req.method} ${c.req.path}`));
+  // A fake may say what broke: its callers are our own tests and demos.
+  app.onError((err) => problem(500, err.message));
+
+  return {
+    app,
+    fetch: async (req) => app.fetch(req),
+    store,
+    stats: () => ctx.stats.snapshot(ctx.limiter.blocked),
+    setFaults: (f) => ctx.faults.set(f),
+    unblock: () => ctx.limiter.unblock(),
+  };
+}

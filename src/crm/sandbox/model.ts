@@ -1,0 +1,103 @@
+/**
+ * The records the sandbox keeps, shaped like amoCRM's own: unix-second timestamps, integer ids,
+ * phones as typed by a person (never normalized on write, exactly like amoCRM).
+ * @module
+ */
+
+/** Entity types as they appear in API paths (plural). */
+export type EntityType = 'leads' | 'contacts' | 'companies' | 'customers';
+export const ENTITY_TYPES: readonly EntityType[] = ['leads', 'contacts', 'companies', 'customers'];
+
+/** The singular names /api/v4/calls answers with. */
+export const SINGULAR: Record<EntityType, 'lead' | 'contact' | 'company' | 'customer'> = {
+  leads: 'lead',
+  contacts: 'contact',
+  companies: 'company',
+  customers: 'customer',
+};
+
+export const PHONE_ENUMS = { WORK: 1, WORKDD: 2, MOB: 3, FAX: 4, HOME: 5, OTHER: 6 } as const;
+export type PhoneEnum = keyof typeof PHONE_ENUMS;
+
+export interface User {
+  id: number;
+  name: string;
+}
+
+export interface Phone {
+  value: string;
+  enum_code: PhoneEnum;
+}
+
+/** Contacts and companies share this shape: both carry phones and both can own leads/customers. */
+export interface Party {
+  id: number;
+  name: string;
+  responsible_user_id: number;
+  created_at: number;
+  updated_at: number;
+  phones: Phone[];
+  lead_ids: number[];
+  customer_ids: number[];
+}
+export type Contact = Party;
+export type Company = Party;
+
+export interface Lead {
+  id: number;
+  name: string;
+  status: 'active' | 'closed';
+  contact_ids: number[];
+}
+
+export interface Customer {
+  id: number;
+  name: string;
+  contact_ids: number[];
+}
+
+export interface Note {
+  id: number;
+  entity_id: number;
+  note_type: string;
+  params: Record<string, unknown>;
+  created_by: number;
+  responsible_user_id: number;
+  created_at: number;
+  updated_at: number;
+  account_id: number;
+}
+
+export type TypedNote = Note & { entity_type: EntityType };
+
+export interface UnsortedItem {
+  uid: string;
+  source_uid: string;
+  source_name: string;
+  category: 'sip';
+  pipeline_id: number;
+  created_at: number;
+  metadata: Record<string, unknown> & { uniq: string; phone: string };
+  account_id: number;
+  /** Kept apart from the real leads/contacts: not matchable by /calls until someone accepts it. */
+  lead: { id: number; name: string; price: number };
+  contact: { id: number; name: string; phone: string };
+}
+
+export interface Task {
+  id: number;
+  text: string;
+  complete_till: number;
+  entity_id: number | null;
+  entity_type: EntityType | null;
+  task_type_id: number;
+  responsible_user_id: number;
+  created_by: number;
+  updated_by: number;
+  created_at: number;
+  updated_at: number;
+  is_completed: boolean;
+  account_id: number;
+}
+
+export const CALL_NOTE_TYPES = ['call_in', 'call_out'] as const;

@@ -1,0 +1,124 @@
+/**
+ * Contacts: search, read one, create. `query` matches the name case-insensitively or — when it
+ * holds at least 5 digits — a phone whose digits contain the query's digits. That is a substring
+ * test on the phone **as typed**, so "+7 495…" is not found by "8495…": clients must try the
+ * spellings and then verify the PHONE field themselves. Creating never deduplicates (the same
+ * phone twice is two contacts), and the new numbers are matchable by /calls at once.
+ * A contact without phones has `custom_fields_values: null`, as in amoCRM; an unknown id is a 204.
+ * @module
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { SandboxContext } from '../context';
+import { type Contact, PHONE_ENUMS } from '../model';
+import { pageLinks, pageOf, paging, selfLink } from '../query';
+import { type FieldError, hal, noContent } from '../responses';
+import { readBatch, userError } from '../validation';
+
+const contactSchema = z.object({
+  name: z.string().optional(),
+  first_name: z.string().optional(),
+  last_name: z.string().optional(),
+  responsible_user_id: z.number().int().optional(),
+  created_by: z.number().int().optional(),
+  custom_fields_values: z
+    .array(
+      z.object({
+        field_id: z.number().int().optional(),
+        field_code: z.string().optional(),
+        values: z.array(z.object({ value: z.string().min(1), enum_code: z.string().optional() })),
+      }),
+    )
+    .nullable()
+    .optional(),
+  request_id: z.string().optional(),
+});
+type ContactInput = z.output<typeof contactSchema>;
+
+const CHOICE = 'The value you selected is not a valid choice.';
+
+function fieldErrors(input: ContactInput): FieldError[] {
+  return (input.custom_fields_values ?? []).flatMap((field, i) => {
+    const isPhone = field.field_code === 'PHONE' || (field.field_code === undefined && field.field_id === 1);
+    if (!isPhone) return [{ code: 'NotSupportedChoice', path: `custom_fields_values.${i}.field_code`, detail: CHOICE }];
+    return field.values.flatMap((v, j) =>
+      v.enum_code === undefined || v.enum_code in PHONE_ENUMS ? [] : [{ code: 'NotSupportedChoice', path: `custom_fields_values.${i}.values.${j}.enum_code`, detail: CHOICE }],
+    );
+  });
+}
+
+export function contactView(contact: Contact, url: URL, withLeads: boolean, accountId: number) {
+  const phones = contact.phones.map((p) => ({ value: p.value, enum_id: PHONE_ENUMS[p.enum_code], enum_code: p.enum_code }));
+  return {
+    id: contact.id,
+    name: contact.name,
+    responsible_user_id: contact.responsible_user_id,
+    group_id: 0,
+    created_at: contact.created_at,
+    updated_at: contact.updated_at,
+    is_deleted: false,
+    account_id: accountId,
+    custom_fields_values: phones.length
+      ? [{ field_id: 1, field_name: 'Телефон', field_code: 'PHONE', field_type: 'multitext', values: phones }]
+      : null,
+    _links: selfLink(url, `/api/v4/contacts/${contact.id}`),
+    _embedded: {
+      tags: [],
+      ...(withLeads ? { leads: contact.lead_ids.map((id) => ({ id, _links: selfLink(url, `/api/v4/leads/${id}`) })) } : {}),
+      companies: [],
+    },
+  };
+}
+
+export function matchesQuery(contact: Contact, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  if (q === '') return true;
+  if (contact.name.toLowerCase().includes(q)) return true;
+  const digits = q.replace(/\D/g, '');
+  return digits.length >= 5 && contact.phones.some((p) => p.value.replace(/\D/g, '').includes(digits));
+}
+
+export function contactRoutes(ctx: SandboxContext) {
+  const app = new Hono();
+  const { store } = ctx;
+  const withs = (url: URL) => (url.searchParams.get('with') ?? '').split(',');
+
+  app.get('/contacts', (c) => {
+    const url = new URL(c.req.url);
+    const page = paging(url);
+    if (!page.ok) return page.response;
+    const query = url.searchParams.get('query') ?? '';
+    const { items, hasNext } = pageOf(store.contacts().filter((ct) => matchesQuery(ct, query)), page.value);
+    if (items.length === 0) return noContent();
+    const withLeads = withs(url).includes('leads');
+    return hal({
+      _page: page.value.page,
+      _links: pageLinks(url, page.value.page, hasNext),
+      _embedded: { contacts: items.map((ct) => contactView(ct, url, withLeads, store.accountId)) },
+    });
+  });
+
+  app.get('/contacts/:id{[0-9]+}', (c) => {
+    const url = new URL(c.req.url);
+    const contact = store.contact(Number(c.req.param('id')));
+    return contact ? hal(contactView(contact, url, withs(url).includes('leads'), store.accountId)) : noContent();
+  });
+
+  app.post('/contacts', async (c) => {
+    const batch = await readBatch(c, ctx, contactSchema, (input) => [
+      ...userError(ctx, input.responsible_user_id, 'responsible_user_id'),
+      ...userError(ctx, input.created_by, 'created_by', true),
+      ...fieldErrors(input),
+    ]);
+    if (!batch.ok) return batch.response;
+    const url = new URL(c.req.url);
+    const contacts = batch.items.map((input, i) => {
+      const name = input.name ?? [input.first_name, input.last_name].filter(Boolean).join(' ');
+      const phones = (input.custom_fields_values ?? []).flatMap((f) => f.values);
+      const contact = store.addContact({ name, phones, responsible_user_id: input.responsible_user_id });
+      return { id: contact.id, request_id: batch.requestIds[i] ?? String(i), _links: selfLink(url, `/api/v4/contacts/${contact.id}`) };
+    });
+    return hal({ _links: selfLink(url, '/api/v4/contacts'), _embedded: { contacts } });
+  });
+  return app;
+}
