@@ -13,6 +13,7 @@ import { renderDocsPage } from './http/docs-page';
 import { ApiError, errorResponse, handleError } from './http/errors';
 import { genericWebhookRoutes } from './pbx/generic/route';
 import { callRoutes } from './routes/calls';
+import { crmRoutes, oauthRoutes } from './routes/crm';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
 
@@ -51,8 +52,14 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/inbox', admin);
   app.use('/v1/calls/*', admin);
   app.use('/v1/calls', admin);
+  // Not /v1/crm/*: the OAuth redirect target is reached by the admin's browser, checked by its state.
+  for (const path of ['/v1/crm', '/v1/crm/reset', '/v1/crm/amocrm/connect']) app.use(path, admin);
   app.route('/', inboxRoutes(deps));
   app.route('/', callRoutes(deps));
+  app.route('/', crmRoutes(deps));
+  app.route('/', oauthRoutes(deps));
+  const sandbox = deps.sandbox;
+  if (sandbox) app.mount('/sandbox/amocrm', (request) => sandbox.fetch(request));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   const document = () =>

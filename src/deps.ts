@@ -21,6 +21,12 @@ export interface AppDeps {
   defer?: (work: Promise<unknown>) => void;
   /** How webhook bodies reach the inbox; Node groups concurrent ones (ledger/batcher.ts). */
   ingest?: (input: IngestInput) => Promise<IngestResult>;
+  /** Asks for prompt delivery (calls settled, circuit reset): Node wakes its loop, Workers drain in waitUntil. */
+  wakeDelivery?: () => void;
+  /** The built-in sandbox CRM (sandbox mode), served at /sandbox/amocrm. */
+  sandbox?: { fetch: (request: Request) => Response | Promise<Response> };
+  /** Replaces the global fetch for calls to amoCRM (tests). */
+  crmFetch?: typeof fetch;
 }
 
 export function inboxDeps(deps: AppDeps): InboxDeps {

@@ -71,6 +71,7 @@ export const envSchema = z
     AMOCRM_REDIRECT_URI: url('the OAuth redirect URI registered with amoCRM', ['https:', 'http:']),
     AMOCRM_RPS: integer('requests per second', 1, 50),
     SETTLE_SECONDS: integer('seconds', 0, 86400),
+    DELIVERY_LEASE_SECONDS: integer('seconds', 10, 3600),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional(),
     GENERIC_WEBHOOK_SECRET: secret('a shared secret', 16),
     ZADARMA_API_KEY: optionalString,
@@ -146,6 +147,8 @@ export interface Settings {
   /** No CRM configured: calls go to the built-in sandbox CRM, unsigned generic events are allowed. */
   sandboxMode: boolean;
   settleSeconds: number;
+  /** How long a delivery worker's claim on an account and its calls lasts without renewal. */
+  deliveryLeaseSeconds: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   secrets: {
     generic?: string;
@@ -202,6 +205,7 @@ export function parseEnv(source: Record<string, unknown>): Settings {
     crm,
     sandboxMode: crm.kind === 'sandbox',
     settleSeconds: env.SETTLE_SECONDS ?? 30,
+    deliveryLeaseSeconds: env.DELIVERY_LEASE_SECONDS ?? 120,
     logLevel: env.LOG_LEVEL ?? 'info',
     secrets: dropUndefined({
       generic: env.GENERIC_WEBHOOK_SECRET,

@@ -14,7 +14,28 @@ const problems = (text: string, name = 'calltrail.json') => {
 
 describe('integrator config', () => {
   it('has defaults for a Russian call centre', () => {
-    expect(defaultIntegratorConfig()).toEqual({ default_country: 'RU', time_zone: 'Europe/Moscow', extension_pattern: '^\\d{2,5}$' });
+    expect(defaultIntegratorConfig()).toMatchObject({ default_country: 'RU', time_zone: 'Europe/Moscow', extension_pattern: '^\\d{2,5}$' });
+  });
+
+  it('puts every call on the CRM by default: unknown callers get a contact, tasks are opt-in', () => {
+    const config = defaultIntegratorConfig();
+    expect(config.unknown_callers).toEqual({ inbound: 'contact', outbound: 'contact' });
+    expect(config.missed_call_tasks.enabled).toBe(false);
+    expect(config.call_results.answered).toEqual({ status: 4, text: 'Conversation' });
+    expect(config.crm).toMatchObject({ source: 'calltrail', batch_size: 50 });
+  });
+
+  it('fills the defaults of a partly given section', () => {
+    const config = parseIntegratorConfig('{"unknown_callers":{"outbound":"skip"},"call_results":{"busy":{"text":"Занято"}}}', 'c.json');
+    expect(config.unknown_callers).toEqual({ inbound: 'contact', outbound: 'skip' });
+    expect(config.call_results.busy).toEqual({ status: 7, text: 'Занято' });
+  });
+
+  it('checks templates and extension maps at load', () => {
+    expect(problems('{"missed_call_tasks":{"text":"Call {{ phonee }}"},"extensions":{"101":"anna"}}')).toEqual([
+      'extensions.101: expected a CRM user id (a positive integer) or {"user": id, "department": name}',
+      'missed_call_tasks.text: unknown variable {{phonee}} — did you mean {{phone}}?',
+    ]);
   });
 
   it('reads JSON and YAML', () => {

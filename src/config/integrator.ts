@@ -8,8 +8,49 @@ import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, describeIssues } from './errors';
+import { compileTemplate, TemplateError } from './template';
 
 const countries = new Set<string>(getCountries());
+
+/** A CRM user id (amoCRM user ids are integers). */
+const userId = z.number().int().positive();
+
+/** A Liquid template over the call's variables, checked at load (see template.ts). */
+const template = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .superRefine((text, ctx) => {
+      try {
+        compileTemplate(text);
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+      }
+    });
+
+const unknownCallerPolicy = z.enum(['contact', 'unsorted', 'skip']).describe(
+  'contact: create the contact with the number, then log the call; unsorted: file an unknown-caller lead (Unsorted); skip: leave it out of the CRM, listed with the reason',
+);
+
+const callResult = (status: number, text: string) =>
+  z
+    .strictObject({
+      status: z.number().int().min(1).max(7).nullable().default(status).describe('amoCRM call_status: 1 left a message … 4 talked … 7 busy'),
+      text: z.string().max(255).default(text).describe('call_result shown on the note'),
+    })
+    .prefault({});
+
+const extensionEntry = z.union(
+  [
+    userId,
+    z.strictObject({
+      user: userId.optional().describe('CRM user responsible for calls of this extension'),
+      department: z.string().min(1).optional(),
+    }),
+  ],
+  { error: 'expected a CRM user id (a positive integer) or {"user": id, "department": name}' },
+);
 
 export const integratorConfigSchema = z
   .strictObject({
@@ -32,6 +73,47 @@ export const integratorConfigSchema = z
       .default('^\\d{2,5}$')
       .refine(isRegExp, { message: 'expected a regular expression matching internal extensions' })
       .describe('Numbers matching this are internal extensions, never matched to CRM contacts'),
+    extensions: z
+      .record(z.string().regex(/^[0-9A-Za-z*#+_-]{1,20}$/, 'expected an extension such as "101"'), extensionEntry)
+      .default({})
+      .describe('Extension → CRM user id, or {user, department}'),
+    default_user: userId.nullable().default(null).describe('Responsible user for calls whose extension is not mapped'),
+    unknown_callers: z
+      .strictObject({ inbound: unknownCallerPolicy.default('contact'), outbound: unknownCallerPolicy.default('contact') })
+      .prefault({})
+      .describe('What happens to a call whose number no CRM contact has'),
+    missed_call_tasks: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        text: template('Call back {{ phone }} (missed at {{ started_at | date: "HH:mm" }})'),
+        due_minutes: z.number().int().min(0).max(60 * 24 * 30).default(30),
+        task_type: z.number().int().positive().default(1).describe('amoCRM task type id; 1 is "call"'),
+      })
+      .prefault({})
+      .describe('A call-back task for the responsible user when an inbound call was missed'),
+    call_results: z
+      .strictObject({
+        answered: callResult(4, 'Conversation'),
+        missed: callResult(6, 'Missed call'),
+        busy: callResult(7, 'Line busy'),
+        failed: callResult(6, 'Call failed'),
+      })
+      .prefault({})
+      .describe('Outcome → amoCRM call_status and call_result'),
+    crm: z
+      .strictObject({
+        source: z.string().min(1).max(64).default('calltrail').describe('The source shown on call notes'),
+        contact_name: template('{{ phone }}').describe('Name of a contact created for an unknown caller'),
+        lead_name: template('Call from {{ phone }}').describe('Name of an unknown-caller lead (Unsorted)'),
+        unsorted: z
+          .strictObject({
+            pipeline_id: z.number().int().positive().nullable().default(null),
+            service_code: z.string().min(1).default('calltrail'),
+          })
+          .prefault({}),
+        batch_size: z.number().int().min(1).max(250).default(50).describe('Calls per request (amoCRM: ≤ 250, 50 recommended)'),
+      })
+      .prefault({}),
   })
   .describe('calltrail integrator configuration');
 

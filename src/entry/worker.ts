@@ -1,7 +1,8 @@
 /**
- * Cloudflare Workers entry: `fetch` serves the app, `scheduled` runs the periodic tick.
- * The database is reached through Hyperdrive, with a client per request (workerd does not let
- * a socket outlive the request that opened it).
+ * Cloudflare Workers entry: `fetch` serves the app, `scheduled` runs the periodic tick and drains
+ * due deliveries. The database is reached through Hyperdrive, with a client per request (workerd
+ * does not let a socket outlive the request that opened it); a webhook that settles calls drains
+ * deliveries in waitUntil, and the client closes only after that work is done.
  * @module
  */
 import { createApp } from './../app';
@@ -10,6 +11,10 @@ import { ConfigError } from '../config/errors';
 import { defaultIntegratorConfig, parseIntegratorConfig, type IntegratorConfig } from '../config/integrator';
 import { connectPostgres } from '../db/client';
 import type { AppDeps } from '../deps';
+import { SANDBOX_TOKEN } from '../crm/connect';
+import type { RateLimiter } from '../crm/limiter';
+import { createAmoSandbox } from '../crm/sandbox';
+import { createDeliveryWorker } from '../delivery/setup';
 import { runTick } from '../jobs';
 import { createLogger } from '../lib/log';
 
@@ -24,6 +29,12 @@ interface ScheduledController {
   cron: string;
   scheduledTime: number;
 }
+
+/** The account's request budget lives as long as the isolate, not one request. */
+const limiters = new Map<string, RateLimiter>();
+/** Sandbox mode: the sandbox CRM lives in the isolate's memory (a demo, not a store). */
+let sandbox: ReturnType<typeof createAmoSandbox> | undefined;
+const owner = `workerd:${crypto.randomUUID().slice(0, 8)}`;
 
 /** Parsed once per isolate (bindings do not change while it lives). */
 const parsed = new WeakMap<object, { settings: Settings; config: IntegratorConfig } | ConfigError>();
@@ -52,8 +63,24 @@ function open(env: Env, ctx: ExecutionContext) {
   if (!url) return new ConfigError('environment', ['HYPERDRIVE: bind a Hyperdrive config (or set DATABASE_URL)']);
   const database = connectPostgres(url, { max: 5, fetchTypes: false, prepare: false });
   const log = createLogger({ level: settings.logLevel, base: { service: 'calltrail', runtime: 'workerd' } });
-  const deps: AppDeps = { db: database.db, settings, config, log, defer: (work) => ctx.waitUntil(work) };
-  return { deps, close: () => ctx.waitUntil(database.close()) };
+  if (settings.crm.kind === 'sandbox') sandbox ??= createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] });
+  const pending: Promise<unknown>[] = [];
+  const defer = (work: Promise<unknown>) => {
+    const tracked = work.catch((error) => log.error('background work failed', { error }));
+    pending.push(tracked);
+    ctx.waitUntil(tracked);
+  };
+  const deps: AppDeps = { db: database.db, settings, config, log, defer, ...(sandbox ? { sandbox } : {}) };
+  const worker = createDeliveryWorker(deps, { owner, limiters });
+  let woken = false;
+  deps.wakeDelivery = () => {
+    if (!worker || woken) return;
+    woken = true;
+    defer(worker.drain({ budgetMs: 20_000 }));
+  };
+  // The client closes after everything deferred on it has finished.
+  const close = () => ctx.waitUntil(Promise.allSettled(pending).then(() => database.close()));
+  return { deps, worker, close };
 }
 
 export default {
@@ -78,7 +105,9 @@ export default {
     if (opened instanceof ConfigError) throw opened;
     try {
       const result = await runTick(opened.deps);
-      opened.deps.log.info('scheduled tick', { cron: controller.cron, ...result });
+      // A Cron Trigger may run for minutes; a minute's budget leaves room for the next one.
+      const delivery = opened.worker ? await opened.worker.drain({ budgetMs: 50_000 }) : null;
+      opened.deps.log.info('scheduled tick', { cron: controller.cron, ...result, delivery });
     } finally {
       opened.close();
     }

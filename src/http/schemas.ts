@@ -15,11 +15,12 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-export const errorResponses = (...codes: (400 | 401 | 404 | 413 | 503)[]) => {
+export const errorResponses = (...codes: (400 | 401 | 404 | 409 | 413 | 503)[]) => {
   const text: Record<number, string> = {
     400: 'The request is malformed; the message says what to fix',
     401: 'Missing or invalid credentials or signature',
     404: 'Not found, or the source is not enabled',
+    409: 'The request conflicts with the current state; the message says why',
     413: 'Body larger than 1 MB',
     503: 'The database is unavailable; nothing was stored',
   };

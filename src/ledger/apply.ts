@@ -19,7 +19,7 @@ import { summarize, type ConversationSummary, type LegFacts, type RecordingFacts
 import type { CallEvent, LegEnded, RecordingRef } from '../domain/events';
 import { settleDueAt } from '../domain/settle';
 import type { LedgerContext } from './context';
-import { deliveryRows, deliveryInsert, refreshDeliveryDecision, type Settleable } from './settle';
+import { deliveryRows, deliveryInsert, queueNoteUpdates, refreshDeliveryDecision, type Settleable } from './settle';
 import { conversationUniq, legVersion, recordingVersion } from './versions';
 
 /** The events of one stored body. */
@@ -176,6 +176,7 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly Ap
   }
   await writeSummaries(tx, ctx, updates, deliveryRows(toSettle, now));
   for (const c of settledChanged) await refreshDeliveryDecision(tx, c.id, c.summary);
+  await queueNoteUpdates(tx, settledChanged.map((c) => c.id), now);
   return { conversations: touched.length, changed: changed.size, settled: toSettle.length };
 }
 

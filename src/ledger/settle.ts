@@ -88,6 +88,25 @@ export async function refreshDeliveryDecision(tx: Db, conversationId: string, su
 }
 
 /**
+ * A settled conversation changed (a late leg or recording) after its note was written: the note
+ * is brought up to date by an update step, never a second note. Unknown-caller leads and calls
+ * without a note have nothing to update.
+ */
+export async function queueNoteUpdates(tx: Db, conversationIds: string[], now: Date): Promise<void> {
+  if (conversationIds.length === 0) return;
+  await tx
+    .update(deliveries)
+    .set({ state: 'pending', step: 'update', attempts: 0, nextAttemptAt: now, updatedAt: sql`now()` })
+    .where(
+      and(
+        inArray(deliveries.conversationId, conversationIds),
+        eq(deliveries.state, 'delivered'),
+        sql`${deliveries.crmRefs} ? 'note_id'`,
+      ),
+    );
+}
+
+/**
  * Settles every conversation whose SETTLE_SECONDS have run out. Safe to run from several
  * processes at once: rows are claimed with FOR UPDATE SKIP LOCKED.
  */

@@ -137,7 +137,7 @@ export function callRoutes(deps: AppDeps) {
       const { id } = c.req.valid('param');
       const call = await deps.db.query.conversations.findFirst({
         where: eq(conversations.id, id),
-        with: { legs: true, recordings: true, deliveries: true },
+        with: { legs: true, recordings: true, deliveries: { with: { history: { orderBy: (a, { desc }) => [desc(a.at)], limit: 50 } } } },
       });
       if (!call) throw new ApiError(404, 'not_found', `no call ${id}`);
       const delivery = call.deliveries.find((d) => d.crmAccountId === deps.settings.crm.accountId) ?? null;
@@ -161,8 +161,13 @@ export function callRoutes(deps: AppDeps) {
             id: r.id, recording_key: r.recordingKey, leg_key: r.legKey, origin_url: r.originUrl, status: r.status,
           })),
           deliveries: call.deliveries.map((d) => ({
-            id: d.id, crm_account_id: d.crmAccountId, state: d.state, reason: d.reason, uniq: d.uniq, attempts: d.attempts,
-            next_attempt_at: iso(d.nextAttemptAt), last_error: d.lastError, delivered_at: iso(d.deliveredAt),
+            id: d.id, crm_account_id: d.crmAccountId, state: d.state, step: d.step, reason: d.reason, uniq: d.uniq,
+            attempts: d.attempts, outcome_unknown: d.outcomeUnknown, next_attempt_at: iso(d.nextAttemptAt),
+            last_attempt_at: iso(d.lastAttemptAt), last_error: d.lastError, crm_refs: d.crmRefs ?? {},
+            delivered_at: iso(d.deliveredAt),
+            history: d.history.map((a) => ({
+              at: iso(a.at), step: a.step, outcome: a.outcome, http_status: a.httpStatus, detail: a.detail,
+            })),
           })),
         },
         200,

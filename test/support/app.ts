@@ -25,7 +25,7 @@ export interface Harness {
 
 export function harness(
   db: TestDb,
-  options: { env?: Record<string, string>; config?: Partial<IntegratorConfig>; start?: Date } = {},
+  options: { env?: Record<string, string>; config?: Partial<IntegratorConfig>; start?: Date; deps?: Partial<AppDeps> } = {},
 ): Harness {
   const settings = parseEnv({ GENERIC_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, SETTLE_SECONDS: '30', ...options.env });
   const log = memoryLogger();
@@ -41,6 +41,7 @@ export function harness(
     config: { ...defaultIntegratorConfig(), ...options.config },
     log,
     now: () => clock.now,
+    ...options.deps,
   };
   const app = createApp(deps);
   return {

@@ -21,6 +21,7 @@ export const crmAccounts = pgTable('crm_accounts', {
   accessToken: text('access_token'),
   refreshToken: text('refresh_token'),
   tokenExpiresAt: instant('token_expires_at'),
+  tokenRefreshedAt: instant('token_refreshed_at'),
   /** One delivery worker per account: whoever holds an unexpired lease. */
   leaseOwner: text('lease_owner'),
   leaseExpiresAt: instant('lease_expires_at'),

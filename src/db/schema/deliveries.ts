@@ -12,6 +12,14 @@ import { instant, oneOf, timestamps } from './columns';
 export const DELIVERY_STATES = ['pending', 'delivered', 'failed', 'skipped'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
+/**
+ * What a pending delivery does next. log: write the call note; contact: create the unknown
+ * caller's contact, then log; unsorted: file the call as an unknown-caller lead; task: create the
+ * call-back task of a logged missed call; update: bring a logged note up to date (late recording).
+ */
+export const DELIVERY_STEPS = ['log', 'contact', 'unsorted', 'task', 'update'] as const;
+export type DeliveryStep = (typeof DELIVERY_STEPS)[number];
+
 export const deliveries = pgTable(
   'deliveries',
   {
@@ -23,6 +31,7 @@ export const deliveries = pgTable(
       .notNull()
       .references(() => crmAccounts.id),
     state: text('state', { enum: DELIVERY_STATES }).notNull(),
+    step: text('step', { enum: DELIVERY_STEPS }).notNull().default('log'),
     /** Why a delivery is skipped or failed, in words an admin understands. */
     reason: text('reason'),
     uniq: text('uniq').notNull(),
@@ -30,7 +39,7 @@ export const deliveries = pgTable(
     nextAttemptAt: instant('next_attempt_at'),
     lastAttemptAt: instant('last_attempt_at'),
     lastError: text('last_error'),
-    /** The last attempt may have reached the CRM: look the uniq up before sending again. */
+    /** The last attempt of `step` may have reached the CRM: look it up before sending again. */
     outcomeUnknown: boolean('outcome_unknown').notNull().default(false),
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: instant('lease_expires_at'),
@@ -46,6 +55,8 @@ export const deliveries = pgTable(
     index('deliveries_due')
       .on(t.crmAccountId, t.nextAttemptAt)
       .where(sql`${t.state} = 'pending'`),
+    index('deliveries_state').on(t.crmAccountId, t.state),
     oneOf('deliveries_state', t.state, DELIVERY_STATES),
+    oneOf('deliveries_step', t.step, DELIVERY_STEPS),
   ],
 );

@@ -8,4 +8,5 @@ export * from './legs';
 export * from './recordings';
 export * from './crm-accounts';
 export * from './deliveries';
+export * from './delivery-attempts';
 export * from './relations';

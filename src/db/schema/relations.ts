@@ -5,6 +5,7 @@
 import { relations } from 'drizzle-orm';
 import { conversations } from './conversations';
 import { deliveries } from './deliveries';
+import { deliveryAttempts } from './delivery-attempts';
 import { legs } from './legs';
 import { recordings } from './recordings';
 
@@ -22,9 +23,13 @@ export const recordingRelations = relations(recordings, ({ one }) => ({
     references: [conversations.id],
   }),
 }));
-export const deliveryRelations = relations(deliveries, ({ one }) => ({
+export const deliveryRelations = relations(deliveries, ({ one, many }) => ({
   conversation: one(conversations, {
     fields: [deliveries.conversationId],
     references: [conversations.id],
   }),
+  history: many(deliveryAttempts),
+}));
+export const deliveryAttemptRelations = relations(deliveryAttempts, ({ one }) => ({
+  delivery: one(deliveries, { fields: [deliveryAttempts.deliveryId], references: [deliveries.id] }),
 }));

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../config/errors';
 import { inboxDeps, type AppDeps } from '../../deps';
 import { runTick } from '../../jobs';
+import { createDeliveryWorker } from '../../delivery/setup';
 import { reprocessInbox } from '../../ledger/inbox';
 import { createLogger } from '../../lib/log';
 import { signatureHeader } from '../../pbx/generic/signature';
@@ -21,6 +22,7 @@ const USAGE = `usage: calltrail <command>
   serve                       run the service (default)
   migrate                     apply pending database migrations and exit
   tick                        settle due conversations and retry failed inbox events once
+  deliver [--budget SECONDS]  deliver due calls to the CRM now, print what happened
   inbox list [--status failed|processed] [--limit N]
   inbox reprocess (--all-failed | ID...)
                               apply stored webhook bodies again (after a fix)
@@ -53,6 +55,18 @@ export async function runCli(argv: string[]): Promise<number> {
       const result = await withDeps((deps) => runTick(deps));
       console.log(JSON.stringify(result));
       return 0;
+    }
+    case 'deliver': {
+      const { values } = parseArgs({ args: rest, options: { budget: { type: 'string', default: '60' } } });
+      const budget = Number(values.budget);
+      if (!Number.isFinite(budget) || budget <= 0) throw new UsageError('--budget takes seconds');
+      const report = await withDeps(async (deps) => {
+        const worker = createDeliveryWorker(deps, { owner: `cli:${process.pid}`, limiters: new Map() });
+        if (!worker) throw new UsageError('no CRM to deliver to: set AMOCRM_BASE_URL (the sandbox CRM lives inside `calltrail serve`)');
+        return worker.drain({ budgetMs: budget * 1000 });
+      });
+      console.log(JSON.stringify(report));
+      return report.stopped === 'blocked' || report.stopped === 'unauthorized' ? 1 : 0;
     }
     case 'inbox':
       return inboxCommand(rest);

@@ -1,11 +1,18 @@
 /**
- * The Node service: HTTP, group-committed webhook ingest, and the periodic tick (inbox retries,
- * settling) on a timer. Stops in order: no new connections, running requests finish, queued
- * bodies are applied, the tick ends — only then may the database be closed.
+ * The Node service: HTTP, group-committed webhook ingest, the periodic tick (inbox retries,
+ * settling) on a timer, and the delivery loop — woken when calls settle, and every tick. Stops in
+ * order: no new connections, running requests finish, queued bodies are applied, the tick and the
+ * delivery claim in hand end — only then may the database be closed.
  * @module
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { sql } from 'drizzle-orm';
 import { createApp } from '../../app';
+import { SANDBOX_TOKEN } from '../../crm/connect';
+import { createAmoSandbox } from '../../crm/sandbox';
+import { createDeliveryWorker } from '../../delivery/setup';
 import type { Settings } from '../../config/env';
 import type { IntegratorConfig } from '../../config/integrator';
 import type { DbHandle } from '../../db/client';
@@ -30,10 +37,15 @@ export interface ServiceOptions {
   hostname?: string;
   /** How long a stop waits for running requests. */
   stopTimeoutMs?: number;
+  /** Replaces the global fetch for amoCRM (tests). */
+  crmFetch?: typeof fetch;
 }
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const background = new Set<Promise<unknown>>();
+  // No CRM configured: the sandbox CRM runs in this process, so calls have somewhere to land.
+  const sandbox =
+    options.settings.crm.kind === 'sandbox' ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] }) : undefined;
   const deps: AppDeps = {
     db: options.database.db,
     settings: options.settings,
@@ -43,7 +55,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       const tracked = work.catch((error) => options.log.error('background work failed', { error })).finally(() => background.delete(tracked));
       background.add(tracked);
     },
+    ...(sandbox ? { sandbox } : {}),
+    ...(options.crmFetch ? { crmFetch: options.crmFetch } : {}),
   };
+  if (options.database.kind === 'pglite') {
+    // PGlite belongs to this process alone: leases left by a previous run of it are dead.
+    await deps.db.execute(sql`update crm_accounts set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
+    await deps.db.execute(sql`update deliveries set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
+  }
+  const worker = createDeliveryWorker(deps, { owner: `node:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, limiters: new Map() });
   // PGlite runs on this thread and serializes transactions: with a second slot every request
   // would find one free and go alone, and no group would ever form. A server can overlap two.
   const batcher = new IngestBatcher(inboxDeps(deps), {
@@ -51,6 +71,30 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     defer: (start) => setImmediate(start),
   });
   deps.ingest = batcher.submit;
+
+  let stopping = false;
+  // One drain at a time; a wake during a drain asks for another one right after it.
+  let draining: Promise<unknown> | null = null;
+  let again = false;
+  const wakeDelivery = () => {
+    if (!worker || stopping) return;
+    if (draining) {
+      again = true;
+      return;
+    }
+    again = false;
+    draining = worker
+      .drain({ budgetMs: 20_000, shouldStop: () => stopping })
+      .then((report) => {
+        if (report.claimed > 0 && report.stopped === null) again = true;
+      })
+      .catch((error) => options.log.error('delivery drain failed', { error }))
+      .finally(() => {
+        draining = null;
+        if (again && !stopping) setImmediate(wakeDelivery);
+      });
+  };
+  deps.wakeDelivery = wakeDelivery;
   const app = createApp(deps);
 
   // Requests keep running after their client hangs up; the database must outlive them.
@@ -65,11 +109,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
   };
 
-  let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<unknown> = Promise.resolve();
   const tick = () => {
     ticking = runTick(deps)
+      .then(() => wakeDelivery())
       .catch((error) => options.log.error('tick failed', { error }))
       .finally(() => {
         if (!stopping) timer = setTimeout(tick, options.tickMs ?? 1000);
@@ -98,6 +142,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       }
       await batcher.drain();
       await ticking;
+      await draining;
       await Promise.allSettled([...background]);
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     },

@@ -85,6 +85,7 @@ export function genericWebhookRoutes(deps: AppDeps) {
     const events = genericParser.parse(raw, {}, { timeZone: inbox.ctx.timeZone });
     const input = { source: genericParser.name, raw, events };
     const result = await (deps.ingest ? deps.ingest(input) : ingest(inbox, input));
+    if (result.status === 'processed') deps.wakeDelivery?.();
     return c.json({ status: result.status, inbox_id: result.inboxId, events: result.events }, 202);
   });
   return app;

@@ -1,0 +1,198 @@
+/**
+ * amoCRM credentials: a long-lived token (private integrations), or OAuth 2.0 tokens kept in
+ * crm_accounts and refreshed ahead of expiry and after a 401.
+ *
+ * amoCRM's refresh tokens are single-use: two processes refreshing at once would each spend the
+ * same refresh token, and the loser's next refresh revokes the integration. So a refresh takes
+ * the account row's lock (SELECT … FOR UPDATE, a plain transaction that works through
+ * Hyperdrive's transaction pooling), re-reads it, and refreshes only if the token it holds is
+ * still the stale one; everyone else waits on the lock and then uses the new token.
+ * @module
+ */
+import axios from 'axios';
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { crmAccounts, type CrmKind, type CrmStatus } from '../../db/schema';
+import type { Logger } from '../../lib/log';
+import { CrmError } from '../port';
+import { describeBody, type TokenProvider } from './http';
+
+/** Refresh when less than this is left (access tokens live 24 h). */
+const REFRESH_AHEAD_MS = 60 * 60 * 1000;
+
+export class LongLivedToken implements TokenProvider {
+  constructor(private readonly value: string) {}
+  async token() {
+    return this.value;
+  }
+  async renew() {
+    return false;
+  }
+}
+
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+}
+
+export interface OAuthDeps {
+  db: Db;
+  account: { id: string; kind: CrmKind; baseUrl: string };
+  client: OAuthClient;
+  log: Logger;
+  now: () => Date;
+  fetch?: typeof fetch;
+}
+
+const TokenAnswer = z.looseObject({
+  token_type: z.string().optional(),
+  expires_in: z.number().int().positive(),
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1),
+});
+
+export class OAuthTokens implements TokenProvider {
+  private cached: { access: string; expiresAt: number } | null = null;
+
+  constructor(private readonly deps: OAuthDeps) {}
+
+  async token(): Promise<string> {
+    const now = this.deps.now().getTime();
+    if (this.cached && this.cached.expiresAt - REFRESH_AHEAD_MS > now) return this.cached.access;
+    const [row] = await this.deps.db
+      .select({ access: crmAccounts.accessToken, refresh: crmAccounts.refreshToken, expiresAt: crmAccounts.tokenExpiresAt })
+      .from(crmAccounts)
+      .where(eq(crmAccounts.id, this.deps.account.id));
+    if (!row?.access || !row.expiresAt) {
+      throw new CrmError({ kind: 'unauthorized', detail: 'amoCRM is not connected yet: an admin opens /v1/crm/amocrm/connect' });
+    }
+    if (row.expiresAt.getTime() - REFRESH_AHEAD_MS > now) {
+      this.cached = { access: row.access, expiresAt: row.expiresAt.getTime() };
+      return row.access;
+    }
+    const fresh = await this.refresh(row.access, false);
+    if (!fresh) throw new CrmError({ kind: 'unauthorized', detail: 'the amoCRM token expired and could not be refreshed' });
+    return fresh;
+  }
+
+  async renew(rejected: string): Promise<boolean> {
+    this.cached = null;
+    return (await this.refresh(rejected, true)) !== null;
+  }
+
+  /**
+   * The new access token, or null when amoCRM refused the refresh (the account is then marked
+   * unauthorized). `force`: the token was answered 401, so refresh even if it looks unexpired.
+   */
+  private async refresh(stale: string, force: boolean): Promise<string | null> {
+    const { db, account, client, log } = this.deps;
+    const result = await db.transaction(async (tx) => {
+      const [row] = await tx
+        .select({ access: crmAccounts.accessToken, refresh: crmAccounts.refreshToken, expiresAt: crmAccounts.tokenExpiresAt })
+        .from(crmAccounts)
+        .where(eq(crmAccounts.id, account.id))
+        .for('update');
+      const now = this.deps.now();
+      if (row?.access && row.expiresAt && row.access !== stale && row.expiresAt.getTime() - REFRESH_AHEAD_MS > now.getTime()) {
+        return { access: row.access, expiresAt: row.expiresAt.getTime() }; // another process refreshed first
+      }
+      if (row?.access && row.expiresAt && !force && row.expiresAt.getTime() - REFRESH_AHEAD_MS > now.getTime()) {
+        return { access: row.access, expiresAt: row.expiresAt.getTime() };
+      }
+      if (!row?.refresh) {
+        await markStatus(tx, account.id, 'unauthorized', 'no refresh token: connect amoCRM again', now);
+        return null;
+      }
+      const answer = await postToken(this.deps, { grant_type: 'refresh_token', refresh_token: row.refresh });
+      if (!answer.ok) {
+        await markStatus(tx, account.id, 'unauthorized', `token refresh refused: ${answer.detail}`, now);
+        log.warn('amoCRM refused the token refresh; deliveries wait until an admin connects again', { account: account.id, detail: answer.detail });
+        return null;
+      }
+      await storeTokens(tx, account.id, answer.tokens, now);
+      log.info('amoCRM token refreshed', { account: account.id });
+      return { access: answer.tokens.access_token, expiresAt: now.getTime() + answer.tokens.expires_in * 1000 };
+    });
+    this.cached = result;
+    return result?.access ?? null;
+  }
+}
+
+type TokenResult = { ok: true; tokens: z.infer<typeof TokenAnswer> } | { ok: false; detail: string };
+
+/** POST /oauth2/access_token. A refusal (4xx) is an answer; a network failure or 5xx throws. */
+async function postToken(deps: Pick<OAuthDeps, 'account' | 'client' | 'fetch'>, grant: Record<string, string>): Promise<TokenResult> {
+  let response;
+  try {
+    response = await axios.post<string>(
+      `${deps.account.baseUrl}/oauth2/access_token`,
+      JSON.stringify({ client_id: deps.client.clientId, client_secret: deps.client.clientSecret, redirect_uri: deps.client.redirectUri, ...grant }),
+      {
+        adapter: 'fetch',
+        ...(deps.fetch ? { env: { fetch: deps.fetch } } : {}),
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        responseType: 'text',
+        timeout: 20_000,
+        validateStatus: () => true,
+      },
+    );
+  } catch (error) {
+    // The refresh token may have been spent without us seeing the new one; nothing to do but report.
+    throw new CrmError({ kind: 'unavailable', sent: true, status: null, detail: `token endpoint unreachable: ${(error as Error).message}` });
+  }
+  const text = typeof response.data === 'string' ? response.data : '';
+  if (response.status >= 500) {
+    throw new CrmError({ kind: 'unavailable', sent: true, status: response.status, detail: `token endpoint: HTTP ${response.status}` });
+  }
+  if (response.status !== 200) return { ok: false, detail: describeBody(text) || `HTTP ${response.status}` };
+  const parsed = TokenAnswer.safeParse(safeJson(text));
+  if (!parsed.success) return { ok: false, detail: 'the token endpoint answered without tokens' };
+  return { ok: true, tokens: parsed.data };
+}
+
+/** The install step: trade the authorization code from the redirect for tokens. */
+export async function exchangeAuthorizationCode(deps: OAuthDeps, code: string): Promise<TokenResult> {
+  const answer = await postToken(deps, { grant_type: 'authorization_code', code });
+  if (!answer.ok) return answer;
+  const now = deps.now();
+  await deps.db
+    .insert(crmAccounts)
+    .values({ id: deps.account.id, kind: deps.account.kind, baseUrl: deps.account.baseUrl })
+    .onConflictDoNothing({ target: crmAccounts.id });
+  await storeTokens(deps.db, deps.account.id, answer.tokens, now);
+  deps.log.info('amoCRM connected', { account: deps.account.id });
+  return answer;
+}
+
+async function storeTokens(db: Db, accountId: string, tokens: z.infer<typeof TokenAnswer>, now: Date) {
+  await db
+    .update(crmAccounts)
+    .set({
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
+      tokenExpiresAt: new Date(now.getTime() + tokens.expires_in * 1000),
+      tokenRefreshedAt: now,
+      // New tokens end an "unauthorized" state, never a block (only an admin lifts that).
+      status: sql`case when ${crmAccounts.status} = 'unauthorized' then 'ok' else ${crmAccounts.status} end`,
+      statusReason: sql`case when ${crmAccounts.status} = 'unauthorized' then null else ${crmAccounts.statusReason} end`,
+      updatedAt: now,
+    })
+    .where(eq(crmAccounts.id, accountId));
+}
+
+export async function markStatus(db: Db, accountId: string, status: CrmStatus, reason: string | null, now: Date) {
+  await db
+    .update(crmAccounts)
+    .set({ status, statusReason: reason, statusChangedAt: now, updatedAt: now })
+    .where(eq(crmAccounts.id, accountId));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

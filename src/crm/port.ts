@@ -1,0 +1,165 @@
+/**
+ * The CRM port: what the delivery engine and the reconciler need from any CRM. amoCRM is the
+ * first adapter (crm/amocrm); the generic REST adapter implements the same interface.
+ *
+ * Batch methods answer per item, in the order given. logCalls never throws for the CRM's
+ * answers: a request that failed as a whole marks its items `failed` with the CrmError, since
+ * one logCalls may take several requests (amoCRM's whole-batch refusals are split up). The other
+ * methods throw the CrmError. Its `failure` says what happened and — crucially for exactly-once
+ * — whether the CRM may have acted on it (`outcomeUnknown`).
+ * @module
+ */
+import type { Outcome } from '../db/schema/conversations';
+
+export type CallDirection = 'inbound' | 'outbound';
+
+/** One call as it goes to the CRM. */
+export interface CallToLog {
+  /** Our id for the item within a request (the delivery id); echoed back by the CRM. */
+  requestId: string;
+  /** Stable per conversation; the CRM keeps it, so a call can be found again. */
+  uniq: string;
+  direction: CallDirection;
+  /** The outside party as the CRM should match it (E.164 when we could normalize it). */
+  phone: string;
+  startedAt: Date;
+  /** Seconds of conversation (0 when nobody answered). */
+  durationSeconds: number;
+  outcome: Outcome;
+  /** The extension that handled the call, for display. */
+  extension: string | null;
+  /** Recording URL, when there is one. */
+  link: string | null;
+  /** CRM status code and text for the outcome (amoCRM call_status / call_result). */
+  status: number | null;
+  resultText: string | null;
+  /** CRM user responsible for the call and shown as its author. */
+  userId: number | null;
+  /** Names for a contact or unknown-caller lead created for this call (from the config's templates). */
+  contactName: string;
+  leadName: string;
+}
+
+/** Where the CRM put a call. */
+export interface LoggedCallRef {
+  /** The note (amoCRM) or activity id. */
+  noteId: number | string;
+  entityId: number | string;
+  /** Plural entity collection: contacts, leads, companies, customers. */
+  entityType: string;
+}
+
+export type LogResult =
+  | { status: 'logged'; ref: LoggedCallRef }
+  /** No contact or company has this number: nothing was written. */
+  | { status: 'unknown_number' }
+  /** The CRM refused this item for good (validation); nothing was written. */
+  | { status: 'rejected'; reason: string }
+  /** The request carrying this item failed as a whole; `error.outcomeUnknown` says if it may have been written. */
+  | { status: 'failed'; error: CrmError };
+
+export interface ContactRef {
+  id: number | string;
+  name: string;
+  phones: string[];
+}
+
+export interface NewContact {
+  requestId: string;
+  name: string;
+  phone: string;
+  userId: number | null;
+}
+
+export type UnsortedResult =
+  | { status: 'created'; uid: string; leadId: number | string | null; contactId: number | string | null }
+  /** The CRM already holds an unknown-caller lead with this uniq (a resend after a lost answer). */
+  | { status: 'duplicate' }
+  | { status: 'rejected'; reason: string };
+
+export interface LoggedCall extends LoggedCallRef {
+  uniq: string;
+  link: string | null;
+  durationSeconds: number | null;
+  phone: string | null;
+  updatedAt: Date;
+}
+
+export interface CallUpdate {
+  ref: LoggedCallRef;
+  call: CallToLog;
+}
+
+export interface NewTask {
+  requestId: string;
+  text: string;
+  dueAt: Date;
+  entity: Pick<LoggedCallRef, 'entityId' | 'entityType'>;
+  userId: number | null;
+}
+
+export interface TaskRef {
+  id: number | string;
+  text: string;
+  dueAt: Date;
+}
+
+export interface TimeWindow {
+  from: Date;
+  to: Date;
+}
+
+export interface CrmPort {
+  readonly kind: string;
+  /** Most calls one logCalls request may carry. */
+  readonly maxBatch: number;
+  logCalls(calls: CallToLog[]): Promise<LogResult[]>;
+  findContacts(phone: string): Promise<ContactRef[]>;
+  createContacts(contacts: NewContact[]): Promise<ContactRef[]>;
+  createUnknownCallerLeads(calls: CallToLog[]): Promise<UnsortedResult[]>;
+  /** Every logged call whose note was written or changed in the window, page by page. */
+  listLoggedCalls(window: TimeWindow): AsyncIterable<LoggedCall[]>;
+  updateLoggedCalls(updates: CallUpdate[]): Promise<void>;
+  addTasks(tasks: NewTask[]): Promise<TaskRef[]>;
+  /** Call-back tasks already on an entity, to avoid a second one after a lost answer. */
+  findTasks(entity: NewTask['entity'], since: Date): Promise<TaskRef[]>;
+}
+
+/**
+ * Why a whole CRM request failed.
+ * - rate_limited: 429; nothing was done; slow down.
+ * - blocked: 403; the CRM blocked the integration; stop until an admin resets it.
+ * - unauthorized: the token was refused and could not be renewed.
+ * - unavailable: 5xx, timeout or a dropped connection; `sent` says whether the request may have
+ *   reached the CRM (then it may have been applied: look before resending).
+ * - too_large: the CRM timed out on the batch size (amoCRM 504); send smaller batches.
+ * - rejected: a 4xx about the request itself; resending the same request will not help.
+ */
+export type CrmFailure =
+  | { kind: 'rate_limited'; retryAfterMs: number | null }
+  | { kind: 'blocked'; detail: string }
+  | { kind: 'unauthorized'; detail: string }
+  | { kind: 'unavailable'; sent: boolean; status: number | null; detail: string }
+  | { kind: 'too_large'; detail: string }
+  | { kind: 'rejected'; status: number; detail: string };
+
+export class CrmError extends Error {
+  constructor(readonly failure: CrmFailure) {
+    super(`${failure.kind}: ${'detail' in failure ? failure.detail : 'rate limited'}`);
+    this.name = 'CrmError';
+  }
+
+  /** The request may have been applied by the CRM although no answer confirmed it. */
+  get outcomeUnknown(): boolean {
+    return this.failure.kind === 'too_large' || (this.failure.kind === 'unavailable' && this.failure.sent);
+  }
+
+  get status(): number | null {
+    const f = this.failure;
+    if (f.kind === 'rate_limited') return 429;
+    if (f.kind === 'blocked') return 403;
+    if (f.kind === 'unauthorized') return 401;
+    if (f.kind === 'too_large') return 504;
+    return f.status;
+  }
+}

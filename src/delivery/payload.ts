@@ -1,0 +1,93 @@
+/**
+ * What a settled conversation looks like to the CRM: pure mapping from the ledger's row and the
+ * integrator config to the port's CallToLog, and the call-back task of a missed call.
+ * @module
+ */
+import type { IntegratorConfig } from '../config/integrator';
+import { renderTemplate, type CallVariables } from '../config/template';
+import type { Direction, Outcome } from '../db/schema/conversations';
+import type { CallToLog, LoggedCallRef, NewTask } from '../crm/port';
+
+/** The columns of a conversation that the CRM sees. */
+export interface DeliverableCall {
+  deliveryId: string;
+  uniq: string;
+  callKey: string;
+  direction: Direction | null;
+  externalNumber: string | null;
+  externalNumberRaw: string | null;
+  extension: string | null;
+  outcome: Outcome | null;
+  startedAt: Date | null;
+  durationSeconds: number | null;
+  talkSeconds: number | null;
+  /** The recording URL to put on the note, when there is one. */
+  link: string | null;
+}
+
+/** The CRM user behind an extension, and its department. */
+export function userFor(config: IntegratorConfig, extension: string | null): { userId: number | null; department: string | null } {
+  const entry = extension === null ? undefined : config.extensions[extension];
+  if (typeof entry === 'number') return { userId: entry, department: null };
+  return { userId: entry?.user ?? config.default_user, department: entry?.department ?? null };
+}
+
+export function callVariables(call: DeliverableCall, config: IntegratorConfig): CallVariables {
+  const { userId, department } = userFor(config, call.extension);
+  return {
+    phone: call.externalNumber ?? call.externalNumberRaw ?? '',
+    phone_raw: call.externalNumberRaw ?? call.externalNumber ?? '',
+    extension: call.extension ?? '',
+    direction: call.direction ?? '',
+    outcome: call.outcome ?? '',
+    started_at: call.startedAt ?? new Date(0),
+    duration: call.outcome === 'answered' ? (call.talkSeconds ?? 0) : 0,
+    total_duration: call.durationSeconds ?? 0,
+    uniq: call.uniq,
+    call_id: call.callKey,
+    user_id: userId === null ? '' : String(userId),
+    department: department ?? '',
+  };
+}
+
+/**
+ * The call as the CRM gets it. Outbound stays outbound; everything else that reaches a CRM is
+ * inbound (internal calls never get here: they are skipped when they settle).
+ */
+export function toCallToLog(call: DeliverableCall, config: IntegratorConfig): CallToLog {
+  const outcome = call.outcome ?? 'failed';
+  const result = config.call_results[outcome];
+  const vars = callVariables(call, config);
+  return {
+    requestId: call.deliveryId,
+    uniq: call.uniq,
+    direction: call.direction === 'outbound' ? 'outbound' : 'inbound',
+    phone: vars.phone,
+    startedAt: call.startedAt ?? new Date(0),
+    durationSeconds: vars.duration,
+    outcome,
+    extension: call.extension,
+    link: call.link,
+    status: result.status,
+    resultText: result.text || null,
+    userId: userFor(config, call.extension).userId,
+    contactName: renderTemplate(config.crm.contact_name, vars, config.time_zone) || vars.phone,
+    leadName: renderTemplate(config.crm.lead_name, vars, config.time_zone) || vars.phone,
+  };
+}
+
+/** Only a missed inbound call asks for a call-back, and only when the config says so. */
+export function wantsCallbackTask(call: Pick<DeliverableCall, 'direction' | 'outcome'>, config: IntegratorConfig): boolean {
+  return config.missed_call_tasks.enabled && call.direction === 'inbound' && call.outcome !== 'answered';
+}
+
+export function callbackTask(call: DeliverableCall, ref: LoggedCallRef, config: IntegratorConfig, now: Date): NewTask {
+  const vars = callVariables(call, config);
+  return {
+    requestId: call.deliveryId,
+    text: renderTemplate(config.missed_call_tasks.text, vars, config.time_zone),
+    dueAt: new Date(now.getTime() + config.missed_call_tasks.due_minutes * 60_000),
+    entity: { entityId: ref.entityId, entityType: ref.entityType },
+    userId: userFor(config, call.extension).userId,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The retry policy: a pure function from what went wrong to what the delivery engine does next.
+ * It never sleeps and never touches the database, so every rule is unit-tested here.
+ *
+ * The rules, in the CRM's favour first:
+ * - 403 (amoCRM's block) opens the circuit at once: no further request until an admin resets it.
+ *   Retrying into a block is how integrations get banned for good.
+ * - 401 that survived a token refresh: the account is unauthorized; deliveries wait.
+ * - 429: nothing was done; wait (the limiter also slows down) and try the same request again.
+ * - 5xx, timeouts, dropped connections: if the request may have reached the CRM the outcome is
+ *   unknown — the next attempt first looks the call up, never blindly resends. Attempts back off
+ *   and after MAX_ATTEMPTS the delivery is `failed` (kept, visible, retryable by an admin).
+ * - 504 on a batch: amoCRM's "too large"; shrink the batch, and treat the outcome as unknown.
+ * - any other 4xx: resending the same request cannot help; the item is rejected with the reason.
+ * @module
+ */
+import type { CrmFailure } from '../crm/port';
+
+export const MAX_ATTEMPTS = 10;
+
+/** Delay before attempt n+1 after n failed attempts: 10 s, 30 s, 2 m, 5 m, 15 m, 30 m, 1 h, 2 h, 4 h. */
+const SCHEDULE_SECONDS = [10, 30, 120, 300, 900, 1800, 3600, 7200, 14400];
+
+/**
+ * @param attempts attempts made so far (≥ 1)
+ * @param random a number in [0, 1) for jitter (±20 %), so many calls do not retry in lockstep
+ */
+export function backoffMs(attempts: number, random: number): number {
+  const base = SCHEDULE_SECONDS[Math.min(Math.max(attempts, 1), SCHEDULE_SECONDS.length) - 1] ?? 14400;
+  return Math.round(base * 1000 * (0.8 + 0.4 * random));
+}
+
+/** How long to pause after a 429 before the same request is tried again. */
+export function rateLimitWaitMs(consecutive429s: number, retryAfterMs: number | null): number {
+  const escalating = Math.min(1000 * 2 ** Math.max(consecutive429s - 1, 0), 30_000);
+  return Math.max(retryAfterMs ?? 0, escalating);
+}
+
+/** After this many 429s in a row a run gives up and leaves the work for the next one. */
+export const MAX_CONSECUTIVE_429S = 4;
+
+export type Decision =
+  /** Nothing happened at the CRM; try the same request again in this run after waitMs. */
+  | { action: 'retry_now'; waitMs: number }
+  /** Stop calling this CRM account; deliveries stay pending. */
+  | { action: 'open_circuit'; status: 'blocked' | 'unauthorized'; reason: string }
+  /** Try again later; when outcomeUnknown the next attempt looks the call up first. */
+  | { action: 'reschedule'; delayMs: number; outcomeUnknown: boolean; shrinkBatch: boolean }
+  /** Attempts exhausted: failed, with the reason, until an admin retries it. */
+  | { action: 'give_up'; outcomeUnknown: boolean; reason: string }
+  /** The CRM refuses this request for good. */
+  | { action: 'reject'; reason: string };
+
+export interface FailureContext {
+  /** Attempts of this delivery so far, including the one that just failed. */
+  attempts: number;
+  /** 429s in a row in this run, including this one. */
+  consecutive429s: number;
+  /** Tries of this exact request in this run, including this one. */
+  triesThisRun: number;
+  random: number;
+}
+
+/** Quick in-run retries of a request that certainly did not reach the CRM (connection refused). */
+const MAX_TRIES_UNSENT = 3;
+
+export function decide(failure: CrmFailure, ctx: FailureContext): Decision {
+  switch (failure.kind) {
+    case 'blocked':
+      return { action: 'open_circuit', status: 'blocked', reason: `the CRM blocked the integration (403): ${failure.detail}` };
+    case 'unauthorized':
+      return { action: 'open_circuit', status: 'unauthorized', reason: `the CRM refused the credentials (401): ${failure.detail}` };
+    case 'rate_limited':
+      if (ctx.consecutive429s >= MAX_CONSECUTIVE_429S) {
+        return { action: 'reschedule', delayMs: 60_000, outcomeUnknown: false, shrinkBatch: false };
+      }
+      return { action: 'retry_now', waitMs: rateLimitWaitMs(ctx.consecutive429s, failure.retryAfterMs) };
+    case 'rejected':
+      return { action: 'reject', reason: `the CRM rejected the request (${failure.status}): ${failure.detail}` };
+    case 'too_large':
+    case 'unavailable': {
+      const outcomeUnknown = failure.kind === 'too_large' || failure.sent;
+      if (!outcomeUnknown && ctx.triesThisRun < MAX_TRIES_UNSENT) {
+        return { action: 'retry_now', waitMs: 250 * 2 ** (ctx.triesThisRun - 1) };
+      }
+      const reason = failure.kind === 'too_large' ? `batch too large (504): ${failure.detail}` : failure.detail;
+      if (ctx.attempts >= MAX_ATTEMPTS) return { action: 'give_up', outcomeUnknown, reason };
+      return {
+        action: 'reschedule',
+        delayMs: failure.kind === 'too_large' ? 1000 : backoffMs(ctx.attempts, ctx.random),
+        outcomeUnknown,
+        shrinkBatch: failure.kind === 'too_large',
+      };
+    }
+  }
+}

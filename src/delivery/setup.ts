@@ -1,0 +1,39 @@
+/**
+ * The delivery worker for an app's dependencies: the configured CRM (or the sandbox) behind the
+ * amoCRM adapter, with the account's rate limiter. Each runtime entry calls this once (Node) or
+ * per invocation (Workers, with limiters kept for the isolate).
+ * @module
+ */
+import { connectCrm } from '../crm/connect';
+import type { RateLimiter } from '../crm/limiter';
+import type { AppDeps } from '../deps';
+import { DeliveryWorker } from './worker';
+
+export function createDeliveryWorker(
+  deps: AppDeps,
+  options: { owner: string; limiters: Map<string, RateLimiter>; timeoutMs?: number },
+): DeliveryWorker | null {
+  const now = deps.now ?? (() => new Date());
+  const crm = connectCrm({
+    settings: deps.settings,
+    config: deps.config,
+    db: deps.db,
+    log: deps.log,
+    now,
+    limiters: options.limiters,
+    ...(deps.sandbox ? { sandboxFetch: async (request: Request) => deps.sandbox!.fetch(request) } : {}),
+    ...(deps.crmFetch ? { fetch: deps.crmFetch } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  if (!crm) return null;
+  return new DeliveryWorker({
+    db: deps.db,
+    config: deps.config,
+    log: deps.log.child({ component: 'delivery' }),
+    now,
+    accountId: crm.accountId,
+    crm: crm.port,
+    owner: options.owner,
+    leaseSeconds: deps.settings.deliveryLeaseSeconds,
+  });
+}
