@@ -76,8 +76,14 @@ export class DeliveryRun {
 
   private async runStep(step: DeliveryStep, rows: ClaimedDelivery[]) {
     const size = step === 'log' ? this.deps.batchSize.value : Math.min(this.deps.crm.maxBatch, 50);
+    // Calls from one unknown number share one new contact, so they travel in the same request.
+    const groups = step === 'contact' ? [...groupBy(rows, (r) => this.phone(r)).values()] : rows.map((r) => [r]);
     const chunks: ClaimedDelivery[][] = [];
-    for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size));
+    for (const group of groups) {
+      const last = chunks.at(-1);
+      if (last && last.length + group.length <= size) last.push(...group);
+      else chunks.push([...group]);
+    }
     let next = 0;
     const worker = async () => {
       while (next < chunks.length && !this.stop) {
@@ -166,17 +172,25 @@ export class DeliveryRun {
     }
   }
 
+  /** One contact per distinct number, shared by every call from it. */
   private async createContacts(rows: ClaimedDelivery[], updates: DeliveryUpdate[], attempts: AttemptRecord[]) {
     const now = this.deps.now();
-    const calls = rows.map((r) => toCallToLog(r, this.deps.config));
-    const created = await this.deps.crm.createContacts(calls.map((c) => ({ requestId: c.requestId, name: c.contactName, phone: c.phone, userId: c.userId })));
-    rows.forEach((row, i) => {
+    const byPhone = groupBy(rows, (r) => this.phone(r));
+    const firsts = [...byPhone.values()].map((group) => toCallToLog(group[0] as ClaimedDelivery, this.deps.config));
+    const created = await this.deps.crm.createContacts(firsts.map((c) => ({ requestId: c.requestId, name: c.contactName, phone: c.phone, userId: c.userId })));
+    firsts.forEach((first, i) => {
       const contact = created[i];
       if (!contact) return;
-      attempts.push(attempt(row, 'contact', 'ok', 200, `contact ${contact.id} created`));
-      updates.push(advance(row, 'log', now, { contact_id: contact.id }));
-      this.enqueue(row);
+      for (const row of byPhone.get(first.phone) ?? []) {
+        attempts.push(attempt(row, 'contact', 'ok', 200, `contact ${contact.id} created`));
+        updates.push(advance(row, 'log', now, { contact_id: contact.id }));
+        this.enqueue(row);
+      }
     });
+  }
+
+  private phone(row: ClaimedDelivery): string {
+    return toCallToLog(row, this.deps.config).phone;
   }
 
   private async fileUnsorted(rows: ClaimedDelivery[], updates: DeliveryUpdate[], attempts: AttemptRecord[]) {
@@ -329,6 +343,17 @@ export class DeliveryRun {
   private async write(updates: DeliveryUpdate[], attempts: AttemptRecord[]) {
     await writeResults(this.deps.db, this.deps.owner, updates, attempts, this.deps.now());
   }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
 }
 
 function attempt(row: ClaimedDelivery, step: DeliveryStep, outcome: AttemptRecord['outcome'], httpStatus: number | null, detail: string | null): AttemptRecord {

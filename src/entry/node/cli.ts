@@ -15,6 +15,7 @@ import { inboxEvents } from '../../db/schema';
 import { desc, eq } from 'drizzle-orm';
 import { openDatabase } from './database';
 import { serveCommand } from './main';
+import { SANDBOX_SERVER_USAGE, sandboxServerCommand } from './sandbox-server';
 import { loadSettings } from './settings';
 
 const USAGE = `usage: calltrail <command>
@@ -27,6 +28,7 @@ const USAGE = `usage: calltrail <command>
   inbox reprocess (--all-failed | ID...)
                               apply stored webhook bodies again (after a fix)
   sign --secret S [FILE]      print an X-Calltrail-Signature header for a body (FILE or stdin)
+${SANDBOX_SERVER_USAGE}
 
 Configuration comes from the environment (see README), as for the service.`;
 
@@ -77,6 +79,9 @@ export async function runCli(argv: string[]): Promise<number> {
       console.log(await signatureHeader(values.secret, body, Date.now() / 1000));
       return 0;
     }
+    case 'sandbox-crm':
+      await sandboxServerCommand(rest);
+      return -1; // keeps running
     case 'help':
     case '--help':
     case '-h':
