@@ -29,8 +29,10 @@ export class RateLimiter {
   private readonly margin: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  /** Start time of the latest granted slot. */
+  /** When the latest granted request actually started (after its wait). */
   private last = -Infinity;
+  /** Callers are served one after another, each measured from its predecessor's real start. */
+  private queue: Promise<void> = Promise.resolve();
   private pausedUntil = 0;
   private lastPenaltyAt = -Infinity;
   private granted = 0;
@@ -53,15 +55,26 @@ export class RateLimiter {
     return this.granted;
   }
 
-  /** Resolves at the moment the caller may start its request. Slots are handed out in call order. */
-  async acquire(): Promise<void> {
-    const now = this.now();
-    this.recover(now);
-    const interval = (1000 / this.rps) * (1 + this.margin);
-    const slot = Math.max(now, this.last + interval, this.pausedUntil);
-    this.last = slot;
-    this.granted++;
-    if (slot > now) await this.sleep(slot - now);
+  /**
+   * Resolves at the moment the caller may start its request; callers are served in call order.
+   * Each slot is computed when its turn comes, from the previous request's actual start and the
+   * rate and pause in force then, so a late timer or a penalty in between is never overrun.
+   */
+  acquire(): Promise<void> {
+    const turn = this.queue.then(async () => {
+      for (;;) {
+        const now = this.now();
+        this.recover(now);
+        const interval = (1000 / this.rps) * (1 + this.margin);
+        const slot = Math.max(now, this.last + interval, this.pausedUntil);
+        if (slot <= now) break;
+        await this.sleep(slot - now);
+      }
+      this.last = this.now();
+      this.granted++;
+    });
+    this.queue = turn;
+    return turn;
   }
 
   /** A 429 arrived: slow down and pause for waitMs. */

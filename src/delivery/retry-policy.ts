@@ -87,7 +87,9 @@ export function decide(failure: CrmFailure, ctx: FailureContext): Decision {
       if (ctx.attempts >= MAX_ATTEMPTS) return { action: 'give_up', outcomeUnknown, reason };
       return {
         action: 'reschedule',
-        delayMs: failure.kind === 'too_large' ? 1000 : backoffMs(ctx.attempts, ctx.random),
+        // A 504 first shrinks the batch and tries again soon; if it keeps coming (a slow amoCRM, or
+        // a batch of one), it backs off like any other failure instead of burning the attempts.
+        delayMs: failure.kind === 'too_large' && ctx.attempts <= 3 ? 1000 : backoffMs(ctx.attempts, ctx.random),
         outcomeUnknown,
         shrinkBatch: failure.kind === 'too_large',
       };

@@ -115,7 +115,7 @@ describe('unknown callers', () => {
     await h.post(callEnded({ call_id: 'u3', from: NOBODY, recording: { id: 'r', url: 'https://pbx.example/u3.wav' } }));
     expect(await h.drain()).toMatchObject({ delivered: 1 });
     const [item] = h.sandbox.store.unsorted();
-    expect(item).toMatchObject({ source_name: 'calltrail', metadata: { uniq: uniq('u3'), from: '+79990001122', phone: '101', link: 'https://pbx.example/u3.wav' } });
+    expect(item).toMatchObject({ source_name: 'calltrail', metadata: { uniq: uniq('u3'), from: 'calltrail 101', phone: '+79990001122', link: 'https://pbx.example/u3.wav' } });
     expect(await delivery(h, 'u3')).toMatchObject({ state: 'delivered', step: 'unsorted', crmRefs: { unsorted_uid: item?.uid } });
     expect(h.sandbox.store.callNotes()).toHaveLength(0);
   });

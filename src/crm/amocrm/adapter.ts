@@ -94,7 +94,14 @@ export class AmoCrmAdapter implements CrmPort {
       return;
     }
     const logged = parsed.data._embedded?.calls ?? [];
-    const byOrder = logged.every((l) => l.request_id === undefined) && logged.length === items.length;
+    const withoutIds = logged.length > 0 && logged.every((l) => l.request_id === undefined);
+    if (withoutIds && logged.length !== items.length) {
+      // Written, but we cannot tell which: the next attempt looks each one up by uniq.
+      const error = new CrmError({ kind: 'unavailable', sent: true, status: response.status, detail: 'answer without request ids for part of the batch' });
+      for (const c of items) results.set(c.requestId, { status: 'failed', error });
+      return;
+    }
+    const byOrder = withoutIds;
     logged.forEach((l, i) => {
       const requestId = byOrder ? items[i]?.requestId : l.request_id;
       if (requestId) {
@@ -196,7 +203,7 @@ export class AmoCrmAdapter implements CrmPort {
       });
       const created = parse(CreatedContacts, data, 'created contacts')._embedded.contacts;
       chunk.forEach((c, i) => {
-        const hit = created.find((x) => x.request_id === c.requestId) ?? created[i];
+        const hit = matchAnswer(created, c.requestId, i, chunk.length);
         if (!hit) throw new CrmError({ kind: 'unavailable', sent: true, status: 200, detail: 'a created contact is missing from the answer' });
         out.push({ id: hit.id, name: c.name, phones: [c.phone] });
       });
@@ -214,7 +221,8 @@ export class AmoCrmAdapter implements CrmPort {
     if (items.length === 0) return;
     const { unsorted } = this.options;
     const body = items.map((c) => {
-      const ours = c.extension ?? this.options.source;
+      // amoCRM's example puts the client's number in `phone` and the PBX side in `from`.
+      const ours = c.extension ? `${this.options.source} ${c.extension}` : this.options.source;
       return {
         source_uid: c.uniq,
         source_name: this.options.source,
@@ -223,8 +231,8 @@ export class AmoCrmAdapter implements CrmPort {
         request_id: c.requestId,
         metadata: {
           uniq: c.uniq,
-          from: c.direction === 'inbound' ? c.phone : ours,
-          phone: c.direction === 'inbound' ? ours : c.phone,
+          from: ours,
+          phone: c.phone,
           called_at: Math.floor(c.startedAt.getTime() / 1000),
           duration: c.durationSeconds,
           ...(c.link ? { link: c.link } : {}),
@@ -257,7 +265,7 @@ export class AmoCrmAdapter implements CrmPort {
     }
     const created = parse(UnsortedAnswer, response.data, 'unsorted answer')._embedded.unsorted;
     items.forEach((c, i) => {
-      const hit = created.find((x) => x.request_id === c.requestId) ?? created[i];
+      const hit = matchAnswer(created, c.requestId, i, items.length);
       if (!hit) return;
       results.set(c.requestId, {
         status: 'created',
@@ -340,8 +348,10 @@ export class AmoCrmAdapter implements CrmPort {
       });
       const created = parse(CreatedTasks, data, 'created tasks')._embedded.tasks;
       chunk.forEach((t, i) => {
-        const hit = created.find((x) => x.request_id === t.requestId) ?? created[i];
-        if (hit) out.push({ id: hit.id, text: t.text, dueAt: t.dueAt });
+        const hit = matchAnswer(created, t.requestId, i, chunk.length);
+        // Results pair with the tasks by position: a gap would shift them onto the wrong calls.
+        if (!hit) throw new CrmError({ kind: 'unavailable', sent: true, status: 200, detail: 'a created task is missing from the answer' });
+        out.push({ id: hit.id, text: t.text, dueAt: t.dueAt });
       });
     }
     return out;
@@ -357,6 +367,17 @@ export class AmoCrmAdapter implements CrmPort {
     if (data === null) return [];
     return parse(TasksPage, data, 'tasks list')._embedded.tasks.map((t) => ({ id: t.id, text: t.text, dueAt: new Date(t.complete_till * 1000) }));
   }
+}
+
+/**
+ * The answer's entry for one item of a request: by request_id; by position only when the answer
+ * carries no request ids at all and has exactly one entry per item.
+ */
+function matchAnswer<T extends { request_id?: string | undefined }>(answer: T[], requestId: string, index: number, sent: number): T | undefined {
+  const byId = answer.find((x) => x.request_id === requestId);
+  if (byId) return byId;
+  const positional = answer.length === sent && answer.every((x) => x.request_id === undefined);
+  return positional ? answer[index] : undefined;
 }
 
 function itemFailure(e: z.infer<typeof ItemError>): LogResult {

@@ -9,7 +9,7 @@
  */
 import axios, { type AxiosInstance } from 'axios';
 import pRetry, { AbortError } from 'p-retry';
-import { decide, MAX_CONSECUTIVE_429S } from '../../delivery/retry-policy';
+import { decide, MAX_CONSECUTIVE_429S, rateLimitWaitMs } from '../../delivery/retry-policy';
 import { maskText, type Logger } from '../../lib/log';
 import type { RateLimiter } from '../limiter';
 import { CrmError, type CrmFailure } from '../port';
@@ -83,13 +83,16 @@ export class AmoHttp {
           return response;
         } catch (error) {
           if (!(error instanceof CrmError)) throw new AbortError(error as Error);
-          if (error.failure.kind === 'rate_limited') consecutive429s++;
+          if (error.failure.kind === 'rate_limited') {
+            consecutive429s++;
+            // Every 429 slows the account down, the last one before giving up included.
+            this.options.limiter.penalize(rateLimitWaitMs(consecutive429s, error.failure.retryAfterMs));
+          }
           const decision = decide(error.failure, { attempts: 1, consecutive429s, triesThisRun: tries, random: Math.random() });
           // Reads may be retried after any failure that is not about us or the account.
           const readRetry = !write && error.failure.kind === 'unavailable' && tries < 3;
           if (decision.action === 'retry_now') {
-            if (error.failure.kind === 'rate_limited') this.options.limiter.penalize(decision.waitMs);
-            else await sleep(decision.waitMs);
+            if (error.failure.kind !== 'rate_limited') await sleep(decision.waitMs);
             throw error;
           }
           if (readRetry) {
@@ -127,7 +130,8 @@ export class AmoHttp {
         if (await this.options.tokens.renew(token)) continue;
       }
       if ((status >= 200 && status < 300) || req.accept?.includes(status)) {
-        return { status, data: parseBody(text, status, write) };
+        // An accepted refusal (4xx) wrote nothing, whatever its body looks like.
+        return { status, data: parseBody(text, status, write && status < 300) };
       }
       throw new CrmError(statusFailure(status, text, response.headers['retry-after'], write));
     }
