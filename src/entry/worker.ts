@@ -34,7 +34,8 @@ interface ScheduledController {
 const limiters = new Map<string, RateLimiter>();
 /** Sandbox mode: the sandbox CRM lives in the isolate's memory (a demo, not a store). */
 let sandbox: ReturnType<typeof createAmoSandbox> | undefined;
-const owner = `workerd:${crypto.randomUUID().slice(0, 8)}`;
+/** This isolate's name in leases (random values are not allowed at global scope: made lazily). */
+let owner: string | undefined;
 
 /** Parsed once per isolate (bindings do not change while it lives). */
 const parsed = new WeakMap<object, { settings: Settings; config: IntegratorConfig } | ConfigError>();
@@ -71,6 +72,7 @@ function open(env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(tracked);
   };
   const deps: AppDeps = { db: database.db, settings, config, log, defer, ...(sandbox ? { sandbox } : {}) };
+  owner ??= `workerd:${crypto.randomUUID().slice(0, 8)}`;
   const worker = createDeliveryWorker(deps, { owner, limiters });
   let woken = false;
   deps.wakeDelivery = () => {

@@ -40,13 +40,26 @@ async function postSigned(url: string, body: unknown) {
 }
 
 describe('calltrail serve', () => {
-  it('starts, takes a signed event, keeps it across a restart, and stops cleanly on SIGTERM', async () => {
+  it('starts, takes a signed event onto the sandbox CRM’s timeline, keeps it across a restart, and stops cleanly on SIGTERM', async () => {
     const service = await startService(env);
     try {
       const now = Math.floor(Date.now() / 1000);
-      const res = await postSigned(service.url, callEnded({ call_id: 'proc-1', started_at: now - 60, answered_at: now - 50, ended_at: now - 1, recorded: false }));
+      const res = await postSigned(
+        service.url,
+        callEnded({ call_id: 'proc-1', started_at: now - 60, answered_at: now - 50, ended_at: now - 1, recording: { id: 'r', url: 'https://pbx.example/proc-1.wav' } }),
+      );
       expect(res.status).toBe(202);
       expect(await res.json()).toMatchObject({ status: 'processed' });
+      // No CRM configured: the call lands on the sandbox amoCRM's demo contact, with its recording.
+      const deadline = Date.now() + 10_000;
+      let page = '';
+      while (Date.now() < deadline && !page.includes('https://pbx.example/proc-1.wav')) {
+        page = await (await fetch(`${service.url}/sandbox/amocrm/`)).text();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(page).toContain('Ivan Petrov');
+      expect(page).toContain('<audio');
+      expect(page).toContain('https://pbx.example/proc-1.wav');
     } finally {
       expect(await service.stop()).toBe(0);
     }
@@ -58,7 +71,7 @@ describe('calltrail serve', () => {
     try {
       const calls = await fetch(`${again.url}/v1/calls?phone=%2B74951234567`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       const body = (await calls.json()) as { items: { call_key: string; delivery_state: string }[] };
-      expect(body.items).toMatchObject([{ call_key: 'proc-1', delivery_state: 'pending' }]);
+      expect(body.items).toMatchObject([{ call_key: 'proc-1', delivery_state: 'delivered' }]);
     } finally {
       expect(await again.stop()).toBe(0);
     }

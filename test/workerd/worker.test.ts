@@ -1,12 +1,17 @@
 /**
  * The Workers build under workerd (wrangler dev), reaching the real PostgreSQL through the
- * Hyperdrive binding's local connection string: signed events end to end, the Cron Trigger's
- * scheduled handler settling due calls, and a misconfiguration reported, not crashed on.
+ * Hyperdrive binding's local connection string and amoCRM — the sandbox, served by this test
+ * process — over HTTP: signed events end to end, delivery in waitUntil after a webhook, the Cron
+ * Trigger's scheduled handler settling due calls and delivering them, and a misconfiguration
+ * reported, not crashed on.
  */
+import { serve, type ServerType } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unstable_dev } from 'wrangler';
+import { createAmoSandbox } from '../../src/crm/sandbox';
 import { conversations, inboxEvents } from '../../src/db/schema';
+import { conversationUniq } from '../../src/ledger/versions';
 import { signatureHeader } from '../../src/pbx/generic/signature';
 import { ADMIN_TOKEN, SECRET } from '../support/app';
 import { createTestDb, type TestDb } from '../support/db';
@@ -16,6 +21,19 @@ type Worker = Awaited<ReturnType<typeof unstable_dev>>;
 
 let db: TestDb;
 let worker: Worker;
+let server: ServerType;
+const TOKEN = 'workerd-test-long-lived-token';
+const sandbox = createAmoSandbox({ seed: 'demo', longLivedTokens: [TOKEN], rps: 20 });
+
+async function until<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 async function startWorker(vars: Record<string, string>): Promise<Worker> {
   return unstable_dev('src/entry/worker.ts', {
@@ -34,11 +52,23 @@ beforeAll(async () => {
   const url = new URL(db.url ?? '');
   url.password = 'workerd';
   process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = url.toString();
-  worker = await startWorker({ GENERIC_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, SETTLE_SECONDS: '1' });
+  server = await new Promise((resolve) => {
+    const s = serve({ fetch: sandbox.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const address = server.address();
+  const crm = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  worker = await startWorker({
+    GENERIC_WEBHOOK_SECRET: SECRET,
+    ADMIN_TOKEN,
+    SETTLE_SECONDS: '1',
+    AMOCRM_BASE_URL: crm,
+    AMOCRM_LONG_LIVED_TOKEN: TOKEN,
+  });
 }, 120_000);
 
 afterAll(async () => {
   await worker?.stop();
+  await new Promise((resolve) => server?.close(resolve));
   await db?.close();
 });
 
@@ -53,10 +83,10 @@ describe('calltrail under workerd', () => {
   it('answers /health from the database behind Hyperdrive', async () => {
     const res = await worker.fetch('/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', db: 'ok', crm: 'ok', crm_kind: 'sandbox' });
+    expect(await res.json()).toEqual({ status: 'ok', db: 'ok', crm: 'ok', crm_kind: 'amocrm' });
   });
 
-  it('stores and assembles a signed event, end to end', async () => {
+  it('stores and assembles a signed event, and delivers it to amoCRM in waitUntil', async () => {
     const now = Math.floor(Date.now() / 1000);
     const res = await post(
       callEnded({
@@ -75,8 +105,14 @@ describe('calltrail under workerd', () => {
     });
     expect(call).toMatchObject({ externalNumber: '+74951234567', extension: '101', outcome: 'answered', talkSeconds: 180 });
     expect(call?.recordings).toHaveLength(1);
-    expect(call?.deliveries).toMatchObject([{ state: 'pending', crmAccountId: 'sandbox' }]);
+    expect(call?.deliveries).toMatchObject([{ crmAccountId: expect.stringMatching(/^amocrm:127\.0\.0\.1:/) }]);
     expect(await db.db.$count(inboxEvents, eq(inboxEvents.status, 'processed'))).toBeGreaterThanOrEqual(1);
+    // The response went out first; the drain it started puts the call on the CRM.
+    const [note] = await until(() => {
+      const notes = sandbox.store.notesByUniq(conversationUniq('generic', 'wk-1'));
+      return notes.length ? notes : undefined;
+    });
+    expect(note).toMatchObject({ entity_type: 'contacts', params: { link: 'https://pbx.example/wk-1.wav', duration: 180 } });
   });
 
   it('refuses an unsigned event with the envelope', async () => {
@@ -85,7 +121,7 @@ describe('calltrail under workerd', () => {
     expect(await res.json()).toMatchObject({ error: { code: 'invalid_signature', requestId: expect.any(String) } });
   });
 
-  it('settles due calls from the scheduled (Cron Trigger) handler', async () => {
+  it('settles due calls from the scheduled (Cron Trigger) handler and delivers them', async () => {
     const now = Math.floor(Date.now() / 1000);
     expect((await post(callEnded({ call_id: 'wk-2', started_at: now - 100, answered_at: now - 90, ended_at: now - 5 }))).status).toBe(202);
     const waiting = await db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-2') });
@@ -96,7 +132,8 @@ describe('calltrail under workerd', () => {
     expect(tick.status).toBe(200);
     const settled = await db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-2'), with: { deliveries: true } });
     expect(settled?.settledAt).toBeInstanceOf(Date);
-    expect(settled?.deliveries).toMatchObject([{ state: 'pending' }]);
+    expect(settled?.deliveries).toMatchObject([{ state: 'delivered' }]);
+    expect(sandbox.store.notesByUniq(conversationUniq('generic', 'wk-2'))).toHaveLength(1);
   });
 
   it('serves the OpenAPI document and the admin API', async () => {
