@@ -35,6 +35,11 @@ export function advance(row: ClaimedDelivery, next: DeliveryStep, now: Date, ref
   return { ...base(row, refs), state: 'pending', step: next, attempts: 0, nextAttemptAt: now, deliveredRevision, keepLease: true };
 }
 
+/** Done with this step; the row goes on to `next` in a later claim (it lets go of its lease). */
+export function deferred(row: ClaimedDelivery, next: DeliveryStep, now: Date): DeliveryUpdate {
+  return { ...base(row), state: 'pending', step: next, attempts: 0, nextAttemptAt: now, keepLease: false };
+}
+
 export function skipped(row: ClaimedDelivery, reason: string): DeliveryUpdate {
   return { ...base(row), state: 'skipped', attempts: 0, nextAttemptAt: null, reason, keepLease: false };
 }

@@ -10,7 +10,7 @@ import type { Db } from '../db/client';
 import type { DeliveryStep } from '../db/schema';
 import { CrmError, type CrmPort, type LoggedCall } from '../crm/port';
 import { describeError, type Logger } from '../lib/log';
-import { advance, afterFailure, delivered, failed, retryLater, skipped } from './outcomes';
+import { advance, afterFailure, deferred, delivered, failed, retryLater, skipped } from './outcomes';
 import { callbackTask, toCallToLog, wantsCallbackTask } from './payload';
 import { backoffMs, decide, MAX_ATTEMPTS } from './retry-policy';
 import { markIntent, writeResults, type AttemptRecord, type ClaimedDelivery, type DeliveryUpdate } from './store';
@@ -38,6 +38,8 @@ export interface RunTotals {
 }
 
 const STEP_ORDER: DeliveryStep[] = ['contact', 'log', 'unsorted', 'task', 'update'];
+/** amoCRM takes up to 250 entities per write; a contact is small, so 100 go in one request. */
+const CONTACTS_PER_REQUEST = 100;
 
 export class DeliveryRun {
   stop: { reason: StopReason; detail: string } | null = null;
@@ -75,7 +77,7 @@ export class DeliveryRun {
   }
 
   private async runStep(step: DeliveryStep, rows: ClaimedDelivery[]) {
-    const size = step === 'log' ? this.deps.batchSize.value : Math.min(this.deps.crm.maxBatch, 50);
+    const size = step === 'log' ? this.deps.batchSize.value : step === 'contact' ? CONTACTS_PER_REQUEST : Math.min(this.deps.crm.maxBatch, 50);
     // Calls from one unknown number share one new contact, so they travel in the same request.
     const groups = step === 'contact' ? [...groupBy(rows, (r) => this.phone(r)).values()] : rows.map((r) => [r]);
     const chunks: ClaimedDelivery[][] = [];
@@ -167,8 +169,9 @@ export class DeliveryRun {
     } else if (policy === 'skip') {
       this.count(updates, skipped(row, `unknown caller: no CRM contact has this number (${direction} policy: skip)`));
     } else {
-      updates.push(advance(row, policy === 'contact' ? 'contact' : 'unsorted', now, {}));
-      this.enqueue(row);
+      // Not in this run: unknown callers from several claims gather into full contact requests
+      // (the next claim picks them up at once when nothing older is waiting).
+      updates.push(deferred(row, policy === 'contact' ? 'contact' : 'unsorted', now));
     }
   }
 

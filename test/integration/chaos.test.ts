@@ -7,28 +7,18 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultIntegratorConfig } from '../../src/config/integrator';
 import { deliveries, deliveryAttempts } from '../../src/db/schema';
-import { createTestDb, type TestDb } from '../support/db';
+import { useTestDb } from '../support/db';
 import { conversationUniq, deliveryHarness } from '../support/delivery';
 import { callEnded } from '../support/events';
 
-let db: TestDb;
-
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(async () => {
-  await db.db.execute(sql`truncate inbox_events, conversations, legs, recordings, deliveries, delivery_attempts, crm_accounts restart identity cascade`);
-});
+const testDb = useTestDb();
 
 const KNOWN = ['+7 (495) 123-45-67', '8 916 555 12 34', '+7 812 600-00-01'];
 const call = (callId: string, from: string) => callEnded({ call_id: callId, from, recorded: false });
 
 describe.each(['partial', 'reject_batch'] as const)('a CRM that fails 20 %% of requests, answers lost included (unknown numbers: %s)', (mode) => {
   it('ends with every call on the CRM exactly once and one contact per unknown caller', async () => {
-    const h = deliveryHarness(db, {
+    const h = deliveryHarness(testDb(), {
       sandbox: {
         unknownNumbers: mode,
         faults: { seed: Number(process.env.CHAOS_SEED ?? 20261124), rate: 0.2, kinds: { '502_before': 1, '504_before': 1, '502_after': 2, slow_after: 1 }, slowMs: 400, reads: true },
@@ -61,7 +51,7 @@ describe.each(['partial', 'reject_batch'] as const)('a CRM that fails 20 %% of r
     }
     // The chaos really happened, and lost answers were settled by looking, not by resending.
     expect(h.sandbox.stats().faultsInjected).toBeGreaterThan(8);
-    const foundAfterLoss = await db.db.$count(deliveryAttempts, sql`${deliveryAttempts.detail} like 'found note % after an unanswered attempt'`);
+    const foundAfterLoss = await testDb().db.$count(deliveryAttempts, sql`${deliveryAttempts.detail} like 'found note % after an unanswered attempt'`);
     expect(foundAfterLoss).toBeGreaterThan(0);
   });
 });
@@ -69,7 +59,7 @@ describe.each(['partial', 'reject_batch'] as const)('a CRM that fails 20 %% of r
 describe('a CRM that allows fewer requests per second than configured', () => {
   it('backs off on 429s and never reaches the 403 block', async () => {
     // We are told 7 rps; the account allows 4, and blocks after 5 × 429 in a minute.
-    const h = deliveryHarness(db, {
+    const h = deliveryHarness(testDb(), {
       sandbox: { rps: 4, blockAfter429s: 5, blockWindowSeconds: 60, rateClock: () => Date.now() },
       env: { AMOCRM_RPS: '7' },
       config: { crm: { ...defaultIntegratorConfig().crm, batch_size: 1 } },
@@ -86,5 +76,5 @@ describe('a CRM that allows fewer requests per second than configured', () => {
 });
 
 async function remaining(): Promise<number> {
-  return db.db.$count(deliveries, sql`${deliveries.state} <> 'delivered'`);
+  return testDb().db.$count(deliveries, sql`${deliveries.state} <> 'delivered'`);
 }

@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmoSandbox, type AmoSandbox } from '../../src/crm/sandbox';
 import { conversationUniq } from '../../src/ledger/versions';
-import { signatureHeader } from '../../src/pbx/generic/signature';
 import { ADMIN_TOKEN, SECRET } from '../support/app';
 import { createTestDb, testDbKind, type TestDb } from '../support/db';
 import { callEnded } from '../support/events';
-import { startService } from '../support/process';
+import { postSigned, startService } from '../support/process';
 
 const TOKEN = 'crash-test-long-lived-token';
 let dir: string;
@@ -52,14 +51,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function postSigned(url: string, body: unknown) {
-  const raw = JSON.stringify(body);
-  return fetch(`${url}/v1/pbx/generic/events`, {
-    method: 'POST',
-    body: raw,
-    headers: { 'content-type': 'application/json', 'x-calltrail-signature': await signatureHeader(SECRET, raw, Date.now() / 1000) },
-  });
-}
 
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -80,7 +71,7 @@ describe('a service killed with SIGKILL while the CRM holds a written batch', ()
     const ids = Array.from({ length: 120 }, (_, i) => `crash-${i}`);
     for (const [i, id] of ids.entries()) {
       const from = ['+7 (495) 123-45-67', '8 916 555 12 34', '+7 999 200-00-0' + (i % 10)][i % 3] as string;
-      const res = await postSigned(service.url, callEnded({ call_id: id, from, started_at: now - 300 + i, answered_at: now - 290 + i, ended_at: now - 100 + i, recorded: false }));
+      const res = await postSigned(service.url, callEnded({ call_id: id, from, started_at: now - 300 + i, answered_at: now - 290 + i, ended_at: now - 100 + i, recorded: false }), SECRET);
       expect(res.status).toBe(202);
     }
     await until('a batch written by the CRM', () => sandbox.store.callNotes().length > 0 || undefined, 20_000);

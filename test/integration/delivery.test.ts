@@ -6,21 +6,11 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { crmAccounts, deliveries } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
-import { createTestDb, type TestDb } from '../support/db';
+import { useTestDb } from '../support/db';
 import { conversationUniq, deliveryHarness, type DeliveryHarness } from '../support/delivery';
 import { callEnded, recordingReady } from '../support/events';
 
-let db: TestDb;
-
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(async () => {
-  await db.db.execute(sql`truncate inbox_events, conversations, legs, recordings, deliveries, delivery_attempts, crm_accounts restart identity cascade`);
-});
+const testDb = useTestDb();
 
 const uniq = (callId: string) => conversationUniq('generic', callId);
 const IVAN = '+7 (495) 123-45-67'; // a demo contact with no leads
@@ -28,7 +18,7 @@ const OLGA = '8 916 555 12 34'; // a demo contact with one active lead
 const NOBODY = '+7 (999) 000-11-22';
 
 async function delivery(h: DeliveryHarness, callId: string) {
-  const [row] = await db.db
+  const [row] = await testDb().db
     .select()
     .from(deliveries)
     .where(eq(deliveries.uniq, uniq(callId)));
@@ -44,7 +34,7 @@ async function json(res: Response) {
 
 describe('a call with a known number', () => {
   it('lands once on the contact’s timeline, with its recording link, user and status', async () => {
-    const h = deliveryHarness(db, { config: { extensions: { '101': 1001 } } });
+    const h = deliveryHarness(testDb(), { config: { extensions: { '101': 1001 } } });
     await h.post(callEnded({ call_id: 'k1', from: IVAN, recording: { id: 'r1', url: 'https://pbx.example/k1.wav' } }));
     const report = await h.drain();
     expect(report).toMatchObject({ claimed: 1, delivered: 1, failed: 0, stopped: null });
@@ -72,7 +62,7 @@ describe('a call with a known number', () => {
   });
 
   it('lands on the single active lead, as amoCRM files it, and batches many calls into few requests', async () => {
-    const h = deliveryHarness(db);
+    const h = deliveryHarness(testDb());
     for (let i = 0; i < 120; i++) await h.post(call(`b${i}`, i % 2 ? OLGA : IVAN));
     const before = h.sandbox.stats().requests;
     expect(await h.drain()).toMatchObject({ delivered: 120, failed: 0 });
@@ -83,7 +73,7 @@ describe('a call with a known number', () => {
   });
 
   it('lists the delivery and its attempts on the call', async () => {
-    const h = deliveryHarness(db);
+    const h = deliveryHarness(testDb());
     await h.post(call('k2', IVAN));
     await h.drain();
     const list = await json(await h.admin('/v1/calls?state=delivered'));
@@ -96,7 +86,7 @@ describe('a call with a known number', () => {
 
 describe('unknown callers', () => {
   it('get a contact with their number, then the call — one contact, whatever happens next (default policy)', async () => {
-    const h = deliveryHarness(db);
+    const h = deliveryHarness(testDb());
     await h.post(call('u1', NOBODY));
     expect(await h.drain()).toMatchObject({ delivered: 1 });
     const created = h.sandbox.store.contacts().filter((c) => c.phones.some((p) => p.value === '+79990001122'));
@@ -111,7 +101,7 @@ describe('unknown callers', () => {
   });
 
   it('become an unknown-caller lead in Unsorted when configured, with the call metadata', async () => {
-    const h = deliveryHarness(db, { config: { unknown_callers: { inbound: 'unsorted', outbound: 'contact' } } });
+    const h = deliveryHarness(testDb(), { config: { unknown_callers: { inbound: 'unsorted', outbound: 'contact' } } });
     await h.post(callEnded({ call_id: 'u3', from: NOBODY, recording: { id: 'r', url: 'https://pbx.example/u3.wav' } }));
     expect(await h.drain()).toMatchObject({ delivered: 1 });
     const [item] = h.sandbox.store.unsorted();
@@ -121,7 +111,7 @@ describe('unknown callers', () => {
   });
 
   it('are left out with the reason when the policy says skip', async () => {
-    const h = deliveryHarness(db, { config: { unknown_callers: { inbound: 'skip', outbound: 'contact' } } });
+    const h = deliveryHarness(testDb(), { config: { unknown_callers: { inbound: 'skip', outbound: 'contact' } } });
     await h.post(call('u4', NOBODY));
     expect(await h.drain()).toMatchObject({ skipped: 1, delivered: 0 });
     expect(await delivery(h, 'u4')).toMatchObject({ state: 'skipped', reason: 'unknown caller: no CRM contact has this number (inbound policy: skip)' });
@@ -129,7 +119,7 @@ describe('unknown callers', () => {
   });
 
   it('are sorted out when amoCRM refuses the whole batch without saying which calls it did not know', async () => {
-    const h = deliveryHarness(db, { sandbox: { unknownNumbers: 'reject_batch', rejectWithRequestIds: false } });
+    const h = deliveryHarness(testDb(), { sandbox: { unknownNumbers: 'reject_batch', rejectWithRequestIds: false } });
     const numbers = [IVAN, NOBODY, OLGA, IVAN, '+7 999 000-33-44', OLGA, IVAN, OLGA];
     for (const [i, from] of numbers.entries()) await h.post(call(`r${i}`, from));
     expect(await h.drain()).toMatchObject({ delivered: 8, failed: 0 });
@@ -140,7 +130,7 @@ describe('unknown callers', () => {
 
 describe('missed inbound calls', () => {
   it('get one call-back task for the responsible user on the card the call landed on', async () => {
-    const h = deliveryHarness(db, {
+    const h = deliveryHarness(testDb(), {
       config: { extensions: { '101': 1001 }, missed_call_tasks: { enabled: true, text: 'Call {{ phone }} back', due_minutes: 15, task_type: 1 } },
     });
     await h.post(call('m1', OLGA, { answered_at: null, disposition: 'no_answer' }));
@@ -158,7 +148,7 @@ describe('missed inbound calls', () => {
 
 describe('a recording that arrives after the note', () => {
   it('updates that note — never a second one', async () => {
-    const h = deliveryHarness(db);
+    const h = deliveryHarness(testDb());
     await h.post(callEnded({ call_id: 'late', from: IVAN }));
     // Answered without a recording yet: it settles after SETTLE_SECONDS.
     h.clock.advance(31);
@@ -179,7 +169,7 @@ describe('a recording that arrives after the note', () => {
 
 describe('when amoCRM says stop', () => {
   it('opens the circuit on a 403 block: no further requests, deliveries wait, an admin resets it', async () => {
-    const h = deliveryHarness(db, { sandbox: { rps: 2, blockAfter429s: 2 } });
+    const h = deliveryHarness(testDb(), { sandbox: { rps: 2, blockAfter429s: 2 } });
     // Someone else hammered the account into a block.
     for (let i = 0; i < 8; i++) await h.sandbox.fetch(new Request('http://sandbox/api/v4/account', { headers: { authorization: 'Bearer calltrail-sandbox-long-lived-token' } }));
     expect(h.sandbox.stats().blocked).toBe(true);
@@ -201,20 +191,20 @@ describe('when amoCRM says stop', () => {
   });
 
   it('marks the account unauthorized when the token is refused, and keeps the calls', async () => {
-    const h = deliveryHarness(db);
+    const h = deliveryHarness(testDb());
     h.sandbox.store.revokeAllTokens();
     await h.post(call('x2', IVAN));
     expect(await h.drain()).toMatchObject({ stopped: 'unauthorized' });
     expect(await json(await h.app.request('/health'))).toMatchObject({ crm: 'unauthorized' });
     expect(await delivery(h, 'x2')).toMatchObject({ state: 'pending' });
-    const [account] = await db.db.select().from(crmAccounts);
+    const [account] = await testDb().db.select().from(crmAccounts);
     expect(account).toMatchObject({ status: 'unauthorized', statusReason: expect.stringContaining('401') });
   });
 });
 
 describe('lost answers and failures', () => {
   it('looks a call up before sending it again when the answer was lost after the write', async () => {
-    const h = deliveryHarness(db);
+    const h = deliveryHarness(testDb());
     h.sandbox.setFaults({ seed: 1, rate: 1, kinds: { '502_after': 1 } });
     await h.post(call('lost', IVAN));
     expect(await h.drain()).toMatchObject({ delivered: 0, retried: 1 });
@@ -229,7 +219,7 @@ describe('lost answers and failures', () => {
   });
 
   it('gives up after the last attempt, keeps the call as failed, and delivers it on an admin retry', async () => {
-    const h = deliveryHarness(db);
+    const h = deliveryHarness(testDb());
     h.sandbox.setFaults({ seed: 2, rate: 1, kinds: { '502_before': 1 } });
     const res = await h.post(call('f1', IVAN));
     expect(res.status).toBe(202);
@@ -250,7 +240,7 @@ describe('lost answers and failures', () => {
   });
 
   it('shrinks the batch when amoCRM times out on its size', async () => {
-    const h = deliveryHarness(db, { sandbox: { gatewayTimeoutAbove: 20 } });
+    const h = deliveryHarness(testDb(), { sandbox: { gatewayTimeoutAbove: 20 } });
     for (let i = 0; i < 45; i++) await h.post(call(`big${i}`, IVAN));
     await h.drain();
     h.clock.advance(60);

@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signatureHeader } from '../../src/pbx/generic/signature';
 import { ADMIN_TOKEN, SECRET } from '../support/app';
 import { createTestDb, testDbKind, type TestDb } from '../support/db';
 import { callEnded } from '../support/events';
-import { runCommand, startService } from '../support/process';
+import { postSigned, runCommand, startService } from '../support/process';
 
 let dir: string;
 let db: TestDb | undefined;
@@ -30,14 +29,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function postSigned(url: string, body: unknown) {
-  const raw = JSON.stringify(body);
-  return fetch(`${url}/v1/pbx/generic/events`, {
-    method: 'POST',
-    body: raw,
-    headers: { 'content-type': 'application/json', 'x-calltrail-signature': await signatureHeader(SECRET, raw, Date.now() / 1000) },
-  });
-}
 
 describe('calltrail serve', () => {
   it('starts, takes a signed event onto the sandbox CRM’s timeline, keeps it across a restart, and stops cleanly on SIGTERM', async () => {
@@ -47,6 +38,7 @@ describe('calltrail serve', () => {
       const res = await postSigned(
         service.url,
         callEnded({ call_id: 'proc-1', started_at: now - 60, answered_at: now - 50, ended_at: now - 1, recording: { id: 'r', url: 'https://pbx.example/proc-1.wav' } }),
+        SECRET,
       );
       expect(res.status).toBe(202);
       expect(await res.json()).toMatchObject({ status: 'processed' });

@@ -14,19 +14,10 @@ import { crmAccounts } from '../../src/db/schema';
 import { memoryLogger } from '../../src/lib/log';
 import { conversationUniq } from '../../src/ledger/versions';
 import { harness } from '../support/app';
-import { createTestDb, testDbKind, type TestDb } from '../support/db';
+import { testDbKind, useTestDb } from '../support/db';
 import { callEnded } from '../support/events';
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(async () => {
-  await db.db.execute(sql`truncate inbox_events, conversations, legs, recordings, deliveries, delivery_attempts, crm_accounts restart identity cascade`);
-});
+const testDb = useTestDb();
 
 const BASE = 'https://acme.amocrm.ru';
 const CLIENT = { id: 'client-1', secret: 'client-secret-0123456789', redirectUri: 'https://calltrail.example/v1/crm/amocrm/oauth/callback' };
@@ -55,7 +46,7 @@ function amo(options: Parameters<typeof createAmoSandbox>[0] = {}) {
 describe('connecting amoCRM', () => {
   it('sends the admin to amoCRM’s consent screen and stores the tokens from the redirect', async () => {
     const { sandbox, crmFetch } = amo();
-    const h = harness(db, { env: ENV, deps: { crmFetch } });
+    const h = harness(testDb(), { env: ENV, deps: { crmFetch } });
     const start = await h.admin('/v1/crm/amocrm/connect', { redirect: 'manual' });
     expect(start.status).toBe(302);
     const consent = new URL(start.headers.get('location') as string);
@@ -68,7 +59,7 @@ describe('connecting amoCRM', () => {
     const back = await h.app.request(`/v1/crm/amocrm/oauth/callback?code=${code}&state=${encodeURIComponent(state)}&referer=acme.amocrm.ru`);
     expect(back.status).toBe(200);
     expect(await back.text()).toContain('amoCRM is connected');
-    const [account] = await db.db.select().from(crmAccounts);
+    const [account] = await testDb().db.select().from(crmAccounts);
     expect(account).toMatchObject({ id: ACCOUNT.id, status: 'ok', accessToken: expect.any(String), refreshToken: expect.any(String) });
     expect(account?.tokenExpiresAt?.getTime()).toBe(h.clock.now.getTime() + 86_400_000);
     expect(await (await h.admin('/v1/crm')).json()).toMatchObject({ auth: 'oauth', status: 'ok', token_expires_at: account?.tokenExpiresAt?.toISOString() });
@@ -87,8 +78,8 @@ describe('connecting amoCRM', () => {
 describe('keeping the token fresh', () => {
   it('refreshes ahead of expiry and after a 401; a revoked integration waits as unauthorized', async () => {
     const { sandbox, crmFetch } = amo({ accessTokenTtlSeconds: 7200 });
-    const h = harness(db, { env: ENV, deps: { crmFetch } });
-    const deps = { db: db.db, account: ACCOUNT, client, log: memoryLogger(), now: () => h.clock.now, fetch: crmFetch };
+    const h = harness(testDb(), { env: ENV, deps: { crmFetch } });
+    const deps = { db: testDb().db, account: ACCOUNT, client, log: memoryLogger(), now: () => h.clock.now, fetch: crmFetch };
     expect(await exchangeAuthorizationCode(deps, sandbox.store.issueAuthorizationCode(CLIENT.id))).toMatchObject({ ok: true });
     const worker = createDeliveryWorker(h.deps, { owner: 'test', limiters: new Map() });
 
@@ -107,7 +98,7 @@ describe('keeping the token fresh', () => {
     await h.post(callEnded({ call_id: 'o3', recorded: false }));
     expect(await worker?.drain()).toMatchObject({ delivered: 0, stopped: 'unauthorized' });
     expect(await (await h.app.request('/health')).json()).toMatchObject({ crm: 'unauthorized' });
-    const [account] = await db.db.select().from(crmAccounts).where(eq(crmAccounts.id, ACCOUNT.id));
+    const [account] = await testDb().db.select().from(crmAccounts).where(eq(crmAccounts.id, ACCOUNT.id));
     expect(account?.statusReason).toMatch(/refresh refused|401/);
     expect(sandbox.store.notesByUniq(conversationUniq('generic', 'o3'))).toHaveLength(0);
 
@@ -124,10 +115,10 @@ describe('two workers refreshing the same token at once', () => {
   it('refresh it once and both keep working', async () => {
     const { sandbox, crmFetch } = amo();
     const now = () => new Date();
-    const seedDeps = { db: db.db, account: ACCOUNT, client, log: memoryLogger(), now, fetch: crmFetch };
+    const seedDeps = { db: testDb().db, account: ACCOUNT, client, log: memoryLogger(), now, fetch: crmFetch };
     expect(await exchangeAuthorizationCode(seedDeps, sandbox.store.issueAuthorizationCode(CLIENT.id))).toMatchObject({ ok: true });
     // Thirty minutes left: both consider it stale.
-    await db.db.update(crmAccounts).set({ tokenExpiresAt: new Date(Date.now() + 30 * 60_000) });
+    await testDb().db.update(crmAccounts).set({ tokenExpiresAt: new Date(Date.now() + 30 * 60_000) });
 
     let results: { token?: string; status?: number; error?: string }[];
     if (testDbKind() === 'postgres') {
@@ -145,7 +136,7 @@ describe('two workers refreshing the same token at once', () => {
     expect(results).toHaveLength(2);
     expect(results[0]).toMatchObject({ status: 200 });
     expect(results[1]).toMatchObject({ status: 200, token: results[0]?.token });
-    const [account] = await db.db.select().from(crmAccounts);
+    const [account] = await testDb().db.select().from(crmAccounts);
     expect(account).toMatchObject({ status: 'ok', accessToken: results[0]?.token });
   });
 });
@@ -170,7 +161,7 @@ async function raceInTwoProcesses(sandbox: AmoSandbox) {
     const script = join(import.meta.dirname, '../support/refresh-race.ts');
     const run = () =>
       new Promise<{ token?: string; status?: number; error?: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script, db.url as string, base, String(goAt)], {
+        const child = spawn(process.execPath, ['--import', 'tsx', script, testDb().url as string, base, String(goAt)], {
           env: { PATH: process.env.PATH ?? '', ACCOUNT_ID: ACCOUNT.id, CLIENT_ID: CLIENT.id, CLIENT_SECRET: CLIENT.secret, REDIRECT_URI: CLIENT.redirectUri },
           stdio: ['ignore', 'pipe', 'pipe'],
         });

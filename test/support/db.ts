@@ -6,7 +6,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { connectPostgres, type Db, type DbHandle } from '../../src/db/client';
 import * as schema from '../../src/db/schema';
 import { databaseUrl, TEST_DATABASE_URL } from './database-url';
@@ -51,5 +52,28 @@ export async function createTestDb(): Promise<TestDb> {
       await dropper.unsafe(`drop database if exists ${name} with (force)`);
       await dropper.end();
     },
+  };
+}
+
+/**
+ * One database for the test file, emptied before each test. Returns a getter: the database
+ * exists only once beforeAll has run.
+ */
+export function useTestDb(): () => TestDb {
+  let db: TestDb | undefined;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  beforeEach(async () => {
+    await db?.db.execute(
+      sql`truncate inbox_events, conversations, legs, recordings, deliveries, delivery_attempts, crm_accounts restart identity cascade`,
+    );
+  });
+  return () => {
+    if (!db) throw new Error('the test database is not open yet');
+    return db;
   };
 }

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { signatureHeader } from '../../src/pbx/generic/signature';
 
 const BIN = join(import.meta.dirname, '../../bin/calltrail.mjs');
 
@@ -73,5 +74,15 @@ export function runCommand(args: string[], env: Record<string, string>, input?: 
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code) => resolve({ code, out, err }));
     child.stdin.end(input ?? '');
+  });
+}
+
+/** POSTs a body to the generic webhook of a running service, signed with `secret`. */
+export async function postSigned(url: string, body: unknown, secret: string): Promise<Response> {
+  const raw = JSON.stringify(body);
+  return fetch(`${url}/v1/pbx/generic/events`, {
+    method: 'POST',
+    body: raw,
+    headers: { 'content-type': 'application/json', 'x-calltrail-signature': await signatureHeader(secret, raw, Date.now() / 1000) },
   });
 }

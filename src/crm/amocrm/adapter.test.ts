@@ -425,16 +425,16 @@ describe('createContacts', () => {
     ]);
   });
 
-  it('sends at most 50 contacts per request', async () => {
+  it('sends at most 100 contacts per request (amoCRM takes 250 per write)', async () => {
     const requests = answers('post', '/api/v4/contacts', [
       (body) => HttpResponse.json({ _embedded: { contacts: (body as { request_id: string }[]).map((c, i) => ({ id: i + 1, request_id: c.request_id })) } }),
     ]);
     const { adapter } = makeAdapter();
-    const contacts = Array.from({ length: 51 }, (_, i) => ({ requestId: `c-${i}`, name: `Caller ${i}`, phone: `+7495000${String(i).padStart(4, '0')}`, userId: null }));
+    const contacts = Array.from({ length: 101 }, (_, i) => ({ requestId: `c-${i}`, name: `Caller ${i}`, phone: `+7495000${String(i).padStart(4, '0')}`, userId: null }));
     const created = await adapter.createContacts(contacts);
-    expect(requests.map((r) => (r.body as unknown[]).length)).toEqual([50, 1]);
-    expect(created).toHaveLength(51);
-    expect(created[50]?.phones).toEqual(['+74950000050']);
+    expect(requests.map((r) => (r.body as unknown[]).length)).toEqual([100, 1]);
+    expect(created).toHaveLength(101);
+    expect(created[100]?.phones).toEqual(['+74950000100']);
   });
 });
 

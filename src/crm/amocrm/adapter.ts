@@ -51,6 +51,8 @@ export interface AmoAdapterOptions {
 export const NOTE_ENTITY_TYPES = ['contacts', 'leads', 'companies', 'customers'] as const;
 const PAGE_LIMIT = 250;
 const WRITE_CHUNK = 50;
+/** amoCRM takes up to 250 entities per write; contacts are small. */
+const CONTACT_CHUNK = 100;
 
 export class AmoCrmAdapter implements CrmPort {
   readonly kind = 'amocrm';
@@ -190,7 +192,7 @@ export class AmoCrmAdapter implements CrmPort {
 
   async createContacts(contacts: NewContact[]): Promise<ContactRef[]> {
     const out: ContactRef[] = [];
-    for (const chunk of chunks(contacts, WRITE_CHUNK)) {
+    for (const chunk of chunks(contacts, CONTACT_CHUNK)) {
       const { data } = await this.http.request({
         method: 'POST',
         path: '/api/v4/contacts',
