@@ -108,7 +108,7 @@ export async function verifyPhase(query, run) {
     `select c.call_key, c.settled_at is not null as settled,
             (select count(*)::int from legs l where l.conversation_id = c.id and l.inbox_event_id is not null) as legs,
             (select count(*)::int from recordings r where r.conversation_id = c.id) as recordings,
-            (select count(*)::int from deliveries d where d.conversation_id = c.id and d.state = 'pending') as deliveries
+            (select count(*)::int from deliveries d where d.conversation_id = c.id and d.state in ('pending', 'delivered')) as deliveries
        from conversations c where c.call_key like $1`,
     [`${ledger.prefix}%`],
   );
@@ -133,7 +133,7 @@ export async function verifyPhase(query, run) {
   const missing = [...ledger.ok].filter((id) => !present.has(id)).length;
   const cutOff = rows.length - (ledger.ok.size - missing);
   if (missing) problems.push(`${missing} acknowledged events have no conversation`);
-  if (incomplete) problems.push(`${incomplete} conversations lack their settled leg, recording or pending delivery`);
+  if (incomplete) problems.push(`${incomplete} conversations lack their settled leg, recording or delivery (pending or delivered)`);
   if (unexpected) problems.push(`${unexpected} conversations belong to requests that were answered with an error`);
   if (new Set(Object.values(counts)).size !== 1) problems.push(`row counts differ between tables: ${JSON.stringify(counts)}`);
   if (cutOff < 0 || cutOff > ledger.unanswered) {
