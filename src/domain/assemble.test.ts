@@ -114,6 +114,13 @@ describe('summarize', () => {
     expect(s).toMatchObject({ externalNumber: null, externalNumberRaw: '123456' });
   });
 
+  it('never takes the number a withheld caller dialled (the company’s own line) as the outside party', () => {
+    const s = summarize([leg({ legKey: 'a', direction: 'inbound', fromRaw: 'anonymous', toRaw: '+7 495 000-00-01' })], [], rules);
+    expect(s.direction).toBe('inbound');
+    expect(s.externalNumber).toBeNull();
+    expect(s.externalNumberRaw).toBeNull();
+  });
+
   it('never uses an extension as the outside number', () => {
     const s = summarize([leg({ legKey: 'a', direction: 'inbound', fromRaw: '101', toRaw: '84951234567' })], [], rules);
     expect(s.externalNumber).toBe('+74951234567');

@@ -124,8 +124,12 @@ function conversationParties(parties: Party[]): { direction: Direction | null; e
   }
   const direction = outside.direction;
   const preferred = (p: Party) => (p.direction === 'outbound' ? p.to : p.from);
+  // The outside side of a leg is the caller of an inbound call. Its callee counts only when the
+  // caller is one of our extensions (the PBX declared the direction the wrong way round) — never
+  // when the caller is withheld, or the company's own line would become "the customer".
   const other = (p: Party) => (p.direction === 'outbound' ? p.from : p.to);
-  const candidates = [preferred(outside), ...parties.map(preferred), ...parties.map(other)];
+  const flipped = (p: Party) => (preferred(p).kind === 'extension' ? [other(p)] : []);
+  const candidates = [preferred(outside), ...parties.map(preferred), ...parties.flatMap(flipped)];
   const external = candidates.find(isExternal);
   if (external) return { direction, external };
   // No outside number anywhere. Withheld ("anonymous") callers are still outside calls;

@@ -57,7 +57,6 @@ describe('classifyNumber', () => {
 
   it('keeps what it cannot place as unknown (raw kept, never matched) and withheld numbers as none', () => {
     expect(classifyNumber('123456', RU)).toEqual({ kind: 'unknown', raw: '123456' });
-    expect(classifyNumber('abc', RU)).toEqual({ kind: 'unknown', raw: 'abc' });
     for (const none of ['', '  ', null, undefined, 'anonymous', 'Unknown', 'PRIVATE']) {
       expect(classifyNumber(none, RU)).toEqual({ kind: 'none' });
     }
@@ -68,5 +67,12 @@ describe('maskNumber', () => {
   it('keeps only the last 4 digits', () => {
     expect(maskNumber('+7 (495) 123-45-67')).toBe('***4567');
     expect(maskNumber('101')).toBe('***');
+  });
+  it('treats strings without digits as no number at all, never an outside party', () => {
+    expect(classifyNumber('client:alice', RU)).toEqual({ kind: 'none' });
+    expect(classifyNumber('sip:operator@pbx.example', RU)).toEqual({ kind: 'none' });
+    expect(classifyNumber('abc', RU)).toEqual({ kind: 'none' });
+    // …unless the integrator's extension pattern says it is one of ours.
+    expect(classifyNumber('alice', { defaultCountry: 'RU', extensionPattern: /^[a-z]+$/ }).kind).toBe('extension');
   });
 });

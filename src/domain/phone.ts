@@ -26,6 +26,8 @@ export function classifyNumber(input: string | null | undefined, rules: NumberRu
   if (raw === '' || ANONYMOUS.test(raw)) return { kind: 'none' };
   const compact = raw.replace(SEPARATORS, '');
   if (rules.extensionPattern.test(compact)) return { kind: 'extension', extension: compact, raw };
+  // No digits at all ("client:alice", a SIP user name): nobody we could call back.
+  if (!/\d/.test(raw)) return { kind: 'none' };
   const e164 = toE164(compact, rules.defaultCountry);
   return e164 ? { kind: 'external', e164, raw } : { kind: 'unknown', raw };
 }
