@@ -11,7 +11,7 @@ import { accessLog } from './http/access-log';
 import { adminAuth } from './http/admin-auth';
 import { renderDocsPage } from './http/docs-page';
 import { ApiError, errorResponse, handleError } from './http/errors';
-import { genericWebhookRoutes } from './pbx/generic/route';
+import { pbxRoutes } from './pbx/routes';
 import { callRoutes } from './routes/calls';
 import { crmRoutes, oauthRoutes } from './routes/crm';
 import { healthRoutes } from './routes/health';
@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
   app.route('/', healthRoutes(deps));
-  app.route('/', genericWebhookRoutes(deps));
+  app.route('/', pbxRoutes(deps));
 
   const admin = adminAuth(deps.settings.adminToken);
   app.use('/v1/inbox/*', admin);

@@ -6,18 +6,23 @@
 import { inboxDeps, type AppDeps } from './deps';
 import { reprocessInbox } from './ledger/inbox';
 import { settleDue } from './ledger/settle';
+import { recordingLinkResolvers } from './pbx/resolvers';
+import { resolveRecordingLinks } from './recordings/links';
 
 export interface TickResult {
   retried: number;
   stillFailing: number;
   settled: number;
+  /** Recordings whose link the PBX's API gave this tick. */
+  linked: number;
 }
 
 export async function runTick(deps: AppDeps): Promise<TickResult> {
   const inbox = inboxDeps(deps);
   const retry = await reprocessInbox(inbox, { due: true, limit: 50 });
   const settled = await settleDue(deps.db, inbox.ctx, inbox.now());
-  const result = { retried: retry.processed.length, stillFailing: retry.failed.length, settled };
-  if (result.retried || result.stillFailing || result.settled) deps.log.debug('tick', { ...result });
+  const linked = await resolveRecordingLinks(deps, recordingLinkResolvers);
+  const result = { retried: retry.processed.length, stillFailing: retry.failed.length, settled, linked };
+  if (result.retried || result.stillFailing || result.settled || result.linked) deps.log.debug('tick', { ...result });
   return result;
 }

@@ -130,7 +130,7 @@ export async function fillLedger(
     for (let i = 0; i < calls.length; i += INGEST_GROUP) {
       const inputs: IngestInput[] = calls.slice(i, i + INGEST_GROUP).map((call) => {
         const raw = callEndedBody(call);
-        return { source: genericParser.name, raw, events: genericParser.parse(raw, {}, { timeZone: deps.ctx.timeZone }) };
+        return { source: genericParser.name, raw, events: genericParser.parse(raw, {}, deps.ctx.parse) };
       });
       const results = await ingestMany(deps, inputs);
       const bad = results.filter((r) => r.status !== 'processed');

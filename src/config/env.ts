@@ -74,6 +74,7 @@ export const envSchema = z
     DELIVERY_LEASE_SECONDS: integer('seconds', 10, 3600),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional(),
     GENERIC_WEBHOOK_SECRET: secret('a shared secret', 16),
+    ASTERISK_WEBHOOK_SECRET: secret('a shared secret', 16),
     ZADARMA_API_KEY: optionalString,
     ZADARMA_API_SECRET: optionalString,
     TWILIO_AUTH_TOKEN: optionalString,
@@ -152,6 +153,7 @@ export interface Settings {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   secrets: {
     generic?: string;
+    asterisk?: string;
     zadarma?: { key: string; secret: string };
     twilio?: string;
     mango?: { key: string; salt: string };
@@ -209,6 +211,7 @@ export function parseEnv(source: Record<string, unknown>): Settings {
     logLevel: env.LOG_LEVEL ?? 'info',
     secrets: dropUndefined({
       generic: env.GENERIC_WEBHOOK_SECRET,
+      asterisk: env.ASTERISK_WEBHOOK_SECRET,
       zadarma: pair(env.ZADARMA_API_KEY, env.ZADARMA_API_SECRET, (key, secret) => ({ key, secret })),
       twilio: env.TWILIO_AUTH_TOKEN,
       mango: pair(env.MANGO_API_KEY, env.MANGO_API_SALT, (key, salt) => ({ key, salt })),

@@ -4,9 +4,10 @@
  * @module
  */
 import { getCountries, type CountryCode } from 'libphonenumber-js/max';
-import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { sourcesConfigSchema } from '../pbx/sources-config';
+import { timeZoneSchema } from './common';
 import { ConfigError, describeIssues } from './errors';
 import { compileTemplate, TemplateError } from './template';
 
@@ -62,12 +63,7 @@ export const integratorConfigSchema = z
         message: 'expected an ISO 3166-1 alpha-2 country code in upper case, such as "RU" or "DE"',
       })
       .transform((v) => v as CountryCode),
-    time_zone: z
-      .string()
-      .default('Europe/Moscow')
-      .refine((v) => IANAZone.isValidZone(v), {
-        message: 'expected an IANA time zone name, such as "Europe/Moscow" or "UTC"',
-      }),
+    time_zone: timeZoneSchema.default('Europe/Moscow'),
     extension_pattern: z
       .string()
       .default('^\\d{2,5}$')
@@ -114,6 +110,7 @@ export const integratorConfigSchema = z
         batch_size: z.number().int().min(1).max(250).default(50).describe('Calls per request (amoCRM: ≤ 250, 50 recommended)'),
       })
       .prefault({}),
+    sources: sourcesConfigSchema,
   })
   .describe('calltrail integrator configuration');
 

@@ -12,6 +12,8 @@ export interface RecordingRef {
   /** An http(s) URL or a path on the PBX host; absent when the PBX has none. */
   url: string | null;
   status: RecordingStatus;
+  /** The vendor's id of the file when its URL must be asked for through the vendor's API. */
+  vendorRef?: string;
 }
 
 /** One leg of a conversation has ended; its CDR. */

@@ -7,6 +7,11 @@ import type { ConversationSummary } from './assemble';
 export interface SettleInput {
   final: boolean;
   awaitingRecordings: boolean;
+  /**
+   * The source cannot say which record ends the call (CDR-based PBXs write one record per
+   * bridge segment): wait SETTLE_SECONDS of quiet even when everything looks complete.
+   */
+  tentativeFinal?: boolean;
   /** Last time any event of this conversation arrived. */
   lastEventAt: Date;
 }
@@ -17,7 +22,7 @@ export interface SettleInput {
  */
 export function settleDueAt(input: SettleInput, settleSeconds: number): Date | null {
   if (!input.final) return null;
-  if (!input.awaitingRecordings) return input.lastEventAt;
+  if (!input.awaitingRecordings && !input.tentativeFinal) return input.lastEventAt;
   return new Date(input.lastEventAt.getTime() + settleSeconds * 1000);
 }
 

@@ -60,6 +60,7 @@ interface RecordingRow {
   recording_key: string;
   leg_key: string;
   origin_url: string | null;
+  vendor_ref: string | null;
   status: string;
   version: string;
   inbox_event_id: number | null;
@@ -128,13 +129,22 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly Ap
   if (recordingRows.length) {
     const written = await queryRows<{ conversation_id: string }>(
       tx,
-      sql`insert into ${recordings} (conversation_id, recording_key, leg_key, origin_url, status, version, inbox_event_id)
-          select * from json_to_recordset(${json(recordingRows)})
-            as x(conversation_id uuid, recording_key text, leg_key text, origin_url text, status text, version text,
-                 inbox_event_id bigint)
+      sql`insert into ${recordings} (conversation_id, recording_key, leg_key, origin_url, vendor_ref, status, version,
+            inbox_event_id, next_fetch_at)
+          select x.conversation_id, x.recording_key, x.leg_key, x.origin_url, x.vendor_ref, x.status, x.version, x.inbox_event_id,
+                 -- a file known only by the vendor's id: its link is to be asked for
+                 case when x.origin_url is null and x.vendor_ref is not null and x.status = 'referenced' then ${now.toISOString()}::timestamptz end
+            from json_to_recordset(${json(recordingRows)})
+            as x(conversation_id uuid, recording_key text, leg_key text, origin_url text, vendor_ref text, status text,
+                 version text, inbox_event_id bigint)
           on conflict (conversation_id, recording_key) do update set
-            leg_key = excluded.leg_key, origin_url = excluded.origin_url, status = excluded.status,
-            version = excluded.version, inbox_event_id = excluded.inbox_event_id, updated_at = now()
+            leg_key = excluded.leg_key, origin_url = coalesce(excluded.origin_url, ${recordings.originUrl}),
+            vendor_ref = coalesce(excluded.vendor_ref, ${recordings.vendorRef}), status = excluded.status,
+            version = excluded.version, inbox_event_id = excluded.inbox_event_id, updated_at = now(),
+            next_fetch_at = case when coalesce(excluded.origin_url, ${recordings.originUrl}) is null
+                                  and coalesce(excluded.vendor_ref, ${recordings.vendorRef}) is not null
+                                  and excluded.status = 'referenced'
+                                 then coalesce(${recordings.nextFetchAt}, excluded.next_fetch_at) end
           where ${recordings.version} < excluded.version
           returning conversation_id`,
     );
@@ -162,7 +172,15 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly Ap
     const summary = summarize(f.legs, f.recordings, ctx.rules);
     const due = row.settled
       ? null
-      : settleDueAt({ final: summary.final, awaitingRecordings: summary.awaitingRecordings, lastEventAt: t.lastEventAt }, ctx.settleSeconds);
+      : settleDueAt(
+          {
+            final: summary.final,
+            awaitingRecordings: summary.awaitingRecordings,
+            tentativeFinal: ctx.tentativeFinalSources.has(t.source),
+            lastEventAt: t.lastEventAt,
+          },
+          ctx.settleSeconds,
+        );
     const settleNow = due !== null && due <= now;
     updates.push({
       id: row.id,
@@ -344,6 +362,7 @@ function recordingRowsFor(conversationId: string, events: Touched['events']): Re
       recording_key: ref.key,
       leg_key: legKey,
       origin_url: ref.url,
+      vendor_ref: ref.vendorRef ?? null,
       status: ref.status,
       version: recordingVersion(legKey, ref),
       inbox_event_id: inboxEventId,

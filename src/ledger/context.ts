@@ -6,6 +6,7 @@ import type { CountryCode } from 'libphonenumber-js/max';
 import type { CrmSettings, Settings } from '../config/env';
 import type { IntegratorConfig } from '../config/integrator';
 import type { NumberRules } from '../domain/phone';
+import type { ParseContext } from '../pbx/source';
 
 export interface LedgerContext {
   rules: NumberRules;
@@ -13,7 +14,19 @@ export interface LedgerContext {
   defaultCountry: CountryCode;
   settleSeconds: number;
   crm: Pick<CrmSettings, 'accountId' | 'kind' | 'baseUrl'>;
+  /** What parsers need: the time zone and the sources' config. */
+  parse: ParseContext;
+  /** Sources whose records cannot mark the end of a call: their calls settle after SETTLE_SECONDS of quiet. */
+  tentativeFinalSources: ReadonlySet<string>;
 }
+
+/**
+ * Sources whose records cannot say "this was the last": CDR-based PBXs write one record per
+ * bridge segment (Asterisk, FreePBX, Yeastar), and per-leg callbacks arrive in any order (Twilio,
+ * FreeSWITCH). Their calls settle after SETTLE_SECONDS of quiet, so a transfer reaches the CRM
+ * whole the first time instead of as a note updated later.
+ */
+const TENTATIVE_FINAL_SOURCES: ReadonlySet<string> = new Set(['asterisk', 'freepbx', 'yeastar', 'twilio', 'freeswitch']);
 
 const cache = new WeakMap<IntegratorConfig, WeakMap<Settings, LedgerContext>>();
 
@@ -28,6 +41,8 @@ export function ledgerContext(settings: Settings, config: IntegratorConfig): Led
       defaultCountry: config.default_country,
       settleSeconds: settings.settleSeconds,
       crm: settings.crm,
+      parse: { timeZone: config.time_zone, sources: config.sources },
+      tentativeFinalSources: TENTATIVE_FINAL_SOURCES,
     };
     bySettings.set(settings, ctx);
   }

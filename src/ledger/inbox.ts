@@ -202,7 +202,7 @@ export async function reprocessInbox(deps: InboxDeps, selection: ReprocessSelect
       const parser = parsers[row.source];
       try {
         if (!parser) throw new Error(`no parser for source "${row.source}"`);
-        const events = parser.parse(row.raw, row.meta, { timeZone: deps.ctx.timeZone });
+        const events = parser.parse(row.raw, row.meta, deps.ctx.parse);
         await tx.transaction(async (sp) => {
           await applyEvents(sp, deps.ctx, [{ source: row.source, events, inboxEventId: row.id, receivedAt: row.receivedAt }], now);
         });

@@ -19,7 +19,8 @@ const STATUS_RANK = { absent: 0, failed: 1, referenced: 2 } as const;
 
 export function recordingVersion(legKey: string, ref: RecordingRef): string {
   // A usable reference beats "failed", which beats "absent".
-  return `${STATUS_RANK[ref.status]}:${sha256Hex(JSON.stringify([legKey, ref.url, ref.status])).slice(0, 16)}`;
+  const facts = ref.vendorRef ? [legKey, ref.url, ref.status, ref.vendorRef] : [legKey, ref.url, ref.status];
+  return `${STATUS_RANK[ref.status]}:${sha256Hex(JSON.stringify(facts)).slice(0, 16)}`;
 }
 
 export function conversationUniq(source: string, callKey: string): string {

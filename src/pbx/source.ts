@@ -4,10 +4,18 @@
  * @module
  */
 import type { CallEvent } from '../domain/events';
+import { sourcesConfigSchema, type SourcesConfig } from './sources-config';
 
 export interface ParseContext {
-  /** Times without an offset are read in this zone. */
+  /** Times without an offset are read in this zone (a source's own time_zone wins). */
   timeZone: string;
+  /** Every source's section of the integrator config. */
+  sources: SourcesConfig;
+}
+
+/** A parse context with every source at its defaults (tests, tools). */
+export function defaultParseContext(timeZone = 'Europe/Moscow'): ParseContext {
+  return { timeZone, sources: sourcesConfigSchema.parse({}) };
 }
 
 /** The body is not what the source sends: a 400 for the sender, nothing stored. */

@@ -9,6 +9,7 @@ import { inboxDeps } from '../../src/deps';
 import { IngestBatcher } from '../../src/ledger/batcher';
 import type { IngestInput } from '../../src/ledger/inbox';
 import { genericParser } from '../../src/pbx/generic/parse';
+import { defaultParseContext } from '../../src/pbx/source';
 import { harness } from '../support/app';
 import { createTestDb, type TestDb } from '../support/db';
 import { callEnded } from '../support/events';
@@ -27,7 +28,7 @@ beforeEach(async () => {
 
 function body(overrides: Record<string, unknown>): IngestInput {
   const raw = JSON.stringify(callEnded({ recording: { id: `r-${String(overrides.call_id)}`, url: 'https://pbx.example/r.wav' }, ...overrides }));
-  return { source: 'generic', raw, events: genericParser.parse(raw, {}, { timeZone: 'Europe/Moscow' }) };
+  return { source: 'generic', raw, events: genericParser.parse(raw, {}, defaultParseContext('Europe/Moscow')) };
 }
 
 describe('IngestBatcher', () => {

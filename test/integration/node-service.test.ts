@@ -110,7 +110,7 @@ describe('calltrail CLI', () => {
 
     const tick = await runCommand(['tick'], env);
     expect(tick.code).toBe(0);
-    expect(JSON.parse(tick.out)).toEqual({ retried: 0, stillFailing: 0, settled: expect.any(Number) });
+    expect(JSON.parse(tick.out)).toEqual({ retried: 0, stillFailing: 0, settled: expect.any(Number), linked: 0 });
 
     const list = await runCommand(['inbox', 'list'], env);
     expect(list.code).toBe(0);

@@ -103,7 +103,7 @@ describe('ledger under shuffled, duplicated and re-batched delivery (property)',
     let run = 0;
     const input = (events: Json[]) => {
       const raw = JSON.stringify(events.length === 1 ? events[0] : events);
-      return { source: 'generic', raw, events: genericParser.parse(raw, {}, { timeZone: deps.ctx.timeZone }) };
+      return { source: 'generic', raw, events: genericParser.parse(raw, {}, deps.ctx.parse) };
     };
     const send = async (events: Json[]) => {
       h.clock.advance(1);

@@ -9,4 +9,5 @@ export * from './recordings';
 export * from './crm-accounts';
 export * from './deliveries';
 export * from './delivery-attempts';
+export * from './pbx-cursors';
 export * from './relations';

@@ -2,9 +2,10 @@
  * recordings: what the PBX recorded for a conversation, one row per file or segment.
  * @module
  */
-import { bigint, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { conversations } from './conversations';
-import { oneOf, timestamps } from './columns';
+import { instant, oneOf, timestamps } from './columns';
 import { inboxEvents } from './inbox-events';
 
 /**
@@ -26,6 +27,15 @@ export const recordings = pgTable(
     legKey: text('leg_key').notNull(),
     /** Where the PBX keeps it: an http(s) URL or a path on the PBX host. */
     originUrl: text('origin_url'),
+    /**
+     * The vendor's id of the file when its URL must be asked for (Zadarma's call_id_with_rec,
+     * Mango's recording_id): origin_url stays empty until the source's API gives it.
+     */
+    vendorRef: text('vendor_ref'),
+    /** Getting the file (asking the vendor for its link, later downloading it): tries and schedule. */
+    fetchAttempts: integer('fetch_attempts').notNull().default(0),
+    nextFetchAt: instant('next_fetch_at'),
+    fetchError: text('fetch_error'),
     status: text('status', { enum: RECORDING_STATUSES }).notNull(),
     version: text('version').notNull(),
     inboxEventId: bigint('inbox_event_id', { mode: 'number' }).references(() => inboxEvents.id, {
@@ -35,6 +45,7 @@ export const recordings = pgTable(
   },
   (t) => [
     uniqueIndex('recordings_conversation_recording_key').on(t.conversationId, t.recordingKey),
+    index('recordings_fetch_due').on(t.nextFetchAt).where(sql`${t.nextFetchAt} is not null`),
     oneOf('recordings_status', t.status, RECORDING_STATUSES),
   ],
 );

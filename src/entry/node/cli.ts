@@ -1,5 +1,5 @@
 /**
- * `calltrail <command>`: serve | migrate | tick | inbox list | inbox reprocess | sign.
+ * `calltrail <command>`: serve | migrate | tick | inbox list | inbox reprocess | sign | import.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { signatureHeader } from '../../pbx/generic/signature';
 import { inboxEvents } from '../../db/schema';
 import { desc, eq } from 'drizzle-orm';
 import { openDatabase } from './database';
+import { IMPORT_USAGE, importCommand } from './import';
 import { serveCommand } from './main';
 import { SANDBOX_SERVER_USAGE, sandboxServerCommand } from './sandbox-server';
 import { loadSettings } from './settings';
@@ -28,6 +29,8 @@ const USAGE = `usage: calltrail <command>
   inbox reprocess (--all-failed | ID...)
                               apply stored webhook bodies again (after a fix)
   sign --secret S [FILE]      print an X-Calltrail-Signature header for a body (FILE or stdin)
+  ${IMPORT_USAGE}
+                              backfill an Asterisk Master.csv (or cdr_custom) file into the ledger
 ${SANDBOX_SERVER_USAGE}
 
 Configuration comes from the environment (see README), as for the service.`;
@@ -79,6 +82,8 @@ export async function runCli(argv: string[]): Promise<number> {
       console.log(await signatureHeader(values.secret, body, Date.now() / 1000));
       return 0;
     }
+    case 'import':
+      return importCommand(rest, withDeps);
     case 'sandbox-crm':
       await sandboxServerCommand(rest);
       return -1; // keeps running

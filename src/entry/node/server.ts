@@ -1,7 +1,8 @@
 /**
  * The Node service: HTTP, group-committed webhook ingest, the periodic tick (inbox retries,
- * settling) on a timer, and the delivery loop — woken when calls settle, and every tick. Stops in
- * order: no new connections, running requests finish, queued bodies are applied, the tick and the
+ * settling) on a timer, the delivery loop — woken when calls settle, and every tick — and the
+ * FreePBX CDR poller when configured. Stops in order: no new connections, running requests
+ * finish, the poll in hand ends, queued bodies are applied, the tick and the
  * delivery claim in hand end — only then may the database be closed.
  * @module
  */
@@ -20,6 +21,7 @@ import { inboxDeps, type AppDeps } from '../../deps';
 import { runTick } from '../../jobs';
 import { IngestBatcher } from '../../ledger/batcher';
 import type { Logger } from '../../lib/log';
+import { startFreepbxPoller } from './freepbx-poller';
 
 export interface RunningService {
   port: number;
@@ -126,6 +128,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.settings.port;
   tick();
+  // Reads FreePBX's CDR table when sources.freepbx.database_url is set.
+  const freepbx = startFreepbxPoller(deps);
 
   return {
     port,
@@ -140,6 +144,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         await Promise.race([idle, timeout]);
         if (running > 0) options.log.warn('stopping with requests still running', { running });
       }
+      await freepbx?.stop();
       await batcher.drain();
       await ticking;
       await draining;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidPayloadError } from '../source';
+import { defaultParseContext, InvalidPayloadError } from '../source';
 import { genericParser } from './parse';
 
-const ctx = { timeZone: 'Europe/Moscow' };
+const ctx = defaultParseContext('Europe/Moscow');
 const parse = (body: unknown) => genericParser.parse(typeof body === 'string' ? body : JSON.stringify(body), {}, ctx);
 const problems = (body: unknown) => {
   try {

@@ -5,10 +5,8 @@
  */
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../../deps';
-import { inboxDeps } from '../../deps';
-import { ApiError } from '../../http/errors';
 import { errorResponses } from '../../http/schemas';
-import { ingest } from '../../ledger/inbox';
+import { receiveWebhook, type WebhookSource } from '../webhook';
 import { genericParser } from './parse';
 import { callEndedSchema, MAX_EVENTS_PER_REQUEST, recordingReadySchema } from './schema';
 import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from './signature';
@@ -26,6 +24,19 @@ const AcceptedSchema = z
   .openapi('WebhookAccepted');
 
 export const PATH = '/v1/pbx/generic/events';
+
+/** Signed with GENERIC_WEBHOOK_SECRET; unsigned only in sandbox mode with no secret set. */
+export const genericSource: WebhookSource<{ secret: string | null }> = {
+  parser: genericParser,
+  enableHint: 'set GENERIC_WEBHOOK_SECRET',
+  credentials: (deps) => {
+    const secret = deps.settings.secrets.generic;
+    if (secret) return { secret };
+    return deps.settings.sandboxMode ? { secret: null } : undefined;
+  },
+  verify: async (request, { secret }, now) =>
+    secret === null ? { ok: true } : verifySignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.raw, secret, now),
+};
 
 export function genericWebhookRoutes(deps: AppDeps) {
   const app = new OpenAPIHono();
@@ -70,23 +81,6 @@ export function genericWebhookRoutes(deps: AppDeps) {
     },
   });
 
-  app.post(PATH, async (c) => {
-    const secret = deps.settings.secrets.generic;
-    if (!secret && !deps.settings.sandboxMode) {
-      throw new ApiError(404, 'source_disabled', 'the generic source is not enabled: set GENERIC_WEBHOOK_SECRET');
-    }
-    const raw = await c.req.text();
-    if (secret) {
-      const now = (deps.now ?? (() => new Date()))().getTime() / 1000;
-      const check = await verifySignature(c.req.header(SIGNATURE_HEADER), raw, secret, now);
-      if (!check.ok) throw new ApiError(401, 'invalid_signature', check.reason);
-    }
-    const inbox = inboxDeps(deps);
-    const events = genericParser.parse(raw, {}, { timeZone: inbox.ctx.timeZone });
-    const input = { source: genericParser.name, raw, events };
-    const result = await (deps.ingest ? deps.ingest(input) : ingest(inbox, input));
-    if (result.status === 'processed') deps.wakeDelivery?.();
-    return c.json({ status: result.status, inbox_id: result.inboxId, events: result.events }, 202);
-  });
+  app.post(PATH, (c) => receiveWebhook(c, deps, genericSource));
   return app;
 }

@@ -1,0 +1,173 @@
+/**
+ * `calltrail import asterisk-csv FILE [--columns …] [--time-zone …] [--dry-run] [--batch-size N]`:
+ * backfills a Master.csv into the ledger. The file is streamed (csv-parse) in constant memory;
+ * each row becomes its own inbox body (source `asterisk`, the line as sent by a push, so a
+ * re-import — or a line the endpoint already received — is a duplicate); rows are grouped by
+ * call in a bounded window (import-groups.ts) and stored in batches of whole calls, two ingest
+ * transactions in flight while the next batch is read. Imported calls settle and are delivered
+ * like pushed ones.
+ * @module
+ */
+import { parse as csvStream } from 'csv-parse';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { timeZoneSchema } from '../../config/common';
+import { inboxDeps, type AppDeps } from '../../deps';
+import { ingestMany, type IngestInput, type IngestResult } from '../../ledger/inbox';
+import { formatColumnsOption } from '../../pbx/asterisk/columns';
+import { CSV_OPTIONS } from '../../pbx/asterisk/csv';
+import { csvReading, csvRowToLeg, type CsvReading } from '../../pbx/asterisk/parse';
+import { CallGroups } from './import-groups';
+import { createProgress, type Progress } from './import-progress';
+import { createFileSizer } from './recording-size';
+import { loadSettings } from './settings';
+import { formatSummary, SkipTally, type ImportSummary } from './import-summary';
+
+export const IMPORT_USAGE = 'import asterisk-csv FILE [--columns LAYOUT|a,b,…] [--time-zone ZONE] [--dry-run] [--batch-size N]';
+
+export interface ImportOptions {
+  reading: CsvReading;
+  /** Stores a batch; absent: a dry run. */
+  ingest?: (inputs: IngestInput[]) => Promise<IngestResult[]>;
+  batchSize: number;
+  /** Rows a call may be spread over and still be stored in one piece. */
+  window: number;
+  progress?: Progress;
+}
+
+/** A longer "row" is a broken quote swallowing the file: skip it rather than hold it. */
+const MAX_ROW_BYTES = 64 * 1024;
+const IN_FLIGHT = 2;
+
+export async function importAsteriskCsv(file: string, options: ImportOptions): Promise<ImportSummary> {
+  const started = Date.now();
+  const { reading } = options;
+  const summary: ImportSummary = { rows: 0, conversations: 0, legs: 0, stored: 0, duplicates: 0, failed: 0, skipped: new SkipTally(), seconds: 0 };
+  const meta = { content_type: 'text/csv', columns: formatColumnsOption(reading.layout), time_zone: reading.timeZone };
+  const groups = new CallGroups<IngestInput>(options.window);
+  const fileBytes = createFileSizer();
+  let bytesRead = 0;
+
+  let batch: IngestInput[] = [];
+  // Two transactions in flight: PostgreSQL works on one batch while the next is read and built.
+  const inflight: Promise<void>[] = [];
+  let failure: unknown;
+  const count = (results: IngestResult[]) => {
+    for (const r of results) {
+      if (r.status === 'processed') summary.stored++;
+      else if (r.status === 'duplicate') summary.duplicates++;
+      else summary.failed++;
+    }
+  };
+  const flush = async () => {
+    if (batch.length === 0 || !options.ingest) return void (batch = []);
+    const inputs = batch;
+    batch = [];
+    if (inflight.length >= IN_FLIGHT) await inflight.shift();
+    if (failure) throw failure;
+    inflight.push(options.ingest(inputs).then(count, (error: unknown) => void (failure = error)));
+  };
+  const take = async (released: ReturnType<CallGroups<IngestInput>['drain']>) => {
+    for (const group of released) {
+      if (group.first) summary.conversations++;
+      batch.push(...group.items);
+    }
+    if (batch.length >= options.batchSize) await flush();
+  };
+
+  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  input.on('data', (chunk) => (bytesRead += chunk.length));
+  const parser = csvStream({ ...CSV_OPTIONS, info: true, raw: true, skip_records_with_error: true, max_record_size: MAX_ROW_BYTES });
+  parser.on('skip', (error: Error & { lines?: number }) => summary.skipped.add(`not valid CSV: ${error.message.replace(/ at line \d+.*$/, '')}`, error.lines ?? 0));
+  input.on('error', (error) => parser.destroy(error));
+
+  for await (const { record, raw, info } of input.pipe(parser) as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
+    summary.rows++;
+    const row = { line: info.lines, values: record };
+    const problems: string[] = [];
+    let leg = csvRowToLeg(row, reading, problems);
+    if (!leg) {
+      summary.skipped.addProblem(problems[0] ?? 'unreadable row', row.line);
+      continue;
+    }
+    const rowMeta: Record<string, string> = { ...meta, first_line: String(row.line) };
+    const bytes = await fileBytes(leg.recording?.url);
+    if (bytes !== undefined) {
+      rowMeta.recording_bytes = String(bytes);
+      leg = csvRowToLeg(row, reading, [], bytes) ?? leg;
+    }
+    summary.legs++;
+    await take(groups.add(leg.callKey, { source: 'asterisk', raw: raw.replace(/\r?\n$/, ''), meta: rowMeta, events: [leg] }));
+    if (summary.rows % 1000 === 0) options.progress?.update(bytesRead, summary.rows);
+  }
+  await take(groups.drain());
+  await flush();
+  await Promise.all(inflight);
+  if (failure) throw failure;
+  options.progress?.update(bytesRead, summary.rows);
+  options.progress?.stop();
+  summary.seconds = (Date.now() - started) / 1000;
+  return summary;
+}
+
+type WithDeps = <T>(run: (deps: AppDeps) => Promise<T>) => Promise<T>;
+
+/** The command; prints the summary, returns the exit code. */
+export async function importCommand(args: string[], withDeps: WithDeps): Promise<number> {
+  const usage = (message: string) => {
+    console.error(`calltrail: ${message}\n\nusage: calltrail ${IMPORT_USAGE}`);
+    return 2;
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { columns: { type: 'string' }, 'time-zone': { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' } },
+    });
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [kind, file, ...extra] = positionals;
+  if (kind !== 'asterisk-csv') return usage(`import knows one format, asterisk-csv${kind ? `, not "${kind}"` : ''}`);
+  if (!file || extra.length) return usage('import asterisk-csv takes one FILE');
+  const batchSize = Number(values['batch-size'] ?? 1000);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) return usage('--batch-size is a whole number from 1 to 10000');
+  const zone = values['time-zone'];
+  if (zone !== undefined && !timeZoneSchema.safeParse(zone).success) return usage(`--time-zone: "${zone}" is not an IANA time zone such as Europe/Moscow`);
+
+  const { config } = loadSettings();
+  let reading: CsvReading;
+  try {
+    reading = csvReading({ timeZone: config.time_zone, sources: config.sources }, { columns: values.columns, timeZone: zone });
+  } catch (error) {
+    return usage(`--columns: ${(error as Error).message}`);
+  }
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new Error('not a regular file');
+    size = info.size;
+  } catch (error) {
+    console.error(`calltrail: cannot read ${file}: ${(error as Error).message}`);
+    return 1;
+  }
+
+  const run = (ingest?: ImportOptions['ingest']) =>
+    importAsteriskCsv(file, { reading, batchSize, window: 2000, progress: createProgress(size), ...(ingest ? { ingest } : {}) });
+  let summary: ImportSummary;
+  try {
+    summary = values['dry-run'] ? await run() : await withDeps((deps) => run((inputs) => ingestMany(inboxDeps(deps), inputs)));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && /^E[A-Z]+$/.test(code) && code !== 'ECONNREFUSED') {
+      console.error(`calltrail: cannot read ${file}: ${(error as Error).message}`);
+      return 1;
+    }
+    throw error;
+  }
+  console.log(formatSummary(file, summary, { dryRun: Boolean(values['dry-run']), columns: formatColumnsOption(reading.layout), timeZone: reading.timeZone }));
+  return summary.failed > 0 ? 1 : 0;
+}

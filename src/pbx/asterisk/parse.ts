@@ -1,0 +1,80 @@
+/**
+ * Asterisk CDRs → call events: Master.csv lines (text/csv, text/plain) or AMI `Cdr` events
+ * (application/json). One leg per CDR; a body with any malformed row is refused whole, with
+ * every problem's line and column, so the sender can fix it and send it again.
+ *
+ * Meta kept with a stored body, so that a replay reads it the same way:
+ * `content_type`; from the import command also `columns`, `time_zone` (its overrides),
+ * `first_line` (where the body was in the file) and `recording_bytes` (the file's size, when the
+ * importing host could see it).
+ * @module
+ */
+import type { LegEnded } from '../../domain/events';
+import { InvalidPayloadError, type ParseContext, type PbxParser } from '../source';
+import { amiRecords } from './ami';
+import { cdrToLeg, type CdrOptions } from './cdr';
+import { layoutColumns, parseColumnsOption, type CsvColumn, type CsvColumns } from './columns';
+import type { AsteriskConfig } from './config';
+import { csvRows, rowFields, type CsvRow, type LocatedFields } from './csv';
+import { readCdr } from './fields';
+import { ASTERISK_RECORDING_PATH } from './recording';
+
+export interface CsvReading extends CdrOptions {
+  layout: CsvColumns;
+  columns: readonly CsvColumn[];
+  recordingField: AsteriskConfig['recording_field'];
+}
+
+/** How this source reads CDRs: the config, with a body's own overrides (meta) on top. */
+export function csvReading(ctx: ParseContext, overrides: { columns?: string | undefined; timeZone?: string | undefined } = {}): CsvReading {
+  const config = ctx.sources.asterisk;
+  const layout = overrides.columns ? parseColumnsOption(overrides.columns) : config.csv_columns;
+  return {
+    layout,
+    columns: layoutColumns(layout),
+    timeZone: overrides.timeZone ?? config.time_zone ?? ctx.timeZone,
+    recordingField: config.recording_field,
+    recording: { template: config.recording_url, defaultTemplate: ASTERISK_RECORDING_PATH, emptyBytes: config.empty_recording_bytes },
+  };
+}
+
+/** One located CDR → its leg, or null with the problems added. */
+export function recordToLeg(record: LocatedFields, reading: CsvReading, problems: string[], recordingBytes?: number): LegEnded | null {
+  const cdr = readCdr(record.fields, { timeZone: reading.timeZone, recordingField: reading.recordingField, locate: record.locate, recordingBytes }, problems);
+  return cdr ? cdrToLeg(cdr, reading) : null;
+}
+
+/** One Master.csv row → its leg (the import command's path: rows come from a stream). */
+export function csvRowToLeg(row: CsvRow, reading: CsvReading, problems: string[], recordingBytes?: number): LegEnded | null {
+  const record = rowFields(row, reading.columns, reading.layout, problems);
+  return record ? recordToLeg(record, reading, problems, recordingBytes) : null;
+}
+
+function isJson(raw: string, contentType: string | undefined): boolean {
+  if (contentType && /json/i.test(contentType)) return true;
+  if (contentType && /csv|text\/plain/i.test(contentType)) return false;
+  return /^\s*[[{]/.test(raw);
+}
+
+export const asteriskParser: PbxParser = {
+  name: 'asterisk',
+  parse(raw, meta, ctx) {
+    let reading: CsvReading;
+    try {
+      reading = csvReading(ctx, { columns: meta.columns, timeZone: meta.time_zone });
+    } catch (error) {
+      throw new InvalidPayloadError([`columns: ${(error as Error).message}`]);
+    }
+    const json = isJson(raw, meta.content_type);
+    if (!json && raw.trim() === '') throw new InvalidPayloadError(['body: expected Master.csv lines or AMI Cdr events as JSON']);
+    const offset = Number(meta.first_line ?? 1) - 1;
+    const problems: string[] = [];
+    const records = json
+      ? amiRecords(raw)
+      : csvRows(raw).flatMap((row) => rowFields({ ...row, line: row.line + offset }, reading.columns, reading.layout, problems) ?? []);
+    const bytes = meta.recording_bytes === undefined ? undefined : Number(meta.recording_bytes);
+    const legs = records.map((record) => recordToLeg(record, reading, problems, bytes));
+    if (problems.length) throw new InvalidPayloadError(problems);
+    return legs.filter((leg): leg is LegEnded => leg !== null);
+  },
+};

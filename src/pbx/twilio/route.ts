@@ -1,0 +1,108 @@
+/**
+ * POST /v1/pbx/twilio/status and POST /v1/pbx/twilio/recording — Twilio's call status callback
+ * and RecordingStatusCallback, form-encoded and signed with the account's auth token.
+ * @module
+ */
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppDeps } from '../../deps';
+import { errorResponses } from '../../http/schemas';
+import { receiveWebhook, type WebhookRequest, type WebhookSource } from '../webhook';
+import { twilioParser, type TwilioCallback } from './parse';
+import { SIGNATURE_HEADER, verifyTwilioSignature } from './signature';
+
+export const STATUS_PATH = '/v1/pbx/twilio/status';
+export const RECORDING_PATH = '/v1/pbx/twilio/recording';
+
+const formParams = (raw: string): [string, string][] => [...new URLSearchParams(raw)];
+
+/**
+ * Twilio retries a callback it could not deliver (connection overrides `#rc=`), so a retry must be
+ * a duplicate: a call reports each status once, a recording each recording status once.
+ */
+function dedupeKey(callback: TwilioCallback, request: WebhookRequest): string | undefined {
+  const p = new URLSearchParams(request.raw);
+  const [id, status] = callback === 'status' ? [p.get('CallSid'), p.get('CallStatus')] : [p.get('RecordingSid'), p.get('RecordingStatus')];
+  return id && status ? `${callback}:${id}:${status}` : undefined;
+}
+
+function twilioSource(callback: TwilioCallback): WebhookSource<string> {
+  return {
+    parser: twilioParser,
+    enableHint: 'set TWILIO_AUTH_TOKEN to the auth token of the Twilio account',
+    credentials: (deps) => deps.settings.secrets.twilio || undefined,
+    verify: async (request, token) =>
+      verifyTwilioSignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.publicUrl, formParams(request.raw), token),
+    meta: () => ({ callback }),
+    dedupeKey: (request) => dedupeKey(callback, request),
+    // Twilio reads nothing from a status callback's answer; an empty 204 also makes a mistaken
+    // use of this URL as a voice URL fail loudly in Twilio's debugger instead of hanging up calls.
+    accepted: (c) => c.body(null, 204),
+  };
+}
+
+const formBody = (fields: Record<string, string>) =>
+  z.object(Object.fromEntries(Object.entries(fields).map(([name, description]) => [name, z.string().openapi({ description })])));
+
+export function twilioRoutes(deps: AppDeps) {
+  const app = new OpenAPIHono();
+  const common = {
+    method: 'post' as const,
+    tags: ['pbx'],
+    responses: {
+      204: { description: 'Stored (and normally applied); Twilio needs nothing back' },
+      ...errorResponses(400, 401, 404, 413, 503),
+    },
+  };
+  const signature = z.object({ [SIGNATURE_HEADER]: z.string().openapi({ example: 'RSOYDt4T1cUTdK1PDd93/VVr8B8=' }) });
+  app.openAPIRegistry.registerPath({
+    ...common,
+    path: STATUS_PATH,
+    summary: 'Twilio call status callback',
+    description:
+      'Set as StatusCallback on the number, the Calls API request or <Dial><Number|Client|Sip statusCallback>. ' +
+      `Signed by Twilio (\`${SIGNATURE_HEADER}\`, HMAC-SHA1 with TWILIO_AUTH_TOKEN over the public URL and the sorted ` +
+      'parameters). Terminal statuses (completed, busy, failed, no-answer, canceled) record a leg; legs are grouped by ' +
+      'ParentCallSid ?? CallSid and the parent call ends the conversation.',
+    request: {
+      headers: signature,
+      body: {
+        required: true,
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: formBody({
+              AccountSid: 'AC…', CallSid: 'CA…', ParentCallSid: 'CA… of the parent call (on <Dial> legs)', From: 'caller',
+              To: 'callee', CallStatus: 'queued | ringing | in-progress | completed | busy | failed | no-answer | canceled',
+              Direction: 'inbound | outbound-api | outbound-dial', CallDuration: 'seconds (completed)', Timestamp: 'RFC 2822',
+            }),
+          },
+        },
+      },
+    },
+  });
+  app.openAPIRegistry.registerPath({
+    ...common,
+    path: RECORDING_PATH,
+    summary: 'Twilio RecordingStatusCallback',
+    description:
+      'Set as recordingStatusCallback on <Dial record>, <Start><Recording>, <Record> or the Recordings API. ' +
+      'A completed recording is linked as RecordingUrl + ".mp3"; absent and failed recordings are recorded as such.',
+    request: {
+      headers: signature,
+      body: {
+        required: true,
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: formBody({
+              AccountSid: 'AC…', CallSid: 'CA… of the (parent) call', RecordingSid: 'RE…', RecordingUrl: 'https://api.twilio.com/…/Recordings/RE…',
+              RecordingStatus: 'in-progress | completed | absent | failed', RecordingDuration: 'seconds', RecordingChannels: '1 | 2',
+            }),
+          },
+        },
+      },
+    },
+  });
+
+  app.post(STATUS_PATH, (c) => receiveWebhook(c, deps, twilioSource('status')));
+  app.post(RECORDING_PATH, (c) => receiveWebhook(c, deps, twilioSource('recording')));
+  return app;
+}

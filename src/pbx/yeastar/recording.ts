@@ -1,0 +1,35 @@
+/**
+ * Yeastar names a call's recording by its file name only ("20191024201242-1571897930.5-203-201-
+ * Internal.wav"). Where the files can be fetched from is deployment knowledge: a template in the
+ * config turns the name into a URL or a path, checked when the config loads.
+ * @module
+ */
+import { z } from 'zod';
+
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+const KNOWN = new Set(['file', 'call_id']);
+
+export const recordingUrlTemplateSchema = z
+  .string()
+  .max(2048)
+  .superRefine((template, ctx) => {
+    const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
+    for (const name of names) {
+      if (!KNOWN.has(name)) ctx.addIssue({ code: 'custom', message: `unknown placeholder {${name}}: use {file} and {call_id}` });
+    }
+    if (!names.includes('file')) ctx.addIssue({ code: 'custom', message: 'expected the {file} placeholder, where the file name goes' });
+    if (!/^https?:\/\/[^\s{}/][^\s]*$/i.test(template) && !/^\/[^\s]*$/.test(template)) {
+      ctx.addIssue({ code: 'custom', message: 'expected an http(s) URL or an absolute path, such as "https://pbx.example/recordings/{file}"' });
+    }
+  });
+
+/** A file name as the PBX writes it: no directories climbed, nothing that could change a URL's meaning. */
+export function isRecordingFileName(name: string): boolean {
+  return /^[\w.+@=,:-]+(\/[\w.+@=,:-]+)*$/.test(name) && !name.split('/').some((part) => part === '.' || part === '..');
+}
+
+export function recordingLocation(template: string, file: string, callId: string): string {
+  // Each path segment is escaped on its own, so a file in a subdirectory keeps its slashes.
+  const encodedFile = file.split('/').map(encodeURIComponent).join('/');
+  return template.replace(PLACEHOLDER, (_, name: string) => (name === 'file' ? encodedFile : encodeURIComponent(callId)));
+}

@@ -1,0 +1,33 @@
+/**
+ * The zadarma section of the integrator config (`sources.zadarma`).
+ * @module
+ */
+import { z } from 'zod';
+import { timeZoneSchema } from '../../config/common';
+
+/** Zadarma's bounds for the `lifetime` of a recording link (seconds). */
+export const LINK_LIFETIME_MIN = 180;
+export const LINK_LIFETIME_MAX = 5_184_000;
+
+export const zadarmaConfigSchema = z
+  .strictObject({
+    time_zone: timeZoneSchema
+      .optional()
+      .describe(
+        'the zone of call_start (Zadarma sends local times without an offset, in the zone set in your Zadarma account); ' +
+          'default: the top-level time_zone',
+      ),
+    recording_link_lifetime_seconds: z
+      .number()
+      .int()
+      .min(LINK_LIFETIME_MIN)
+      .max(LINK_LIFETIME_MAX)
+      .default(LINK_LIFETIME_MAX)
+      .describe(
+        'how long the recording link asked from Zadarma stays valid; it is the link put into the CRM note, so the default ' +
+          'is Zadarma\'s maximum (60 days)',
+      ),
+  })
+  .describe('zadarma source');
+
+export type ZadarmaConfig = z.output<typeof zadarmaConfigSchema>;

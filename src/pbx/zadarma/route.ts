@@ -1,0 +1,107 @@
+/**
+ * GET+POST /v1/pbx/zadarma — Zadarma's PBX call notifications.
+ * GET `?zd_echo=X` is Zadarma's check of the URL (it expects X back, as text); POST carries the
+ * notifications, form-encoded, signed in the `Signature` header. Zadarma reads the answer to
+ * NOTIFY_START and NOTIFY_IVR as routing commands, so every POST is answered 200 with an empty
+ * body: "carry on as configured".
+ * @module
+ */
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppDeps } from '../../deps';
+import { ApiError } from '../../http/errors';
+import { errorResponses } from '../../http/schemas';
+import { InvalidPayloadError } from '../source';
+import { receiveWebhook, type WebhookSource } from '../webhook';
+import type { ZadarmaCredentials } from './api';
+import { decodeForm } from './form';
+import { zadarmaParser } from './parse';
+import { EVENTS } from './schema';
+import { SIGNATURE_HEADER, SIGNED_FIELDS, verifyNotification } from './signature';
+
+export const PATH = '/v1/pbx/zadarma';
+const ENABLE_HINT = 'set ZADARMA_API_KEY and ZADARMA_API_SECRET';
+const MAX_ECHO = 256;
+
+export const zadarmaSource: WebhookSource<ZadarmaCredentials> = {
+  parser: zadarmaParser,
+  enableHint: ENABLE_HINT,
+  credentials: (deps) => deps.settings.secrets.zadarma,
+  verify: (request, { secret }) => verifyNotification(request.headers.get(SIGNATURE_HEADER), decodeForm(request.raw), secret),
+  accepted: (c) => c.body(null, 200),
+};
+
+export function zadarmaRoutes(deps: AppDeps) {
+  const app = new OpenAPIHono();
+  register(app);
+
+  app.get(PATH, (c) => {
+    if (!zadarmaSource.credentials(deps)) {
+      throw new ApiError(404, 'source_disabled', `the zadarma source is not enabled: ${ENABLE_HINT}`);
+    }
+    const echo = c.req.query('zd_echo');
+    if (echo === undefined) throw new InvalidPayloadError(['zd_echo: is required (Zadarma checks the URL with ?zd_echo=<token>)']);
+    if (echo.length > MAX_ECHO) throw new InvalidPayloadError([`zd_echo: is longer than ${MAX_ECHO} characters`]);
+    c.header('X-Content-Type-Options', 'nosniff');
+    return c.text(echo, 200);
+  });
+  app.post(PATH, (c) => receiveWebhook(c, deps, zadarmaSource));
+  return app;
+}
+
+function register(app: OpenAPIHono) {
+  const signedBy = Object.entries(SIGNED_FIELDS)
+    .map(([event, fields]) => `${event}: ${fields.join(' + ')}`)
+    .join('; ');
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: PATH,
+    tags: ['pbx'],
+    summary: 'Zadarma URL check',
+    description:
+      'Zadarma checks the notification URL by calling it with `zd_echo`; the token comes back as text. ' +
+      '404 while the source is not enabled.',
+    request: { query: z.object({ zd_echo: z.string().max(MAX_ECHO).openapi({ example: 'b5a1c2e0' }) }) },
+    responses: {
+      200: { description: 'The token, as sent', content: { 'text/plain': { schema: z.string() } } },
+      ...errorResponses(400, 404),
+    },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: PATH,
+    tags: ['pbx'],
+    summary: 'Zadarma PBX call notification',
+    description:
+      `Events ${EVENTS.join(', ')}, form-encoded. Signed: \`${SIGNATURE_HEADER}: base64(hex(HMAC-SHA1(ZADARMA_API_SECRET, s)))\`, ` +
+      `s being the concatenation of ${signedBy}. Legs of one call share pbx_call_id; NOTIFY_END / NOTIFY_OUT_END end it. ` +
+      'Stored before the answer; answered 200 with an empty body.',
+    request: {
+      headers: z.object({ [SIGNATURE_HEADER]: z.string().openapi({ example: 'ZmM4ZGFlZTk0YTBm…' }) }),
+      body: {
+        required: true,
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: z.object({
+              event: z.enum(EVENTS),
+              call_start: z.string().optional().openapi({ example: '2026-11-20 10:00:00' }),
+              pbx_call_id: z.string().openapi({ example: 'in_4f9e5b2a1c0d3e6f7a8b9c0d1e2f3a4b5c6d7e8f' }),
+              caller_id: z.string().optional(),
+              called_did: z.string().optional(),
+              destination: z.string().optional(),
+              internal: z.string().optional(),
+              duration: z.string().optional(),
+              disposition: z.string().optional(),
+              status_code: z.string().optional(),
+              is_recorded: z.enum(['0', '1']).optional(),
+              call_id_with_rec: z.string().optional(),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: { description: 'Stored (and normally applied); empty body' },
+      ...errorResponses(400, 401, 404, 413, 503),
+    },
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * Recordings the PBX names only by its own id (Zadarma's call_id_with_rec, …): the source's API
+ * is asked for the file's URL, with retries, and the URL goes on the recording. A call whose note
+ * is already on the CRM gets it through the usual note update (the conversation's revision moves).
+ * @module
+ */
+import { and, asc, eq, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import type { AppDeps } from '../deps';
+import { conversations, recordings } from '../db/schema';
+import { queueNoteUpdates } from '../ledger/settle';
+import { describeError } from '../lib/log';
+
+export interface RecordingToLink {
+  recordingId: string;
+  source: string;
+  callKey: string;
+  legKey: string;
+  vendorRef: string;
+  attempts: number;
+}
+
+/**
+ * A source's way to turn its recording id into a URL. `pending`: the vendor has not finished the
+ * file yet (Zadarma needs about 40 s) — ask again later without counting it as a failure.
+ */
+export interface RecordingLinkResolver {
+  source: string;
+  /** The vendor's API allowance for these requests; calls beyond it wait for a later tick. */
+  perMinute: number;
+  resolve(recording: RecordingToLink, deps: AppDeps): Promise<{ url: string } | { pending: true }>;
+}
+
+/** Request times per source in the last minute, in this process (a tick runs every second). */
+const recent = new Map<string, number[]>();
+
+function withinAllowance(resolver: RecordingLinkResolver, nowMs: number): boolean {
+  const times = (recent.get(resolver.source) ?? []).filter((t) => t > nowMs - 60_000);
+  recent.set(resolver.source, times);
+  if (times.length >= resolver.perMinute) return false;
+  times.push(nowMs);
+  return true;
+}
+
+/** After this many failed tries a recording is left failed, with the error (the call still goes out). */
+export const MAX_LINK_ATTEMPTS = 8;
+
+const delayMs = (attempts: number) => Math.min(6 * 3600_000, 30_000 * 2 ** attempts);
+
+export async function resolveRecordingLinks(deps: AppDeps, resolvers: readonly RecordingLinkResolver[], limit = 50): Promise<number> {
+  const active = resolvers.filter((r) => resolverEnabled(r, deps));
+  if (active.length === 0) return 0;
+  const now = (deps.now ?? (() => new Date()))();
+  const due = await deps.db
+    .select({
+      recordingId: recordings.id,
+      conversationId: recordings.conversationId,
+      source: conversations.source,
+      callKey: conversations.callKey,
+      legKey: recordings.legKey,
+      vendorRef: recordings.vendorRef,
+      attempts: recordings.fetchAttempts,
+    })
+    .from(recordings)
+    .innerJoin(conversations, eq(conversations.id, recordings.conversationId))
+    .where(
+      and(
+        isNotNull(recordings.nextFetchAt),
+        lte(recordings.nextFetchAt, now),
+        isNull(recordings.originUrl),
+        isNotNull(recordings.vendorRef),
+        sql`${conversations.source} in (${sql.join(active.map((r) => sql`${r.source}`), sql`, `)})`,
+      ),
+    )
+    .orderBy(asc(recordings.nextFetchAt))
+    .limit(limit);
+  let linked = 0;
+  for (const row of due) {
+    const resolver = active.find((r) => r.source === row.source);
+    if (!resolver || !row.vendorRef) continue;
+    if (!withinAllowance(resolver, Date.now())) continue;
+    let outcome: { url: string } | { pending: true } | { error: string };
+    try {
+      outcome = await resolver.resolve({ ...row, vendorRef: row.vendorRef }, deps);
+    } catch (error) {
+      outcome = { error: describeError(error) };
+    }
+    if ('url' in outcome) {
+      await deps.db.transaction(async (tx) => {
+        await tx
+          .update(recordings)
+          .set({ originUrl: outcome.url, nextFetchAt: null, fetchError: null, updatedAt: now })
+          .where(eq(recordings.id, row.recordingId));
+        await tx
+          .update(conversations)
+          .set({ revision: sql`${conversations.revision} + 1`, updatedAt: now })
+          .where(eq(conversations.id, row.conversationId));
+        await queueNoteUpdates(tx, [row.conversationId], now);
+      });
+      linked++;
+    } else if ('pending' in outcome) {
+      await deps.db.update(recordings).set({ nextFetchAt: new Date(now.getTime() + 20_000) }).where(eq(recordings.id, row.recordingId));
+    } else {
+      const attempts = row.attempts + 1;
+      const giveUp = attempts >= MAX_LINK_ATTEMPTS;
+      await deps.db
+        .update(recordings)
+        .set({
+          fetchAttempts: attempts,
+          fetchError: outcome.error,
+          nextFetchAt: giveUp ? null : new Date(now.getTime() + delayMs(attempts)),
+          ...(giveUp ? { status: 'failed' as const } : {}),
+          updatedAt: now,
+        })
+        .where(eq(recordings.id, row.recordingId));
+      deps.log.warn('could not get a recording link from the PBX', { source: row.source, attempts, error: outcome.error });
+    }
+  }
+  return linked;
+}
+
+/** A resolver needs its source's API credentials; without them recordings wait. */
+function resolverEnabled(resolver: RecordingLinkResolver, deps: AppDeps): boolean {
+  const secrets = deps.settings.secrets as Record<string, unknown>;
+  return secrets[resolver.source] !== undefined;
+}

@@ -1,0 +1,174 @@
+/**
+ * The Yeastar source end to end through the HTTP app, on PGlite and on PostgreSQL: one report per
+ * call segment, in any order and repeated, becomes one conversation; unsigned, malformed and
+ * disabled requests are refused. Signatures are computed here with Node's crypto.
+ */
+import { createHmac } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { inboxEvents } from '../../src/db/schema';
+import { runTick } from '../../src/jobs';
+import { sourcesConfigSchema } from '../../src/pbx/sources-config';
+import pInternal from '../../src/pbx/yeastar/fixtures/p-series-internal-call.json';
+import transfer from '../../src/pbx/yeastar/fixtures/s-series-inbound-transfer.json';
+import { harness, type Harness } from '../support/app';
+import { useTestDb } from '../support/db';
+import { conversationByKey, counts, snapshot } from '../support/ledger';
+
+const testDb = useTestDb();
+const SECRET = 'ys-webhook-secret-0123456789';
+const PATH = '/v1/pbx/yeastar';
+const CALL_ID = '1763622000.2201';
+
+function yeastar(env: Record<string, string> = {}, config: Record<string, unknown> = {}): Harness {
+  return harness(testDb(), {
+    env: { YEASTAR_WEBHOOK_SECRET: SECRET, ...env },
+    config: { sources: sourcesConfigSchema.parse({ yeastar: { recording_url: 'https://pbx.example/recordings/{file}', ...config } }) },
+  });
+}
+
+const sign = (raw: string, secret = SECRET) => createHmac('sha256', secret).update(raw, 'utf8').digest('base64');
+
+async function post(h: Harness, body: unknown, o: { header?: string | null; secret?: string; path?: string } = {}) {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const header = o.header === undefined ? sign(raw, o.secret) : o.header;
+  if (header !== null) headers['x-signature'] = header;
+  return h.app.request(o.path ?? PATH, { method: 'POST', body: raw, headers });
+}
+
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+describe('yeastar: one conversation from its reports', () => {
+  it('assembles the ring group, the transfer and both recordings into one call', async () => {
+    const h = yeastar();
+    for (const report of transfer) {
+      h.clock.advance(1);
+      const res = await post(h, report);
+      expect(res.status).toBe(200);
+    }
+    h.clock.advance(60);
+    await runTick(h.deps);
+    const call = await conversationByKey(h.deps.db, CALL_ID);
+    expect(call).toMatchObject({
+      source: 'yeastar',
+      direction: 'inbound',
+      externalNumber: '+74951234567',
+      externalNumberRaw: '84951234567',
+      outcome: 'answered',
+      talkSeconds: 180,
+      durationSeconds: 190,
+      extension: '102',
+      legCount: 3,
+      awaitingRecordings: false,
+      startedAt: new Date('2026-11-20T07:00:00Z'),
+      settledAt: expect.any(Date),
+    });
+    expect(call?.legs.map((l) => [l.toRaw, l.disposition, l.talkSeconds]).sort()).toEqual([
+      ['101', 'answered', 60],
+      ['102', 'answered', 120],
+      ['103', 'no_answer', 0],
+    ]);
+    expect(call?.recordings.map((r) => [r.originUrl, r.status])).toEqual([
+      ['https://pbx.example/recordings/20261120100005-1763622000.2201-84951234567-101-Inbound.wav', 'referenced'],
+      ['https://pbx.example/recordings/20261120100110-1763622000.2201-84951234567-102-Inbound.wav', 'referenced'],
+    ]);
+    expect(call?.deliveries).toMatchObject([{ state: 'pending' }]);
+    expect(h.log.lines.join('\n')).not.toMatch(/4951234567/);
+  });
+
+  it('gives the same ledger for the reports in any order, each repeated', async () => {
+    const orders = [transfer, [...transfer].reverse(), shuffled(transfer, 5), shuffled(transfer, 99)];
+    const snapshots = [];
+    for (const order of orders) {
+      await testDb().db.execute(sql`truncate inbox_events, conversations, legs, recordings, deliveries restart identity cascade`);
+      const h = yeastar();
+      for (const report of [...order, ...shuffled(order, 11)]) {
+        h.clock.advance(2);
+        expect((await post(h, report)).status).toBe(200);
+      }
+      h.clock.advance(60);
+      await runTick(h.deps);
+      expect(await counts(h.deps.db)).toEqual({ inbox: 3, conversations: 1, legs: 3, recordings: 2, deliveries: 1 });
+      snapshots.push(await snapshot(h.deps.db, ''));
+    }
+    expect(snapshots[0]).toMatchObject([{ externalNumber: '+74951234567', talkSeconds: 180, extension: '102', settled: true }]);
+    for (const s of snapshots.slice(1)) expect(s).toEqual(snapshots[0]);
+  });
+
+  it('takes a P-Series 30012 event and skips the delivery of an internal call', async () => {
+    const h = yeastar();
+    const res = await post(h, pInternal);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'processed', inbox_id: 1, events: 1 });
+    h.clock.advance(30);
+    await runTick(h.deps);
+    const call = await conversationByKey(h.deps.db, '1651057476.362');
+    expect(call).toMatchObject({ direction: 'internal', talkSeconds: 21 });
+    expect(call?.deliveries).toMatchObject([{ state: 'skipped' }]);
+  });
+});
+
+describe('yeastar: the inbox and what is refused', () => {
+  it('stores the raw body before answering 200', async () => {
+    const h = yeastar();
+    const raw = JSON.stringify(transfer[1]);
+    expect((await post(h, raw)).status).toBe(200);
+    const [row] = await h.deps.db.select().from(inboxEvents);
+    expect(row).toMatchObject({ source: 'yeastar', status: 'processed', raw });
+  });
+
+  it.each([
+    ['no signature', { header: null }, /missing X-Signature/],
+    ['a signature made with another secret', { secret: 'another-secret-0123456789' }, /does not match/],
+    ['a malformed signature', { header: 'abc' }, /malformed/],
+    ['a token in the URL while that is not enabled', { header: null, path: `${PATH}?token=${SECRET}` }, /missing X-Signature/],
+  ])('401 for %s, and nothing stored', async (_name, options, message) => {
+    const h = yeastar();
+    const res = await post(h, transfer[1], options);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_signature', message: expect.stringMatching(message) });
+    expect(await counts(h.deps.db)).toMatchObject({ inbox: 0, conversations: 0 });
+  });
+
+  it('accepts the secret as ?token= only when accept_token_in_url is set', async () => {
+    const h = yeastar({}, { accept_token_in_url: true });
+    expect((await post(h, transfer[1], { header: null, path: `${PATH}?token=${SECRET}` })).status).toBe(200);
+    expect((await post(h, transfer[2], { header: null, path: `${PATH}?token=guess` })).status).toBe(401);
+    expect((await post(h, transfer[2], { header: null })).status).toBe(401);
+    const [row] = await h.deps.db.select().from(inboxEvents);
+    expect(row?.meta).toEqual({});
+  });
+
+  it('400 with the problem named, and nothing stored', async () => {
+    const h = yeastar();
+    const res = await post(h, { ...transfer[1], status: 'HUNG UP' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toEqual(
+      expect.objectContaining({ code: 'invalid_body', message: 'status: expected ANSWERED, NO ANSWER, BUSY or VOICEMAIL' }),
+    );
+    expect((await post(h, '{"event":')).status).toBe(400);
+    expect(await counts(h.deps.db)).toMatchObject({ inbox: 0 });
+  });
+
+  it('404 while YEASTAR_WEBHOOK_SECRET is unset', async () => {
+    const h = yeastar({ YEASTAR_WEBHOOK_SECRET: '' });
+    const res = await post(h, transfer[1]);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/YEASTAR_WEBHOOK_SECRET/);
+  });
+
+  it('is described in the OpenAPI document', async () => {
+    const doc = (await (await yeastar().app.request('/openapi.json')).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toContain(PATH);
+  });
+});
