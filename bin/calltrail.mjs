@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
+if (major < 22 || (major === 22 && minor < 19)) {
   // Too old: let the launcher find Node 22 and run this command again under it.
   const launcher = fileURLToPath(new URL('../scripts/node22.mjs', import.meta.url));
   const child = spawn(process.execPath, [launcher, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '../..');
 const NODE_ONLY_DIR = 'src/entry/node/';
-const NODE_ONLY_PACKAGES = ['@electric-sql/pglite', '@hono/node-server', 'drizzle-orm/pglite', 'tsx', 'mysql2', 'cli-progress'];
+const NODE_ONLY_PACKAGES = ['@electric-sql/pglite', '@hono/node-server', 'drizzle-orm/pglite', 'tsx', 'mysql2', 'cli-progress', 'undici'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
