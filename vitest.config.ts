@@ -36,6 +36,15 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // A real headless Chromium (Debian's, /usr/bin/chromium) against the service as a process.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'workerd',
           include: ['test/workerd/**/*.test.ts'],
           env: { CALLTRAIL_TEST_DB: 'postgres' },

@@ -14,6 +14,8 @@ import { ApiError, errorResponse, handleError } from './http/errors';
 import { pbxRoutes } from './pbx/routes';
 import { callRoutes } from './routes/calls';
 import { crmRoutes, oauthRoutes } from './routes/crm';
+import { recordingRoutes } from './routes/recordings';
+import { recordingAdminRoutes } from './routes/recordings-admin';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
 
@@ -54,10 +56,13 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/calls', admin);
   // Not /v1/crm/*: the OAuth redirect target is reached by the admin's browser, checked by its state.
   for (const path of ['/v1/crm', '/v1/crm/reset', '/v1/crm/amocrm/connect']) app.use(path, admin);
+  app.use('/v1/recordings/*', admin);
   app.route('/', inboxRoutes(deps));
   app.route('/', callRoutes(deps));
   app.route('/', crmRoutes(deps));
   app.route('/', oauthRoutes(deps));
+  app.route('/', recordingRoutes(deps));
+  app.route('/', recordingAdminRoutes(deps));
   const sandbox = deps.sandbox;
   if (sandbox) app.mount('/sandbox/amocrm', (request) => sandbox.fetch(request));
 

@@ -9,6 +9,17 @@ import type { Db } from './db/client';
 import type { InboxDeps, IngestInput, IngestResult } from './ledger/inbox';
 import { ledgerContext } from './ledger/context';
 import type { Logger } from './lib/log';
+import type { FetchFor } from './recordings/fetch/port';
+import type { RecordingStorage } from './recordings/storage/port';
+
+/** What archiving and serving recordings needs from the runtime. */
+export interface RecordingsRuntime {
+  storage: RecordingStorage;
+  /** A fetch that enforces a policy where connections are made (Node: DNS answers checked). */
+  fetchFor: FetchFor;
+  /** Node beside the PBX: reads a recording given as a file path (null: no such file). */
+  readLocal?: (path: string, maxBytes: number) => Promise<Uint8Array | null>;
+}
 
 export interface AppDeps {
   db: Db;
@@ -27,6 +38,8 @@ export interface AppDeps {
   sandbox?: { fetch: (request: Request) => Response | Promise<Response> };
   /** Replaces the global fetch for calls to amoCRM (tests). */
   crmFetch?: typeof fetch;
+  /** Archiving and serving recordings; absent: recordings are referenced, never copied. */
+  recordings?: RecordingsRuntime;
 }
 
 export function inboxDeps(deps: AppDeps): InboxDeps {

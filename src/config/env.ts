@@ -72,6 +72,17 @@ export const envSchema = z
     AMOCRM_RPS: integer('requests per second', 1, 50),
     SETTLE_SECONDS: integer('seconds', 0, 86400),
     DELIVERY_LEASE_SECONDS: integer('seconds', 10, 3600),
+    RECORDINGS_STORAGE: z.enum(['local', 's3', 'r2', 'memory']).optional(),
+    S3_ENDPOINT: url('the S3-compatible endpoint, e.g. https://s3.eu-central-1.amazonaws.com', ['https:', 'http:']),
+    S3_BUCKET: optionalString,
+    S3_REGION: optionalString,
+    S3_ACCESS_KEY_ID: optionalString,
+    S3_SECRET_ACCESS_KEY: optionalString,
+    S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
+    RECORDING_LINK_KEYS: optionalString.refine(
+      (v) => v === undefined || v.split(',').every((pair) => /^[A-Za-z0-9_-]{1,16}:.{16,}$/.test(pair.trim())),
+      { message: 'expected kid:secret[,kid:secret…] (kid up to 16 letters, digits, _ or -; secret at least 16 characters); the first signs' },
+    ),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional(),
     GENERIC_WEBHOOK_SECRET: secret('a shared secret', 16),
     ASTERISK_WEBHOOK_SECRET: secret('a shared secret', 16),
@@ -117,6 +128,11 @@ export const envSchema = z
         ctx.addIssue({ code: 'custom', path: [env[a] ? b : a], message: `is required together with ${env[a] ? a : b}` });
       }
     }
+    if (env.RECORDINGS_STORAGE === 's3') {
+      for (const name of ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when RECORDINGS_STORAGE=s3' });
+      }
+    }
     if (env.CONFIG_FILE && env.CONFIG) {
       ctx.addIssue({ code: 'custom', path: ['CONFIG'], message: 'set CONFIG_FILE or CONFIG, not both' });
     }
@@ -150,6 +166,11 @@ export interface Settings {
   settleSeconds: number;
   /** How long a delivery worker's claim on an account and its calls lasts without renewal. */
   deliveryLeaseSeconds: number;
+  /** Where archived recordings go; undefined: the runtime's default (Node: local, Workers: the R2 binding). */
+  recordingsStorage?: 'local' | 's3' | 'r2' | 'memory';
+  s3?: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
+  /** Keys that sign recording links, the first signs; none: a key generated once and kept in the database. */
+  recordingLinkKeys: { kid: string; secret: string }[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   secrets: {
     generic?: string;
@@ -208,6 +229,24 @@ export function parseEnv(source: Record<string, unknown>): Settings {
     sandboxMode: crm.kind === 'sandbox',
     settleSeconds: env.SETTLE_SECONDS ?? 30,
     deliveryLeaseSeconds: env.DELIVERY_LEASE_SECONDS ?? 120,
+    ...(env.RECORDINGS_STORAGE ? { recordingsStorage: env.RECORDINGS_STORAGE } : {}),
+    ...(env.S3_ENDPOINT && env.S3_BUCKET && env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+      ? {
+          s3: {
+            endpoint: env.S3_ENDPOINT,
+            bucket: env.S3_BUCKET,
+            region: env.S3_REGION ?? 'auto',
+            accessKeyId: env.S3_ACCESS_KEY_ID,
+            secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: env.S3_FORCE_PATH_STYLE !== 'false',
+          },
+        }
+      : {}),
+    recordingLinkKeys: (env.RECORDING_LINK_KEYS ?? '')
+      .split(',')
+      .map((pair) => pair.trim())
+      .filter(Boolean)
+      .map((pair) => ({ kid: pair.slice(0, pair.indexOf(':')), secret: pair.slice(pair.indexOf(':') + 1) })),
     logLevel: env.LOG_LEVEL ?? 'info',
     secrets: dropUndefined({
       generic: env.GENERIC_WEBHOOK_SECRET,

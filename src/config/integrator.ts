@@ -7,6 +7,7 @@ import { getCountries, type CountryCode } from 'libphonenumber-js/max';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../pbx/sources-config';
+import { recordingsConfigSchema } from '../recordings/config';
 import { timeZoneSchema } from './common';
 import { ConfigError, describeIssues } from './errors';
 import { compileTemplate, TemplateError } from './template';
@@ -111,6 +112,7 @@ export const integratorConfigSchema = z
       })
       .prefault({}),
     sources: sourcesConfigSchema,
+    recordings: recordingsConfigSchema,
   })
   .describe('calltrail integrator configuration');
 

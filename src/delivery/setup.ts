@@ -7,6 +7,7 @@
 import { connectCrm } from '../crm/connect';
 import type { RateLimiter } from '../crm/limiter';
 import type { AppDeps } from '../deps';
+import { linkKeys, signedRecordingUrl } from '../recordings/signed-link';
 import { DeliveryWorker } from './worker';
 
 export function createDeliveryWorker(
@@ -35,5 +36,14 @@ export function createDeliveryWorker(
     crm: crm.port,
     owner: options.owner,
     leaseSeconds: deps.settings.deliveryLeaseSeconds,
+    ...(deps.recordings
+      ? {
+          recordingLink: async (audioId: string) => {
+            const [key] = await linkKeys(deps.db, deps.settings.recordingLinkKeys);
+            if (!key) throw new Error('no key to sign recording links');
+            return signedRecordingUrl(deps.settings.publicUrl, audioId, key);
+          },
+        }
+      : {}),
   });
 }

@@ -8,7 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { json, queryRows, uuidArray } from '../db/raw';
-import { conversations, deliveries, deliveryAttempts, recordings, type DeliveryState, type DeliveryStep } from '../db/schema';
+import { callAudio, conversations, deliveries, deliveryAttempts, recordings, type DeliveryState, type DeliveryStep } from '../db/schema';
 import type { AttemptOutcome } from '../db/schema/delivery-attempts';
 import type { DeliverableCall } from './payload';
 
@@ -29,6 +29,10 @@ export interface ClaimedDelivery extends DeliverableCall {
   refs: DeliveryRefs;
   /** conversations.revision when claimed: what this run sends. */
   revision: number;
+  /** The call's archived MP3 (its link is signed before the run), if it has one. */
+  audioId: string | null;
+  /** The PBX's own URL, used as the link only where recordings are not archived. */
+  originLink: string | null;
 }
 
 interface ClaimRow {
@@ -49,7 +53,8 @@ interface ClaimRow {
   duration_seconds: number | null;
   talk_seconds: number | null;
   revision: number;
-  link: string | null;
+  audio_id: string | null;
+  origin_link: string | null;
 }
 
 const date = (v: string | Date | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
@@ -58,13 +63,35 @@ const date = (v: string | Date | null) => (v === null ? null : v instanceof Date
  * Leases up to `limit` due pending deliveries of the account, oldest first, with their calls.
  * Rows leased by a live worker are skipped; so are rows locked by a concurrent claim.
  */
-export async function claimDue(db: Db, accountId: string, owner: string, now: Date, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+export async function claimDue(
+  db: Db,
+  accountId: string,
+  owner: string,
+  now: Date,
+  limit: number,
+  leaseSeconds: number,
+  options: { waitForAudio: boolean } = { waitForAudio: false },
+): Promise<ClaimedDelivery[]> {
+  const at = now.toISOString();
+  // With recordings archived here, a fresh call waits (up to 10 minutes) for its first fetch and
+  // its MP3, so its note is written once, with the link, instead of written and then updated.
+  const audioWait = options.waitForAudio
+    ? sql`and not exists (
+             select 1 from ${recordings} r
+              where r.conversation_id = d0.conversation_id and r.fetch_state = 'waiting' and r.fetch_attempts = 0
+                and r.created_at > ${at}::timestamptz - interval '10 minutes')
+          and not exists (
+             select 1 from ${conversations} c0
+              where c0.id = d0.conversation_id and c0.audio_due_at is not null
+                and c0.audio_due_at > ${at}::timestamptz - interval '10 minutes')`
+    : sql``;
   const rows = await queryRows<ClaimRow>(
     db,
     sql`with due as (
-          select id from ${deliveries}
-           where crm_account_id = ${accountId} and state = 'pending' and next_attempt_at <= ${now.toISOString()}::timestamptz
+          select id from ${deliveries} d0
+           where crm_account_id = ${accountId} and state = 'pending' and next_attempt_at <= ${at}::timestamptz
              and (lease_expires_at is null or lease_expires_at < now())
+             ${audioWait}
            order by next_attempt_at
            limit ${limit}
            for update skip locked)
@@ -75,9 +102,10 @@ export async function claimDue(db: Db, accountId: string, owner: string, now: Da
         returning d.id, d.step, d.attempts, d.outcome_unknown, d.last_attempt_at, d.crm_refs, d.uniq, c.call_key,
           c.direction, c.external_number, c.external_number_raw, c.extension, c.outcome, c.started_at,
           c.duration_seconds, c.talk_seconds, c.revision,
+          (select a.id from ${callAudio} a where a.conversation_id = c.id and a.purged_at is null) as audio_id,
           (select r.origin_url from ${recordings} r
             where r.conversation_id = c.id and r.status = 'referenced' and r.origin_url ~* '^https?://'
-            order by r.recording_key limit 1) as link`,
+            order by r.recording_key limit 1) as origin_link`,
   );
   return rows
     .map((r) => ({
@@ -98,7 +126,9 @@ export async function claimDue(db: Db, accountId: string, owner: string, now: Da
       durationSeconds: r.duration_seconds,
       talkSeconds: r.talk_seconds,
       revision: r.revision,
-      link: r.link,
+      audioId: r.audio_id,
+      originLink: r.origin_link,
+      link: null,
     }))
     .sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
 }

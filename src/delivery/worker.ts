@@ -28,6 +28,11 @@ export interface WorkerDeps {
   owner: string;
   /** How long the account's and the claimed calls' leases last (a dead worker's work waits this long). */
   leaseSeconds: number;
+  /**
+   * The signed link of a call's archived MP3. Absent: recordings are not archived here, and the
+   * PBX's own URL goes on the note.
+   */
+  recordingLink?: (audioId: string) => Promise<string>;
   random?: () => number;
 }
 
@@ -78,8 +83,14 @@ export class DeliveryWorker {
     try {
       while (Date.now() < deadline && !options.shouldStop?.()) {
         if (!(await acquireAccountLease(db, accountId, owner, this.deps.leaseSeconds))) break;
-        const rows = await claimDue(db, accountId, owner, this.deps.now(), options.claimSize ?? 200, this.deps.leaseSeconds);
+        const rows = await claimDue(db, accountId, owner, this.deps.now(), options.claimSize ?? 200, this.deps.leaseSeconds, {
+          waitForAudio: this.deps.recordingLink !== undefined,
+        });
         if (rows.length === 0) break;
+        for (const row of rows) {
+          if (!this.deps.recordingLink) row.link = row.originLink;
+          else if (row.audioId) row.link = await this.deps.recordingLink(row.audioId);
+        }
         report.claimed += rows.length;
         const run = new DeliveryRun({
           db,

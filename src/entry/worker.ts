@@ -10,7 +10,11 @@ import { parseEnv, type Settings } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { defaultIntegratorConfig, parseIntegratorConfig, type IntegratorConfig } from '../config/integrator';
 import { connectPostgres } from '../db/client';
-import type { AppDeps } from '../deps';
+import type { AppDeps, RecordingsRuntime } from '../deps';
+import { runtimeFetchFor } from '../recordings/fetch/runtime-fetch';
+import { processRecordings } from '../recordings/process';
+import type { R2BucketLike } from '../recordings/storage/r2';
+import { defaultStorageKind, storageFromSettings } from '../recordings/storage/config';
 import { SANDBOX_TOKEN } from '../crm/connect';
 import type { RateLimiter } from '../crm/limiter';
 import { createAmoSandbox } from '../crm/sandbox';
@@ -20,6 +24,8 @@ import { createLogger } from '../lib/log';
 
 interface Env {
   HYPERDRIVE?: { connectionString: string };
+  /** R2 bucket for archived recordings. */
+  RECORDINGS?: R2BucketLike;
   [name: string]: unknown;
 }
 interface ExecutionContext {
@@ -71,18 +77,28 @@ function open(env: Env, ctx: ExecutionContext) {
     pending.push(tracked);
     ctx.waitUntil(tracked);
   };
-  const deps: AppDeps = { db: database.db, settings, config, log, defer, ...(sandbox ? { sandbox } : {}) };
+  const recordings = workerRecordings(settings, env);
+  const deps: AppDeps = { db: database.db, settings, config, log, defer, ...(sandbox ? { sandbox } : {}), ...(recordings ? { recordings } : {}) };
   owner ??= `workerd:${crypto.randomUUID().slice(0, 8)}`;
   const worker = createDeliveryWorker(deps, { owner, limiters });
   let woken = false;
   deps.wakeDelivery = () => {
     if (!worker || woken) return;
     woken = true;
-    defer(worker.drain({ budgetMs: 20_000 }));
+    // Recordings first: a call settled by this webhook goes out with its MP3 when it can.
+    defer(processRecordings(deps).then(() => worker.drain({ budgetMs: 20_000 })));
   };
   // The client closes after everything deferred on it has finished.
   const close = () => ctx.waitUntil(Promise.allSettled(pending).then(() => database.close()));
   return { deps, worker, close };
+}
+
+/** R2 when bound (or S3 when configured); none: recordings are referenced, not archived. */
+function workerRecordings(settings: Settings, env: Env): RecordingsRuntime | undefined {
+  const bindings = env.RECORDINGS ? { r2: env.RECORDINGS } : {};
+  const kind = settings.recordingsStorage ?? defaultStorageKind('workerd', bindings);
+  if (!kind) return undefined;
+  return { storage: storageFromSettings({ kind, ...(settings.s3 ? { s3: settings.s3 } : {}) }, bindings), fetchFor: runtimeFetchFor };
 }
 
 export default {

@@ -130,10 +130,13 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly Ap
     const written = await queryRows<{ conversation_id: string }>(
       tx,
       sql`insert into ${recordings} (conversation_id, recording_key, leg_key, origin_url, vendor_ref, status, version,
-            inbox_event_id, next_fetch_at)
+            inbox_event_id, fetch_state, next_fetch_at)
           select x.conversation_id, x.recording_key, x.leg_key, x.origin_url, x.vendor_ref, x.status, x.version, x.inbox_event_id,
-                 -- a file known only by the vendor's id: its link is to be asked for
-                 case when x.origin_url is null and x.vendor_ref is not null and x.status = 'referenced' then ${now.toISOString()}::timestamptz end
+                 -- a file we know how to reach (a URL, a path, or the vendor's id) is to be fetched
+                 case when x.status = 'referenced' and (x.origin_url is not null or x.vendor_ref is not null)
+                      then 'waiting' else 'skipped' end,
+                 case when x.status = 'referenced' and (x.origin_url is not null or x.vendor_ref is not null)
+                      then ${now.toISOString()}::timestamptz end
             from json_to_recordset(${json(recordingRows)})
             as x(conversation_id uuid, recording_key text, leg_key text, origin_url text, vendor_ref text, status text,
                  version text, inbox_event_id bigint)
@@ -141,10 +144,11 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly Ap
             leg_key = excluded.leg_key, origin_url = coalesce(excluded.origin_url, ${recordings.originUrl}),
             vendor_ref = coalesce(excluded.vendor_ref, ${recordings.vendorRef}), status = excluded.status,
             version = excluded.version, inbox_event_id = excluded.inbox_event_id, updated_at = now(),
-            next_fetch_at = case when coalesce(excluded.origin_url, ${recordings.originUrl}) is null
-                                  and coalesce(excluded.vendor_ref, ${recordings.vendorRef}) is not null
-                                  and excluded.status = 'referenced'
-                                 then coalesce(${recordings.nextFetchAt}, excluded.next_fetch_at) end
+            -- a copy we already have stays; one not fetched yet follows the newer facts
+            fetch_state = case when ${recordings.fetchState} in ('archived', 'purged') then ${recordings.fetchState}
+                               else excluded.fetch_state end,
+            next_fetch_at = case when ${recordings.fetchState} in ('archived', 'purged') then null
+                                 when excluded.fetch_state = 'waiting' then coalesce(${recordings.nextFetchAt}, excluded.next_fetch_at) end
           where ${recordings.version} < excluded.version
           returning conversation_id`,
     );

@@ -14,6 +14,11 @@ export function sha256Hex(text: string): string {
   return bytesToHex(sha256(utf8ToBytes(text)));
 }
 
+/** SHA-256 of raw bytes (file checksums). */
+export function sha256BytesHex(bytes: Uint8Array): string {
+  return bytesToHex(sha256(bytes));
+}
+
 /** Imported keys by secret and usage; a process holds only a handful of secrets. */
 const keys = new Map<string, Promise<CryptoKey>>();
 

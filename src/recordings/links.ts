@@ -86,15 +86,19 @@ export async function resolveRecordingLinks(deps: AppDeps, resolvers: readonly R
     }
     if ('url' in outcome) {
       await deps.db.transaction(async (tx) => {
+        // Archived next (the download step picks it up now); without archiving, the PBX's own
+        // link goes on the note, so the note is brought up to date.
         await tx
           .update(recordings)
-          .set({ originUrl: outcome.url, nextFetchAt: null, fetchError: null, updatedAt: now })
+          .set({ originUrl: outcome.url, nextFetchAt: deps.recordings ? now : null, fetchError: null, updatedAt: now })
           .where(eq(recordings.id, row.recordingId));
-        await tx
-          .update(conversations)
-          .set({ revision: sql`${conversations.revision} + 1`, updatedAt: now })
-          .where(eq(conversations.id, row.conversationId));
-        await queueNoteUpdates(tx, [row.conversationId], now);
+        if (!deps.recordings) {
+          await tx
+            .update(conversations)
+            .set({ revision: sql`${conversations.revision} + 1`, updatedAt: now })
+            .where(eq(conversations.id, row.conversationId));
+          await queueNoteUpdates(tx, [row.conversationId], now);
+        }
       });
       linked++;
     } else if ('pending' in outcome) {
@@ -108,7 +112,7 @@ export async function resolveRecordingLinks(deps: AppDeps, resolvers: readonly R
           fetchAttempts: attempts,
           fetchError: outcome.error,
           nextFetchAt: giveUp ? null : new Date(now.getTime() + delayMs(attempts)),
-          ...(giveUp ? { status: 'failed' as const } : {}),
+          ...(giveUp ? { status: 'failed' as const, fetchState: 'failed' as const } : {}),
           updatedAt: now,
         })
         .where(eq(recordings.id, row.recordingId));

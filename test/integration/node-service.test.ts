@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, SECRET } from '../support/app';
 import { createTestDb, testDbKind, type TestDb } from '../support/db';
 import { callEnded } from '../support/events';
+import { fileServer, toneWav } from '../support/pbx-files';
 import { postSigned, runCommand, startService } from '../support/process';
 
 let dir: string;
@@ -31,28 +32,38 @@ afterAll(async () => {
 
 
 describe('calltrail serve', () => {
-  it('starts, takes a signed event onto the sandbox CRM’s timeline, keeps it across a restart, and stops cleanly on SIGTERM', async () => {
-    const service = await startService(env);
+  it('starts, takes a signed event onto the sandbox CRM’s timeline with its MP3, keeps it across a restart, and stops cleanly on SIGTERM', async () => {
+    // The PBX's recording server, on this machine: allowed by the config (LAN addresses included).
+    const pbx = await fileServer();
+    pbx.put('/monitor/proc-1.wav', toneWav(5));
+    const config = join(dir, 'recordings.json');
+    writeFileSync(config, JSON.stringify({ recordings: { allowed_hosts: { generic: [pbx.host] }, allow_private_hosts: true } }));
+    const service = await startService({ ...env, CONFIG_FILE: config });
     try {
       const now = Math.floor(Date.now() / 1000);
       const res = await postSigned(
         service.url,
-        callEnded({ call_id: 'proc-1', started_at: now - 60, answered_at: now - 50, ended_at: now - 1, recording: { id: 'r', url: 'https://pbx.example/proc-1.wav' } }),
+        callEnded({ call_id: 'proc-1', started_at: now - 60, answered_at: now - 50, ended_at: now - 1, recording: { id: 'r', url: pbx.url('/monitor/proc-1.wav') } }),
         SECRET,
       );
       expect(res.status).toBe(202);
       expect(await res.json()).toMatchObject({ status: 'processed' });
-      // No CRM configured: the call lands on the sandbox amoCRM's demo contact, with its recording.
-      const deadline = Date.now() + 10_000;
+      // No CRM configured: the call lands on the sandbox amoCRM's demo contact, with a player for its MP3.
+      const deadline = Date.now() + 15_000;
       let page = '';
-      while (Date.now() < deadline && !page.includes('https://pbx.example/proc-1.wav')) {
+      while (Date.now() < deadline && !/<audio[^>]+\/recordings\//.test(page)) {
         page = await (await fetch(`${service.url}/sandbox/amocrm/`)).text();
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(page).toContain('Ivan Petrov');
-      expect(page).toContain('<audio');
-      expect(page).toContain('https://pbx.example/proc-1.wav');
+      const link = /<audio[^>]*src="([^"]+)"/.exec(page)?.[1]?.replace(/&amp;/g, '&');
+      expect(link).toMatch(/^http:\/\/localhost:\d+\/recordings\/[0-9a-f-]{36}\.mp3\?k=db1&s=[0-9a-f]{64}$/);
+      const mp3 = await fetch(link as string, { headers: { range: 'bytes=0-' } });
+      expect(mp3.status).toBe(206);
+      expect(mp3.headers.get('content-type')).toBe('audio/mpeg');
+      expect((await mp3.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
     } finally {
+      await pbx.close();
       expect(await service.stop()).toBe(0);
     }
     expect(service.output()).toContain('"msg":"calltrail listening"');
@@ -110,7 +121,7 @@ describe('calltrail CLI', () => {
 
     const tick = await runCommand(['tick'], env);
     expect(tick.code).toBe(0);
-    expect(JSON.parse(tick.out)).toEqual({ retried: 0, stillFailing: 0, settled: expect.any(Number), linked: 0 });
+    expect(JSON.parse(tick.out)).toEqual({ retried: 0, stillFailing: 0, settled: expect.any(Number), linked: 0, archived: 0, built: 0 });
 
     const list = await runCommand(['inbox', 'list'], env);
     expect(list.code).toBe(0);

@@ -5,6 +5,7 @@
 import { SANDBOX_TOKEN } from '../../src/crm/connect';
 import { createAmoSandbox, type AmoSandbox, type SandboxOptions } from '../../src/crm/sandbox';
 import type { IntegratorConfig } from '../../src/config/integrator';
+import type { RecordingsRuntime } from '../../src/deps';
 import { createDeliveryWorker } from '../../src/delivery/setup';
 import type { DeliveryWorker } from '../../src/delivery/worker';
 import { harness, type Harness } from './app';
@@ -19,7 +20,13 @@ export interface DeliveryHarness extends Harness {
 
 export function deliveryHarness(
   db: TestDb,
-  options: { sandbox?: SandboxOptions; config?: Partial<IntegratorConfig>; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    sandbox?: SandboxOptions;
+    config?: Partial<IntegratorConfig>;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    recordings?: RecordingsRuntime;
+  } = {},
 ): DeliveryHarness {
   const clock = { now: new Date('2026-11-20T08:00:00Z') };
   // The sandbox dates its records by the test's clock; its rate limit counts real time.
@@ -35,7 +42,7 @@ export function deliveryHarness(
     start: clock.now,
     env: { AMOCRM_RPS: '50', DELIVERY_LEASE_SECONDS: '10', ...options.env },
     ...(options.config ? { config: options.config } : {}),
-    deps: { sandbox },
+    deps: { sandbox, ...(options.recordings ? { recordings: options.recordings } : {}) },
   });
   const worker = createDeliveryWorker(h.deps, { owner: `test:${Math.random().toString(36).slice(2, 8)}`, limiters: new Map(), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
   if (!worker) throw new Error('no delivery worker');

@@ -13,6 +13,7 @@ import { createAmoSandbox } from '../../src/crm/sandbox';
 import { conversations, inboxEvents } from '../../src/db/schema';
 import { conversationUniq } from '../../src/ledger/versions';
 import { signatureHeader } from '../../src/pbx/generic/signature';
+import { fileServer, toneWav, type FileServer } from '../support/pbx-files';
 import { ADMIN_TOKEN, SECRET } from '../support/app';
 import { createTestDb, type TestDb } from '../support/db';
 import { callEnded } from '../support/events';
@@ -22,6 +23,7 @@ type Worker = Awaited<ReturnType<typeof unstable_dev>>;
 let db: TestDb;
 let worker: Worker;
 let server: ServerType;
+let pbx: FileServer;
 const TOKEN = 'workerd-test-long-lived-token';
 const sandbox = createAmoSandbox({ seed: 'demo', longLivedTokens: [TOKEN], rps: 20 });
 
@@ -57,18 +59,23 @@ beforeAll(async () => {
   });
   const address = server.address();
   const crm = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  // The PBX's recording server; the Worker archives what it serves into its (local) R2 bucket.
+  pbx = await fileServer();
+  pbx.put('/rec/wk-1.wav', toneWav(4));
   worker = await startWorker({
     GENERIC_WEBHOOK_SECRET: SECRET,
     ADMIN_TOKEN,
     SETTLE_SECONDS: '1',
     AMOCRM_BASE_URL: crm,
     AMOCRM_LONG_LIVED_TOKEN: TOKEN,
+    CONFIG: JSON.stringify({ recordings: { allowed_hosts: { generic: [pbx.host] }, allow_private_hosts: true } }),
   });
 }, 120_000);
 
 afterAll(async () => {
   await worker?.stop();
   await new Promise((resolve) => server?.close(resolve));
+  await pbx?.close();
   await db?.close();
 });
 
@@ -94,7 +101,7 @@ describe('calltrail under workerd', () => {
         started_at: now - 200,
         answered_at: now - 190,
         ended_at: now - 10,
-        recording: { id: 'wk-r1', url: 'https://pbx.example/wk-1.wav' },
+        recording: { id: 'wk-r1', url: pbx.url('/rec/wk-1.wav') },
       }),
     );
     expect(res.status).toBe(202);
@@ -112,7 +119,19 @@ describe('calltrail under workerd', () => {
       const notes = sandbox.store.notesByUniq(conversationUniq('generic', 'wk-1'));
       return notes.length ? notes : undefined;
     });
-    expect(note).toMatchObject({ entity_type: 'contacts', params: { link: 'https://pbx.example/wk-1.wav', duration: 180 } });
+    expect(note).toMatchObject({ entity_type: 'contacts', params: { duration: 180 } });
+    // The recording went into R2 as one MP3 before the note was written; the link is served from R2.
+    const link = new URL(note?.params.link as string);
+    expect(link.pathname).toMatch(/^\/recordings\/[0-9a-f-]{36}\.mp3$/);
+    const ranged = await worker.fetch(`${link.pathname}${link.search}`, { headers: { range: 'bytes=0-99' } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get('content-type')).toBe('audio/mpeg');
+    expect(ranged.headers.get('content-range')).toMatch(/^bytes 0-99\/\d+$/);
+    expect((await ranged.arrayBuffer()).byteLength).toBe(100);
+    const whole = await worker.fetch(`${link.pathname}${link.search}`);
+    expect(whole.status).toBe(200);
+    expect(Number(whole.headers.get('content-length'))).toBeGreaterThan(10_000);
+    expect((await worker.fetch(`${link.pathname}?k=db1&s=${'0'.repeat(64)}`)).status).toBe(404);
   });
 
   it('refuses an unsigned event with the envelope', async () => {

@@ -44,6 +44,8 @@ export const conversations = pgTable(
     /** Settle at this time at the latest (final event + SETTLE_SECONDS of quiet). */
     settleDueAt: instant('settle_due_at'),
     settledAt: instant('settled_at'),
+    /** Its recordings changed in our storage: the call's MP3 is (re)built at this time. */
+    audioDueAt: instant('audio_due_at'),
     /** Bumped whenever a leg or recording changes the conversation, also after it settled. */
     revision: integer('revision').notNull().default(0),
     ...timestamps,
@@ -57,6 +59,7 @@ export const conversations = pgTable(
       .on(t.settleDueAt)
       .where(sql`${t.settledAt} is null and ${t.finalSeenAt} is not null`),
     index('conversations_started_at').on(t.startedAt),
+    index('conversations_audio_due').on(t.audioDueAt).where(sql`${t.audioDueAt} is not null`),
     index('conversations_external_number').on(t.externalNumber),
     oneOf('conversations_direction', t.direction, DIRECTIONS),
     oneOf('conversations_outcome', t.outcome, OUTCOMES),

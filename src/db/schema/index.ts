@@ -10,4 +10,7 @@ export * from './crm-accounts';
 export * from './deliveries';
 export * from './delivery-attempts';
 export * from './pbx-cursors';
+export * from './call-audio';
+export * from './app-secrets';
+export * from './recording-purges';
 export * from './relations';

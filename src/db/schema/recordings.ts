@@ -9,11 +9,20 @@ import { instant, oneOf, timestamps } from './columns';
 import { inboxEvents } from './inbox-events';
 
 /**
- * referenced: the PBX told us where it is; absent/failed: the PBX says there is none / it broke.
- * Later stages (fetch, archive) add their own states.
+ * What the PBX says: referenced — it told us where the file is; absent / failed — it has none,
+ * or its recording broke.
  */
 export const RECORDING_STATUSES = ['referenced', 'absent', 'failed'] as const;
 export type RecordingStatus = (typeof RECORDING_STATUSES)[number];
+
+/**
+ * Where our copy stands: waiting — to be fetched (next_fetch_at says when); archived — in our
+ * storage (archive_key); failed — fetching gave up, with the reason; skipped — nothing to fetch
+ * (no file, or recordings of this extension are not synced), with the reason; purged — deleted
+ * by retention, the metadata kept.
+ */
+export const FETCH_STATES = ['waiting', 'archived', 'failed', 'skipped', 'purged'] as const;
+export type FetchState = (typeof FETCH_STATES)[number];
 
 export const recordings = pgTable(
   'recordings',
@@ -36,6 +45,13 @@ export const recordings = pgTable(
     fetchAttempts: integer('fetch_attempts').notNull().default(0),
     nextFetchAt: instant('next_fetch_at'),
     fetchError: text('fetch_error'),
+    fetchState: text('fetch_state', { enum: FETCH_STATES }).notNull().default('skipped'),
+    /** Our copy of the file as the PBX gave it (WAV or MP3), and what it is. */
+    archiveKey: text('archive_key'),
+    sha256: text('sha256'),
+    bytes: integer('bytes'),
+    format: text('format'),
+    archivedAt: instant('archived_at'),
     status: text('status', { enum: RECORDING_STATUSES }).notNull(),
     version: text('version').notNull(),
     inboxEventId: bigint('inbox_event_id', { mode: 'number' }).references(() => inboxEvents.id, {
@@ -47,5 +63,6 @@ export const recordings = pgTable(
     uniqueIndex('recordings_conversation_recording_key').on(t.conversationId, t.recordingKey),
     index('recordings_fetch_due').on(t.nextFetchAt).where(sql`${t.nextFetchAt} is not null`),
     oneOf('recordings_status', t.status, RECORDING_STATUSES),
+    oneOf('recordings_fetch_state', t.fetchState, FETCH_STATES),
   ],
 );

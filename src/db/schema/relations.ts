@@ -6,13 +6,18 @@ import { relations } from 'drizzle-orm';
 import { conversations } from './conversations';
 import { deliveries } from './deliveries';
 import { deliveryAttempts } from './delivery-attempts';
+import { callAudio } from './call-audio';
 import { legs } from './legs';
 import { recordings } from './recordings';
 
-export const conversationRelations = relations(conversations, ({ many }) => ({
+export const conversationRelations = relations(conversations, ({ many, one }) => ({
   legs: many(legs),
   recordings: many(recordings),
   deliveries: many(deliveries),
+  audio: one(callAudio, { fields: [conversations.id], references: [callAudio.conversationId] }),
+}));
+export const callAudioRelations = relations(callAudio, ({ one }) => ({
+  conversation: one(conversations, { fields: [callAudio.conversationId], references: [conversations.id] }),
 }));
 export const legRelations = relations(legs, ({ one }) => ({
   conversation: one(conversations, { fields: [legs.conversationId], references: [conversations.id] }),

@@ -14,6 +14,7 @@ import { signatureHeader } from '../../pbx/generic/signature';
 import { inboxEvents } from '../../db/schema';
 import { desc, eq } from 'drizzle-orm';
 import { openDatabase } from './database';
+import { nodeRecordingsRuntime } from './recordings-runtime';
 import { IMPORT_USAGE, importCommand } from './import';
 import { serveCommand } from './main';
 import { SANDBOX_SERVER_USAGE, sandboxServerCommand } from './sandbox-server';
@@ -40,7 +41,7 @@ async function withDeps<T>(run: (deps: AppDeps) => Promise<T>, migrate = true): 
   const log = createLogger({ level: settings.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate, poolSize: 2 });
   try {
-    return await run({ db: database.db, settings, config, log });
+    return await run({ db: database.db, settings, config, log, recordings: nodeRecordingsRuntime(settings) });
   } finally {
     await database.close();
   }

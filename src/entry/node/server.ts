@@ -17,7 +17,8 @@ import { createDeliveryWorker } from '../../delivery/setup';
 import type { Settings } from '../../config/env';
 import type { IntegratorConfig } from '../../config/integrator';
 import type { DbHandle } from '../../db/client';
-import { inboxDeps, type AppDeps } from '../../deps';
+import { inboxDeps, type AppDeps, type RecordingsRuntime } from '../../deps';
+import { nodeRecordingsRuntime } from './recordings-runtime';
 import { runTick } from '../../jobs';
 import { IngestBatcher } from '../../ledger/batcher';
 import type { Logger } from '../../lib/log';
@@ -41,6 +42,8 @@ export interface ServiceOptions {
   stopTimeoutMs?: number;
   /** Replaces the global fetch for amoCRM (tests). */
   crmFetch?: typeof fetch;
+  /** Replaces the recordings runtime built from the settings (tests). */
+  recordings?: RecordingsRuntime;
 }
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
@@ -59,6 +62,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
     ...(sandbox ? { sandbox } : {}),
     ...(options.crmFetch ? { crmFetch: options.crmFetch } : {}),
+    recordings: options.recordings ?? nodeRecordingsRuntime(options.settings),
   };
   if (options.database.kind === 'pglite') {
     // PGlite belongs to this process alone: leases left by a previous run of it are dead.
