@@ -85,6 +85,20 @@ export interface LoggedCall extends LoggedCallRef {
   updatedAt: Date;
 }
 
+/** Where a listing of logged calls stands: resume from here. */
+export interface ListPosition {
+  entityType: string;
+  page: number;
+}
+
+export interface LoggedCallsPage {
+  calls: LoggedCall[];
+  /** This page's place; a listing resumed from it starts with this page. */
+  position: ListPosition;
+  /** Where the listing goes on after this page (null: this was the last page of all). */
+  next: ListPosition | null;
+}
+
 export interface CallUpdate {
   ref: LoggedCallRef;
   call: CallToLog;
@@ -117,8 +131,11 @@ export interface CrmPort {
   findContacts(phone: string): Promise<ContactRef[]>;
   createContacts(contacts: NewContact[]): Promise<ContactRef[]>;
   createUnknownCallerLeads(calls: CallToLog[]): Promise<UnsortedResult[]>;
-  /** Every logged call whose note was written or changed in the window, page by page. */
-  listLoggedCalls(window: TimeWindow): AsyncIterable<LoggedCall[]>;
+  /**
+   * Every logged call whose note was written or changed in the window, page by page, each page
+   * with its position so a long listing (a night's reconciliation) can stop and resume.
+   */
+  listLoggedCalls(window: TimeWindow, from?: ListPosition): AsyncIterable<LoggedCallsPage>;
   updateLoggedCalls(updates: CallUpdate[]): Promise<void>;
   addTasks(tasks: NewTask[]): Promise<TaskRef[]>;
   /** Call-back tasks already on an entity, to avoid a second one after a lost answer. */

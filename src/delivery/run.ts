@@ -310,7 +310,7 @@ export class DeliveryRun {
     const window = { from: new Date(oldest - 5 * 60_000), to: new Date(now.getTime() + 60_000) };
     const found = new Map<string, LoggedCall>();
     for await (const page of this.deps.crm.listLoggedCalls(window)) {
-      for (const call of page) {
+      for (const call of page.calls) {
         if (!wanted.has(call.uniq)) continue;
         if (found.has(call.uniq)) this.deps.log.warn('a call is on the CRM twice', { uniq: call.uniq });
         else found.set(call.uniq, call);

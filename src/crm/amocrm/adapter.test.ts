@@ -1,7 +1,7 @@
 import { http as rest, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CrmError, type CallToLog, type LoggedCall } from '../port';
+import { CrmError, type CallToLog, type LoggedCall, type LoggedCallsPage } from '../port';
 import { last10, NOTE_ENTITY_TYPES, pluralEntity } from './adapter';
 import { BASE_URL, callToLog, ENTITY_NOT_FOUND, makeAdapter } from './testing';
 
@@ -575,10 +575,10 @@ describe('listLoggedCalls', () => {
   });
   const full = (from: number) => Array.from({ length: 250 }, (_, i) => note(from + i, { uniq: `u-${from + i}`, duration: 5 }));
 
-  async function collect(iterable: AsyncIterable<LoggedCall[]>) {
+  async function collect(iterable: AsyncIterable<LoggedCallsPage>) {
     const pages: LoggedCall[][] = [];
     for await (const page of iterable) {
-      pages.push(page);
+      pages.push(page.calls);
       if (pages.length > 20) throw new Error('listLoggedCalls does not stop');
     }
     return pages;
@@ -608,14 +608,17 @@ describe('listLoggedCalls', () => {
     const pages = await collect(adapter.listLoggedCalls(window));
     expect(asked.map((a) => `${a.type}:${a.query.get('page')}`).sort()).toEqual(['companies:1', 'contacts:1', 'customers:1', 'leads:1', 'leads:2', 'leads:3'].sort());
     expect([...NOTE_ENTITY_TYPES].sort()).toEqual(['companies', 'contacts', 'customers', 'leads']);
-    expect(pages.map((p) => p.length).sort((a, b) => a - b)).toEqual([3, 250, 250, 250]);
+    // Empty answers (204) come as empty pages, so a resumed listing knows they were read.
+    expect(pages.map((p) => p.length).sort((a, b) => a - b)).toEqual([0, 0, 3, 250, 250, 250]);
     expect(pages.flat().filter((c) => c.entityType === 'leads')).toHaveLength(500);
     for (const { query } of asked) {
       expect(query.getAll('filter[note_type][]')).toEqual(['call_in', 'call_out']);
       expect(query.get('filter[updated_at][from]')).toBe(String(Math.floor(window.from.getTime() / 1000)));
       expect(query.get('filter[updated_at][to]')).toBe(String(Math.ceil(window.to.getTime() / 1000)));
       expect(query.get('limit')).toBe('250');
-      expect(query.get('order[updated_at]')).toBe('asc');
+      // By id: a note changed during the listing keeps its place in it.
+      expect(query.get('order[id]')).toBe('asc');
+      expect(query.get('order[updated_at]')).toBeNull();
     }
   });
 
@@ -653,6 +656,44 @@ describe('listLoggedCalls', () => {
       },
       { noteId: 5, entityId: 50, entityType: 'contacts', uniq: 'ct1-b', link: null, phone: null, durationSeconds: null, updatedAt: new Date((1795132800 + 5) * 1000) },
       { noteId: 6, entityId: 60, entityType: 'contacts', uniq: 'ct1-c', link: null, phone: null, durationSeconds: null, updatedAt: new Date((1795132800 + 6) * 1000) },
+    ]);
+  });
+
+  it('resumes from a position: that entity type from that page, then the types after it', async () => {
+    const asked: string[] = [];
+    server.use(
+      rest.get(url('/api/v4/:type/notes'), ({ request, params }) => {
+        const page = Number(new URL(request.url).searchParams.get('page'));
+        asked.push(`${String(params.type)}:${page}`);
+        return new HttpResponse(null, { status: 204 });
+      }),
+    );
+    const { adapter } = makeAdapter();
+    const positions: string[] = [];
+    for await (const p of adapter.listLoggedCalls(window, { entityType: 'contacts', page: 7 })) positions.push(`${p.position.entityType}:${p.position.page}`);
+    expect(asked).toEqual(['contacts:7', 'leads:1', 'companies:1', 'customers:1']);
+    expect(positions).toEqual(['contacts:7', 'leads:1', 'companies:1', 'customers:1']);
+  });
+
+  it('gives each page its position and where the listing goes on from it', async () => {
+    server.use(
+      rest.get(url('/api/v4/:type/notes'), ({ request, params }) => {
+        const page = Number(new URL(request.url).searchParams.get('page'));
+        if (params.type === 'leads' && page === 1) return HttpResponse.json({ _links: { next: { href: 'x' } }, _embedded: { notes: full(1) } });
+        if (params.type === 'leads' && page === 2) return HttpResponse.json({ _embedded: { notes: full(251).slice(0, 2) } });
+        if (params.type === 'customers' && page === 1) return HttpResponse.json({ _embedded: { notes: full(501).slice(0, 1) } });
+        return new HttpResponse(null, { status: 204 });
+      }),
+    );
+    const { adapter } = makeAdapter();
+    const positions = [];
+    for await (const p of adapter.listLoggedCalls(window)) positions.push({ at: p.position, next: p.next, notes: p.calls.length });
+    expect(positions).toEqual([
+      { at: { entityType: 'contacts', page: 1 }, next: { entityType: 'leads', page: 1 }, notes: 0 },
+      { at: { entityType: 'leads', page: 1 }, next: { entityType: 'leads', page: 2 }, notes: 250 },
+      { at: { entityType: 'leads', page: 2 }, next: { entityType: 'companies', page: 1 }, notes: 2 },
+      { at: { entityType: 'companies', page: 1 }, next: { entityType: 'customers', page: 1 }, notes: 0 },
+      { at: { entityType: 'customers', page: 1 }, next: null, notes: 1 },
     ]);
   });
 

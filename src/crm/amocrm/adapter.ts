@@ -16,7 +16,9 @@ import {
   type CallUpdate,
   type ContactRef,
   type CrmPort,
+  type ListPosition,
   type LoggedCall,
+  type LoggedCallsPage,
   type LogResult,
   type NewContact,
   type NewTask,
@@ -278,19 +280,28 @@ export class AmoCrmAdapter implements CrmPort {
     });
   }
 
-  async *listLoggedCalls(window: TimeWindow): AsyncIterable<LoggedCall[]> {
-    for (const entityType of NOTE_ENTITY_TYPES) {
-      for (let page = 1; ; page++) {
+  async *listLoggedCalls(window: TimeWindow, from?: ListPosition): AsyncIterable<LoggedCallsPage> {
+    const start = from ? Math.max(0, NOTE_ENTITY_TYPES.indexOf(from.entityType as (typeof NOTE_ENTITY_TYPES)[number])) : 0;
+    for (const entityType of NOTE_ENTITY_TYPES.slice(start)) {
+      const first = from && entityType === from.entityType ? Math.max(1, from.page) : 1;
+      for (let page = first; ; page++) {
         const query = new URLSearchParams();
         query.append('filter[note_type][]', 'call_in');
         query.append('filter[note_type][]', 'call_out');
         query.set('filter[updated_at][from]', String(Math.floor(window.from.getTime() / 1000)));
         query.set('filter[updated_at][to]', String(Math.ceil(window.to.getTime() / 1000)));
-        query.set('order[updated_at]', 'asc');
+        // By id: a note written or changed while the listing runs keeps its place (updated_at
+        // order would move it to the end and shift the pages after it by one).
+        query.set('order[id]', 'asc');
         query.set('limit', String(PAGE_LIMIT));
         query.set('page', String(page));
         const { data } = await this.http.request({ method: 'GET', path: `/api/v4/${entityType}/notes`, query });
-        if (data === null) break; // 204: no (more) notes
+        const following = NOTE_ENTITY_TYPES[NOTE_ENTITY_TYPES.indexOf(entityType) + 1];
+        if (data === null) {
+          // 204: no (more) notes of this type
+          yield { calls: [], position: { entityType, page }, next: following ? { entityType: following, page: 1 } : null };
+          break;
+        }
         const notes = parse(NotesPage, data, `${entityType} notes`);
         const calls: LoggedCall[] = [];
         for (const n of notes._embedded.notes) {
@@ -307,8 +318,10 @@ export class AmoCrmAdapter implements CrmPort {
             updatedAt: new Date(n.updated_at * 1000),
           });
         }
-        yield calls;
-        if (!notes._links?.next || notes._embedded.notes.length < PAGE_LIMIT) break;
+        const more = !!notes._links?.next && notes._embedded.notes.length >= PAGE_LIMIT;
+        const next = more ? { entityType, page: page + 1 } : following ? { entityType: following, page: 1 } : null;
+        yield { calls, position: { entityType, page }, next };
+        if (!more) break;
       }
     }
   }

@@ -24,6 +24,20 @@ describe('sandbox controls and account', () => {
     expect(res.json).toMatchObject({ id: sb.store.accountId, subdomain: 'acme', current_user_id: 1000 });
   });
 
+  it('loses a call note, or its recording link, on request (for reconciliation demos and tests)', async () => {
+    const { sb } = testSandbox({ seed: 'demo' });
+    await call(sb, 'POST', '/api/v4/calls', [callItem('+74951234567', { uniq: 'lose-1', link: 'https://pbx.example/1.mp3' }), callItem('+74951234567', { uniq: 'keep-1', link: 'https://pbx.example/2.mp3' })]);
+    expect(sb.store.notesByUniq('lose-1')).toHaveLength(1);
+    const unlinked = await sb.app.request('/__sandbox/notes/keep-1/link', { method: 'DELETE' });
+    expect(await unlinked.json()).toEqual({ unlinked: 1 });
+    expect(sb.store.notesByUniq('keep-1')[0]?.params.link).toBeUndefined();
+    const deleted = await sb.app.request('/__sandbox/notes/lose-1', { method: 'DELETE' });
+    expect(await deleted.json()).toEqual({ deleted: 1 });
+    expect(sb.store.notesByUniq('lose-1')).toEqual([]);
+    expect(sb.store.notesByUniq('keep-1')).toHaveLength(1);
+    expect((await sb.app.request('/__sandbox/notes/lose-1', { method: 'DELETE' })).status).toBe(404);
+  });
+
   it('exposes state and stats, and adds contacts over HTTP', async () => {
     const { sb } = testSandbox();
     const added = await sb.app.request('/__sandbox/contacts', { method: 'POST', body: JSON.stringify({ name: 'Demo', phones: ['+7 999 000-00-01'], leads: 1 }) });

@@ -10,7 +10,7 @@
  * - POST /api/v4/leads/unsorted/sip, GET /api/v4/leads/unsorted (routes/unsorted.ts)
  * - POST|GET /api/v4/tasks                                      (routes/tasks.ts)
  * - GET /api/v4/users[/{id}], GET /api/v4/account               (routes/account.ts)
- * - /__sandbox/{state,stats,faults,unblock,contacts}            controls, no auth (routes/controls.ts)
+ * - /__sandbox/{state,stats,faults,unblock,contacts,notes/:uniq[/link]}  controls, no auth (routes/controls.ts)
  * - GET /                                                       timeline page (timeline.tsx)
  *
  * Every /api/v4 request passes gate.ts (latency → block 403 → auth 401 → rate limit 429 → faults).

@@ -66,6 +66,19 @@ export function controlRoutes(ctx: SandboxContext) {
     return c.json({ blocked: false });
   });
 
+  // Someone deleted a call's note in the CRM (every note carrying the uniq), or removed its
+  // recording link: what the nightly reconciliation must notice.
+  app.delete('/notes/:uniq', (c) => {
+    const notes = store.notesByUniq(c.req.param('uniq'));
+    for (const n of notes) store.deleteNote(n.entity_type, n.id);
+    return notes.length ? c.json({ deleted: notes.length }) : problem(404, `no call note with uniq ${c.req.param('uniq')}`);
+  });
+  app.delete('/notes/:uniq/link', (c) => {
+    const notes = store.notesByUniq(c.req.param('uniq'));
+    for (const n of notes) delete store.notesOf(n.entity_type).get(n.id)?.params.link;
+    return notes.length ? c.json({ unlinked: notes.length }) : problem(404, `no call note with uniq ${c.req.param('uniq')}`);
+  });
+
   app.post('/contacts', async (c) => {
     const body = await readJson(c);
     if (!body.ok) return body.response;
