@@ -5,6 +5,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { adminConsole } from './admin';
 import { describeIssues } from './config/errors';
 import type { AppDeps } from './deps';
 import { accessLog } from './http/access-log';
@@ -14,6 +15,7 @@ import { ApiError, errorResponse, handleError } from './http/errors';
 import { pbxRoutes } from './pbx/routes';
 import { callRoutes } from './routes/calls';
 import { crmRoutes, oauthRoutes } from './routes/crm';
+import { reconcileRoutes } from './routes/reconcile';
 import { recordingRoutes } from './routes/recordings';
 import { recordingAdminRoutes } from './routes/recordings-admin';
 import { healthRoutes } from './routes/health';
@@ -57,12 +59,16 @@ export function createApp(deps: AppDeps) {
   // Not /v1/crm/*: the OAuth redirect target is reached by the admin's browser, checked by its state.
   for (const path of ['/v1/crm', '/v1/crm/reset', '/v1/crm/amocrm/connect']) app.use(path, admin);
   app.use('/v1/recordings/*', admin);
+  app.use('/v1/reconcile', admin);
+  app.use('/v1/reconcile/*', admin);
   app.route('/', inboxRoutes(deps));
   app.route('/', callRoutes(deps));
   app.route('/', crmRoutes(deps));
   app.route('/', oauthRoutes(deps));
   app.route('/', recordingRoutes(deps));
   app.route('/', recordingAdminRoutes(deps));
+  app.route('/', reconcileRoutes(deps));
+  app.route('/', adminConsole(deps));
   const sandbox = deps.sandbox;
   if (sandbox) app.mount('/sandbox/amocrm', (request) => sandbox.fetch(request));
 
@@ -83,3 +89,4 @@ export function createApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
+

@@ -10,6 +10,8 @@ import type { InboxDeps, IngestInput, IngestResult } from './ledger/inbox';
 import { ledgerContext } from './ledger/context';
 import type { Logger } from './lib/log';
 import type { FetchFor } from './recordings/fetch/port';
+import type { PbxPull } from './reconcile/pull';
+import type { RateLimiter } from './crm/limiter';
 import type { RecordingStorage } from './recordings/storage/port';
 
 /** What archiving and serving recordings needs from the runtime. */
@@ -40,6 +42,22 @@ export interface AppDeps {
   crmFetch?: typeof fetch;
   /** Archiving and serving recordings; absent: recordings are referenced, never copied. */
   recordings?: RecordingsRuntime;
+  /** Pulls the runtime adds to the portable ones (Node: the FreePBX CDR table). */
+  pbxPulls?: PbxPull[];
+  /**
+   * The CRM accounts' request budgets in this process, shared by everything that calls the CRM
+   * (deliveries, reconciliation); created by the entry, kept for the process or isolate.
+   */
+  limiters?: Map<string, RateLimiter>;
+  /** This process (or isolate) in leases: deliveries, reconciliation runs. */
+  owner?: string;
+  /**
+   * How long work a request starts in the background may run (Workers: waitUntil ends 30 s after
+   * the response); a reconciliation slice started from the API stops then and the schedule resumes it.
+   */
+  backgroundBudgetMs?: number;
+  /** Aborted when the process begins to stop: long background work (a reconciliation slice) pauses. */
+  stopping?: AbortSignal;
 }
 
 export function inboxDeps(deps: AppDeps): InboxDeps {

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../pbx/sources-config';
 import { recordingsConfigSchema } from '../recordings/config';
+import { reconcileConfigSchema } from '../reconcile/config';
 import { timeZoneSchema } from './common';
 import { ConfigError, describeIssues } from './errors';
 import { compileTemplate, TemplateError } from './template';
@@ -113,6 +114,7 @@ export const integratorConfigSchema = z
       .prefault({}),
     sources: sourcesConfigSchema,
     recordings: recordingsConfigSchema,
+    reconcile: reconcileConfigSchema,
   })
   .describe('calltrail integrator configuration');
 

@@ -4,28 +4,33 @@
  * per invocation (Workers, with limiters kept for the isolate).
  * @module
  */
-import { connectCrm } from '../crm/connect';
+import { connectCrm, type CrmConnection } from '../crm/connect';
 import type { RateLimiter } from '../crm/limiter';
 import type { AppDeps } from '../deps';
 import { linkKeys, signedRecordingUrl } from '../recordings/signed-link';
 import { DeliveryWorker } from './worker';
 
-export function createDeliveryWorker(
-  deps: AppDeps,
-  options: { owner: string; limiters: Map<string, RateLimiter>; timeoutMs?: number },
-): DeliveryWorker | null {
-  const now = deps.now ?? (() => new Date());
-  const crm = connectCrm({
+/** The configured CRM for these deps (null in sandbox mode without a sandbox). */
+export function crmConnection(deps: AppDeps, options: { limiters?: Map<string, RateLimiter>; timeoutMs?: number } = {}): CrmConnection | null {
+  return connectCrm({
     settings: deps.settings,
     config: deps.config,
     db: deps.db,
     log: deps.log,
-    now,
-    limiters: options.limiters,
+    now: deps.now ?? (() => new Date()),
+    limiters: options.limiters ?? deps.limiters ?? new Map(),
     ...(deps.sandbox ? { sandboxFetch: async (request: Request) => deps.sandbox!.fetch(request) } : {}),
     ...(deps.crmFetch ? { fetch: deps.crmFetch } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
+}
+
+export function createDeliveryWorker(
+  deps: AppDeps,
+  options: { owner: string; limiters?: Map<string, RateLimiter>; timeoutMs?: number },
+): DeliveryWorker | null {
+  const now = deps.now ?? (() => new Date());
+  const crm = crmConnection(deps, options);
   if (!crm) return null;
   return new DeliveryWorker({
     db: deps.db,

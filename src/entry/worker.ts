@@ -1,8 +1,9 @@
 /**
- * Cloudflare Workers entry: `fetch` serves the app, `scheduled` runs the periodic tick and drains
- * due deliveries. The database is reached through Hyperdrive, with a client per request (workerd
- * does not let a socket outlive the request that opened it); a webhook that settles calls drains
- * deliveries in waitUntil, and the client closes only after that work is done.
+ * Cloudflare Workers entry: `fetch` serves the app, `scheduled` runs the periodic tick, drains
+ * due deliveries and works reconciliation runs (the nightly trigger starts yesterday's). The
+ * database is reached through Hyperdrive, with a client per request (workerd does not let a socket
+ * outlive the request that opened it); a webhook that settles calls drains deliveries in
+ * waitUntil, and the client closes only after that work is done.
  * @module
  */
 import { createApp } from './../app';
@@ -20,6 +21,7 @@ import type { RateLimiter } from '../crm/limiter';
 import { createAmoSandbox } from '../crm/sandbox';
 import { createDeliveryWorker } from '../delivery/setup';
 import { runTick } from '../jobs';
+import { continueRun, nightlyRun, resumeRuns, startNightlyIfDue } from '../reconcile/runs';
 import { createLogger } from '../lib/log';
 
 interface Env {
@@ -35,6 +37,9 @@ interface ScheduledController {
   cron: string;
   scheduledTime: number;
 }
+
+/** wrangler.toml's every-minute trigger; any other trigger is the nightly reconciliation. */
+const EVERY_MINUTE = '* * * * *';
 
 /** The account's request budget lives as long as the isolate, not one request. */
 const limiters = new Map<string, RateLimiter>();
@@ -78,9 +83,20 @@ function open(env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(tracked);
   };
   const recordings = workerRecordings(settings, env);
-  const deps: AppDeps = { db: database.db, settings, config, log, defer, ...(sandbox ? { sandbox } : {}), ...(recordings ? { recordings } : {}) };
+  const deps: AppDeps = {
+    db: database.db,
+    settings,
+    config,
+    log,
+    defer,
+    limiters,
+    backgroundBudgetMs: 25_000,
+    ...(sandbox ? { sandbox } : {}),
+    ...(recordings ? { recordings } : {}),
+  };
   owner ??= `workerd:${crypto.randomUUID().slice(0, 8)}`;
-  const worker = createDeliveryWorker(deps, { owner, limiters });
+  deps.owner = owner;
+  const worker = createDeliveryWorker(deps, { owner });
   let woken = false;
   deps.wakeDelivery = () => {
     if (!worker || woken) return;
@@ -121,11 +137,23 @@ export default {
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
     const opened = open(env, ctx);
     if (opened instanceof ConfigError) throw opened;
+    const { deps } = opened;
     try {
-      const result = await runTick(opened.deps);
-      // A Cron Trigger may run for minutes; a minute's budget leaves room for the next one.
-      const delivery = opened.worker ? await opened.worker.drain({ budgetMs: 50_000 }) : null;
-      opened.deps.log.info('scheduled tick', { cron: controller.cron, ...result, delivery });
+      if (controller.cron === EVERY_MINUTE) {
+        const result = await runTick(deps);
+        // A minute's trigger: delivery, then a slice of a live reconciliation, within the minute.
+        const delivery = opened.worker ? await opened.worker.drain({ budgetMs: 30_000 }) : null;
+        const started = await startNightlyIfDue(deps);
+        const run = started
+          ? await continueRun(deps, started.id, { owner: deps.owner!, budgetMs: 20_000 })
+          : await resumeRuns(deps, { owner: deps.owner!, budgetMs: 20_000 });
+        deps.log.info('scheduled tick', { cron: controller.cron, ...result, delivery, ...(run ? { reconcile: { run: run.id, status: run.status } } : {}) });
+      } else {
+        // The nightly trigger (an hourly-or-rarer trigger may run for 15 minutes): yesterday's run.
+        const budgetMs = Math.min(deps.config.reconcile.budget_seconds, 600) * 1000;
+        const run = await nightlyRun(deps, { owner: deps.owner!, budgetMs });
+        deps.log.info('nightly reconciliation', { cron: controller.cron, ...(run ? { run: run.id, status: run.status, gapsRemaining: run.gapsRemaining } : {}) });
+      }
     } finally {
       opened.close();
     }

@@ -4,13 +4,12 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { conversations, deliveries, DELIVERY_STATES, OUTCOMES } from '../db/schema';
-import { classifyNumber } from '../domain/phone';
+import { DELIVERY_STATES, OUTCOMES } from '../db/schema';
 import { parseInstant } from '../domain/time';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/schemas';
+import { decodeCallCursor, findCall, searchCalls, type ConversationRow } from '../ledger/calls-query';
 import { ledgerContext } from '../ledger/context';
 
 const CallSummarySchema = z
@@ -34,8 +33,6 @@ const CallSummarySchema = z
     delivery_reason: z.string().nullable(),
   })
   .openapi('CallSummary');
-
-const sortKey = sql`coalesce(${conversations.startedAt}, ${conversations.lastEventAt})`;
 
 const listRoute = createRoute({
   method: 'get',
@@ -92,53 +89,25 @@ export function callRoutes(deps: AppDeps) {
   return new OpenAPIHono()
     .openapi(listRoute, async (c) => {
       const q = c.req.valid('query');
-      const filters: (SQL | undefined)[] = [];
-      if (q.phone) {
-        const number = classifyNumber(q.phone, ctx.rules);
-        if (number.kind === 'external') filters.push(eq(conversations.externalNumber, number.e164));
-        else if (number.kind === 'extension') filters.push(eq(conversations.extension, number.extension));
-        else filters.push(eq(conversations.externalNumberRaw, q.phone.trim()));
-      }
-      if (q.extension) filters.push(eq(conversations.extension, q.extension.trim()));
+      const cursor = q.cursor ? decodeCallCursor(q.cursor) : undefined;
+      if (cursor === null) throw new ApiError(400, 'invalid_query', 'cursor: not a cursor this API returned');
       const from = time('from', q.from);
       const to = time('to', q.to);
-      // Raw SQL has no column type to map a Date with: pass ISO text and cast it.
-      if (from) filters.push(gte(sortKey, sql`${from.toISOString()}::timestamptz`));
-      if (to) filters.push(lt(sortKey, sql`${to.toISOString()}::timestamptz`));
-      if (q.outcome) filters.push(eq(conversations.outcome, q.outcome));
-      if (q.state === 'unsettled') filters.push(isNull(deliveries.id));
-      else if (q.state) filters.push(eq(deliveries.state, q.state));
-      if (q.cursor) {
-        const cursor = decodeCursor(q.cursor);
-        const at = sql`${cursor.at.toISOString()}::timestamptz`;
-        filters.push(or(lt(sortKey, at), and(eq(sortKey, at), lt(conversations.id, cursor.id))));
-      }
-      const rows = await deps.db
-        .select({ c: conversations, d: { state: deliveries.state, reason: deliveries.reason }, at: sql<Date | string>`${sortKey}` })
-        .from(conversations)
-        .leftJoin(
-          deliveries,
-          and(eq(deliveries.conversationId, conversations.id), eq(deliveries.crmAccountId, deps.settings.crm.accountId)),
-        )
-        .where(and(...filters))
-        .orderBy(desc(sortKey), desc(conversations.id))
-        .limit(q.limit + 1);
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      return c.json(
-        {
-          items: page.map((r) => presentSummary(r.c, r.d)),
-          next_cursor: rows.length > q.limit && last ? encodeCursor(new Date(last.at), last.c.id) : null,
-        },
-        200,
-      );
+      const page = await searchCalls(deps.db, ctx.rules, deps.settings.crm.accountId, {
+        ...(q.phone ? { phone: q.phone } : {}),
+        ...(q.extension ? { extension: q.extension } : {}),
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        ...(q.outcome ? { outcome: q.outcome } : {}),
+        ...(q.state ? { state: q.state } : {}),
+        ...(cursor ? { cursor } : {}),
+        limit: q.limit,
+      });
+      return c.json({ items: page.items.map((r) => presentSummary(r.call, r.delivery)), next_cursor: page.nextCursor }, 200);
     })
     .openapi(getRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const call = await deps.db.query.conversations.findFirst({
-        where: eq(conversations.id, id),
-        with: { legs: true, recordings: true, deliveries: { with: { history: { orderBy: (a, { desc }) => [desc(a.at)], limit: 50 } } } },
-      });
+      const call = await findCall(deps.db, id);
       if (!call) throw new ApiError(404, 'not_found', `no call ${id}`);
       const delivery = call.deliveries.find((d) => d.crmAccountId === deps.settings.crm.accountId) ?? null;
       return c.json(
@@ -175,7 +144,6 @@ export function callRoutes(deps: AppDeps) {
     });
 }
 
-type ConversationRow = typeof conversations.$inferSelect;
 function presentSummary(c: ConversationRow, d: { state: string; reason: string | null } | null) {
   return {
     id: c.id,
@@ -199,17 +167,3 @@ function presentSummary(c: ConversationRow, d: { state: string; reason: string |
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
-
-function encodeCursor(at: Date, id: string): string {
-  return btoa(`${at.toISOString()}|${id}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  try {
-    const [at, id] = atob(cursor.replace(/-/g, '+').replace(/_/g, '/')).split('|');
-    const date = new Date(at ?? '');
-    if (!id || Number.isNaN(date.getTime())) throw new Error('bad cursor');
-    return { at: date, id };
-  } catch {
-    throw new ApiError(400, 'invalid_query', 'cursor: not a cursor this API returned');
-  }
-}

@@ -4,9 +4,9 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, eq, sql } from 'drizzle-orm';
-import { exchangeAuthorizationCode, markStatus } from '../crm/amocrm/auth';
-import { crmAccounts, deliveries } from '../db/schema';
+import { exchangeAuthorizationCode } from '../crm/amocrm/auth';
+import { crmStatus, resetCircuit, retryDelivery } from '../delivery/admin';
+import type { CrmSettings } from '../config/env';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/schemas';
@@ -62,53 +62,33 @@ const retryRoute = createRoute({
 const STATE_TTL_SECONDS = 30 * 60;
 
 export function crmRoutes(deps: AppDeps) {
-  const now = () => (deps.now ?? (() => new Date()))();
-  const crm = deps.settings.crm;
   const status = async () => {
-    const [account] = await deps.db.select().from(crmAccounts).where(eq(crmAccounts.id, crm.accountId));
-    const counts = await deps.db
-      .select({ state: deliveries.state, n: sql<number>`count(*)::int` })
-      .from(deliveries)
-      .where(eq(deliveries.crmAccountId, crm.accountId))
-      .groupBy(deliveries.state);
+    const s = await crmStatus(deps);
+    const iso = (d: Date | null) => d?.toISOString() ?? null;
     return {
-      account_id: crm.accountId,
-      kind: crm.kind,
-      base_url: crm.baseUrl ?? null,
-      status: account?.status ?? ('ok' as const),
-      status_reason: account?.statusReason ?? null,
-      status_changed_at: account?.statusChangedAt?.toISOString() ?? null,
-      auth: crm.kind === 'sandbox' ? ('sandbox' as const) : crm.longLivedToken ? ('long_lived_token' as const) : ('oauth' as const),
-      token_expires_at: account?.tokenExpiresAt?.toISOString() ?? null,
-      token_refreshed_at: account?.tokenRefreshedAt?.toISOString() ?? null,
-      deliveries: Object.fromEntries(counts.map((c) => [c.state, Number(c.n)])),
+      account_id: s.accountId,
+      kind: s.kind,
+      base_url: s.baseUrl,
+      status: s.status,
+      status_reason: s.statusReason,
+      status_changed_at: iso(s.statusChangedAt),
+      auth: s.auth,
+      token_expires_at: iso(s.tokenExpiresAt),
+      token_refreshed_at: iso(s.tokenRefreshedAt),
+      deliveries: s.deliveries,
     };
   };
 
   return new OpenAPIHono()
     .openapi(statusRoute, async (c) => c.json(await status(), 200))
     .openapi(resetRoute, async (c) => {
-      await markStatus(deps.db, crm.accountId, 'ok', null, now());
-      deps.log.warn('CRM circuit reset by an admin', { account: crm.accountId });
-      deps.wakeDelivery?.();
+      await resetCircuit(deps);
       return c.json(await status(), 200);
     })
     .openapi(retryRoute, async (c) => {
-      const { id } = c.req.valid('param');
-      const [delivery] = await deps.db
-        .select({ id: deliveries.id, state: deliveries.state, step: deliveries.step, reason: deliveries.reason })
-        .from(deliveries)
-        .where(and(eq(deliveries.conversationId, id), eq(deliveries.crmAccountId, crm.accountId)));
-      if (!delivery) throw new ApiError(404, 'not_found', `call ${id} has no delivery (it has not settled yet, or does not exist)`);
-      if (delivery.state === 'delivered') throw new ApiError(409, 'already_delivered', 'the call is already on the CRM');
-      if (delivery.state === 'skipped') throw new ApiError(409, 'skipped', `the call is not for the CRM: ${delivery.reason ?? 'skipped'}`);
-      await deps.db
-        .update(deliveries)
-        // outcome_unknown stays: if the last attempt may have landed, the retry looks first.
-        .set({ state: 'pending', attempts: 0, nextAttemptAt: now(), reason: null, updatedAt: now() })
-        .where(eq(deliveries.id, delivery.id));
-      deps.wakeDelivery?.();
-      return c.json({ state: 'pending' as const, step: delivery.step }, 202);
+      const outcome = await retryDelivery(deps, c.req.valid('param').id);
+      if (!outcome.ok) throw new ApiError(outcome.code === 'not_found' ? 404 : 409, outcome.code, outcome.message);
+      return c.json({ state: 'pending' as const, step: outcome.step }, 202);
     });
 }
 
@@ -120,14 +100,9 @@ export function oauthRoutes(deps: AppDeps) {
   const oauth = crm.oauth;
 
   app.get('/v1/crm/amocrm/connect', async (c) => {
-    if (!oauth || !crm.baseUrl) throw new ApiError(404, 'oauth_disabled', 'OAuth is not configured: set AMOCRM_CLIENT_ID, _SECRET and _REDIRECT_URI');
-    const issued = Math.floor(now().getTime() / 1000);
-    const state = `${issued}.${await hmacSha256Hex(oauth.clientSecret, `calltrail-oauth:${issued}`)}`;
-    const url = new URL(consentUrl(crm.baseUrl));
-    url.searchParams.set('client_id', oauth.clientId);
-    url.searchParams.set('state', state);
-    url.searchParams.set('mode', 'post_message');
-    return c.redirect(url.toString(), 302);
+    const url = await amoConnectUrl(crm, now());
+    if (!url) throw new ApiError(404, 'oauth_disabled', 'OAuth is not configured: set AMOCRM_CLIENT_ID, _SECRET and _REDIRECT_URI');
+    return c.redirect(url, 302);
   });
 
   app.get('/v1/crm/amocrm/oauth/callback', async (c) => {
@@ -159,6 +134,22 @@ export function oauthRoutes(deps: AppDeps) {
     );
   });
   return app;
+}
+
+/**
+ * amoCRM's consent screen with a signed state (see the callback), or null when OAuth is not
+ * configured. The JSON API's connect route and the admin console's Connect button both use it.
+ */
+export async function amoConnectUrl(crm: CrmSettings, now: Date): Promise<string | null> {
+  const oauth = crm.oauth;
+  if (!oauth || !crm.baseUrl) return null;
+  const issued = Math.floor(now.getTime() / 1000);
+  const state = `${issued}.${await hmacSha256Hex(oauth.clientSecret, `calltrail-oauth:${issued}`)}`;
+  const url = new URL(consentUrl(crm.baseUrl));
+  url.searchParams.set('client_id', oauth.clientId);
+  url.searchParams.set('state', state);
+  url.searchParams.set('mode', 'post_message');
+  return url.toString();
 }
 
 /** amoCRM's consent screen lives on www.amocrm.ru / www.kommo.com; a sandbox serves its own. */

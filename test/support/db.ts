@@ -69,7 +69,7 @@ export function useTestDb(): () => TestDb {
   });
   beforeEach(async () => {
     await db?.db.execute(
-      sql`truncate inbox_events, conversations, legs, recordings, deliveries, delivery_attempts, crm_accounts, pbx_cursors restart identity cascade`,
+      sql`truncate inbox_events, conversations, legs, recordings, deliveries, delivery_attempts, crm_accounts, pbx_cursors, reconcile_runs restart identity cascade`,
     );
   });
   return () => {

@@ -2,15 +2,16 @@
  * The Workers build under workerd (wrangler dev), reaching the real PostgreSQL through the
  * Hyperdrive binding's local connection string and amoCRM — the sandbox, served by this test
  * process — over HTTP: signed events end to end, delivery in waitUntil after a webhook, the Cron
- * Trigger's scheduled handler settling due calls and delivering them, and a misconfiguration
- * reported, not crashed on.
+ * Trigger's scheduled handler settling due calls and delivering them, the nightly trigger
+ * reconciling yesterday with the CRM, and a misconfiguration reported, not crashed on.
  */
 import { serve, type ServerType } from '@hono/node-server';
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unstable_dev } from 'wrangler';
 import { createAmoSandbox } from '../../src/crm/sandbox';
-import { conversations, inboxEvents } from '../../src/db/schema';
+import { conversations, inboxEvents, reconcileRuns } from '../../src/db/schema';
 import { conversationUniq } from '../../src/ledger/versions';
 import { signatureHeader } from '../../src/pbx/generic/signature';
 import { fileServer, toneWav, type FileServer } from '../support/pbx-files';
@@ -153,6 +154,41 @@ describe('calltrail under workerd', () => {
     expect(settled?.settledAt).toBeInstanceOf(Date);
     expect(settled?.deliveries).toMatchObject([{ state: 'delivered' }]);
     expect(sandbox.store.notesByUniq(conversationUniq('generic', 'wk-2'))).toHaveLength(1);
+  });
+
+  it('runs the nightly reconciliation from its Cron Trigger: a note deleted in the CRM is found and re-pushed', async () => {
+    // A call of yesterday (Moscow, the default time zone), delivered by the minute's trigger.
+    const yesterdayNoon = DateTime.now().setZone('Europe/Moscow').minus({ days: 1 }).set({ hour: 12, minute: 0, second: 0, millisecond: 0 });
+    const at = (seconds: number) => Math.floor(yesterdayNoon.toSeconds()) + seconds;
+    const body = callEnded({ call_id: 'wk-night', started_at: at(0), answered_at: at(5), ended_at: at(65), recorded: false });
+    expect((await post(body)).status).toBe(202);
+    expect((await worker.fetch('/__scheduled?cron=*+*+*+*+*')).status).toBe(200);
+    const uniq = conversationUniq('generic', 'wk-night');
+    const [note] = await until(() => {
+      const notes = sandbox.store.notesByUniq(uniq);
+      return notes.length ? notes : undefined;
+    });
+    sandbox.store.deleteNote(note!.entity_type, note!.id);
+
+    const nightly = await worker.fetch('/__scheduled?cron=30+23+*+*+*');
+    expect(nightly.status).toBe(200);
+    const [run] = await db.db
+      .select()
+      .from(reconcileRuns)
+      .where(eq(reconcileRuns.trigger, 'nightly'))
+      .orderBy(desc(reconcileRuns.startedAt))
+      .limit(1);
+    expect(run).toMatchObject({
+      status: 'done',
+      windowFrom: yesterdayNoon.startOf('day').toJSDate(),
+      gapsRemaining: 0,
+      counts: expect.objectContaining({ missing_in_crm: 1, repushed: 1, resolved: 1 }),
+    });
+    expect(run!.crmRequests).toBeGreaterThanOrEqual(5);
+    expect(sandbox.store.notesByUniq(uniq)).toHaveLength(1);
+    // The run is readable through the admin API of the same Worker.
+    const res = await worker.fetch(`/v1/reconcile/runs/${run!.id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(await res.json()).toMatchObject({ id: run!.id, findings: [expect.objectContaining({ kind: 'missing_in_crm', call_key: 'wk-night', resolved: true })] });
   });
 
   it('serves the OpenAPI document and the admin API', async () => {

@@ -13,4 +13,5 @@ export * from './pbx-cursors';
 export * from './call-audio';
 export * from './app-secrets';
 export * from './recording-purges';
+export * from './reconcile';
 export * from './relations';

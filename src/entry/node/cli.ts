@@ -1,5 +1,5 @@
 /**
- * `calltrail <command>`: serve | migrate | tick | inbox list | inbox reprocess | sign | import.
+ * `calltrail <command>`: serve | migrate | tick | deliver | reconcile | inbox list | inbox reprocess | sign | import.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { openDatabase } from './database';
 import { nodeRecordingsRuntime } from './recordings-runtime';
 import { IMPORT_USAGE, importCommand } from './import';
 import { serveCommand } from './main';
+import { RECONCILE_USAGE, ReconcileUsageError, reconcileCommand } from './reconcile-command';
 import { SANDBOX_SERVER_USAGE, sandboxServerCommand } from './sandbox-server';
 import { loadSettings } from './settings';
 
@@ -26,6 +27,7 @@ const USAGE = `usage: calltrail <command>
   migrate                     apply pending database migrations and exit
   tick                        settle due conversations and retry failed inbox events once
   deliver [--budget SECONDS]  deliver due calls to the CRM now, print what happened
+  ${RECONCILE_USAGE}
   inbox list [--status failed|processed] [--limit N]
   inbox reprocess (--all-failed | ID...)
                               apply stored webhook bodies again (after a fix)
@@ -41,7 +43,7 @@ async function withDeps<T>(run: (deps: AppDeps) => Promise<T>, migrate = true): 
   const log = createLogger({ level: settings.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate, poolSize: 2 });
   try {
-    return await run({ db: database.db, settings, config, log, recordings: nodeRecordingsRuntime(settings) });
+    return await run({ db: database.db, settings, config, log, recordings: nodeRecordingsRuntime(settings), limiters: new Map() });
   } finally {
     await database.close();
   }
@@ -67,13 +69,20 @@ export async function runCli(argv: string[]): Promise<number> {
       const budget = Number(values.budget);
       if (!Number.isFinite(budget) || budget <= 0) throw new UsageError('--budget takes seconds');
       const report = await withDeps(async (deps) => {
-        const worker = createDeliveryWorker(deps, { owner: `cli:${process.pid}`, limiters: new Map() });
+        const worker = createDeliveryWorker(deps, { owner: `cli:${process.pid}` });
         if (!worker) throw new UsageError('no CRM to deliver to: set AMOCRM_BASE_URL (the sandbox CRM lives inside `calltrail serve`)');
         return worker.drain({ budgetMs: budget * 1000 });
       });
       console.log(JSON.stringify(report));
       return report.stopped === 'blocked' || report.stopped === 'unauthorized' ? 1 : 0;
     }
+    case 'reconcile':
+      try {
+        return await reconcileCommand(rest, withDeps);
+      } catch (error) {
+        if (error instanceof ReconcileUsageError) throw new UsageError(error.message);
+        throw error;
+      }
     case 'inbox':
       return inboxCommand(rest);
     case 'sign': {

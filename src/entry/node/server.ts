@@ -23,6 +23,8 @@ import { runTick } from '../../jobs';
 import { IngestBatcher } from '../../ledger/batcher';
 import type { Logger } from '../../lib/log';
 import { startFreepbxPoller } from './freepbx-poller';
+import { freepbxPull } from './freepbx-pull';
+import { startReconcileSchedule } from './reconcile-schedule';
 
 export interface RunningService {
   port: number;
@@ -48,6 +50,7 @@ export interface ServiceOptions {
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const background = new Set<Promise<unknown>>();
+  const stopSignal = new AbortController();
   // No CRM configured: the sandbox CRM runs in this process, so calls have somewhere to land.
   const sandbox =
     options.settings.crm.kind === 'sandbox' ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] }) : undefined;
@@ -63,13 +66,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     ...(sandbox ? { sandbox } : {}),
     ...(options.crmFetch ? { crmFetch: options.crmFetch } : {}),
     recordings: options.recordings ?? nodeRecordingsRuntime(options.settings),
+    limiters: new Map(),
+    pbxPulls: [freepbxPull()],
+    stopping: stopSignal.signal,
   };
   if (options.database.kind === 'pglite') {
     // PGlite belongs to this process alone: leases left by a previous run of it are dead.
     await deps.db.execute(sql`update crm_accounts set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
     await deps.db.execute(sql`update deliveries set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
+    await deps.db.execute(sql`update reconcile_runs set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
   }
-  const worker = createDeliveryWorker(deps, { owner: `node:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, limiters: new Map() });
+  const owner = `node:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  deps.owner = owner;
+  const worker = createDeliveryWorker(deps, { owner });
   // PGlite runs on this thread and serializes transactions: with a second slot every request
   // would find one free and go alone, and no group would ever form. A server can overlap two.
   const batcher = new IngestBatcher(inboxDeps(deps), {
@@ -134,12 +143,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   tick();
   // Reads FreePBX's CDR table when sources.freepbx.database_url is set.
   const freepbx = startFreepbxPoller(deps);
+  // The nightly reconciliation (croner, reconcile.time in time_zone) and the resumption of paused runs.
+  const reconcile = startReconcileSchedule(deps, owner);
 
   return {
     port,
     deps,
     async stop() {
       stopping = true;
+      stopSignal.abort();
       clearTimeout(timer);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       if (running > 0) {
@@ -149,6 +161,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         if (running > 0) options.log.warn('stopping with requests still running', { running });
       }
       await freepbx?.stop();
+      await reconcile.stop();
       await batcher.drain();
       await ticking;
       await draining;

@@ -1,0 +1,159 @@
+/**
+ * The comparison, as set-based SQL between the ledger's calls of the window and the CRM's notes
+ * staged for the run — one statement per finding kind, whatever the day's volume. Each statement
+ * records its findings and takes its action in one go:
+ * - missing_in_crm: delivered with a note, but no note carries its uniq → re-pushed;
+ * - duplicate_in_crm: two or more notes carry its uniq → listed with their ids (amoCRM has no
+ *   API to delete a note; a person decides which one goes);
+ * - missing_recording: its notes have no link although its MP3 is archived → the note is updated;
+ * - failed: the delivery gave up → retried once more;
+ * - skipped: left out on purpose (internal call, policy) → listed with the reason.
+ * Only calls delivered before the run began are judged, so a note written while the run lists the
+ * CRM is never taken for a missing one.
+ * @module
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { queryRows } from '../db/raw';
+import { callAudio, conversations, deliveries, reconcileCrmNotes, reconcileFindings } from '../db/schema';
+
+export interface CompareInput {
+  runId: string;
+  accountId: string;
+  from: Date;
+  to: Date;
+  /** When the run began: later deliveries are not judged. */
+  startedAt: Date;
+  now: Date;
+}
+
+export async function compare(db: Db, input: CompareInput): Promise<Record<string, number>> {
+  const { runId, accountId } = input;
+  const from = sql`${input.from.toISOString()}::timestamptz`;
+  const to = sql`${input.to.toISOString()}::timestamptz`;
+  const began = sql`${input.startedAt.toISOString()}::timestamptz`;
+  const now = sql`${input.now.toISOString()}::timestamptz`;
+  const inWindow = sql`c.started_at >= ${from} and c.started_at < ${to} and d.crm_account_id = ${accountId}`;
+  const counts: Record<string, number> = {};
+  const run = async (kind: string, statement: ReturnType<typeof sql>) => {
+    const rows = await queryRows<{ n: number | string }>(db, statement);
+    counts[kind] = Number(rows[0]?.n ?? 0);
+  };
+
+  await run(
+    'missing_in_crm',
+    sql`with gone as (
+          select d.id, d.conversation_id from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
+           where ${inWindow} and d.state = 'delivered' and d.crm_refs ? 'note_id' and d.delivered_at < ${began}
+             and not exists (select 1 from ${reconcileCrmNotes} n where n.run_id = ${runId} and n.uniq = d.uniq)),
+        found as (
+          insert into ${reconcileFindings} (run_id, conversation_id, kind, action, detail)
+          select ${runId}, conversation_id, 'missing_in_crm', 'repushed', '{}'::jsonb from gone),
+        repushed as (
+          update ${deliveries} d set state = 'pending', step = 'log', attempts = 0, outcome_unknown = false,
+                 next_attempt_at = ${now}, reason = null,
+                 crm_refs = coalesce(d.crm_refs, '{}'::jsonb) - 'note_id' - 'entity_id' - 'entity_type' - 'task_id',
+                 last_error = 'not on the CRM at reconciliation: sent again', updated_at = now()
+            from gone where d.id = gone.id returning d.id)
+        select count(*) as n from repushed`,
+  );
+
+  await run(
+    'duplicate_in_crm',
+    sql`with twice as (
+          select d.conversation_id, jsonb_agg(jsonb_build_object('note_id', n.note_id, 'entity_type', n.entity_type,
+                 'entity_id', n.entity_id) order by n.note_id) as notes
+            from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
+            join ${reconcileCrmNotes} n on n.run_id = ${runId} and n.uniq = d.uniq
+           where ${inWindow}
+           group by d.conversation_id having count(*) > 1),
+        found as (
+          insert into ${reconcileFindings} (run_id, conversation_id, kind, action, detail)
+          select ${runId}, conversation_id, 'duplicate_in_crm', 'listed', jsonb_build_object('notes', notes) from twice
+          returning 1)
+        select count(*) as n from found`,
+  );
+
+  await run(
+    'missing_recording',
+    sql`with bare as (
+          select d.id, d.conversation_id,
+                 (select jsonb_build_object('note_id', n.note_id, 'entity_type', n.entity_type, 'entity_id', n.entity_id)
+                    from ${reconcileCrmNotes} n where n.run_id = ${runId} and n.uniq = d.uniq order by n.note_id limit 1) as note
+            from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
+            join ${callAudio} a on a.conversation_id = c.id and a.purged_at is null and a.updated_at < ${began}
+           where ${inWindow} and d.state = 'delivered' and d.delivered_at < ${began}
+             and exists (select 1 from ${reconcileCrmNotes} n where n.run_id = ${runId} and n.uniq = d.uniq)
+             and not exists (select 1 from ${reconcileCrmNotes} n where n.run_id = ${runId} and n.uniq = d.uniq and n.has_link = 1)),
+        found as (
+          insert into ${reconcileFindings} (run_id, conversation_id, kind, action, detail)
+          select ${runId}, conversation_id, 'missing_recording', 'note_updated', jsonb_build_object('note', note) from bare),
+        updated as (
+          update ${deliveries} d set state = 'pending', step = 'update', attempts = 0, next_attempt_at = ${now},
+                 -- the note the CRM has, which the update step patches
+                 crm_refs = coalesce(d.crm_refs, '{}'::jsonb) || jsonb_build_object('note_id', bare.note->>'note_id',
+                   'entity_type', bare.note->>'entity_type', 'entity_id', bare.note->>'entity_id'),
+                 updated_at = now()
+            from bare where d.id = bare.id returning d.id)
+        select count(*) as n from updated`,
+  );
+
+  await run(
+    'failed',
+    sql`with gave_up as (
+          select d.id, d.conversation_id, d.reason from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
+           where ${inWindow} and d.state = 'failed'),
+        found as (
+          insert into ${reconcileFindings} (run_id, conversation_id, kind, action, detail)
+          select ${runId}, conversation_id, 'failed', 'retried', jsonb_build_object('reason', reason) from gave_up),
+        retried as (
+          -- outcome_unknown stays: if the last attempt may have landed, the retry looks first
+          update ${deliveries} d set state = 'pending', attempts = 0, next_attempt_at = ${now}, reason = null, updated_at = now()
+            from gave_up where d.id = gave_up.id returning d.id)
+        select count(*) as n from retried`,
+  );
+
+  await run(
+    'skipped',
+    sql`with left_out as (
+          insert into ${reconcileFindings} (run_id, conversation_id, kind, action, detail)
+          select ${runId}, d.conversation_id, 'skipped', 'listed', jsonb_build_object('reason', d.reason)
+            from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
+           where ${inWindow} and d.state = 'skipped'
+          returning 1)
+        select count(*) as n from left_out`,
+  );
+
+  const [totals] = await queryRows<{ calls: number | string; pending: number | string }>(
+    db,
+    sql`select count(*) as calls, count(*) filter (where d.state = 'pending') as pending
+          from ${conversations} c left join ${deliveries} d on d.conversation_id = c.id and d.crm_account_id = ${accountId}
+         where c.started_at >= ${from} and c.started_at < ${to}`,
+  );
+  counts.calls = Number(totals?.calls ?? 0);
+  counts.pending = Number(totals?.pending ?? 0);
+  return counts;
+}
+
+/** Findings whose gap is closed now (the call is delivered again); returns how many stay open. */
+export async function markResolved(db: Db, runId: string, accountId: string): Promise<number> {
+  // The run's open findings are few: each is checked through the deliveries' unique index (a
+  // join would hash the whole deliveries table of the account on every call).
+  await db.execute(
+    sql`update ${reconcileFindings} f set resolved = true
+         where f.id in (
+           select o.id from ${reconcileFindings} o
+             cross join lateral (
+               select 1 from ${deliveries} d
+                where d.conversation_id = o.conversation_id and d.crm_account_id = ${accountId} and d.state = 'delivered'
+                limit 1) delivered
+            where o.run_id = ${runId} and not o.resolved
+              and o.kind in ('missing_in_crm', 'missing_recording', 'failed', 'lost_webhook'))`,
+  );
+  const [open] = await queryRows<{ n: number | string }>(
+    db,
+    sql`select count(*) as n from ${reconcileFindings}
+         where run_id = ${runId} and not resolved and kind in ('missing_in_crm', 'missing_recording', 'failed', 'lost_webhook')`,
+  );
+  return Number(open?.n ?? 0);
+}

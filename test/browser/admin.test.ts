@@ -1,0 +1,260 @@
+/**
+ * The admin console in a real headless Chromium against the service as a process: log in, find a
+ * call by its number typed another way, open it, play its recording (duration, seek, 1.5× from
+ * the speed buttons); after the CRM lost the note's recording link, start a reconciliation from
+ * the console, open the run (the link is back) and download its CSV; and on a phone-sized
+ * screen the calls table scrolls inside its box instead of widening the page. Every page visited
+ * is saved as a screenshot in test-results/screenshots/.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import postgres from 'postgres';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationUniq } from '../../src/ledger/versions';
+import { ADMIN_TOKEN, SECRET } from '../support/app';
+import { databaseUrl, TEST_DATABASE_URL } from '../support/database-url';
+import { callEnded } from '../support/events';
+import { fileServer, toneWav, type FileServer } from '../support/pbx-files';
+import { postSigned, startService, type Service } from '../support/process';
+
+const SHOTS = join(import.meta.dirname, '../../test-results/screenshots');
+/** Ivan Petrov of the sandbox CRM's demo data, as the PBX sends him… */
+const IVAN = '+7 (495) 123-45-67';
+/** …and as an admin types him. */
+const IVAN_TYPED = '8 495 123 45 67';
+
+let dir: string;
+let pbx: FileServer;
+let service: Service;
+let browser: Browser;
+let dbName: string;
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: join(SHOTS, `admin-${name}.png`), fullPage: true });
+}
+
+async function logIn(context: BrowserContext, suffix = ''): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${service.url}/admin`);
+  expect(new URL(page.url()).pathname).toBe('/admin/login');
+  await shot(page, `login${suffix}`);
+  await page.fill('input[name=token]', ADMIN_TOKEN);
+  await Promise.all([page.waitForURL(`${service.url}/admin`), page.click('button[type=submit]')]);
+  return page;
+}
+
+async function api<T>(path: string): Promise<T> {
+  const res = await fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expect(res.status, path).toBe(200);
+  return (await res.json()) as T;
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), 'calltrail-admin-browser-'));
+  pbx = await fileServer();
+  const config = join(dir, 'calltrail.json');
+  writeFileSync(config, JSON.stringify({ recordings: { allowed_hosts: { generic: [pbx.host] }, allow_private_hosts: true }, extensions: { '101': { department: 'sales' } } }));
+  // A PostgreSQL database of its own for the service.
+  dbName = `calltrail_browser_admin_${process.pid}_${Date.now().toString(36)}`;
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${dbName}`);
+  await admin.end();
+  service = await startService({
+    DATABASE_URL: databaseUrl(dbName),
+    DATA_DIR: dir,
+    GENERIC_WEBHOOK_SECRET: SECRET,
+    ADMIN_TOKEN,
+    CONFIG_FILE: config,
+    SETTLE_SECONDS: '1',
+    LOG_LEVEL: 'warn',
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.stop();
+  await pbx?.close();
+  if (dbName) {
+    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the admin console in Chromium', () => {
+  it('logs in, finds a call by number, plays its recording at 1.5×, reconciles the day from the console and downloads the run’s CSV', async () => {
+    pbx.put('/monitor/admin-1.wav', toneWav(8));
+    const now = Math.floor(Date.now() / 1000);
+    const posted = await postSigned(
+      service.url,
+      callEnded({ call_id: 'admin-1', from: IVAN, started_at: now - 40, answered_at: now - 30, ended_at: now - 2, recording: { id: 'r1', url: pbx.url('/monitor/admin-1.wav') } }),
+      SECRET,
+    );
+    expect(posted.status).toBe(202);
+    // Delivered, with its MP3 built (the delivery waits for it).
+    type Calls = { items: { id: string; delivery_state: string }[] };
+    const deadline = Date.now() + 30_000;
+    let callId: string | undefined;
+    for (;;) {
+      const { items } = await api<Calls>(`/v1/calls?phone=${encodeURIComponent(IVAN)}`);
+      if (items[0]?.delivery_state === 'delivered') {
+        callId = items[0].id;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the call was not delivered in time: ${JSON.stringify(items)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await logIn(context);
+    const refused: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
+    });
+    await expect(page.locator('h1').textContent()).resolves.toBe('Overview');
+    await shot(page, 'overview');
+
+    // Calls: the number typed another way finds the call.
+    await page.click('nav.main >> text=Calls');
+    await page.fill('input[name=phone]', IVAN_TYPED);
+    await Promise.all([page.waitForURL(/\/admin\/calls\?phone=/), page.click('form.filters button[type=submit]')]);
+    const rows = page.locator('#calls-table tbody tr[data-call-id]');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().getAttribute('data-call-id')).toBe(callId);
+    expect(await rows.first().locator('td.number').textContent()).toBe('+74951234567');
+    await shot(page, 'calls');
+
+    // The call: its MP3 plays, seeks, and the 1.5× button sets the speed.
+    await Promise.all([page.waitForURL(`${service.url}/admin/calls/${callId}`), rows.first().locator('a', { hasText: 'Open' }).click()]);
+    const audio = page.locator('audio#player');
+    const loaded = await audio.evaluate(async (el: HTMLAudioElement) => {
+      if (el.readyState < 1) {
+        await new Promise<void>((resolve, reject) => {
+          el.addEventListener('loadedmetadata', () => resolve(), { once: true });
+          el.addEventListener('error', () => reject(new Error(`media error ${el.error?.code}`)), { once: true });
+          el.load();
+        });
+      }
+      el.muted = true;
+      await el.play();
+      await new Promise((r) => setTimeout(r, 300));
+      return { duration: el.duration, playing: !el.paused && el.currentTime > 0, src: el.currentSrc };
+    });
+    expect(loaded.duration).toBeGreaterThan(7.5);
+    expect(loaded.duration).toBeLessThan(8.5);
+    expect(loaded.playing).toBe(true);
+    expect(new URL(loaded.src).pathname).toMatch(/^\/recordings\/[0-9a-f-]{36}\.mp3$/);
+    expect(Number(new URL(loaded.src).searchParams.get('e'))).toBeGreaterThan(now + 3000);
+    await page.click('button[data-rate="1.5"]');
+    expect(await audio.evaluate((el: HTMLAudioElement) => el.playbackRate)).toBe(1.5);
+    expect(await page.getAttribute('button[data-rate="1.5"]', 'aria-pressed')).toBe('true');
+    expect(await page.getAttribute('button[data-rate="1"]', 'aria-pressed')).toBe('false');
+    const seeked = await audio.evaluate(async (el: HTMLAudioElement) => {
+      const done = new Promise<void>((resolve) => el.addEventListener('seeked', () => resolve(), { once: true }));
+      el.currentTime = 6;
+      await done;
+      const at = el.currentTime;
+      el.pause();
+      return { at, rate: el.playbackRate };
+    });
+    expect(seeked.at).toBeGreaterThanOrEqual(5.9);
+    expect(seeked.rate).toBe(1.5);
+    expect(await page.locator('#delivery .badge').first().textContent()).toBe('delivered');
+    await shot(page, 'call');
+
+    // In the CRM, someone removed the recording link from the call's note. A reconciliation of
+    // today, started from the console's form, finds it and puts the link back.
+    const uniq = conversationUniq('generic', 'admin-1');
+    const unlinked = await fetch(`${service.url}/sandbox/amocrm/__sandbox/notes/${uniq}/link`, { method: 'DELETE' });
+    expect(await unlinked.json()).toEqual({ unlinked: 1 });
+    await page.click('nav.main >> text=Reconciliation');
+    await page.waitForURL(`${service.url}/admin/runs`);
+    await page.fill('input[name=date]', DateTime.now().setZone('Europe/Moscow').toISODate() as string);
+    await Promise.all([page.waitForURL(/\/admin\/runs\/[0-9a-f-]{36}\?notice=run_started$/), page.click('#start-run button[type=submit]')]);
+    const runId = new URL(page.url()).pathname.split('/').pop() as string;
+    for (const until = Date.now() + 30_000; ; ) {
+      const run = await api<{ status: string }>(`/v1/reconcile/runs/${runId}`);
+      if (run.status === 'done') break;
+      if (Date.now() > until) throw new Error(`the run did not finish in time: ${JSON.stringify(run)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const state = await (await fetch(`${service.url}/sandbox/amocrm/__sandbox/state`)).json() as { notes: { params: { uniq?: string; link?: string } }[] };
+    expect(state.notes.filter((n) => n.params.uniq === uniq).map((n) => n.params.link)).toEqual([expect.stringMatching(/\/recordings\/[0-9a-f-]{36}\.mp3\?/)]);
+
+    await page.click('nav.main >> text=Reconciliation');
+    await page.waitForURL(`${service.url}/admin/runs`);
+    await shot(page, 'runs');
+    await Promise.all([page.waitForURL(`${service.url}/admin/runs/${runId}`), page.click(`tr[data-run-id="${runId}"] a`)]);
+    expect(await page.locator('tr[data-finding]').count()).toBe(1);
+    expect(await page.locator(`tr[data-finding] a[href="/admin/calls/${callId}"]`).count()).toBe(1);
+    await shot(page, 'run');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv-export')]);
+    expect(download.suggestedFilename()).toMatch(/^calltrail-reconcile-\d{4}-\d{2}-\d{2}-[0-9a-f]{8}\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
+    expect(csv[0]).toBe('kind,action,resolved,call_id,source,started_at,number,extension,direction,outcome,delivery_state,detail');
+    expect(csv).toHaveLength(2);
+    expect(csv[1]).toMatch(/^missing_recording,note_updated,true,admin-1,generic,[^,]+,\+74951234567,101,inbound,answered,delivered,"\{""note"":\{""note_id"":""\d+""/);
+
+    // The other pages, for the record.
+    await page.click('nav.main >> text=Agents');
+    await page.waitForURL(`${service.url}/admin/agents`);
+    expect(await page.locator('#by-extension tr[data-key="101"] td').nth(1).textContent()).toBe('1');
+    expect(await page.locator('#by-department tr[data-key="sales"] td').nth(1).textContent()).toBe('1');
+    await shot(page, 'agents');
+    await page.click('nav.main >> text=CRM');
+    await page.waitForURL(`${service.url}/admin/crm`);
+    expect(await page.locator('#crm-status .badge').textContent()).toBe('ok');
+    await shot(page, 'crm');
+
+    // The CSP let the page's own style and script through and nothing had to be refused.
+    expect(refused).toEqual([]);
+    await context.close();
+  });
+
+  it('on a phone, the calls table scrolls inside its box instead of widening the page', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const page = await logIn(context, '-phone');
+    await shot(page, 'overview-phone');
+    await page.goto(`${service.url}/admin/calls`);
+    expect(await page.locator('#calls-table tbody tr[data-call-id]').count()).toBeGreaterThan(0);
+    const layout = await page.evaluate(() => {
+      const box = document.getElementById('calls-table') as HTMLElement;
+      const before = box.scrollLeft;
+      box.scrollLeft = 120;
+      return {
+        viewport: window.innerWidth,
+        page: document.documentElement.scrollWidth,
+        boxWidth: box.clientWidth,
+        tableWidth: box.scrollWidth,
+        overflowX: getComputedStyle(box).overflowX,
+        scrolled: box.scrollLeft - before,
+        fontSize: parseFloat(getComputedStyle(document.body).fontSize),
+      };
+    });
+    expect(layout.viewport).toBe(375);
+    expect(layout.page).toBeLessThanOrEqual(375);
+    expect(layout.boxWidth).toBeLessThanOrEqual(375);
+    expect(layout.tableWidth).toBeGreaterThan(layout.boxWidth);
+    expect(layout.overflowX).toBe('auto');
+    expect(layout.scrolled).toBeGreaterThan(0);
+    expect(layout.fontSize).toBeGreaterThanOrEqual(14);
+    await page.evaluate(() => {
+      (document.getElementById('calls-table') as HTMLElement).scrollLeft = 0;
+    });
+    await shot(page, 'calls-phone');
+    const call = await page.locator('#calls-table tbody tr[data-call-id] a').first().getAttribute('href');
+    await page.goto(`${service.url}${call}`);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await shot(page, 'call-phone');
+    await context.close();
+  });
+});
