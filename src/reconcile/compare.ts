@@ -5,7 +5,8 @@
  * - missing_in_crm: delivered with a note, but no note carries its uniq → re-pushed;
  * - duplicate_in_crm: two or more notes carry its uniq → listed with their ids (amoCRM has no
  *   API to delete a note; a person decides which one goes);
- * - missing_recording: its notes have no link although its MP3 is archived → the note is updated;
+ * - missing_recording: its notes have no link although we have its recording (the archived MP3,
+ *   or the PBX's URL where recordings are only referenced) → the note is updated;
  * - failed: the delivery gave up → retried once more;
  * - skipped: left out on purpose (internal call, policy) → listed with the reason.
  * Only calls delivered before the run began are judged, so a note written while the run lists the
@@ -15,7 +16,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { queryRows } from '../db/raw';
-import { callAudio, conversations, deliveries, reconcileCrmNotes, reconcileFindings } from '../db/schema';
+import { callAudio, conversations, deliveries, reconcileCrmNotes, reconcileFindings, recordings } from '../db/schema';
 
 export interface CompareInput {
   runId: string;
@@ -24,6 +25,8 @@ export interface CompareInput {
   to: Date;
   /** When the run began: later deliveries are not judged. */
   startedAt: Date;
+  /** Recordings are archived here (a note links to our MP3) rather than referenced at the PBX. */
+  recordingsArchived: boolean;
   now: Date;
 }
 
@@ -34,6 +37,12 @@ export async function compare(db: Db, input: CompareInput): Promise<Record<strin
   const began = sql`${input.startedAt.toISOString()}::timestamptz`;
   const now = sql`${input.now.toISOString()}::timestamptz`;
   const inWindow = sql`c.started_at >= ${from} and c.started_at < ${to} and d.crm_account_id = ${accountId}`;
+  // "We have the file": its MP3 in our archive — or, where recordings are only referenced, a
+  // PBX URL the note would link to (what the delivery's update step sends).
+  const hasFile = input.recordingsArchived
+    ? sql`exists (select 1 from ${callAudio} a where a.conversation_id = c.id and a.purged_at is null and a.updated_at < ${began})`
+    : sql`exists (select 1 from ${recordings} r where r.conversation_id = c.id and r.status = 'referenced'
+                    and r.origin_url ~* '^https?://')`;
   const counts: Record<string, number> = {};
   const run = async (kind: string, statement: ReturnType<typeof sql>) => {
     const rows = await queryRows<{ n: number | string }>(db, statement);
@@ -81,8 +90,7 @@ export async function compare(db: Db, input: CompareInput): Promise<Record<strin
                  (select jsonb_build_object('note_id', n.note_id, 'entity_type', n.entity_type, 'entity_id', n.entity_id)
                     from ${reconcileCrmNotes} n where n.run_id = ${runId} and n.uniq = d.uniq order by n.note_id limit 1) as note
             from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
-            join ${callAudio} a on a.conversation_id = c.id and a.purged_at is null and a.updated_at < ${began}
-           where ${inWindow} and d.state = 'delivered' and d.delivered_at < ${began}
+           where ${inWindow} and d.state = 'delivered' and d.delivered_at < ${began} and ${hasFile}
              and exists (select 1 from ${reconcileCrmNotes} n where n.run_id = ${runId} and n.uniq = d.uniq)
              and not exists (select 1 from ${reconcileCrmNotes} n where n.run_id = ${runId} and n.uniq = d.uniq and n.has_link = 1)),
         found as (

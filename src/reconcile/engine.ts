@@ -201,6 +201,7 @@ export async function runSlice(deps: AppDeps, run: RunRow, options: SliceOptions
           from: window.from,
           to: window.to,
           startedAt: run.startedAt,
+          recordingsArchived: deps.recordings !== undefined,
           now: now(),
         });
         progress.compared = true;

@@ -219,6 +219,24 @@ describe('a night with every kind of gap', () => {
   });
 });
 
+describe('recordings referenced at the PBX (not archived here)', () => {
+  it('puts the PBX link back on a note that lost it', async () => {
+    const h = setup();
+    await h.post(callEnded({ call_id: 'ref-1', from: IVAN, recording: { id: 'ref-1-r', url: 'https://pbx.example/ref-1.wav' } }));
+    await h.post(call('ref-2'));
+    await deliver(h);
+    const [note] = h.sandbox.store.notesByUniq(uniq('ref-1'));
+    expect(note!.params.link).toBe('https://pbx.example/ref-1.wav');
+    delete h.sandbox.store.notesOf(note!.entity_type).get(note!.id)!.params.link;
+    nextMorning(h);
+    const run = await reconcile(h);
+    // ref-2 has no recording: a note without a link is what it should have.
+    expect(run).toMatchObject({ status: 'done', gapsRemaining: 0, counts: { missing_recording: 1, note_updated: 1, resolved: 1 } });
+    expect(h.sandbox.store.notesByUniq(uniq('ref-1')).map((n) => n.params.link)).toEqual(['https://pbx.example/ref-1.wav']);
+    expect(h.sandbox.store.notesByUniq(uniq('ref-2'))).toHaveLength(1);
+  });
+});
+
 describe('200+ notes over several pages', () => {
   it('reads every page once: CRM requests = note pages, nothing found', async () => {
     const h = setup();
