@@ -16,7 +16,7 @@ import { runTick } from '../../src/jobs';
 import type { IngestInput } from '../../src/ledger/inbox';
 import { genericParser } from '../../src/pbx/generic/parse';
 import type { PbxPull } from '../../src/reconcile/pull';
-import { continueRun, runToEnd, startRun } from '../../src/reconcile/runs';
+import { backgroundSlice, continueRun, runToEnd, startRun } from '../../src/reconcile/runs';
 import { reconcileCommand } from '../../src/entry/node/reconcile-command';
 import { startReconcileSchedule } from '../../src/entry/node/reconcile-schedule';
 import { runtimeFetchFor } from '../../src/recordings/fetch/runtime-fetch';
@@ -288,6 +288,29 @@ describe('a run is time-boxed, resumable and never worked twice at once', () => 
     const listed = (route: string) => (after.byRoute[route] ?? 0) - (before.byRoute[route] ?? 0);
     for (const type of ['contacts', 'leads', 'companies', 'customers']) expect(listed(`GET /api/v4/${type}/notes`), type).toBe(1);
     expect(done.crmRequests).toBe(after.requests - before.requests);
+  });
+
+  it('a stopping process pauses the slice in hand at its next page instead of holding the stop', async () => {
+    const h = setup();
+    await h.post(call('s-1'));
+    await deliver(h);
+    nextMorning(h);
+    // A slow CRM: every request takes 300 ms.
+    const sandbox = h.deps.sandbox!;
+    h.deps.sandbox = { fetch: async (request) => (await new Promise((r) => setTimeout(r, 300)), sandbox.fetch(request)) };
+    const stopping = new AbortController();
+    h.deps.stopping = stopping.signal;
+    const { id } = await startRun(h.deps, { date: DAY }, 'manual');
+    const slice = continueRun(h.deps, id, backgroundSlice(h.deps));
+    await new Promise((r) => setTimeout(r, 100));
+    const asked = Date.now();
+    stopping.abort();
+    const paused = await slice;
+    expect(Date.now() - asked).toBeLessThan(1500);
+    expect(paused).toMatchObject({ status: 'paused', leaseOwner: null, progress: { compared: false } });
+    // The next process picks it up where it stopped.
+    h.deps.stopping = undefined;
+    expect(await runToEnd(h.deps, id, { owner, budgetMs: 60_000 })).toMatchObject({ status: 'done', gapsRemaining: 0 });
   });
 
   it('a second start of the same window joins the live run; another process cannot take its lease', async () => {
