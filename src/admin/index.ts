@@ -14,6 +14,7 @@ import { failurePage, notFoundPage } from './pages/errors';
 import { agentsPages } from './routes/agents';
 import { authRoutes } from './routes/auth';
 import { callsPages } from './routes/calls';
+import { configPages } from './routes/config';
 import { crmPages } from './routes/crm';
 import { overviewPages } from './routes/overview';
 import { runsPages } from './routes/runs';
@@ -29,6 +30,7 @@ export function adminConsole(deps: AppDeps) {
   app.route('/', runsPages(deps));
   app.route('/', agentsPages(deps));
   app.route('/', crmPages(deps));
+  app.route('/', configPages(deps));
   app.all('/admin/*', (c) => notFoundPage(c));
   app.onError((error, c) => {
     deps.log.error('admin console: unhandled error', { requestId: c.get('requestId'), path: c.req.path, error });

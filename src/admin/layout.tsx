@@ -13,7 +13,7 @@ import { notice } from './notices';
 import { CSRF_FIELD } from './session';
 import { STYLE } from './style';
 
-export type NavKey = 'overview' | 'calls' | 'runs' | 'agents' | 'crm';
+export type NavKey = 'overview' | 'calls' | 'runs' | 'agents' | 'crm' | 'config';
 
 const NAV: [NavKey, string, string][] = [
   ['overview', '/admin', 'Overview'],
@@ -21,6 +21,7 @@ const NAV: [NavKey, string, string][] = [
   ['runs', '/admin/runs', 'Reconciliation'],
   ['agents', '/admin/agents', 'Agents'],
   ['crm', '/admin/crm', 'CRM'],
+  ['config', '/admin/config', 'Config'],
 ];
 
 export interface PageOptions {

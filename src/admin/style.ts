@@ -58,6 +58,7 @@ audio{width:100%;max-width:36rem;display:block;margin:.4rem 0}
 svg{display:block;max-width:100%;height:auto}
 svg text{font:12px system-ui,sans-serif;fill:#1d2430}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}
+pre.config{font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;overflow:auto;margin:0;padding:12px;background:#f6f7f9;border-radius:6px}
 .timeline .leg{display:grid;grid-template-columns:1fr;gap:.1rem .75rem;margin:.35rem 0;align-items:center}
 .timeline .leg svg{width:100%;height:1.15rem}
 .timeline .axis{display:flex;justify-content:space-between;gap:1rem;font-size:.8rem}

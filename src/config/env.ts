@@ -141,13 +141,16 @@ export const envSchema = z
 export type RawEnv = z.input<typeof envSchema>;
 
 export interface CrmSettings {
-  kind: 'sandbox' | 'amocrm';
+  /** generic: crm.adapter in the integrator config (see crm/generic/settings.ts). */
+  kind: 'sandbox' | 'amocrm' | 'generic' | 'bitrix24';
   /** crm_accounts.id of the configured account. */
   accountId: string;
   baseUrl?: string;
   longLivedToken?: string;
   oauth?: { clientId: string; clientSecret: string; redirectUri: string };
   rps: number;
+  /** The environment variables the config names as secrets (`{env: NAME}`), and their values. */
+  secrets?: Record<string, string>;
 }
 
 /** Everything the app needs from the environment, with defaults applied. */

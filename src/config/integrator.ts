@@ -8,9 +8,14 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../pbx/sources-config';
 import { recordingsConfigSchema } from '../recordings/config';
+import { checkBitrix24 } from '../crm/bitrix24/check';
+import { bitrix24ConfigSchema } from '../crm/bitrix24/config';
+import { checkCrmAdapter, genericCrmSchema } from '../crm/generic/config';
 import { reconcileConfigSchema } from '../reconcile/config';
 import { timeZoneSchema } from './common';
-import { ConfigError, describeIssues } from './errors';
+import { crmFieldsSchema } from './crm-fields';
+import { ConfigError } from './errors';
+import { describeConfigIssues } from './issues';
 import { compileTemplate, TemplateError } from './template';
 
 const countries = new Set<string>(getCountries());
@@ -110,12 +115,21 @@ export const integratorConfigSchema = z
           })
           .prefault({}),
         batch_size: z.number().int().min(1).max(250).default(50).describe('Calls per request (amoCRM: ≤ 250, 50 recommended)'),
+        adapter: z
+          .enum(['amocrm', 'generic', 'bitrix24'])
+          .default('amocrm')
+          .describe('amocrm: the amoCRM (Kommo) API; generic: any REST CRM described in crm.generic; bitrix24: a Bitrix24 portal (crm.bitrix24)'),
+        generic: genericCrmSchema.optional(),
+        bitrix24: bitrix24ConfigSchema.optional(),
+        fields: crmFieldsSchema,
       })
       .prefault({}),
     sources: sourcesConfigSchema,
     recordings: recordingsConfigSchema,
     reconcile: reconcileConfigSchema,
   })
+  .superRefine(checkCrmAdapter)
+  .superRefine(checkBitrix24)
   .describe('calltrail integrator configuration');
 
 export type IntegratorConfig = z.output<typeof integratorConfigSchema>;
@@ -145,6 +159,6 @@ export function parseIntegratorConfig(text: string, name: string): IntegratorCon
     throw new ConfigError(name, [`cannot be read as ${/\.ya?ml$/i.test(name) ? 'YAML' : 'JSON'}: ${(error as Error).message}`]);
   }
   const result = integratorConfigSchema.safeParse(data ?? {});
-  if (!result.success) throw new ConfigError(name, describeIssues(result.error));
+  if (!result.success) throw new ConfigError(name, describeConfigIssues(result.error, integratorConfigSchema));
   return result.data;
 }

@@ -39,12 +39,22 @@ describe('config templates', () => {
     expect(() => compileTemplate('{{ caller_name }}')).toThrow(/unknown variable \{\{caller_name\}\}$/);
   });
 
-  it('names an unknown filter at load', () => {
-    expect(() => compileTemplate('{{ phone | shout }}')).toThrow(/undefined filter: shout/);
+  it('names an unknown filter at load, with a suggestion and its column', () => {
+    expect(() => compileTemplate('{{ phone | xyzzy }}')).toThrow(new TemplateError('unknown filter "xyzzy" (column 1)'));
+    expect(() => compileTemplate('Talked {{ duration | mmsss }}')).toThrow(new TemplateError('unknown filter "mmsss" — did you mean "mmss"? (column 8)'));
+    // The Liquid built-ins stay allowed.
+    expect(renderTemplate('{{ phone | upcase | append: "!" }}', vars, 'UTC')).toBe('+74951234567!');
   });
 
-  it('refuses a template that does not parse', () => {
+  it('says where in a template of several lines the unknown variable is', () => {
+    expect(() => compileTemplate('Call from {{ phone }}\nat {{ startd_at | date }}')).toThrow(
+      new TemplateError('unknown variable {{startd_at}} — did you mean {{started_at}}? (line 2, column 7)'),
+    );
+  });
+
+  it('refuses a template that does not parse, naming the column', () => {
     expect(() => compileTemplate('{{ phone ')).toThrow(TemplateError);
+    expect(() => compileTemplate('x {{ phone | date: }')).toThrow(/not closed \(column 3\)$/);
   });
 
   it('refuses property access at load: variables are plain values, nothing reaches JavaScript objects', () => {

@@ -9,6 +9,7 @@
  */
 import { Liquid, type Template } from 'liquidjs';
 import { DateTime } from 'luxon';
+import { suggest } from './suggest';
 
 /** What a call offers to templates. */
 export interface CallVariables {
@@ -61,26 +62,31 @@ engine.registerFilter('date', function (this: { context: { environments: Record<
 
 const compiled = new Map<string, Template[]>();
 
-/** Parses and checks a template; throws TemplateError naming the problem. */
-export function compileTemplate(text: string): Template[] {
-  const hit = compiled.get(text);
+/**
+ * Parses and checks a template; throws TemplateError naming the problem. `variables`: the names
+ * it may use (the CRM request templates of crm/generic add their own to the call's).
+ */
+export function compileTemplate(text: string, variables: readonly string[] = TEMPLATE_VARIABLES): Template[] {
+  const key = variables === TEMPLATE_VARIABLES ? text : `${variables.join(',')}\u0000${text}`;
+  const hit = compiled.get(key);
   if (hit) return hit;
   let templates: Template[];
   try {
     templates = engine.parse(text);
   } catch (error) {
-    throw new TemplateError((error as Error).message.replace(/, line:\d+, col:\d+/, ''));
+    throw syntaxError((error as Error).message, text);
   }
-  for (const path of engine.globalFullVariablesSync(templates)) {
-    const name = /^[^.[]+/.exec(path)?.[0] ?? path;
-    if (!(TEMPLATE_VARIABLES as readonly string[]).includes(name)) {
-      const guess = suggest(name);
-      throw new TemplateError(`unknown variable {{${name}}}${guess ? ` — did you mean {{${guess}}}?` : ''}`);
+  for (const [name, uses] of Object.entries(engine.analyzeSync(templates).globals)) {
+    const at = where(text, uses[0]?.location);
+    if (!(variables as readonly string[]).includes(name)) {
+      const guess = suggest(name, variables);
+      throw new TemplateError(`unknown variable {{${name}}}${guess ? ` — did you mean {{${guess}}}?` : ''}${at}`);
     }
     // Every variable is a plain value: a property of one is a typo or a probe.
-    if (path !== name) throw new TemplateError(`{{${path}}}: ${name} has no properties; use {{${name}}} with a filter`);
+    const path = uses.map(String).find((p) => p !== name);
+    if (path !== undefined) throw new TemplateError(`{{${path}}}: ${name} has no properties; use {{${name}}} with a filter${at}`);
   }
-  compiled.set(text, templates);
+  compiled.set(key, templates);
   return templates;
 }
 
@@ -88,27 +94,33 @@ export function renderTemplate(text: string, vars: CallVariables, timeZone: stri
   return engine.renderSync(compileTemplate(text), { ...vars, __time_zone: timeZone }).trim();
 }
 
-function suggest(name: string): string | null {
-  let best: string | null = null;
-  let bestDistance = 3;
-  for (const candidate of TEMPLATE_VARIABLES) {
-    const d = distance(name, candidate);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best;
+/** Renders a template checked against its own variable names (no trimming: the text is data). */
+export function renderTemplateWith(text: string, vars: object, variables: readonly string[], timeZone: string): string {
+  return engine.renderSync(compileTemplate(text, variables), { ...vars, __time_zone: timeZone });
 }
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] ?? 0;
-      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = current;
-    }
-  }
-  return row[b.length] ?? 0;
+/** The value of one Liquid expression (`duration | times: 1000`), its type kept. */
+export function evaluateExpression(expression: string, vars: object, timeZone: string): unknown {
+  return engine.evalValueSync(expression, { ...vars, __time_zone: timeZone });
+}
+
+/**
+ * LiquidJS's parse errors end in ", line:L, col:C"; an unknown filter gets a suggestion, and the
+ * position is said the way a person counts it.
+ */
+function syntaxError(message: string, text: string): TemplateError {
+  const position = /, line:(\d+), col:(\d+)$/.exec(message);
+  const bare = position ? message.slice(0, position.index) : message;
+  const at = position ? where(text, { row: Number(position[1]), col: Number(position[2]) }, true) : '';
+  const filter = /^undefined filter: (\S+)$/.exec(bare);
+  if (!filter?.[1]) return new TemplateError(`${bare}${at}`);
+  const guess = suggest(filter[1], Object.keys(engine.filters));
+  return new TemplateError(`unknown filter "${filter[1]}"${guess ? ` — did you mean "${guess}"?` : ''}${at}`);
+}
+
+/** " (column 7)" — said for syntax errors and for templates of several lines, where it helps. */
+function where(text: string, location: { row: number; col: number } | undefined, always = false): string {
+  if (!location) return '';
+  if (text.includes('\n')) return ` (line ${location.row}, column ${location.col})`;
+  return always ? ` (column ${location.col})` : '';
 }

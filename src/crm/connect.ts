@@ -1,7 +1,8 @@
 /**
- * Builds the CRM port for the configured account: amoCRM over HTTPS with its token, or — when no
- * CRM is configured (sandbox mode) — the same amoCRM adapter talking to the in-process sandbox
- * CRM through its fetch, so a newcomer's calls take exactly the production path.
+ * Builds the CRM port for the configured account: amoCRM over HTTPS with its token, the generic
+ * REST adapter described by the config's crm.generic, or — when no CRM is configured (sandbox
+ * mode) — the amoCRM adapter talking to the in-process sandbox CRM through its fetch, so a
+ * newcomer's calls take exactly the production path.
  * @module
  */
 import type { Settings } from '../config/env';
@@ -9,8 +10,10 @@ import type { IntegratorConfig } from '../config/integrator';
 import type { Db } from '../db/client';
 import type { Logger } from '../lib/log';
 import { AmoCrmAdapter } from './amocrm/adapter';
+import { createBitrix24Adapter } from './bitrix24/adapter';
 import { LongLivedToken, OAuthTokens } from './amocrm/auth';
 import { AmoHttp, type TokenProvider } from './amocrm/http';
+import { genericAdapter } from './generic/connect';
 import { RateLimiter } from './limiter';
 import type { CrmPort } from './port';
 
@@ -47,6 +50,17 @@ export function connectCrm(deps: ConnectDeps): CrmConnection | null {
   const crm = settings.crm;
   let limiter = deps.limiters.get(crm.accountId);
   if (!limiter) deps.limiters.set(crm.accountId, (limiter = new RateLimiter({ rps: crm.rps })));
+  const bitrix24 = deps.config.crm.bitrix24;
+  if (crm.kind === 'bitrix24' && bitrix24) {
+    const secrets = crm.secrets ?? {};
+    const port = createBitrix24Adapter({ config: bitrix24, env: (name) => secrets[name], fetch: deps.fetch ?? ((input, init) => fetch(input, init)), limiter });
+    return { accountId: crm.accountId, port, limiter };
+  }
+  const generic = deps.config.crm.generic;
+  if (crm.kind === 'generic' && generic) {
+    const port = genericAdapter(generic, { config: deps.config, limiter, log: deps.log, secrets: crm.secrets ?? {}, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+    return { accountId: crm.accountId, port, limiter };
+  }
   let baseUrl: string;
   let tokens: TokenProvider;
   let fetcher: typeof fetch | undefined = deps.fetch;

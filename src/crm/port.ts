@@ -9,6 +9,7 @@
  * — whether the CRM may have acted on it (`outcomeUnknown`).
  * @module
  */
+import type { CallVariables } from '../config/template';
 import type { Outcome } from '../db/schema/conversations';
 
 export type CallDirection = 'inbound' | 'outbound';
@@ -38,6 +39,23 @@ export interface CallToLog {
   /** Names for a contact or unknown-caller lead created for this call (from the config's templates). */
   contactName: string;
   leadName: string;
+  /** Fields and tags for a contact or lead created for this call (crm.fields, rendered for it). */
+  mapping?: FieldMapping;
+  /** Everything the config's templates know about the call (the generic adapter's requests use them). */
+  variables?: CallVariables;
+}
+
+/** A custom field value, rendered for one call. */
+export interface CrmFieldValue {
+  fieldId: number;
+  value: string;
+  /** For multitext fields (amoCRM enum_code: WORK, MOB, …). */
+  enumCode?: string;
+}
+
+export interface FieldMapping {
+  contact: { fields: CrmFieldValue[]; tags: string[] };
+  lead: { fields: CrmFieldValue[]; tags: string[]; pipelineId: number | null; statusId: number | null };
 }
 
 /** Where the CRM put a call. */
@@ -69,6 +87,9 @@ export interface NewContact {
   name: string;
   phone: string;
   userId: number | null;
+  /** Custom fields and tags besides the phone (crm.fields.contact, contact_tags). */
+  fields?: CrmFieldValue[];
+  tags?: string[];
 }
 
 export type UnsortedResult =

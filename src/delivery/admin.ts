@@ -6,16 +6,18 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { markStatus } from '../crm/amocrm/auth';
 import { crmAccounts, deliveries, type CrmStatus, type DeliveryStep } from '../db/schema';
+import type { CrmSettings } from '../config/env';
 import type { AppDeps } from '../deps';
 
 export interface CrmConnectionStatus {
   accountId: string;
-  kind: 'sandbox' | 'amocrm';
+  kind: CrmSettings['kind'];
   baseUrl: string | null;
   status: CrmStatus;
   statusReason: string | null;
   statusChangedAt: Date | null;
-  auth: 'sandbox' | 'long_lived_token' | 'oauth';
+  /** config: credentials described in the integrator config (crm.generic.auth). */
+  auth: 'sandbox' | 'long_lived_token' | 'oauth' | 'config';
   tokenExpiresAt: Date | null;
   tokenRefreshedAt: Date | null;
   /** Deliveries by state. */
@@ -37,7 +39,7 @@ export async function crmStatus(deps: AppDeps): Promise<CrmConnectionStatus> {
     status: account?.status ?? 'ok',
     statusReason: account?.statusReason ?? null,
     statusChangedAt: account?.statusChangedAt ?? null,
-    auth: crm.kind === 'sandbox' ? 'sandbox' : crm.longLivedToken ? 'long_lived_token' : 'oauth',
+    auth: crm.kind === 'sandbox' ? 'sandbox' : crm.kind === 'generic' || crm.kind === 'bitrix24' ? 'config' : crm.longLivedToken ? 'long_lived_token' : 'oauth',
     tokenExpiresAt: account?.tokenExpiresAt ?? null,
     tokenRefreshedAt: account?.tokenRefreshedAt ?? null,
     deliveries: Object.fromEntries(counts.map((c) => [c.state, Number(c.n)])),

@@ -47,6 +47,7 @@ describe('what the CRM gets for a call', () => {
       userId: 1205,
       contactName: 'Caller +74951234567',
       leadName: 'Call 20.11 10:00',
+      variables: expect.objectContaining({ call_id: 'c-1', department: 'sales', total_duration: expect.any(Number) }),
     });
   });
 

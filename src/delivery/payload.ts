@@ -6,7 +6,7 @@
 import type { IntegratorConfig } from '../config/integrator';
 import { renderTemplate, type CallVariables } from '../config/template';
 import type { Direction, Outcome } from '../db/schema/conversations';
-import type { CallToLog, LoggedCallRef, NewTask } from '../crm/port';
+import type { CallToLog, CrmFieldValue, FieldMapping, LoggedCallRef, NewTask } from '../crm/port';
 
 /** The columns of a conversation that the CRM sees. */
 export interface DeliverableCall {
@@ -73,6 +73,32 @@ export function toCallToLog(call: DeliverableCall, config: IntegratorConfig): Ca
     userId: userFor(config, call.extension).userId,
     contactName: renderTemplate(config.crm.contact_name, vars, config.time_zone) || vars.phone,
     leadName: renderTemplate(config.crm.lead_name, vars, config.time_zone) || vars.phone,
+    variables: vars,
+  };
+}
+
+/**
+ * crm.fields rendered for this call: what a contact or lead created for it carries. A value or
+ * tag that renders empty is left out (amoCRM refuses empty values; an empty tag means nothing).
+ */
+export function fieldMapping(call: DeliverableCall, config: IntegratorConfig): FieldMapping {
+  const vars = callVariables(call, config);
+  const { fields } = config.crm;
+  const render = (text: string) => renderTemplate(text, vars, config.time_zone);
+  const values = (list: typeof fields.contact): CrmFieldValue[] =>
+    list.flatMap((f) => {
+      const value = render(f.value);
+      return value === '' ? [] : [{ fieldId: f.field_id, value, ...(f.enum_code ? { enumCode: f.enum_code } : {}) }];
+    });
+  const tags = (list: string[]) => [...new Set(list.map(render).filter((t) => t !== ''))];
+  return {
+    contact: { fields: values(fields.contact), tags: tags(fields.contact_tags) },
+    lead: {
+      fields: values(fields.lead),
+      tags: tags(fields.lead_tags),
+      pipelineId: config.crm.unsorted.pipeline_id ?? fields.lead_pipeline_id ?? null,
+      statusId: fields.lead_status_id ?? null,
+    },
   };
 }
 

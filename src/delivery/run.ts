@@ -8,10 +8,10 @@
 import type { IntegratorConfig } from '../config/integrator';
 import type { Db } from '../db/client';
 import type { DeliveryStep } from '../db/schema';
-import { CrmError, type CrmPort, type LoggedCall } from '../crm/port';
+import { CrmError, type CallToLog, type CrmPort, type LoggedCall } from '../crm/port';
 import { describeError, type Logger } from '../lib/log';
 import { advance, afterFailure, deferred, delivered, failed, retryLater, skipped } from './outcomes';
-import { callbackTask, toCallToLog, wantsCallbackTask } from './payload';
+import { callbackTask, fieldMapping, toCallToLog, wantsCallbackTask } from './payload';
 import { backoffMs, decide, MAX_ATTEMPTS } from './retry-policy';
 import { markIntent, writeResults, type AttemptRecord, type ClaimedDelivery, type DeliveryUpdate } from './store';
 
@@ -179,8 +179,10 @@ export class DeliveryRun {
   private async createContacts(rows: ClaimedDelivery[], updates: DeliveryUpdate[], attempts: AttemptRecord[]) {
     const now = this.deps.now();
     const byPhone = groupBy(rows, (r) => this.phone(r));
-    const firsts = [...byPhone.values()].map((group) => toCallToLog(group[0] as ClaimedDelivery, this.deps.config));
-    const created = await this.deps.crm.createContacts(firsts.map((c) => ({ requestId: c.requestId, name: c.contactName, phone: c.phone, userId: c.userId })));
+    const firsts = [...byPhone.values()].map((group) => this.withMapping(group[0] as ClaimedDelivery));
+    const created = await this.deps.crm.createContacts(
+      firsts.map((c) => ({ requestId: c.requestId, name: c.contactName, phone: c.phone, userId: c.userId, fields: c.mapping?.contact.fields, tags: c.mapping?.contact.tags })),
+    );
     firsts.forEach((first, i) => {
       const contact = created[i];
       if (!contact) return;
@@ -192,13 +194,18 @@ export class DeliveryRun {
     });
   }
 
+  /** The call as sent when the CRM creates a contact or lead for it: with crm.fields rendered. */
+  private withMapping(row: ClaimedDelivery): CallToLog {
+    return { ...toCallToLog(row, this.deps.config), mapping: fieldMapping(row, this.deps.config) };
+  }
+
   private phone(row: ClaimedDelivery): string {
     return toCallToLog(row, this.deps.config).phone;
   }
 
   private async fileUnsorted(rows: ClaimedDelivery[], updates: DeliveryUpdate[], attempts: AttemptRecord[]) {
     const now = this.deps.now();
-    const results = await this.deps.crm.createUnknownCallerLeads(rows.map((r) => toCallToLog(r, this.deps.config)));
+    const results = await this.deps.crm.createUnknownCallerLeads(rows.map((r) => this.withMapping(r)));
     rows.forEach((row, i) => {
       const result = results[i];
       if (!result) return;

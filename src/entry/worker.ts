@@ -10,6 +10,7 @@ import { createApp } from './../app';
 import { parseEnv, type Settings } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { defaultIntegratorConfig, parseIntegratorConfig, type IntegratorConfig } from '../config/integrator';
+import { withConfiguredCrm } from '../crm/generic/settings';
 import { connectPostgres } from '../db/client';
 import type { AppDeps, RecordingsRuntime } from '../deps';
 import { runtimeFetchFor } from '../recordings/fetch/runtime-fetch';
@@ -55,9 +56,9 @@ function configure(env: Env) {
   let entry = parsed.get(env);
   if (!entry) {
     try {
-      const settings = parseEnv(env);
-      const config = settings.configJson ? parseIntegratorConfig(settings.configJson, 'CONFIG') : defaultIntegratorConfig();
-      entry = { settings, config };
+      const parsedEnv = parseEnv(env);
+      const config = parsedEnv.configJson ? parseIntegratorConfig(parsedEnv.configJson, 'CONFIG') : defaultIntegratorConfig();
+      entry = { settings: withConfiguredCrm(parsedEnv, config, env as unknown as Record<string, unknown>), config };
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       entry = error;

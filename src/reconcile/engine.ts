@@ -335,6 +335,12 @@ async function crmTrouble(
     await save(deps.db);
     return { status: 'failed', error: `the CRM answered ${failure.kind}: ${failure.detail}` };
   }
+  if (failure.kind === 'rejected') {
+    // The CRM refuses the listing itself (a request the config describes wrongly, a CRM that
+    // cannot list): asking again will not help.
+    await save(deps.db);
+    return { status: 'failed', error: `the CRM refused to list its calls: ${failure.detail}` };
+  }
   progress.transientFailures = (progress.transientFailures ?? 0) + 1;
   await save(deps.db);
   if (progress.transientFailures >= MAX_TRANSIENT_FAILURES) {

@@ -15,12 +15,12 @@ import { hmacSha256Hex, verifyHmacSha256Hex } from '../lib/crypto';
 const CrmStatusSchema = z
   .object({
     account_id: z.string(),
-    kind: z.enum(['sandbox', 'amocrm']),
+    kind: z.enum(['sandbox', 'amocrm', 'generic', 'bitrix24']),
     base_url: z.string().nullable(),
     status: z.enum(['ok', 'blocked', 'unauthorized']),
     status_reason: z.string().nullable(),
     status_changed_at: z.string().nullable(),
-    auth: z.enum(['sandbox', 'long_lived_token', 'oauth']),
+    auth: z.enum(['sandbox', 'long_lived_token', 'oauth', 'config']),
     token_expires_at: z.string().nullable(),
     token_refreshed_at: z.string().nullable(),
     deliveries: z.record(z.string(), z.number().int()),

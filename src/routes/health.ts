@@ -14,7 +14,7 @@ const HealthSchema = z
     crm: z.enum(['ok', 'blocked', 'unauthorized', 'unknown']).openapi({
       description: 'blocked: the CRM refused us (403) and an admin must reset it; unauthorized: the token was revoked',
     }),
-    crm_kind: z.enum(['sandbox', 'amocrm']),
+    crm_kind: z.enum(['sandbox', 'amocrm', 'generic', 'bitrix24']),
   })
   .openapi('Health');
 

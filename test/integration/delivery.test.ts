@@ -4,6 +4,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseIntegratorConfig } from '../../src/config/integrator';
 import { crmAccounts, deliveries } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import { useTestDb } from '../support/db';
@@ -98,6 +99,26 @@ describe('unknown callers', () => {
     await h.post(call('u2', NOBODY));
     await h.drain();
     expect(h.sandbox.store.contacts().filter((c) => c.phones.some((p) => p.value === '+79990001122'))).toHaveLength(1);
+  });
+
+  it('get the contact fields and tags crm.fields maps, rendered for the call', async () => {
+    const fields = {
+      contact: [
+        { field_id: 501, value: 'PBX ext {{ extension }}' },
+        { field_id: 502, value: '{{ started_at | date: "YYYY-MM-DD HH:mm" }}' },
+      ],
+      contact_tags: ['calltrail', '{{ direction }}'],
+    };
+    const config = parseIntegratorConfig(JSON.stringify({ time_zone: 'Europe/Moscow', crm: { fields } }), 'config.json');
+    const h = deliveryHarness(testDb(), { config });
+    await h.post(call('u9', NOBODY, { extension: '101', started_at: '2026-11-20T10:00:00+03:00' }));
+    expect(await h.drain()).toMatchObject({ delivered: 1 });
+    const [created] = h.sandbox.store.contacts().filter((c) => c.phones.some((p) => p.value === '+79990001122'));
+    expect(created?.custom_fields).toEqual([
+      { field_id: 501, values: [{ value: 'PBX ext 101' }] },
+      { field_id: 502, values: [{ value: '2026-11-20 10:00' }] },
+    ]);
+    expect(created?.tags).toEqual(['calltrail', 'inbound']);
   });
 
   it('become an unknown-caller lead in Unsorted when configured, with the call metadata', async () => {

@@ -14,6 +14,7 @@ const AUTH: Record<CrmConnectionStatus['auth'], string> = {
   sandbox: 'none (the built-in sandbox CRM)',
   long_lived_token: 'long-lived token',
   oauth: 'OAuth (access and refresh tokens)',
+  config: 'as crm.generic.auth in the config file',
 };
 
 export function crmPage(c: Context<AdminEnv>, d: { zone: string; crm: CrmConnectionStatus; oauth: boolean; notice?: string }) {

@@ -425,6 +425,37 @@ describe('createContacts', () => {
     ]);
   });
 
+  it('adds the mapped custom fields (one entry per field id) and tags after the PHONE field', async () => {
+    const requests = answers('post', '/api/v4/contacts', [() => HttpResponse.json({ _embedded: { contacts: [{ id: 71, request_id: 'c-1' }] } })]);
+    const { adapter } = makeAdapter();
+    await adapter.createContacts([
+      {
+        requestId: 'c-1',
+        name: 'Caller 1',
+        phone: '+74951230001',
+        userId: null,
+        fields: [
+          { fieldId: 501, value: 'PBX' },
+          { fieldId: 502, value: 'a@example.com', enumCode: 'WORK' },
+          { fieldId: 502, value: 'b@example.com', enumCode: 'PRIV' },
+        ],
+        tags: ['calltrail', 'ext 205'],
+      },
+    ]);
+    expect(requests[0]?.body).toEqual([
+      {
+        name: 'Caller 1',
+        custom_fields_values: [
+          { field_code: 'PHONE', values: [{ value: '+74951230001', enum_code: 'WORK' }] },
+          { field_id: 501, values: [{ value: 'PBX' }] },
+          { field_id: 502, values: [{ value: 'a@example.com', enum_code: 'WORK' }, { value: 'b@example.com', enum_code: 'PRIV' }] },
+        ],
+        _embedded: { tags: [{ name: 'calltrail' }, { name: 'ext 205' }] },
+        request_id: 'c-1',
+      },
+    ]);
+  });
+
   it('sends at most 100 contacts per request (amoCRM takes 250 per write)', async () => {
     const requests = answers('post', '/api/v4/contacts', [
       (body) => HttpResponse.json({ _embedded: { contacts: (body as { request_id: string }[]).map((c, i) => ({ id: i + 1, request_id: c.request_id })) } }),
@@ -507,6 +538,46 @@ describe('createUnknownCallerLeads', () => {
         },
       },
     ]);
+  });
+
+  it('puts the mapped fields, tags and status on the lead and the contact; the mapped pipeline when unsorted names none', async () => {
+    const requests = answers('post', '/api/v4/leads/unsorted/sip', [created]);
+    const { adapter } = makeAdapter({ unsorted: { pipelineId: null, serviceCode: 'x' } });
+    const mapping = {
+      contact: { fields: [{ fieldId: 501, value: 'PBX' }], tags: ['caller'] },
+      lead: { fields: [{ fieldId: 601, value: '2026-11-20 10:00' }], tags: ['missed', 'ext 205'], pipelineId: 88, statusId: 142 },
+    };
+    await adapter.createUnknownCallerLeads([callToLog(1, { mapping })]);
+    const [item] = requests[0]?.body as Record<string, unknown>[];
+    expect(item).toMatchObject({ pipeline_id: 88 });
+    expect(item?._embedded).toEqual({
+      leads: [
+        {
+          name: 'Call 0001',
+          status_id: 142,
+          custom_fields_values: [{ field_id: 601, values: [{ value: '2026-11-20 10:00' }] }],
+          _embedded: { tags: [{ name: 'missed' }, { name: 'ext 205' }] },
+        },
+      ],
+      contacts: [
+        {
+          name: 'Caller 0001',
+          custom_fields_values: [
+            { field_code: 'PHONE', values: [{ value: '+74951230001', enum_code: 'WORK' }] },
+            { field_id: 501, values: [{ value: 'PBX' }] },
+          ],
+          _embedded: { tags: [{ name: 'caller' }] },
+        },
+      ],
+    });
+  });
+
+  it('keeps crm.unsorted.pipeline_id over the mapped pipeline', async () => {
+    const requests = answers('post', '/api/v4/leads/unsorted/sip', [created]);
+    const { adapter } = makeAdapter();
+    const mapping = { contact: { fields: [], tags: [] }, lead: { fields: [], tags: [], pipelineId: 88, statusId: null } };
+    await adapter.createUnknownCallerLeads([callToLog(1, { mapping })]);
+    expect(requests[0]?.body).toEqual([expect.objectContaining({ pipeline_id: 77 })]);
   });
 
   it('leaves pipeline_id out for the main pipeline', async () => {

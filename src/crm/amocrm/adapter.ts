@@ -15,7 +15,9 @@ import {
   type CallToLog,
   type CallUpdate,
   type ContactRef,
+  type CrmFieldValue,
   type CrmPort,
+  type FieldMapping,
   type ListPosition,
   type LoggedCall,
   type LoggedCallsPage,
@@ -201,7 +203,8 @@ export class AmoCrmAdapter implements CrmPort {
         body: chunk.map((c) => ({
           name: c.name,
           ...(c.userId !== null ? { responsible_user_id: c.userId, created_by: c.userId } : {}),
-          custom_fields_values: [{ field_code: 'PHONE', values: [{ value: c.phone, enum_code: 'WORK' }] }],
+          custom_fields_values: [phoneField(c.phone), ...customFields(c.fields ?? [])],
+          ...tagsOf(c.tags ?? []),
           request_id: c.requestId,
         })),
       });
@@ -227,10 +230,12 @@ export class AmoCrmAdapter implements CrmPort {
     const body = items.map((c) => {
       // amoCRM's example puts the client's number in `phone` and the PBX side in `from`.
       const ours = c.extension ? `${this.options.source} ${c.extension}` : this.options.source;
+      const { contact, lead } = c.mapping ?? NO_MAPPING;
+      const pipelineId = unsorted.pipelineId ?? lead.pipelineId;
       return {
         source_uid: c.uniq,
         source_name: this.options.source,
-        ...(unsorted.pipelineId !== null ? { pipeline_id: unsorted.pipelineId } : {}),
+        ...(pipelineId !== null ? { pipeline_id: pipelineId } : {}),
         created_at: Math.floor(c.startedAt.getTime() / 1000),
         request_id: c.requestId,
         metadata: {
@@ -244,8 +249,15 @@ export class AmoCrmAdapter implements CrmPort {
           is_call_event_needed: true,
         },
         _embedded: {
-          leads: [{ name: c.leadName }],
-          contacts: [{ name: c.contactName, custom_fields_values: [{ field_code: 'PHONE', values: [{ value: c.phone, enum_code: 'WORK' }] }] }],
+          leads: [
+            {
+              name: c.leadName,
+              ...(lead.statusId !== null ? { status_id: lead.statusId } : {}),
+              ...(lead.fields.length ? { custom_fields_values: customFields(lead.fields) } : {}),
+              ...tagsOf(lead.tags),
+            },
+          ],
+          contacts: [{ name: c.contactName, custom_fields_values: [phoneField(c.phone), ...customFields(contact.fields)], ...tagsOf(contact.tags) }],
         },
       };
     });
@@ -382,6 +394,27 @@ export class AmoCrmAdapter implements CrmPort {
     if (data === null) return [];
     return parse(TasksPage, data, 'tasks list')._embedded.tasks.map((t) => ({ id: t.id, text: t.text, dueAt: new Date(t.complete_till * 1000) }));
   }
+}
+
+const NO_MAPPING: FieldMapping = {
+  contact: { fields: [], tags: [] },
+  lead: { fields: [], tags: [], pipelineId: null, statusId: null },
+};
+
+function phoneField(phone: string) {
+  return { field_code: 'PHONE', values: [{ value: phone, enum_code: 'WORK' }] };
+}
+
+/** crm.fields values as amoCRM's custom_fields_values: one entry per field, its values in order. */
+function customFields(values: CrmFieldValue[]) {
+  const byField = new Map<number, { value: string; enum_code?: string }[]>();
+  for (const v of values) byField.set(v.fieldId, [...(byField.get(v.fieldId) ?? []), { value: v.value, ...(v.enumCode ? { enum_code: v.enumCode } : {}) }]);
+  return [...byField].map(([field_id, list]) => ({ field_id, values: list }));
+}
+
+/** Tags go in `_embedded.tags` by name (amoCRM creates a tag it does not know). */
+function tagsOf(tags: string[]) {
+  return tags.length ? { _embedded: { tags: tags.map((name) => ({ name })) } } : {};
 }
 
 /**

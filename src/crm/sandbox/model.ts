@@ -39,6 +39,14 @@ export interface Party {
   phones: Phone[];
   lead_ids: number[];
   customer_ids: number[];
+  /** Custom fields other than the phone, as written (field_id → values); any field id is taken. */
+  custom_fields: CustomFieldValues[];
+  tags: string[];
+}
+
+export interface CustomFieldValues {
+  field_id: number;
+  values: { value: string; enum_code?: string }[];
 }
 export type Contact = Party;
 export type Company = Party;

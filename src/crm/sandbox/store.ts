@@ -14,6 +14,7 @@ import {
   type Company,
   type Contact,
   type Customer,
+  type CustomFieldValues,
   type EntityType,
   type Lead,
   type Note,
@@ -89,8 +90,8 @@ export class SandboxStore {
   }
 
   // --- contacts, companies, leads, customers ------------------------------------------------
-  addContact(input: SeedContact & { responsible_user_id?: number }): Contact {
-    const contact = this.newParty(this.nextId.contact(), input);
+  addContact(input: SeedContact & { responsible_user_id?: number; custom_fields?: CustomFieldValues[]; tags?: string[] }): Contact {
+    const contact = { ...this.newParty(this.nextId.contact(), input), custom_fields: input.custom_fields ?? [], tags: input.tags ?? [] };
     this.contactMap.set(contact.id, contact);
     this.attach(contact, input, true);
     return contact;
@@ -114,6 +115,8 @@ export class SandboxStore {
       phones: input.phones.map(toPhone),
       lead_ids: [],
       customer_ids: [],
+      custom_fields: [],
+      tags: [],
     };
   }
 

@@ -5,7 +5,7 @@
 import { pgTable, text } from 'drizzle-orm/pg-core';
 import { instant, oneOf, timestamps } from './columns';
 
-export const CRM_KINDS = ['sandbox', 'amocrm'] as const;
+export const CRM_KINDS = ['sandbox', 'amocrm', 'generic', 'bitrix24'] as const;
 export type CrmKind = (typeof CRM_KINDS)[number];
 export const CRM_STATUSES = ['ok', 'blocked', 'unauthorized'] as const;
 export type CrmStatus = (typeof CRM_STATUSES)[number];

@@ -1,5 +1,6 @@
 /**
- * `calltrail <command>`: serve | migrate | tick | deliver | reconcile | inbox list | inbox reprocess | sign | import.
+ * `calltrail <command>`: serve | migrate | tick | deliver | reconcile | config validate|schema|preview |
+ * inbox list | inbox reprocess | sign | import | sandbox-crm.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { nodeRecordingsRuntime } from './recordings-runtime';
 import { IMPORT_USAGE, importCommand } from './import';
 import { serveCommand } from './main';
 import { RECONCILE_USAGE, ReconcileUsageError, reconcileCommand } from './reconcile-command';
+import { CONFIG_USAGE, configSchemaCommand, configValidateCommand } from './config-command';
+import { CONFIG_PREVIEW_USAGE, configPreviewCommand } from './config-preview';
 import { SANDBOX_SERVER_USAGE, sandboxServerCommand } from './sandbox-server';
 import { loadSettings } from './settings';
 
@@ -28,6 +31,9 @@ const USAGE = `usage: calltrail <command>
   tick                        settle due conversations and retry failed inbox events once
   deliver [--budget SECONDS]  deliver due calls to the CRM now, print what happened
   ${RECONCILE_USAGE}
+  ${CONFIG_USAGE}
+  ${CONFIG_PREVIEW_USAGE}
+                              the exact CRM requests a sample call would produce (no network, no database)
   inbox list [--status failed|processed] [--limit N]
   inbox reprocess (--all-failed | ID...)
                               apply stored webhook bodies again (after a fix)
@@ -83,6 +89,13 @@ export async function runCli(argv: string[]): Promise<number> {
         if (error instanceof ReconcileUsageError) throw new UsageError(error.message);
         throw error;
       }
+    case 'config': {
+      const [sub, ...args] = rest;
+      if (sub === 'validate') return configValidateCommand(args);
+      if (sub === 'schema') return configSchemaCommand(args);
+      if (sub === 'preview') return configPreviewCommand(args);
+      throw new UsageError('config needs "validate FILE", "schema [--out FILE]" or "preview FILE --sample CALL.json"');
+    }
     case 'inbox':
       return inboxCommand(rest);
     case 'sign': {

@@ -6,10 +6,12 @@ import { readFileSync } from 'node:fs';
 import { parseEnv, type Settings } from '../../config/env';
 import { ConfigError } from '../../config/errors';
 import { defaultIntegratorConfig, parseIntegratorConfig, type IntegratorConfig } from '../../config/integrator';
+import { withConfiguredCrm } from '../../crm/generic/settings';
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): { settings: Settings; config: IntegratorConfig } {
-  const settings = parseEnv(env);
-  return { settings, config: loadIntegratorConfig(settings) };
+  const parsed = parseEnv(env);
+  const config = loadIntegratorConfig(parsed);
+  return { settings: withConfiguredCrm(parsed, config, env), config };
 }
 
 export function loadIntegratorConfig(settings: Pick<Settings, 'configFile' | 'configJson'>): IntegratorConfig {

@@ -5,6 +5,8 @@
  * spellings and then verify the PHONE field themselves. Creating never deduplicates (the same
  * phone twice is two contacts), and the new numbers are matchable by /calls at once.
  * A contact without phones has `custom_fields_values: null`, as in amoCRM; an unknown id is a 204.
+ * Other custom fields (by `field_id`; the sandbox account has every id above 1) and
+ * `_embedded.tags` are kept and shown, so a test can see what crm.fields mapped.
  * @module
  */
 import { Hono } from 'hono';
@@ -31,6 +33,7 @@ const contactSchema = z.object({
     )
     .nullable()
     .optional(),
+  _embedded: z.object({ tags: z.array(z.object({ name: z.string().min(1) })).optional() }).optional(),
   request_id: z.string().optional(),
 });
 type ContactInput = z.output<typeof contactSchema>;
@@ -40,6 +43,8 @@ const CHOICE = 'The value you selected is not a valid choice.';
 function fieldErrors(input: ContactInput): FieldError[] {
   return (input.custom_fields_values ?? []).flatMap((field, i) => {
     const isPhone = field.field_code === 'PHONE' || (field.field_code === undefined && field.field_id === 1);
+    // Any other field id stands for one of the account's custom fields (the sandbox has them all).
+    if (!isPhone && field.field_code === undefined && field.field_id !== undefined && field.field_id > 1) return [];
     if (!isPhone) return [{ code: 'NotSupportedChoice', path: `custom_fields_values.${i}.field_code`, detail: CHOICE }];
     return field.values.flatMap((v, j) =>
       v.enum_code === undefined || v.enum_code in PHONE_ENUMS ? [] : [{ code: 'NotSupportedChoice', path: `custom_fields_values.${i}.values.${j}.enum_code`, detail: CHOICE }],
@@ -58,12 +63,15 @@ export function contactView(contact: Contact, url: URL, withLeads: boolean, acco
     updated_at: contact.updated_at,
     is_deleted: false,
     account_id: accountId,
-    custom_fields_values: phones.length
-      ? [{ field_id: 1, field_name: 'Телефон', field_code: 'PHONE', field_type: 'multitext', values: phones }]
+    custom_fields_values: phones.length || contact.custom_fields.length
+      ? [
+          ...(phones.length ? [{ field_id: 1, field_name: 'Телефон', field_code: 'PHONE', field_type: 'multitext', values: phones }] : []),
+          ...contact.custom_fields.map((f) => ({ field_id: f.field_id, field_name: `Field ${f.field_id}`, field_code: null, field_type: 'text', values: f.values })),
+        ]
       : null,
     _links: selfLink(url, `/api/v4/contacts/${contact.id}`),
     _embedded: {
-      tags: [],
+      tags: contact.tags.map((name) => ({ name })),
       ...(withLeads ? { leads: contact.lead_ids.map((id) => ({ id, _links: selfLink(url, `/api/v4/leads/${id}`) })) } : {}),
       companies: [],
     },
@@ -114,8 +122,12 @@ export function contactRoutes(ctx: SandboxContext) {
     const url = new URL(c.req.url);
     const contacts = batch.items.map((input, i) => {
       const name = input.name ?? [input.first_name, input.last_name].filter(Boolean).join(' ');
-      const phones = (input.custom_fields_values ?? []).flatMap((f) => f.values);
-      const contact = store.addContact({ name, phones, responsible_user_id: input.responsible_user_id });
+      const fields = input.custom_fields_values ?? [];
+      const isPhone = (f: (typeof fields)[number]) => f.field_code === 'PHONE' || f.field_id === 1;
+      const phones = fields.filter(isPhone).flatMap((f) => f.values);
+      const custom_fields = fields.filter((f) => !isPhone(f)).map((f) => ({ field_id: f.field_id ?? 0, values: f.values }));
+      const tags = (input._embedded?.tags ?? []).map((t) => t.name);
+      const contact = store.addContact({ name, phones, responsible_user_id: input.responsible_user_id, custom_fields, tags });
       return { id: contact.id, request_id: batch.requestIds[i] ?? String(i), _links: selfLink(url, `/api/v4/contacts/${contact.id}`) };
     });
     return hal({ _links: selfLink(url, '/api/v4/contacts'), _embedded: { contacts } });

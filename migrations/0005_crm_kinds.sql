@@ -1,0 +1,2 @@
+ALTER TABLE "crm_accounts" DROP CONSTRAINT "crm_accounts_kind";--> statement-breakpoint
+ALTER TABLE "crm_accounts" ADD CONSTRAINT "crm_accounts_kind" CHECK ("crm_accounts"."kind" in ('sandbox', 'amocrm', 'generic', 'bitrix24'));
