@@ -41,6 +41,8 @@ export interface CallToLog {
   leadName: string;
   /** Fields and tags for a contact or lead created for this call (crm.fields, rendered for it). */
   mapping?: FieldMapping;
+  /** The contact calltrail created for this call, if it did: adapters that log by contact use it as is. */
+  contactId?: number | string;
   /** Everything the config's templates know about the call (the generic adapter's requests use them). */
   variables?: CallVariables;
 }

@@ -121,6 +121,16 @@ describe('hubspot preset: logging a call', () => {
     expect(fake.calls).toHaveLength(1);
   });
 
+  it('the contact created for the call goes with it (as the delivery engine passes it): logged at once despite the index lag, no search', async () => {
+    const { fake, adapter } = setup({ indexLagMs: 60_000 });
+    const [created] = await adapter.createContacts([{ requestId: 'd-6', name: 'Caller 0006', phone: '+74951230006', userId: null }]);
+    const searches = fake.count('contacts.search');
+    const [result] = await adapter.logCalls([{ ...call(6), contactId: created!.id }]);
+    expect(result?.status === 'logged' && result.ref.entityId).toBe(created?.id);
+    expect(fake.count('contacts.search')).toBe(searches);
+    expect(fake.calls[0]?.contactIds).toEqual([created?.id]);
+  });
+
   it('an account without the calltrail_uniq property refuses the call (400 VALIDATION_ERROR): rejected with HubSpot’s reason', async () => {
     const { fake, adapter } = setup({ customCallProperties: [] });
     fake.addContact({ phone: '+74951230005' });

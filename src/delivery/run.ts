@@ -121,7 +121,11 @@ export class DeliveryRun {
 
   private async log(rows: ClaimedDelivery[], updates: DeliveryUpdate[], attempts: AttemptRecord[]) {
     const now = this.deps.now();
-    const results = await this.deps.crm.logCalls(rows.map((r) => toCallToLog(r, this.deps.config)));
+    // A contact created for the call goes with it: a CRM whose search lags behind its writes
+    // (HubSpot) would not find it yet.
+    const results = await this.deps.crm.logCalls(
+      rows.map((r) => ({ ...toCallToLog(r, this.deps.config), ...(r.refs.contact_id !== undefined ? { contactId: r.refs.contact_id } : {}) })),
+    );
     let tooLarge = false;
     rows.forEach((row, i) => {
       const result = results[i];

@@ -67,12 +67,17 @@ export class GenericCrmAdapter implements CrmPort {
 
   private async logOne(call: CallToLog): Promise<LogResult> {
     let contactId: string | number;
-    try {
-      const [contact] = await this.findContacts(call.phone);
-      if (!contact) return { status: 'unknown_number' };
-      contactId = contact.id;
-    } catch (error) {
-      return { status: 'failed', error: asCrmError(error) };
+    if (call.contactId !== undefined) {
+      // We created it for this call: no search (a search index may not have it yet).
+      contactId = call.contactId;
+    } else {
+      try {
+        const [contact] = await this.findContacts(call.phone);
+        if (!contact) return { status: 'unknown_number' };
+        contactId = contact.id;
+      } catch (error) {
+        return { status: 'failed', error: asCrmError(error) };
+      }
     }
     let callId: string | number;
     try {
