@@ -102,7 +102,8 @@ export type UnsortedResult =
 
 export interface LoggedCall extends LoggedCallRef {
   uniq: string;
-  link: string | null;
+  /** The recording link on the CRM's record; undefined: the CRM's listing cannot tell. */
+  link: string | null | undefined;
   durationSeconds: number | null;
   phone: string | null;
   updatedAt: Date;

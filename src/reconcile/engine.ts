@@ -167,7 +167,8 @@ export async function runSlice(deps: AppDeps, run: RunRow, options: SliceOptions
                   noteId: String(c.noteId),
                   entityType: c.entityType,
                   entityId: String(c.entityId),
-                  hasLink: c.link ? 1 : 0,
+                  // A CRM that cannot tell is taken at its word that the recording is there.
+                  hasLink: c.link === undefined || c.link ? 1 : 0,
                 })),
               )
               .onConflictDoNothing();

@@ -1,12 +1,13 @@
 /**
  * The shipped CRM presets end to end, on PGlite and on PostgreSQL: the config as an integrator
- * writes it (presets/hubspot.yaml; crm.adapter: bitrix24), the environment holding its secrets,
+ * writes it (presets/hubspot.yaml, presets/pipedrive.yaml; crm.adapter: bitrix24), the environment holding its secrets,
  * the webhook, the ledger, the delivery worker and the nightly reconciliation — against msw fakes
  * of the vendors' documented APIs. A call lands once; one removed from the CRM is found and
  * re-pushed by the reconciliation.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/config/env';
@@ -21,6 +22,7 @@ import { conversationUniq } from '../support/delivery';
 import { callEnded } from '../support/events';
 import { BITRIX24_WEBHOOK, bitrix24Fake } from '../support/vendors/bitrix24';
 import { HUBSPOT_TOKEN, hubspotFake } from '../support/vendors/hubspot';
+import { PIPEDRIVE_TOKEN, pipedriveFake } from '../support/vendors/pipedrive';
 
 const server = setupServer();
 const unhandled: string[] = [];
@@ -97,6 +99,32 @@ describe('presets/hubspot.yaml', () => {
     expect(byUniq('hs-1')).toHaveLength(1);
     expect(byUniq('hs-2')).toHaveLength(1);
     expect(fake.contacts).toHaveLength(2);
+  });
+});
+
+describe('presets/pipedrive.yaml', () => {
+  it('logs calls once with their recordings uploaded, and the reconciliation re-pushes a call log deleted in Pipedrive', async () => {
+    const preset = readFileSync(join(import.meta.dirname, '../../presets/pipedrive.yaml'), 'utf8');
+    const { h, deliver, reconcile } = serviceFor(preset, 'pipedrive.yaml', { PIPEDRIVE_API_TOKEN: PIPEDRIVE_TOKEN });
+    const fake = pipedriveFake({ now: () => h.clock.now.getTime() });
+    // The recordings the multipart upload reads (the link the call carries).
+    server.use(fake.handler, http.get('https://pbx.example/:file', () => new HttpResponse(new Uint8Array([0xff, 0xfb, 0x90, 0x64]), { headers: { 'content-type': 'audio/mpeg' } })));
+    const ivan = fake.addPerson('Ivan Petrov', '+74951234567');
+
+    await h.post(call('pd-1', '+7 (495) 123-45-67', '10:00'));
+    await h.post(call('pd-2', '+7 (999) 000-11-22', '11:00'));
+    await deliver();
+    const logs = (id: string) => fake.callLogs.filter((l) => l.note === uniq(id));
+    expect(logs('pd-1')).toEqual([expect.objectContaining({ person_id: ivan.id, outcome: 'connected', start_time: '2026-11-20 07:00:00', has_recording: true })]);
+    expect(fake.persons).toHaveLength(2);
+    expect(logs('pd-2')).toHaveLength(1);
+
+    fake.callLogs.splice(fake.callLogs.indexOf(logs('pd-2')[0]!), 1);
+    const run = await reconcile();
+    expect(run).toMatchObject({ status: 'done', gapsRemaining: 0, counts: { missing_in_crm: 1, repushed: 1, resolved: 1 } });
+    expect(logs('pd-1')).toHaveLength(1);
+    expect(logs('pd-2')).toEqual([expect.objectContaining({ has_recording: true })]);
+    expect(fake.persons).toHaveLength(2);
   });
 });
 

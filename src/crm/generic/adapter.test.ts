@@ -192,6 +192,20 @@ describe('listing logged calls', () => {
     });
   }
 
+  it('reads the recording link with list_calls.link, and says it cannot tell (undefined) without that selector', async () => {
+    const listed = async (generic?: Record<string, unknown>) => {
+      const { crm, adapter } = setup(generic ? { generic } : {});
+      crm.contacts.push({ id: 7, name: 'Ivan Petrov', phone: '84951234567' });
+      expect((await adapter.logCalls([call()]))[0]?.status).toBe('logged');
+      const calls = [];
+      for await (const page of adapter.listLoggedCalls({ from: new Date(0), to: new Date('2030-01-01T00:00:00Z') })) calls.push(...page.calls);
+      return calls;
+    };
+    expect((await listed()).map((c) => c.link)).toEqual(['https://calltrail.example/recordings/a.mp3']);
+    const { link: _, ...listWithoutLink } = fakeCrmConfig(BASE).list_calls as Record<string, unknown>;
+    expect((await listed({ list_calls: listWithoutLink })).map((c) => c.link)).toEqual([undefined]);
+  });
+
   it('refuses to look calls up when the CRM keeps no uniq (no guess, no duplicate)', async () => {
     const generic = fakeCrmConfig(BASE);
     const { uniq: _, ...listWithoutUniq } = generic.list_calls;

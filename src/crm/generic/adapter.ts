@@ -159,7 +159,9 @@ export class GenericCrmAdapter implements CrmPort {
       entityId: (list.contact_id ? selectId(list.contact_id, item) : null) ?? '',
       entityType: 'contacts',
       uniq,
-      link: selectString(list.link, item),
+      // No link selector: the listing cannot tell, and the reconciliation must not take every
+      // recorded call for one that lost its recording.
+      link: list.link ? selectString(list.link, item) : undefined,
       durationSeconds: selectNumber(list.duration, item),
       phone: selectString(list.phone, item),
       updatedAt: toDate(updated) ?? new Date(0),
