@@ -55,7 +55,7 @@ describe('calltrail config validate', () => {
     expect(result.code).toBe(0);
     expect(result.out).toEqual([
       expect.stringMatching(
-        /^ok: .*good\.yaml: 2 extensions mapped, unknown callers contact \(inbound\) \/ unsorted \(outbound\), missed-call tasks off, 2 CRM field and tag mappings, time zone Europe\/Moscow$/,
+        /^ok: .*good\.yaml: CRM amocrm, 2 extensions mapped, unknown callers contact \(inbound\) \/ unsorted \(outbound\), missed-call tasks off, 2 CRM field and tag mappings, time zone Europe\/Moscow$/,
       ),
     ]);
   });

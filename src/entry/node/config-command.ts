@@ -72,7 +72,9 @@ export async function configSchemaCommand(args: string[], output: CommandOutput 
 export function summary(config: IntegratorConfig): string {
   const { fields } = config.crm;
   const mapped = fields.contact.length + fields.lead.length + fields.contact_tags.length + fields.lead_tags.length;
+  const crm = config.crm.adapter === 'generic' && config.crm.generic ? `generic CRM at ${config.crm.generic.base_url}` : `CRM ${config.crm.adapter}`;
   return [
+    crm,
     plural(Object.keys(config.extensions).length, 'extension') + ' mapped',
     `unknown callers ${config.unknown_callers.inbound} (inbound) / ${config.unknown_callers.outbound} (outbound)`,
     `missed-call tasks ${config.missed_call_tasks.enabled ? 'on' : 'off'}`,
