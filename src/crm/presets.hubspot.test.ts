@@ -7,30 +7,14 @@
  * the reconciliation listing across pages, and 429s — including whether the preset's pace stays
  * under HubSpot's search limit.
  */
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import { loadPreset, presetAdapter, recordingHandler, virtualClock } from '../../test/support/presets';
 import { HUBSPOT_TOKEN, hubspotFake, type HubSpotFakeOptions } from '../../test/support/vendors/hubspot';
 import { callToLog } from './amocrm/testing';
 import { CrmError, type LoggedCall, type LoggedCallsPage } from './port';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    // msw 3 renamed v2's onUnhandledRequest (which it silently ignores) to onUnhandledFrame.
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 function setup(fakeOptions: HubSpotFakeOptions = {}, extra = '') {
   const clock = virtualClock();

@@ -7,30 +7,14 @@
  * second upload's 409 taken as done, a lost answer found again through the note, the listing by
  * start/limit, 429s — and, as a characterization, the call logs the listing cannot see.
  */
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import { loadPreset, presetAdapter, recordingHandler, virtualClock } from '../../test/support/presets';
 import { PIPEDRIVE_TOKEN, pipedriveFake, type PipedriveFakeOptions } from '../../test/support/vendors/pipedrive';
 import { callToLog } from './amocrm/testing';
 import { CrmError, type LoggedCallsPage } from './port';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    // msw 3 renamed v2's onUnhandledRequest (which it silently ignores) to onUnhandledFrame.
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 /** The config keeps calltrail's default time zone (Europe/Moscow): Pipedrive must still get UTC. */
 function setup(fakeOptions: PipedriveFakeOptions = {}, extra = '') {

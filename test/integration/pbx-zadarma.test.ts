@@ -6,8 +6,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { http as rest, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../support/msw';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { inboxEvents, recordings } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import * as transfer from '../../src/pbx/zadarma/fixtures/inbound-transfer';
@@ -35,22 +35,7 @@ const signature = (n: Notification, secret = SECRET) => {
   return Buffer.from(createHmac('sha1', secret).update(signed).digest('hex')).toString('base64');
 };
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const testDb = useTestDb();
 let h: Harness;

@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../support/msw';
+import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/config/env';
 import { parseIntegratorConfig } from '../../src/config/integrator';
 import { withConfiguredCrm } from '../../src/crm/generic/settings';
@@ -24,22 +24,7 @@ import { BITRIX24_WEBHOOK, bitrix24Fake } from '../support/vendors/bitrix24';
 import { HUBSPOT_TOKEN, hubspotFake } from '../support/vendors/hubspot';
 import { PIPEDRIVE_TOKEN, pipedriveFake } from '../support/vendors/pipedrive';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const testDb = useTestDb();
 const uniq = (callId: string) => conversationUniq('generic', callId);

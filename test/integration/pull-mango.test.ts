@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { http as rest, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../support/msw';
+import { describe, expect, it } from 'vitest';
 import { inboxDeps } from '../../src/deps';
 import { runTick } from '../../src/jobs';
 import { ingestMany, type IngestInput } from '../../src/ledger/inbox';
@@ -21,22 +21,7 @@ const KEY = 'wu8zgl7mlbpycmdbn8qq7vmcqyq5bcw3';
 const SALT = 'lsy4dpvqjm5tql3dk4kfz2fqrcmkqsjh';
 const API = 'https://app.mango-office.ru/vpbx';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const testDb = useTestDb();
 

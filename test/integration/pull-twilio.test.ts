@@ -6,8 +6,8 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { http as rest, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../support/msw';
+import { describe, expect, it } from 'vitest';
 import { inboxDeps } from '../../src/deps';
 import { runTick } from '../../src/jobs';
 import { ingestMany, type IngestInput } from '../../src/ledger/inbox';
@@ -22,22 +22,7 @@ const TOKEN = '9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c';
 const PUBLIC_URL = 'https://calltrail.example';
 const SID = inbound.ACCOUNT_SID;
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const testDb = useTestDb();
 

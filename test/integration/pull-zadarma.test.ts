@@ -5,8 +5,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { http as rest, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../support/msw';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { inboxDeps } from '../../src/deps';
 import type { IngestInput } from '../../src/ledger/inbox';
 import { ingestMany } from '../../src/ledger/inbox';
@@ -23,22 +23,7 @@ const SECRET = '8a8e91d214fb728889c7';
 const STATISTICS = 'https://api.zadarma.com/v1/statistics/pbx/';
 const RECORD_REQUEST = 'https://api.zadarma.com/v1/pbx/record/request/';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const testDb = useTestDb();
 let h: Harness;

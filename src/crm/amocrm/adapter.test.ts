@@ -1,28 +1,11 @@
 import { http as rest, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import { CrmError, type CallToLog, type LoggedCall, type LoggedCallsPage } from '../port';
 import { last10, NOTE_ENTITY_TYPES, pluralEntity } from './adapter';
 import { BASE_URL, callToLog, ENTITY_NOT_FOUND, makeAdapter } from './testing';
 
-const server = setupServer();
-/** Requests no handler answered: msw fails them (a network error to the code under test), and the test fails too. */
-const unhandled: string[] = [];
-// msw 3 renamed v2's onUnhandledRequest (which it silently ignores) to onUnhandledFrame.
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const url = (path: string) => `${BASE_URL}${path}`;
 

@@ -1,28 +1,11 @@
 import { delay, http as rest, HttpResponse, type JsonBodyType } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import { CrmError } from '../port';
 import { describeBody } from './http';
 import { BASE_URL, countingTokens, makeHttp } from './testing';
 
-const server = setupServer();
-/** Requests no handler answered: msw fails them (a network error to the code under test), and the test fails too. */
-const unhandled: string[] = [];
-// msw 3 renamed v2's onUnhandledRequest (which it silently ignores) to onUnhandledFrame.
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const url = (path: string) => `${BASE_URL}${path}`;
 

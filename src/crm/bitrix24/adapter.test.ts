@@ -3,8 +3,8 @@
  * REST documentation (test/support/vendors/bitrix24.ts): the three-step flow and its bodies,
  * exactly once after lost answers at each step, error mapping, and the statistics listing.
  */
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import { BITRIX24_WEBHOOK, bitrix24Fake, type Bitrix24Fake } from '../../../test/support/vendors/bitrix24';
 import { callToLog } from '../amocrm/testing';
 import { RateLimiter } from '../limiter';
@@ -12,22 +12,7 @@ import { CrmError, type CallToLog, type LoggedCallsPage, type LogResult } from '
 import { createBitrix24Adapter } from './adapter';
 import { bitrix24ConfigSchema, resolveWebhookUrl } from './config';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 /** A portal and an adapter sharing one virtual clock: the limiter's waits move it. */
 function setup(section: Record<string, unknown> = {}, fakeOptions: Parameters<typeof bitrix24Fake>[0] = {}) {

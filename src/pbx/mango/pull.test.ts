@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { http as rest, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../config/env';
 import { defaultIntegratorConfig } from '../../config/integrator';
 import type { AppDeps } from '../../deps';
@@ -18,22 +18,7 @@ const KEY = 'mango-vpbx-key-0123456789';
 const SALT = 'mango-salt-abcdef0123456789';
 const API = 'https://app.mango-office.ru/vpbx';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 function deps(env: Record<string, string> = { MANGO_API_KEY: KEY, MANGO_API_SALT: SALT }, mango: Record<string, unknown> = {}) {
   const log = memoryLogger();

@@ -1,6 +1,6 @@
 import { http as rest, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../config/env';
 import { defaultIntegratorConfig } from '../../config/integrator';
 import type { AppDeps } from '../../deps';
@@ -16,22 +16,7 @@ const TOKEN = '9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c';
 const SID = inbound.ACCOUNT_SID;
 const ENDPOINT = `https://api.twilio.com/2010-04-01/Accounts/${SID}/Calls.json`;
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const sources = sourcesConfigSchema.parse({ twilio: { own_numbers: ['+74993334455'] } });
 

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { http as rest, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../config/env';
 import { defaultIntegratorConfig } from '../../config/integrator';
 import type { AppDeps } from '../../deps';
@@ -15,22 +15,7 @@ const KEY = 'a248a6a984459935b569';
 const SECRET = '8a8e91d214fb728889c7';
 const ENDPOINT = 'https://api.zadarma.com/v1/statistics/pbx/';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 function deps(env: Record<string, string> = { ZADARMA_API_KEY: KEY, ZADARMA_API_SECRET: SECRET }, zadarma: Record<string, unknown> = {}) {
   const log = memoryLogger();

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { http as rest, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../deps';
 import type { RecordingToLink } from '../../recordings/links';
 import { sourcesConfigSchema } from '../sources-config';
@@ -12,22 +12,7 @@ const KEY = 'a248a6a984459935b569';
 const SECRET = '8a8e91d214fb728889c7';
 const ENDPOINT = 'https://api.zadarma.com/v1/pbx/record/request/';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const now = new Date('2026-11-20T08:00:00Z');
 const deps = (lifetime?: number) =>

@@ -1,27 +1,12 @@
 import { http, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../../test/support/msw';
+import { describe, expect, it } from 'vitest';
 import { AddressRefusedError } from './ip-policy';
 import type { FetchFor, FetchOutcome, FetchPolicy } from './port';
 import { runtimeFetchFor } from './runtime-fetch';
 import { safeFetch } from './safe-fetch';
 
-const server = setupServer();
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
-afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
-});
-afterAll(() => server.close());
+const server = strictMswServer();
 
 const policy = (over: Partial<FetchPolicy> = {}): FetchPolicy => ({
   allowedHosts: ['pbx.example.com'],

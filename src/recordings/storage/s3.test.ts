@@ -1,32 +1,18 @@
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { strictMswServer } from '../../../test/support/msw';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RangeNotSatisfiableError } from './port';
 import { S3Storage, type S3Options } from './s3';
 import { S3Error } from './s3-protocol';
 import { describeStorageContract, pattern, readAll } from './testing/contract';
 import { createS3Fake, type S3FakeOptions } from './testing/s3-fake';
 
-const server = setupServer();
-/** Requests no handler answered: msw fails them, and the test fails too. */
-const unhandled: string[] = [];
-beforeAll(() =>
-  server.listen({
-    onUnhandledFrame({ frame, defaults }) {
-      const { request } = frame.data as { request?: Request };
-      unhandled.push(request ? `${request.method} ${request.url}` : frame.protocol);
-      defaults.error();
-    },
-  }),
-);
+const server = strictMswServer();
 let fakes: ReturnType<typeof createS3Fake>[] = [];
 afterEach(() => {
-  server.resetHandlers();
-  expect(unhandled.splice(0)).toEqual([]);
   // Every request of every test carried a valid SigV4 signature for these credentials.
   expect(fakes.flatMap((f) => f.problems)).toEqual([]);
   fakes = [];
 });
-afterAll(() => server.close());
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const AWS: S3Options = {
