@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mysql, { type Connection } from 'mysql2/promise';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
@@ -16,66 +15,32 @@ import { pbxCursors } from '../../src/db/schema';
 import { createFreepbxPoller, type FreepbxPoller } from '../../src/entry/node/freepbx-poller';
 import { startService } from '../../src/entry/node/server';
 import { memoryLogger } from '../../src/lib/log';
-import { freepbxRow, missedCall, transferChain, type FixtureCdr } from '../../src/pbx/asterisk/testing';
+import { missedCall, transferChain, type FixtureCdr } from '../../src/pbx/asterisk/testing';
 import { freepbxConfigSchema } from '../../src/pbx/freepbx/config';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
 import { harness } from '../support/app';
 import { freePort } from '../support/process';
 import { useTestDb } from '../support/db';
+import { useFreepbxDb } from '../support/freepbx-db';
 import { conversationByKey, counts } from '../support/ledger';
 import { sql } from 'drizzle-orm';
 import { parseEnv } from '../../src/config/env';
 
-const MARIADB = 'mysql://root@127.0.0.1:3306';
-const DATABASE = `calltrail_test_${process.pid}_${process.env.CALLTRAIL_TEST_DB}`;
-const DATABASE_URL = `${MARIADB}/${DATABASE}`;
-
-/** FreePBX 16's asteriskcdrdb.cdr. */
-const CDR_TABLE = `create table cdr (
-  calldate datetime not null default '0000-00-00 00:00:00', clid varchar(80) not null default '',
-  src varchar(80) not null default '', dst varchar(80) not null default '', dcontext varchar(80) not null default '',
-  channel varchar(80) not null default '', dstchannel varchar(80) not null default '', lastapp varchar(80) not null default '',
-  lastdata varchar(80) not null default '', duration int(11) not null default 0, billsec int(11) not null default 0,
-  disposition varchar(45) not null default '', amaflags int(11) not null default 0, accountcode varchar(20) not null default '',
-  uniqueid varchar(32) not null default '', userfield varchar(255) not null default '', did varchar(50) not null default '',
-  recordingfile varchar(255) not null default '', cnum varchar(80) not null default '', cnam varchar(80) not null default '',
-  outbound_cnum varchar(80) not null default '', outbound_cnam varchar(80) not null default '', dst_cnam varchar(80) not null default '',
-  linkedid varchar(32) not null default '', peeraccount varchar(80) not null default '', sequence int(11) not null default 0,
-  key calldate (calldate), key dst (dst), key accountcode (accountcode), key uniqueid (uniqueid), key did (did), key recordingfile (recordingfile)
-)`;
-
-let admin: Connection;
-let pbx: Connection;
+const freepbxDb = useFreepbxDb('poller');
+const DATABASE_URL = freepbxDb.url;
+const insert = freepbxDb.insert;
 let recordingsDir: string;
 const getDb = useTestDb();
 
-beforeAll(async () => {
-  admin = await mysql.createConnection(`${MARIADB}/test`);
-  await admin.query(`drop database if exists ${DATABASE}`);
-  await admin.query(`create database ${DATABASE}`);
-  pbx = await mysql.createConnection(DATABASE_URL);
-  await pbx.query("set session sql_mode = ''");
-  await pbx.query(CDR_TABLE);
+beforeAll(() => {
   recordingsDir = mkdtempSync(join(tmpdir(), 'calltrail-freepbx-'));
 });
-afterAll(async () => {
-  await pbx?.end();
-  await admin?.query(`drop database if exists ${DATABASE}`);
-  await admin?.end();
+afterAll(() => {
   rmSync(recordingsDir, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  await pbx.query('truncate table cdr');
   await getDb().db.execute(sql`truncate pbx_cursors`);
 });
-
-async function insert(cdrs: FixtureCdr[]) {
-  for (const cdr of cdrs) {
-    const row = freepbxRow(cdr);
-    const keys = Object.keys(row);
-    await pbx.query(`insert into cdr (${keys.join(', ')}) values (${keys.map(() => '?').join(', ')})`, Object.values(row));
-  }
-}
 
 function setup(freepbx: Record<string, unknown> = {}) {
   const options = {

@@ -4,68 +4,26 @@
  * raw, same dedupe key), calls crossing the window's edges are whole or left out, calldate is read
  * in the configured zone, and the pulled calls make the poller's conversations.
  */
-import mysql, { type Connection } from 'mysql2/promise';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
 import { inboxDeps } from '../../src/deps';
 import { freepbxPull } from '../../src/entry/node/freepbx-pull';
 import { createFreepbxPoller } from '../../src/entry/node/freepbx-poller';
 import { inboxEvents } from '../../src/db/schema';
 import { ingestMany, type IngestInput } from '../../src/ledger/inbox';
-import { freepbxRow, missedCall, transferChain, type FixtureCdr } from '../../src/pbx/asterisk/testing';
+import { missedCall, transferChain, type FixtureCdr } from '../../src/pbx/asterisk/testing';
 import { freepbxConfigSchema } from '../../src/pbx/freepbx/config';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
 import { harness, type Harness } from '../support/app';
 import { useTestDb } from '../support/db';
+import { useFreepbxDb } from '../support/freepbx-db';
 import { snapshot } from '../support/ledger';
 
-const MARIADB = 'mysql://root@127.0.0.1:3306';
-const DATABASE = `calltrail_pull_${process.pid}_${process.env.CALLTRAIL_TEST_DB}`;
-const DATABASE_URL = `${MARIADB}/${DATABASE}`;
-
-/** FreePBX 16's asteriskcdrdb.cdr. */
-const CDR_TABLE = `create table cdr (
-  calldate datetime not null default '0000-00-00 00:00:00', clid varchar(80) not null default '',
-  src varchar(80) not null default '', dst varchar(80) not null default '', dcontext varchar(80) not null default '',
-  channel varchar(80) not null default '', dstchannel varchar(80) not null default '', lastapp varchar(80) not null default '',
-  lastdata varchar(80) not null default '', duration int(11) not null default 0, billsec int(11) not null default 0,
-  disposition varchar(45) not null default '', amaflags int(11) not null default 0, accountcode varchar(20) not null default '',
-  uniqueid varchar(32) not null default '', userfield varchar(255) not null default '', did varchar(50) not null default '',
-  recordingfile varchar(255) not null default '', cnum varchar(80) not null default '', cnam varchar(80) not null default '',
-  outbound_cnum varchar(80) not null default '', outbound_cnam varchar(80) not null default '', dst_cnam varchar(80) not null default '',
-  linkedid varchar(32) not null default '', peeraccount varchar(80) not null default '', sequence int(11) not null default 0,
-  key calldate (calldate), key uniqueid (uniqueid)
-)`;
-
-let admin: Connection;
-let pbx: Connection;
+const freepbx = useFreepbxDb('pull');
+const DATABASE_URL = freepbx.url;
+const insert = freepbx.insert;
 const testDb = useTestDb();
-
-beforeAll(async () => {
-  admin = await mysql.createConnection(`${MARIADB}/test`);
-  await admin.query(`drop database if exists ${DATABASE}`);
-  await admin.query(`create database ${DATABASE}`);
-  pbx = await mysql.createConnection(DATABASE_URL);
-  await pbx.query("set session sql_mode = ''");
-  await pbx.query(CDR_TABLE);
-});
-afterAll(async () => {
-  await pbx?.end();
-  await admin?.query(`drop database if exists ${DATABASE}`);
-  await admin?.end();
-});
-beforeEach(async () => {
-  await pbx.query('truncate table cdr');
-});
-
-async function insert(cdrs: FixtureCdr[]) {
-  for (const cdr of cdrs) {
-    const row = freepbxRow(cdr);
-    const keys = Object.keys(row);
-    await pbx.query(`insert into cdr (${keys.join(', ')}) values (${keys.map(() => '?').join(', ')})`, Object.values(row));
-  }
-}
 
 /** A fixture call moved so that its first row starts at `start` (times are "YYYY-MM-DD HH:MM:SS", local). */
 function moved(cdrs: FixtureCdr[], start: string): FixtureCdr[] {

@@ -11,13 +11,11 @@
 import { eq } from 'drizzle-orm';
 import { pbxCursors } from '../../db/schema';
 import { inboxDeps, type AppDeps } from '../../deps';
-import type { LegEnded } from '../../domain/events';
 import { ingestMany, type IngestInput } from '../../ledger/inbox';
-import { sha256Hex } from '../../lib/crypto';
 import { advance, changedMinutes, cursorSchema, initialCursor, nextMinute, windowStart, type FreepbxCursor } from '../../pbx/freepbx/cursor';
 import type { FreepbxConfig } from '../../pbx/freepbx/config';
-import { freepbxParser } from '../../pbx/freepbx/parse';
 import { InvalidPayloadError } from '../../pbx/source';
+import { cdrRowInput } from './freepbx-pull';
 import { openCdrTable, type CdrTable } from './freepbx-table';
 import { createFileSizer } from './recording-size';
 
@@ -72,16 +70,8 @@ export function createFreepbxPoller(deps: AppDeps, config: Config, table: CdrTab
 
   /** A row → its inbox body; null (logged) when it is not a CDR we can read. */
   async function toInput(row: Record<string, unknown>): Promise<IngestInput | null> {
-    const plain = JSON.stringify(row);
     try {
-      let raw = plain;
-      let events = freepbxParser.parse(raw, {}, inbox.ctx.parse);
-      const bytes = await fileBytes((events[0] as LegEnded | undefined)?.recording?.url);
-      if (bytes !== undefined) {
-        raw = JSON.stringify({ ...row, recording_bytes: bytes });
-        events = freepbxParser.parse(raw, {}, inbox.ctx.parse);
-      }
-      return { source: SOURCE, raw, events, dedupeKey: `row:${sha256Hex(plain)}` };
+      return await cdrRowInput(row, inbox.ctx.parse, fileBytes);
     } catch (error) {
       if (!(error instanceof InvalidPayloadError)) throw error;
       log.warn('a FreePBX CDR row cannot be read; skipped', { uniqueid: row.uniqueid, problems: error.problems });

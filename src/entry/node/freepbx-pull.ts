@@ -12,7 +12,6 @@
  * @module
  */
 import { DateTime } from 'luxon';
-import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
 import { inboxDeps, type AppDeps } from '../../deps';
 import type { LegEnded } from '../../domain/events';
 import type { IngestInput } from '../../ledger/inbox';
@@ -20,8 +19,8 @@ import { sha256Hex } from '../../lib/crypto';
 import type { Logger } from '../../lib/log';
 import type { PbxPull, PullWindow } from '../../reconcile/pull';
 import { freepbxParser } from '../../pbx/freepbx/parse';
-import { CDR_COLUMNS, REQUIRED_COLUMNS } from '../../pbx/freepbx/row';
 import { InvalidPayloadError, type ParseContext } from '../../pbx/source';
+import { openCdrTable } from './freepbx-table';
 import { createFileSizer, type FileSizer } from './recording-size';
 
 const SOURCE = 'freepbx';
@@ -61,7 +60,9 @@ export function freepbxPull(options: FreepbxPullOptions = {}): PbxPull {
       const ctx = inboxDeps(deps).ctx.parse;
       const zone = config.time_zone ?? ctx.timeZone;
       const log = deps.log.child({ source: SOURCE, pull: 'cdr' });
-      const table = cdrRange(config.database_url, config.table);
+      // Read as the poller reads: the same columns in the same order, so each row's JSON — and
+      // dedupe key — is the one the poller stored.
+      const table = openCdrTable(config.database_url, config.table);
       const calls = new CallAssembler(window, margin, log);
       const fileBytes = createFileSizer();
       let page: IngestInput[] = [];
@@ -69,7 +70,7 @@ export function freepbxPull(options: FreepbxPullOptions = {}): PbxPull {
         const from = local(new Date(window.from.getTime() - margin), zone);
         const to = local(new Date(window.to.getTime() + margin), zone);
         for (let offset = 0; ; offset += pageRows) {
-          const rows = await table.rows(from, to, pageRows, offset);
+          const rows = await table.rowsBetween(from, to, pageRows, offset);
           for (const row of rows) {
             try {
               calls.add(await cdrRowInput(row, ctx, fileBytes));
@@ -133,51 +134,6 @@ class CallAssembler {
     }
     return out;
   }
-}
-
-/** The pull's one query: rows with calldate in [from, to), in a stable order, a page at a time. */
-interface CdrRange {
-  rows(from: string, to: string, limit: number, offset: number): Promise<Record<string, unknown>[]>;
-  close(): Promise<void>;
-}
-
-function cdrRange(databaseUrl: string, table: string): CdrRange {
-  // Read as the poller reads (freepbx-table.ts): dates as the table's text, the same columns in
-  // the same order, so each row's JSON — and dedupe key — is the one the poller stored.
-  const pool: Pool = mysql.createPool({ uri: databaseUrl.replace(/^mariadb:/, 'mysql:'), dateStrings: true, connectionLimit: 1, connectTimeout: 10_000 });
-  const parts = table.split('.');
-  const name = parts.pop() ?? table;
-  const schema = parts[0] ?? null;
-  const quoted = [schema, name].filter((p) => p !== null).map((p) => `\`${p}\``).join('.');
-  let select: string | undefined;
-
-  async function columns(): Promise<string> {
-    if (select) return select;
-    const [rows] = await pool.query<RowDataPacket[]>(
-      'select column_name as name from information_schema.columns where table_schema = coalesce(?, database()) and table_name = ?',
-      [schema, name],
-    );
-    const present = new Set(rows.map((r) => String(r.name).toLowerCase()));
-    if (present.size === 0) throw new Error(`the CDR table ${table} does not exist or this user cannot see it`);
-    const missing = REQUIRED_COLUMNS.filter((c) => !present.has(c));
-    if (missing.length) throw new Error(`the CDR table ${table} has no column ${missing.join(', ')}`);
-    select = CDR_COLUMNS.filter((c) => present.has(c)).map((c) => `\`${c}\``).join(', ');
-    return select;
-  }
-
-  return {
-    async rows(from, to, limit, offset) {
-      const list = await columns();
-      const order = list.includes('`sequence`') ? 'calldate, uniqueid, sequence' : 'calldate, uniqueid';
-      // Offset paging: a row written meanwhile shifts the rest by one, read twice (a duplicate), never skipped.
-      const [rows] = await pool.query<RowDataPacket[]>(
-        `select ${list} from ${quoted} where calldate >= ? and calldate < ? order by ${order} limit ? offset ?`,
-        [from, to, limit, offset],
-      );
-      return rows.map((r) => ({ ...r }));
-    },
-    close: () => pool.end(),
-  };
 }
 
 /** calldate's form of an instant: the PBX's wall clock. */

@@ -1,5 +1,5 @@
 /**
- * The queries the FreePBX poller runs on `asteriskcdrdb.cdr` (MySQL/MariaDB, through mysql2).
+ * The queries the FreePBX poller and the reconciliation's pull run on `asteriskcdrdb.cdr` (MySQL/MariaDB, through mysql2).
  * Read-only; every one is a range on `calldate`, which FreePBX indexes. Dates are read as the
  * table's text (`dateStrings`): they are the PBX's local wall-clock time, and the parser knows
  * the zone — the driver's time-zone conversion would only get in the way.
@@ -18,6 +18,12 @@ export interface CdrTable {
   minuteCounts(from: string, to: string | null): Promise<[string, number][]>;
   /** Every row of one minute, in a stable order, with the columns this table has. */
   rowsOfMinute(minute: string): Promise<Record<string, unknown>[]>;
+  /**
+   * Rows with calldate in [from, to) (wall-clock text), in the same stable order, a page at a
+   * time. Offset paging: a row written meanwhile shifts the rest by one — read twice (a duplicate
+   * in the inbox), never skipped.
+   */
+  rowsBetween(from: string, to: string, limit: number, offset: number): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -55,6 +61,18 @@ export function openCdrTable(databaseUrl: string, table: string): CdrTable {
       throw error;
     }));
 
+  const rowsBetween = async (from: string, to: string, limit?: number, offset?: number) => {
+    const list = await selectList();
+    const order = list.includes('`sequence`') ? 'calldate, uniqueid, sequence' : 'calldate, uniqueid';
+    const page = limit === undefined ? '' : ' limit ? offset ?';
+    const [rows] = await pool.query<RowDataPacket[]>(
+      `select ${list} from ${t.sql} where calldate >= ? and calldate < ? order by ${order}${page}`,
+      limit === undefined ? [from, to] : [from, to, limit, offset ?? 0],
+    );
+    // Plain objects, keys in select order: their JSON is the stored body.
+    return rows.map((r) => ({ ...r }));
+  };
+
   const MINUTE = "date_format(calldate, '%Y-%m-%d %H:%i')";
   return {
     async firstMinute() {
@@ -75,16 +93,8 @@ export function openCdrTable(databaseUrl: string, table: string): CdrTable {
       );
       return rows.map((r) => [String(r.minute), Number(r.n)]);
     },
-    async rowsOfMinute(minute) {
-      const list = await selectList();
-      const order = list.includes('`sequence`') ? 'calldate, uniqueid, sequence' : 'calldate, uniqueid';
-      const [rows] = await pool.query<RowDataPacket[]>(
-        `select ${list} from ${t.sql} where calldate >= ? and calldate < ? order by ${order}`,
-        [minuteStart(minute), minuteStart(nextMinute(minute))],
-      );
-      // Plain objects, keys in select order: their JSON is the stored body.
-      return rows.map((r) => ({ ...r }));
-    },
+    rowsOfMinute: (minute) => rowsBetween(minuteStart(minute), minuteStart(nextMinute(minute))),
+    rowsBetween,
     close: () => pool.end(),
   };
 }

@@ -57,19 +57,28 @@ const http = axios.create({
   headers: { accept: 'application/json' },
 });
 
+export interface ZadarmaGetOptions {
+  /** How long to wait for the answer (default 15 s; the statistics take longer). */
+  timeoutMs?: number;
+  /** Reads the body (default JSON.parse); a method whose numbers must stay exact reads its own. */
+  parse?: (body: string) => unknown;
+}
+
 export async function zadarmaGet(
   credentials: ZadarmaCredentials,
   method: string,
   params: Readonly<Record<string, string>>,
+  options: ZadarmaGetOptions = {},
 ): Promise<ZadarmaAnswer> {
   const query = phpQuery({ ...params, format: 'json' });
   const response = await http.get<string>(`${method}?${query}`, {
     headers: { authorization: apiAuthorization(credentials, method, query) },
+    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   });
   const text = typeof response.data === 'string' ? response.data : '';
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = (options.parse ?? JSON.parse)(text);
   } catch {
     data = undefined;
   }

@@ -6,9 +6,8 @@
  * account's zone, without an offset.
  * @module
  */
-import axios from 'axios';
 import { z } from 'zod';
-import { apiAuthorization, phpQuery, ZADARMA_API, type ZadarmaCredentials } from './api';
+import { zadarmaGet, type ZadarmaCredentials } from './api';
 
 export const STATISTICS_METHOD = '/v1/statistics/pbx/';
 /** Zadarma's maximum (and default) lines per request. */
@@ -72,16 +71,6 @@ export interface StatisticsPage {
   invalid: { line: unknown; problem: string }[];
 }
 
-const http = axios.create({
-  baseURL: ZADARMA_API,
-  adapter: 'fetch',
-  timeout: 60_000,
-  responseType: 'text',
-  validateStatus: () => true,
-  maxRedirects: 0,
-  headers: { accept: 'application/json' },
-});
-
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -117,32 +106,23 @@ async function statisticsPage(
   skip: number,
   options: StatisticsOptions,
 ): Promise<unknown[]> {
-  const query = phpQuery({
+  const params = {
     start: request.start,
     end: request.end,
     version: '2',
     call_type: request.callType,
     skip: String(skip),
     limit: String(PAGE_LIMIT),
-    format: 'json',
-  });
+  };
   const what = `Zadarma's PBX statistics (${request.callType}, ${request.start} – ${request.end}, skip ${skip})`;
   for (let limited = 0; ; limited++) {
-    const response = await http.get<string>(`${STATISTICS_METHOD}?${query}`, {
-      headers: { authorization: apiAuthorization(credentials, STATISTICS_METHOD, query) },
-    });
-    const body = typeof response.data === 'string' ? response.data : '';
+    const response = await zadarmaGet(credentials, STATISTICS_METHOD, params, { timeoutMs: 60_000, parse: parseStatisticsJson });
     if (response.status === 429) {
       if (limited >= (options.maxRateLimited ?? 3)) throw new Error(`${what}: still rate limited (HTTP 429) after ${limited} waits`);
       await (options.sleep ?? wait)(options.rateLimitWaitMs ?? 21_000);
       continue;
     }
-    let data: unknown;
-    try {
-      data = parseStatisticsJson(body);
-    } catch {
-      data = undefined;
-    }
+    const data = response.data;
     const answer = answerSchema.safeParse(data);
     if (response.status === 401 || response.status === 403) {
       throw new Error(`${what}: Zadarma refused the API key (HTTP ${response.status}); check ZADARMA_API_KEY and ZADARMA_API_SECRET`);
@@ -151,7 +131,7 @@ async function statisticsPage(
       throw new Error(`${what}: Zadarma answered HTTP ${response.status}: ${answer.data.message ?? 'error'}`);
     }
     if (response.status !== 200 || !answer.success || answer.data.status !== 'success') {
-      throw new Error(`${what}: Zadarma answered HTTP ${response.status} with an unexpected body: ${body.slice(0, 200) || '(empty)'}`);
+      throw new Error(`${what}: Zadarma answered HTTP ${response.status} with an unexpected body: ${response.text || '(empty)'}`);
     }
     return answer.data.stats;
   }
