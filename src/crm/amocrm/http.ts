@@ -7,6 +7,7 @@
  * answer was lost is never retried here — the delivery engine looks it up first.
  * @module
  */
+import { networkFailure, parseJsonBody, parseRetryAfter, snippet } from '../http-failures';
 import axios, { type AxiosInstance } from 'axios';
 import pRetry, { AbortError } from 'p-retry';
 import { decide, MAX_CONSECUTIVE_429S, rateLimitWaitMs } from '../../delivery/retry-policy';
@@ -47,7 +48,6 @@ export interface AmoResponse {
 }
 
 /** Network errors that mean the request never left this machine. */
-const UNSENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ERR_INVALID_URL']);
 
 export class AmoHttp {
   private readonly axios: AxiosInstance;
@@ -131,22 +131,13 @@ export class AmoHttp {
       }
       if ((status >= 200 && status < 300) || req.accept?.includes(status)) {
         // An accepted refusal (4xx) wrote nothing, whatever its body looks like.
-        return { status, data: parseBody(text, status, write && status < 300) };
+        return { status, data: parseJsonBody(text, status, write && status < 300) };
       }
       throw new CrmError(statusFailure(status, text, response.headers['retry-after'], write));
     }
   }
 }
 
-function parseBody(text: string, status: number, write: boolean): unknown {
-  if (text.trim() === '') return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    // A 2xx we cannot read: for a write we do not know what was stored.
-    throw new CrmError({ kind: 'unavailable', sent: write, status, detail: `unreadable answer: ${snippet(text)}` });
-  }
-}
 
 function statusFailure(status: number, text: string, retryAfter: unknown, write: boolean): CrmFailure {
   const detail = describeBody(text) || `HTTP ${status}`;
@@ -159,18 +150,6 @@ function statusFailure(status: number, text: string, retryAfter: unknown, write:
   return { kind: 'rejected', status, detail };
 }
 
-function networkFailure(error: unknown, write: boolean): CrmError {
-  const e = error as { code?: string; message?: string; cause?: { code?: string } };
-  const code = e.cause?.code ?? e.code ?? '';
-  const sent = write && !UNSENT.has(code);
-  const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '');
-  return new CrmError({
-    kind: 'unavailable',
-    sent,
-    status: null,
-    detail: timeout ? 'no answer in time' : `network error ${code || ''}: ${e.message ?? String(error)}`.trim(),
-  });
-}
 
 /** amoCRM's problem+json (title, detail, validation-errors), or the start of anything else. */
 export function describeBody(text: string): string {
@@ -193,17 +172,6 @@ export function describeBody(text: string): string {
   }
 }
 
-function snippet(text: string): string {
-  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  return maskText(plain).slice(0, 200);
-}
 
-function parseRetryAfter(value: unknown): number | null {
-  if (typeof value !== 'string' || value === '') return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -17,6 +17,7 @@
  *   adapter reads some of them (e.g. "Call is not found").
  * @module
  */
+import { networkFailure, parseRetryAfter, snippet } from '../http-failures';
 import { rateLimitWaitMs, MAX_CONSECUTIVE_429S } from '../../delivery/retry-policy';
 import { maskText } from '../../lib/log';
 import type { RateLimiter } from '../limiter';
@@ -104,7 +105,7 @@ export class Bitrix24Http {
     try {
       body = text.trim() === '' ? {} : JSON.parse(text);
     } catch {
-      throw new CrmError(statusOnly(response.status, snippet(text), write));
+      throw new CrmError(statusOnly(response.status, snippet(text) || 'empty answer', write));
     }
     const envelope = Envelope.safeParse(body);
     if (!envelope.success) throw new CrmError({ kind: 'unavailable', sent: write, status: response.status, detail: `unexpected ${method} answer` });
@@ -138,24 +139,5 @@ function statusOnly(status: number, detail: string, write: boolean): CrmFailure 
   return { kind: 'rejected', status, detail };
 }
 
-function networkFailure(error: unknown, write: boolean): CrmError {
-  const e = error as { name?: string; message?: string };
-  const timeout = e.name === 'TimeoutError' || e.name === 'AbortError';
-  return new CrmError({
-    kind: 'unavailable',
-    // fetch does not say whether the request left this machine: a write may have arrived.
-    sent: write,
-    status: null,
-    detail: timeout ? 'no answer in time' : `network error: ${e.message ?? String(error)}`,
-  });
-}
 
-function snippet(text: string): string {
-  return maskText(text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()).slice(0, 200) || 'empty answer';
-}
 
-function parseRetryAfter(value: string | null): number | null {
-  if (!value) return null;
-  const seconds = Number(value);
-  return Number.isFinite(seconds) ? Math.max(0, seconds * 1000) : null;
-}

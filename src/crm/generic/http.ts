@@ -14,8 +14,8 @@
  * and reads. A write whose answer was lost is never resent by this layer.
  * @module
  */
+import { networkFailure, parseJsonBody, parseRetryAfter, snippet } from '../http-failures';
 import { decide, MAX_CONSECUTIVE_429S, rateLimitWaitMs } from '../../delivery/retry-policy';
-import { maskText } from '../../lib/log';
 import type { RateLimiter } from '../limiter';
 import { CrmError, type CrmFailure } from '../port';
 import type { AuthProvider } from './auth';
@@ -47,7 +47,6 @@ export interface HttpAnswer {
 }
 
 /** Network error codes that mean the request never left this machine. */
-const UNSENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ERR_INVALID_URL']);
 const READ_TRIES = 3;
 
 export class GenericHttp {
@@ -115,25 +114,16 @@ export class GenericHttp {
         if (await this.options.auth.renew()) continue;
       }
       if ((response.status >= 200 && response.status < 300) || req.accept?.includes(response.status)) {
-        return { status: response.status, data: parseBody(text, response.status, write && response.status < 300) };
+        return { status: response.status, data: parseJsonBody(text, response.status, write && response.status < 300) };
       }
       throw new CrmError(statusFailure(response.status, text, response.headers.get('retry-after'), this.options.retryStatuses));
     }
   }
 }
 
-function parseBody(text: string, status: number, write: boolean): unknown {
-  if (text.trim() === '') return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    // A 2xx we cannot read: for a write we do not know what was stored.
-    throw new CrmError({ kind: 'unavailable', sent: write, status, detail: `unreadable answer: ${snippet(text)}` });
-  }
-}
 
 export function statusFailure(status: number, text: string, retryAfter: string | null, retryStatuses: readonly number[]): CrmFailure {
-  const detail = `HTTP ${status}${text ? `: ${snippet(text)}` : ''}`;
+  const detail = `HTTP ${status}${text ? `: ${snippet(text, 300)}` : ''}`;
   if (status === 429) return { kind: 'rate_limited', retryAfterMs: parseRetryAfter(retryAfter) };
   if (status === 401) return { kind: 'unauthorized', detail };
   if (status === 402 || status === 403) return { kind: 'blocked', detail };
@@ -142,26 +132,5 @@ export function statusFailure(status: number, text: string, retryAfter: string |
   return { kind: 'rejected', status, detail };
 }
 
-function networkFailure(error: unknown, write: boolean): CrmError {
-  const e = error as { name?: string; message?: string; code?: string; cause?: { code?: string } };
-  const code = e.cause?.code ?? e.code ?? '';
-  const timeout = e.name === 'TimeoutError' || e.name === 'AbortError';
-  return new CrmError({
-    kind: 'unavailable',
-    sent: write && !UNSENT.has(code),
-    status: null,
-    detail: timeout ? 'no answer in time' : `network error ${code}: ${e.message ?? String(error)}`.replace(/\s+/g, ' ').trim(),
-  });
-}
 
-function snippet(text: string): string {
-  return maskText(text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()).slice(0, 300);
-}
 
-function parseRetryAfter(value: string | null): number | null {
-  if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
