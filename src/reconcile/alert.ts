@@ -6,15 +6,14 @@
  * @module
  */
 import { and, eq, isNull } from 'drizzle-orm';
-import { crmAccounts, reconcileRuns } from '../db/schema';
+import { crmAccounts, FINDING_KINDS, reconcileRuns } from '../db/schema';
 import type { AppDeps } from '../deps';
 import { describeError } from '../lib/log';
 import type { RunRow } from './engine';
-import { KIND_ORDER } from './summary';
 
 export function alertText(run: RunRow, crmStatus: string, consoleUrl: string): string {
   const day = `${run.windowFrom.toISOString()} – ${run.windowTo.toISOString()}`;
-  const found = KIND_ORDER.map((k) => [k, run.counts[k] ?? 0] as const)
+  const found = FINDING_KINDS.map((k) => [k, run.counts[k] ?? 0] as const)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');

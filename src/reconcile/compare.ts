@@ -30,7 +30,8 @@ export interface CompareInput {
   now: Date;
 }
 
-export async function compare(db: Db, input: CompareInput): Promise<Record<string, number>> {
+/** Writes the findings and takes their actions; returns how many calls of the window the ledger has. */
+export async function compare(db: Db, input: CompareInput): Promise<{ calls: number }> {
   const { runId, accountId } = input;
   const from = sql`${input.from.toISOString()}::timestamptz`;
   const to = sql`${input.to.toISOString()}::timestamptz`;
@@ -43,14 +44,11 @@ export async function compare(db: Db, input: CompareInput): Promise<Record<strin
     ? sql`exists (select 1 from ${callAudio} a where a.conversation_id = c.id and a.purged_at is null and a.updated_at < ${began})`
     : sql`exists (select 1 from ${recordings} r where r.conversation_id = c.id and r.status = 'referenced'
                     and r.origin_url ~* '^https?://')`;
-  const counts: Record<string, number> = {};
-  const run = async (kind: string, statement: ReturnType<typeof sql>) => {
-    const rows = await queryRows<{ n: number | string }>(db, statement);
-    counts[kind] = Number(rows[0]?.n ?? 0);
-  };
+  // Each statement writes its findings and acts on them; they are counted afterwards from the
+  // table (engine.ts findingCounts).
 
-  await run(
-    'missing_in_crm',
+  // missing_in_crm
+  await db.execute(
     sql`with gone as (
           select d.id, d.conversation_id from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
            where ${inWindow} and d.state = 'delivered' and d.crm_refs ? 'note_id' and d.delivered_at < ${began}
@@ -67,8 +65,8 @@ export async function compare(db: Db, input: CompareInput): Promise<Record<strin
         select count(*) as n from repushed`,
   );
 
-  await run(
-    'duplicate_in_crm',
+  // duplicate_in_crm
+  await db.execute(
     sql`with twice as (
           select d.conversation_id, jsonb_agg(jsonb_build_object('note_id', n.note_id, 'entity_type', n.entity_type,
                  'entity_id', n.entity_id) order by n.note_id) as notes
@@ -83,8 +81,8 @@ export async function compare(db: Db, input: CompareInput): Promise<Record<strin
         select count(*) as n from found`,
   );
 
-  await run(
-    'missing_recording',
+  // missing_recording
+  await db.execute(
     sql`with bare as (
           select d.id, d.conversation_id,
                  (select jsonb_build_object('note_id', n.note_id, 'entity_type', n.entity_type, 'entity_id', n.entity_id)
@@ -106,8 +104,8 @@ export async function compare(db: Db, input: CompareInput): Promise<Record<strin
         select count(*) as n from updated`,
   );
 
-  await run(
-    'failed',
+  // failed
+  await db.execute(
     sql`with gave_up as (
           select d.id, d.conversation_id, d.reason from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
            where ${inWindow} and d.state = 'failed'),
@@ -121,8 +119,8 @@ export async function compare(db: Db, input: CompareInput): Promise<Record<strin
         select count(*) as n from retried`,
   );
 
-  await run(
-    'skipped',
+  // skipped
+  await db.execute(
     sql`with left_out as (
           insert into ${reconcileFindings} (run_id, conversation_id, kind, action, detail)
           select ${runId}, d.conversation_id, 'skipped', 'listed', jsonb_build_object('reason', d.reason)
@@ -132,15 +130,11 @@ export async function compare(db: Db, input: CompareInput): Promise<Record<strin
         select count(*) as n from left_out`,
   );
 
-  const [totals] = await queryRows<{ calls: number | string; pending: number | string }>(
+  const [totals] = await queryRows<{ calls: number | string }>(
     db,
-    sql`select count(*) as calls, count(*) filter (where d.state = 'pending') as pending
-          from ${conversations} c left join ${deliveries} d on d.conversation_id = c.id and d.crm_account_id = ${accountId}
-         where c.started_at >= ${from} and c.started_at < ${to}`,
+    sql`select count(*) as calls from ${conversations} c where c.started_at >= ${from} and c.started_at < ${to}`,
   );
-  counts.calls = Number(totals?.calls ?? 0);
-  counts.pending = Number(totals?.pending ?? 0);
-  return counts;
+  return { calls: Number(totals?.calls ?? 0) };
 }
 
 /** Findings whose gap is closed now (the call is delivered again); returns how many stay open. */

@@ -196,7 +196,7 @@ export async function runSlice(deps: AppDeps, run: RunRow, options: SliceOptions
       // stale statistics (a table taken for empty) turn index lookups into scans of the day.
       await db.execute(sql`analyze ${reconcileCrmNotes}, ${deliveries}, ${conversations}`);
       await db.transaction(async (tx) => {
-        const counts = await compare(tx, {
+        const compared = await compare(tx, {
           runId: run.id,
           accountId: crm.accountId,
           from: window.from,
@@ -206,7 +206,7 @@ export async function runSlice(deps: AppDeps, run: RunRow, options: SliceOptions
           now: now(),
         });
         progress.compared = true;
-        await save(tx, { calls: counts.calls ?? 0 });
+        await save(tx, { calls: compared.calls });
       });
       worked = true;
     }

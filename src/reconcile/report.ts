@@ -5,6 +5,7 @@
  * @module
  */
 import { and, asc, desc, eq, gt, lt } from 'drizzle-orm';
+import { DateTime } from 'luxon';
 import type { Db } from '../db/client';
 import { conversations, deliveries, reconcileFindings, reconcileRuns, type FindingKind } from '../db/schema';
 
@@ -83,6 +84,17 @@ export async function findingsPage(
     .orderBy(asc(reconcileFindings.id))
     .limit(options.limit ?? 100);
   return rows as FindingView[];
+}
+
+/** The findings CSV as a download named after the run's day (in `zone`) and id. */
+export function findingsCsvResponse(db: Db, run: RunView, zone: string, crmAccountId?: string): Response {
+  const day = DateTime.fromJSDate(run.windowFrom, { zone }).toFormat('yyyy-LL-dd');
+  return new Response(findingsCsv(db, run.id, crmAccountId), {
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="calltrail-reconcile-${day}-${run.id.slice(0, 8)}.csv"`,
+    },
+  });
 }
 
 const CSV_HEADER = 'kind,action,resolved,call_id,source,started_at,number,extension,direction,outcome,delivery_state,detail';

@@ -6,8 +6,6 @@
 import { FINDING_KINDS, type FindingKind } from '../db/schema';
 import type { RunRow } from './engine';
 
-export const KIND_ORDER: readonly FindingKind[] = FINDING_KINDS;
-
 const ACTION_OF: Record<FindingKind, string> = {
   missing_in_crm: 're-pushed',
   duplicate_in_crm: 'listed (note ids in the report)',
@@ -19,7 +17,7 @@ const ACTION_OF: Record<FindingKind, string> = {
 
 export function summaryTable(run: RunRow): string {
   const rows: [string, string, string][] = [['finding', 'calls', 'action']];
-  for (const kind of KIND_ORDER) rows.push([kind, String(run.counts[kind] ?? 0), ACTION_OF[kind]]);
+  for (const kind of FINDING_KINDS) rows.push([kind, String(run.counts[kind] ?? 0), ACTION_OF[kind]]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: [string, string, string]) => `${r[0].padEnd(widths[0]!)}  ${r[1].padStart(widths[1]!)}  ${r[2]}`;
   const seconds = (run.workMs / 1000).toFixed(1);

@@ -8,7 +8,7 @@ import { FINDING_KINDS } from '../db/schema';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/schemas';
-import { findingsCsv, findingsPage, getRun, listRuns } from '../reconcile/report';
+import { findingsCsvResponse, findingsPage, getRun, listRuns } from '../reconcile/report';
 import { backgroundSlice, continueRun, RunRequestError, startRun } from '../reconcile/runs';
 import { runJson } from '../reconcile/summary';
 
@@ -145,15 +145,7 @@ export function reconcileRoutes(deps: AppDeps) {
       const run = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? await getRun(deps.db, id) : null;
       if (!run) throw new ApiError(404, 'not_found', `no reconciliation run ${id}`);
       const accountId = deps.settings.crm.accountId;
-      if (csv) {
-        return new Response(findingsCsv(deps.db, run.id, accountId), {
-          status: 200,
-          headers: {
-            'Content-Type': 'text/csv; charset=utf-8',
-            'Content-Disposition': `attachment; filename="calltrail-reconcile-${run.windowFrom.toISOString().slice(0, 10)}-${run.id.slice(0, 8)}.csv"`,
-          },
-        }) as never;
-      }
+      if (csv) return findingsCsvResponse(deps.db, run, deps.config.time_zone, accountId) as never;
       const q = c.req.valid('query');
       const limit = q.limit ?? 100;
       const page = await findingsPage(deps.db, run.id, { limit, crmAccountId: accountId, ...(q.kind ? { kind: q.kind } : {}), ...(q.after !== undefined ? { after: q.after } : {}) });

@@ -368,7 +368,7 @@ describe('the API', () => {
     });
     const csv = await h.admin(`/v1/reconcile/runs/${id}.csv`);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="calltrail-reconcile-2026-11-19-/);
+    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="calltrail-reconcile-2026-11-20-/);
     const lines = (await csv.text()).trim().split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/^missing_in_crm,repushed,true,api-2,generic,2026-11-20T07:00:00.000Z,\+74951234567,101,inbound,answered,delivered,\{\}$/);

@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import { DateTime } from 'luxon';
 import { FINDING_KINDS, type FindingKind } from '../../db/schema';
 import type { AppDeps } from '../../deps';
-import { findingsCsv, findingsPage, getRun, listRuns } from '../../reconcile/report';
+import { findingsCsvResponse, findingsPage, getRun, listRuns } from '../../reconcile/report';
 import { dayWindow } from '../../reconcile/window';
 import type { AdminEnv } from '../env';
 import { notFoundPage } from '../pages/errors';
@@ -65,15 +65,7 @@ export function runsPages(deps: AppDeps) {
       const id = match?.[1]?.toLowerCase();
       const run = id ? await getRun(deps.db, id) : null;
       if (!run || !id) return notFoundPage(c, 'There is no such reconciliation run.');
-      if (match?.[2]) {
-        const day = DateTime.fromJSDate(run.windowFrom, { zone }).toFormat('yyyy-LL-dd');
-        return new Response(findingsCsv(deps.db, id, deps.settings.crm.accountId), {
-          headers: {
-            'Content-Type': 'text/csv; charset=utf-8',
-            'Content-Disposition': `attachment; filename="calltrail-reconcile-${day}-${id.slice(0, 8)}.csv"`,
-          },
-        });
-      }
+      if (match?.[2]) return findingsCsvResponse(deps.db, run, zone, deps.settings.crm.accountId);
       const kindText = c.req.query('kind') ?? '';
       const kind = (FINDING_KINDS as readonly string[]).includes(kindText) ? (kindText as FindingKind) : undefined;
       const afterText = c.req.query('after');
