@@ -31,6 +31,16 @@ export function backgroundSlice(deps: AppDeps): ContinueOptions {
   };
 }
 
+/**
+ * Starts a run (or joins the live one) and works its first slice in the background, as the API
+ * and the console do; whatever the slice leaves, the schedule resumes.
+ */
+export async function startInBackground(deps: AppDeps, request: RunRequest): Promise<{ id: string; joined: boolean }> {
+  const started = await startRun(deps, request, 'manual');
+  if (!started.joined) deps.defer?.(continueRun(deps, started.id, backgroundSlice(deps)));
+  return { id: started.id, joined: started.joined };
+}
+
 export type RunTrigger = 'nightly' | 'manual';
 
 export interface RunRequest {
@@ -55,7 +65,7 @@ export function requestedWindow(deps: AppDeps, request: RunRequest): Window {
     try {
       window = dayWindow(request.date, zone);
     } catch (error) {
-      throw new RunRequestError(describeError(error));
+      throw new RunRequestError((error as Error).message);
     }
   } else if (request.from || request.to) {
     if (!request.from || !request.to) throw new RunRequestError('from and to go together');

@@ -9,14 +9,14 @@ import type { AppDeps } from '../deps';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/schemas';
 import { findingsCsvResponse, findingsPage, getRun, listRuns } from '../reconcile/report';
-import { backgroundSlice, continueRun, RunRequestError, startRun } from '../reconcile/runs';
+import { RunRequestError, startInBackground } from '../reconcile/runs';
 import { runJson } from '../reconcile/summary';
 
 const RunSchema = z
   .object({
     id: z.string().uuid(),
     window: z.object({ from: z.string(), to: z.string() }),
-    trigger: z.enum(['nightly', 'manual']).or(z.string()),
+    trigger: z.enum(['nightly', 'manual']),
     status: z.enum(['running', 'paused', 'done', 'failed']),
     counts: z.record(z.string(), z.number()).openapi({ description: 'Findings by kind and by action; resolved: gaps closed by the run' }),
     calls: z.number().int(),
@@ -118,20 +118,17 @@ export function reconcileRoutes(deps: AppDeps) {
   return new OpenAPIHono()
     .openapi(startRoute, async (c) => {
       const body = c.req.header('content-type')?.includes('application/json') ? c.req.valid('json') : {};
-      let started;
       try {
-        started = await startRun(
-          deps,
-          { ...(body.date ? { date: body.date } : {}), ...(body.from ? { from: new Date(body.from) } : {}), ...(body.to ? { to: new Date(body.to) } : {}) },
-          'manual',
-        );
+        const started = await startInBackground(deps, {
+          ...(body.date ? { date: body.date } : {}),
+          ...(body.from ? { from: new Date(body.from) } : {}),
+          ...(body.to ? { to: new Date(body.to) } : {}),
+        });
+        return c.json(started, 202);
       } catch (error) {
         if (error instanceof RunRequestError) throw new ApiError(400, 'invalid_request', error.message);
         throw error;
       }
-      // Worked in the background now; whatever is left is resumed by the next tick.
-      if (!started.joined) deps.defer?.(continueRun(deps, started.id, backgroundSlice(deps)));
-      return c.json({ id: started.id, joined: started.joined }, 202);
     })
     .openapi(listRoute, async (c) => {
       const q = c.req.valid('query');

@@ -561,7 +561,7 @@ describe('reconciliation pages', () => {
     expect(page).toContain('value="2026-11-19"'); // yesterday, by default
     const res = await post(h, '/admin/runs', cookie, { _csrf: csrfOf(page), date: 'last tuesday' });
     expect(res.status).toBe(400);
-    expect(await res.text()).toContain('Expected a day (YYYY-MM-DD), got &quot;last tuesday&quot;.');
+    expect(await res.text()).toContain('Cannot reconcile &quot;last tuesday&quot;: not a date: &quot;last tuesday&quot; (expected YYYY-MM-DD).');
   });
 
   it('start a run of a day from the form, and join it when it is started again while live', async () => {
@@ -580,7 +580,7 @@ describe('reconciliation pages', () => {
     expect(await testDb().db.select().from(reconcileRuns)).toHaveLength(1);
     const future = await post(h, '/admin/runs', cookie, { _csrf: csrfOf(page), date: '2026-11-21' });
     expect(future.status).toBe(400);
-    expect(await future.text()).toContain('That day has not happened yet.');
+    expect(await future.text()).toContain('Cannot reconcile &quot;2026-11-21&quot;: the window has not begun yet.');
   });
 });
 

@@ -9,12 +9,11 @@ import { DateTime } from 'luxon';
 import { FINDING_KINDS, type FindingKind } from '../../db/schema';
 import type { AppDeps } from '../../deps';
 import { findingsCsvResponse, findingsPage, getRun, listRuns } from '../../reconcile/report';
-import { dayWindow } from '../../reconcile/window';
 import type { AdminEnv } from '../env';
 import { notFoundPage } from '../pages/errors';
 import { runPage } from '../pages/run';
 import { runsPage } from '../pages/runs';
-import { startManualRun } from '../start-run';
+import { RunRequestError, startInBackground } from '../../reconcile/runs';
 
 const RUNS_PAGE = 30;
 const FINDINGS_PAGE = 100;
@@ -50,13 +49,13 @@ export function runsPages(deps: AppDeps) {
       const form = await c.req.parseBody();
       const date = typeof form.date === 'string' ? form.date.trim() : '';
       const refuse = async (error: string) => runsPage(c, { zone, ...(await list(undefined)), paged: false, date: date || yesterday(), error });
+      let started;
       try {
-        dayWindow(date, zone);
-      } catch {
-        return refuse(`Expected a day (YYYY-MM-DD), got "${date}".`);
+        started = await startInBackground(deps, { date });
+      } catch (error) {
+        if (error instanceof RunRequestError) return refuse(`Cannot reconcile "${date}": ${error.message}.`);
+        throw error;
       }
-      if (date > (DateTime.fromJSDate(now(), { zone }).toISODate() ?? '')) return refuse('That day has not happened yet.');
-      const started = await startManualRun(deps, date);
       deps.log.info('reconciliation started from the console', { run: started.id, joined: started.joined });
       return c.redirect(`/admin/runs/${started.id}?notice=${started.joined ? 'run_joined' : 'run_started'}`, 303);
     })

@@ -43,7 +43,7 @@ export const reconcileRuns = pgTable(
     windowFrom: instant('window_from').notNull(),
     windowTo: instant('window_to').notNull(),
     /** "nightly" (the schedule) or "manual" (API, CLI, console). */
-    trigger: text('trigger').notNull(),
+    trigger: text('trigger', { enum: ['nightly', 'manual'] }).notNull(),
     status: text('status', { enum: RUN_STATUSES }).notNull(),
     progress: jsonb('progress').$type<RunProgress>().notNull(),
     /** Findings by kind, and actions by kind. */
