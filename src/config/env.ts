@@ -50,6 +50,57 @@ function redactUrl(v: string): string {
   return v.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }
 
+/** Where Asterisk's manager interface listens and who calltrail logs in as (manager.conf). */
+export interface AmiAddress {
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
+}
+
+const AMI_URL_FORM = 'tcp://user:secret@host[:port] (a manager.conf user; port 5038 by default)';
+
+/** `tcp://user:secret@host:5038` → the address; user and secret percent-decoded. */
+const amiUrl = optionalString.transform((v, ctx): AmiAddress | undefined => {
+  if (v === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `expected ${AMI_URL_FORM}, got "${redactUrl(v)}"` });
+    return z.NEVER;
+  }
+  const problem = amiUrlProblem(parsed);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: `${problem}, got "${redactUrl(v)}"` });
+    return z.NEVER;
+  }
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : 5038,
+    username: percentDecoded(parsed.username),
+    secret: percentDecoded(parsed.password),
+  };
+});
+
+/** A secret may hold a `%` that starts no escape: then it is taken as written. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function amiUrlProblem(url: URL): string | undefined {
+  if (url.protocol !== 'tcp:') return `expected ${AMI_URL_FORM} starting with tcp://`;
+  if (!url.username || !url.password) return `expected ${AMI_URL_FORM}: the user or the secret is missing`;
+  if (!url.hostname) return `expected ${AMI_URL_FORM}: the host is missing`;
+  if (/%0[ad]/i.test(`${url.username}:${url.password}`)) return `expected ${AMI_URL_FORM}: the user and secret cannot hold a line break`;
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) return `expected ${AMI_URL_FORM}: nothing after the port`;
+  return undefined;
+}
+
 const secret = (what: string, minLength: number) =>
   optionalString.refine((v) => v === undefined || v.length >= minLength, {
     message: `expected ${what} of at least ${minLength} characters`,
@@ -86,6 +137,7 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional(),
     GENERIC_WEBHOOK_SECRET: secret('a shared secret', 16),
     ASTERISK_WEBHOOK_SECRET: secret('a shared secret', 16),
+    ASTERISK_AMI_URL: amiUrl,
     ZADARMA_API_KEY: optionalString,
     ZADARMA_API_SECRET: optionalString,
     TWILIO_AUTH_TOKEN: optionalString,
@@ -175,6 +227,8 @@ export interface Settings {
   /** Keys that sign recording links, the first signs; none: a key generated once and kept in the database. */
   recordingLinkKeys: { kid: string; secret: string }[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Asterisk's manager interface (ASTERISK_AMI_URL): the Node service follows its Cdr and CEL events. */
+  asteriskAmi?: AmiAddress;
   secrets: {
     generic?: string;
     asterisk?: string;
@@ -251,6 +305,7 @@ export function parseEnv(source: Record<string, unknown>): Settings {
       .filter(Boolean)
       .map((pair) => ({ kid: pair.slice(0, pair.indexOf(':')), secret: pair.slice(pair.indexOf(':') + 1) })),
     logLevel: env.LOG_LEVEL ?? 'info',
+    ...(env.ASTERISK_AMI_URL ? { asteriskAmi: env.ASTERISK_AMI_URL } : {}),
     secrets: dropUndefined({
       generic: env.GENERIC_WEBHOOK_SECRET,
       asterisk: env.ASTERISK_WEBHOOK_SECRET,
