@@ -12,6 +12,7 @@ import { accessLog } from './http/access-log';
 import { adminAuth } from './http/admin-auth';
 import { renderDocsPage } from './http/docs-page';
 import { ApiError, errorResponse, handleError } from './http/errors';
+import { sandboxAccess } from './http/sandbox-access';
 import { pbxRoutes } from './pbx/routes';
 import { callRoutes } from './routes/calls';
 import { crmRoutes, oauthRoutes } from './routes/crm';
@@ -70,7 +71,11 @@ export function createApp(deps: AppDeps) {
   app.route('/', reconcileRoutes(deps));
   app.route('/', adminConsole(deps));
   const sandbox = deps.sandbox;
-  if (sandbox) app.mount('/sandbox/amocrm', (request) => sandbox.fetch(request));
+  if (sandbox) {
+    // Open in pure local mode only; elsewhere the admin token, or off (http/sandbox-access.ts).
+    app.use('/sandbox/amocrm/*', sandboxAccess({ settings: deps.settings, config: deps.config, ...(deps.now ? { now: deps.now } : {}) }));
+    app.mount('/sandbox/amocrm', (request) => sandbox.fetch(request));
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   const document = () =>

@@ -94,7 +94,7 @@ export async function benchServing(options: ServeOptions, cleanups: (() => Promi
   if (posted.status !== 202) throw new Error(`the webhook answered ${posted.status}`);
   let link = '';
   await until(async () => {
-    const state = (await (await fetch(`${base}/sandbox/amocrm/__sandbox/state`)).json()) as { notes: { params: { link?: string } }[] };
+    const state = (await (await fetch(`${base}/sandbox/amocrm/__sandbox/state`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { notes: { params: { link?: string } }[] };
     link = state.notes.find((n) => n.params.link)?.params.link ?? '';
     return link !== '';
   }, 120_000, 'the note with its recording link');

@@ -174,7 +174,7 @@ describe('the admin console in Chromium', () => {
     // In the CRM, someone removed the recording link from the call's note. A reconciliation of
     // today, started from the console's form, finds it and puts the link back.
     const uniq = conversationUniq('generic', 'admin-1');
-    const unlinked = await fetch(`${service.url}/sandbox/amocrm/__sandbox/notes/${uniq}/link`, { method: 'DELETE' });
+    const unlinked = await fetch(`${service.url}/sandbox/amocrm/__sandbox/notes/${uniq}/link`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(await unlinked.json()).toEqual({ unlinked: 1 });
     await page.click('nav.main >> text=Reconciliation');
     await page.waitForURL(`${service.url}/admin/runs`);
@@ -187,7 +187,7 @@ describe('the admin console in Chromium', () => {
       if (Date.now() > until) throw new Error(`the run did not finish in time: ${JSON.stringify(run)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    const state = await (await fetch(`${service.url}/sandbox/amocrm/__sandbox/state`)).json() as { notes: { params: { uniq?: string; link?: string } }[] };
+    const state = await (await fetch(`${service.url}/sandbox/amocrm/__sandbox/state`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json() as { notes: { params: { uniq?: string; link?: string } }[] };
     expect(state.notes.filter((n) => n.params.uniq === uniq).map((n) => n.params.link)).toEqual([expect.stringMatching(/\/recordings\/[0-9a-f-]{36}\.mp3\?/)]);
 
     await page.click('nav.main >> text=Reconciliation');

@@ -49,6 +49,8 @@ describe('a recording in the CRM note', () => {
     expect(res.status).toBe(202);
 
     const page = await browser.newPage();
+    // A webhook secret is set, so the sandbox CRM's page wants the admin token.
+    await page.setExtraHTTPHeaders({ authorization: `Bearer ${ADMIN_TOKEN}` });
     const ranges: { status: number; range: string | undefined }[] = [];
     page.on('response', (r) => {
       if (r.url().includes('/recordings/')) ranges.push({ status: r.status(), range: r.request().headers().range });

@@ -52,7 +52,7 @@ describe('calltrail serve', () => {
       const deadline = Date.now() + 15_000;
       let page = '';
       while (Date.now() < deadline && !/<audio[^>]+\/recordings\//.test(page)) {
-        page = await (await fetch(`${service.url}/sandbox/amocrm/`)).text();
+        page = await (await fetch(`${service.url}/sandbox/amocrm/`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(page).toContain('Ivan Petrov');

@@ -1,13 +1,15 @@
 /**
  * The Node service: HTTP, group-committed webhook ingest, the periodic tick (inbox retries,
  * settling) on a timer, the delivery loop — woken when calls settle, and every tick — and the
- * FreePBX CDR poller when configured. Stops in order: no new connections, running requests
- * finish, the poll in hand ends, queued bodies are applied, the tick and the
+ * FreePBX CDR poller and the Asterisk AMI listener when configured. Stops in order: no new
+ * connections, running requests finish, the poll in hand ends, AMI logs off and its received
+ * events are stored, queued bodies are applied, the tick and the
  * delivery claim in hand end — only then may the database be closed.
  * @module
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { sql } from 'drizzle-orm';
 import { createApp } from '../../app';
@@ -22,6 +24,8 @@ import { nodeRecordingsRuntime } from './recordings-runtime';
 import { runTick } from '../../jobs';
 import { IngestBatcher } from '../../ledger/batcher';
 import type { Logger } from '../../lib/log';
+import { answerClientErrors } from './client-error';
+import { startAmiListener } from './ami-listener';
 import { startFreepbxPoller } from './freepbx-poller';
 import { freepbxPull } from './freepbx-pull';
 import { startReconcileSchedule } from './reconcile-schedule';
@@ -138,11 +142,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch, port: options.settings.port, hostname: options.hostname ?? '0.0.0.0' }, () => resolve(s));
   });
+  // Requests Node refuses before Hono (oversized headers: 431, bad request line: 400) get the JSON envelope too.
+  answerClientErrors(server as HttpServer, options.log);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.settings.port;
   tick();
   // Reads FreePBX's CDR table when sources.freepbx.database_url is set.
   const freepbx = startFreepbxPoller(deps);
+  // Follows Asterisk's AMI (Cdr and CEL events) when ASTERISK_AMI_URL is set.
+  const ami = startAmiListener(deps);
   // The nightly reconciliation (croner, reconcile.time in time_zone) and the resumption of paused runs.
   const reconcile = startReconcileSchedule(deps, owner);
 
@@ -161,6 +169,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         if (running > 0) options.log.warn('stopping with requests still running', { running });
       }
       await freepbx?.stop();
+      await ami?.stop();
       await reconcile.stop();
       await batcher.drain();
       await ticking;
