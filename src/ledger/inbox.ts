@@ -5,6 +5,11 @@
  * events. If applying throws, that transaction rolls back and the body is stored again on its
  * own, marked failed with the error — so a body that reached us is never lost, and a bug in a
  * parser or in the ledger leaves a replayable record instead of a 500 to the PBX.
+ *
+ * Before anything is stored, each body passes admission (domain/admit.ts): what PostgreSQL or the
+ * ledger would refuse later is refused now, with the fields named, so a stored body always
+ * applies. The webhook door runs the same check for its 400; this covers the paths that come here
+ * directly (the import command, the FreePBX poller, reconciliation pulls).
  * @module
  */
 import { and, asc, eq, inArray, isNotNull, lte, notInArray, sql } from 'drizzle-orm';
@@ -12,6 +17,7 @@ import type { Db } from '../db/client';
 import { json, queryRows } from '../db/raw';
 import { inboxEvents } from '../db/schema';
 import type { CallEvent } from '../domain/events';
+import { admissionProblems, DEFAULT_MAX_CALL_SECONDS } from '../domain/admit';
 import { isTransientConflict } from '../lib/error-codes';
 import { describeError, type Logger } from '../lib/log';
 import { sha256Hex } from '../lib/crypto';
@@ -32,7 +38,9 @@ export type IngestResult =
   | { status: 'processed'; inboxId: number; events: number }
   | { status: 'duplicate'; inboxId: number | null; events: number }
   /** Stored, but applying failed; it will be retried and can be reprocessed. */
-  | { status: 'stored'; inboxId: number; events: number; error: string };
+  | { status: 'stored'; inboxId: number; events: number; error: string }
+  /** Not stored: the body is bad input (domain/admit.ts); `problems` name the fields. */
+  | { status: 'refused'; inboxId: null; events: number; error: string; problems: string[] };
 
 /** Automatic retries of a failed body before it waits for an admin. */
 export const MAX_AUTOMATIC_ATTEMPTS = 5;
@@ -61,6 +69,23 @@ export async function ingest(deps: InboxDeps, input: IngestInput): Promise<Inges
  */
 export async function ingestMany(deps: InboxDeps, inputs: readonly IngestInput[]): Promise<IngestResult[]> {
   if (inputs.length === 0) return [];
+  // Admission: what could never apply is refused before anything is stored.
+  const rules = { maxCallSeconds: deps.ctx.parse.maxCallSeconds ?? DEFAULT_MAX_CALL_SECONDS, now: deps.now() };
+  const verdicts = inputs.map((input) => admissionProblems(input, rules));
+  if (verdicts.every((problems) => problems.length === 0)) return ingestAdmitted(deps, inputs);
+  const admitted = inputs.filter((_, i) => verdicts[i]?.length === 0);
+  const stored = await ingestAdmitted(deps, admitted);
+  let next = 0;
+  return inputs.map((input, i): IngestResult => {
+    const problems = verdicts[i] ?? [];
+    if (problems.length === 0) return stored[next++] as IngestResult;
+    deps.log.warn('a body was refused as bad input; nothing stored', { source: input.source, problems });
+    return { status: 'refused', inboxId: null, events: input.events.length, error: problems.join('; '), problems };
+  });
+}
+
+async function ingestAdmitted(deps: InboxDeps, inputs: readonly IngestInput[]): Promise<IngestResult[]> {
+  if (inputs.length === 0) return [];
   const receivedAt = deps.now();
   const rows = inputs.map((input) => ({ input, dedupeKey: input.dedupeKey ?? `sha256:${sha256Hex(input.raw)}` }));
   let failure: unknown;
@@ -76,7 +101,7 @@ export async function ingestMany(deps: InboxDeps, inputs: readonly IngestInput[]
   }
   if (inputs.length > 1) {
     deps.log.warn('a group of webhook bodies failed together; applying them one by one', { bodies: inputs.length, error: failure });
-    return Promise.all(inputs.map((input) => ingest(deps, input)));
+    return Promise.all(inputs.map(async (input) => (await ingestAdmitted(deps, [input]))[0] as IngestResult));
   }
   const [only] = rows;
   if (!only) throw failure;
@@ -96,11 +121,11 @@ async function storeAndApply(deps: InboxDeps, rows: Keyed[], receivedAt: Date): 
   const stored = await deps.db.transaction(async (tx) => {
     const inserted = await queryRows<{ id: number | string; source: string; dedupe_key: string }>(
       tx,
-      sql`insert into ${inboxEvents} (source, dedupe_key, raw, meta, received_at, status, processed_at)
-          select x.source, x.dedupe_key, x.raw, coalesce(x.meta, '{}'), ${receivedAt.toISOString()}::timestamptz,
+      sql`insert into ${inboxEvents} (source, dedupe_key, raw, meta, note, received_at, status, processed_at)
+          select x.source, x.dedupe_key, x.raw, coalesce(x.meta, '{}'), x.note, ${receivedAt.toISOString()}::timestamptz,
                  'processed', ${receivedAt.toISOString()}::timestamptz
-            from json_to_recordset(${json(unique.map(({ input, dedupeKey }) => ({ source: input.source, dedupe_key: dedupeKey, raw: input.raw, meta: input.meta ?? {} })))})
-              as x(source text, dedupe_key text, raw text, meta jsonb)
+            from json_to_recordset(${json(unique.map(({ input, dedupeKey }) => ({ source: input.source, dedupe_key: dedupeKey, raw: input.raw, meta: input.meta ?? {}, note: droppedNote(input.events) })))})
+              as x(source text, dedupe_key text, raw text, meta jsonb, note text)
           on conflict (source, dedupe_key) do nothing
           returning id, source, dedupe_key`,
     );
@@ -121,6 +146,12 @@ async function storeAndApply(deps: InboxDeps, rows: Keyed[], receivedAt: Date): 
       return duplicate(deps, input.source, dedupeKey, input.events.length);
     }),
   );
+}
+
+/** What a body held that is no call of its own, for people reading the inbox; null when nothing. */
+export function droppedNote(events: readonly CallEvent[]): string | null {
+  const dropped = events.flatMap((e) => (e.kind === 'dropped' ? [`${e.at}: ${e.reason}`] : []));
+  return dropped.length ? `no call: ${dropped.join('; ')}` : null;
 }
 
 /** Applying failed: keep the body, marked failed with the cause, due for an automatic retry. */
@@ -208,7 +239,7 @@ export async function reprocessInbox(deps: InboxDeps, selection: ReprocessSelect
         });
         await tx
           .update(inboxEvents)
-          .set({ status: 'processed', error: null, nextAttemptAt: null, processedAt: now, attempts: row.attempts + 1 })
+          .set({ status: 'processed', error: null, note: droppedNote(events), nextAttemptAt: null, processedAt: now, attempts: row.attempts + 1 })
           .where(eq(inboxEvents.id, row.id));
         return { id: row.id, ok: true as const };
       } catch (error) {

@@ -9,8 +9,24 @@ import { parseInstant } from '../domain/time';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/schemas';
-import { decodeCallCursor, findCall, searchCalls, type ConversationRow } from '../ledger/calls-query';
+import { decodeCallCursor, findCall, searchCalls, type CallCursor, type ConversationRow } from '../ledger/calls-query';
 import { ledgerContext } from '../ledger/context';
+import { unstorableText } from '../lib/text';
+
+/** Times PostgreSQL's timestamptz and every call in the ledger fit in, with room to spare. */
+const FILTER_TIMES = { from: Date.UTC(1900, 0, 1), to: Date.UTC(10000, 0, 1) };
+
+/** Why a filter's text cannot be searched for (PostgreSQL refuses NUL, lone surrogates), or null. */
+export function filterTextProblem(name: string, value: string | undefined): string | null {
+  const problem = value === undefined ? null : unstorableText(value);
+  return problem ? `${name}: ${problem}` : null;
+}
+
+/** A cursor this API could have returned: its time is one a call can have. */
+export function plausibleCursor(cursor: CallCursor): boolean {
+  const at = cursor.at.getTime();
+  return at >= FILTER_TIMES.from && at < FILTER_TIMES.to;
+}
 
 const CallSummarySchema = z
   .object({
@@ -89,8 +105,12 @@ export function callRoutes(deps: AppDeps) {
   return new OpenAPIHono()
     .openapi(listRoute, async (c) => {
       const q = c.req.valid('query');
+      for (const name of ['phone', 'extension', 'from', 'to', 'cursor'] as const) {
+        const problem = filterTextProblem(name, q[name]);
+        if (problem) throw new ApiError(400, 'invalid_query', problem);
+      }
       const cursor = q.cursor ? decodeCallCursor(q.cursor) : undefined;
-      if (cursor === null) throw new ApiError(400, 'invalid_query', 'cursor: not a cursor this API returned');
+      if (cursor === null || (cursor && !plausibleCursor(cursor))) throw new ApiError(400, 'invalid_query', 'cursor: not a cursor this API returned');
       const from = time('from', q.from);
       const to = time('to', q.to);
       const page = await searchCalls(deps.db, ctx.rules, deps.settings.crm.accountId, {

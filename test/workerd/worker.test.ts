@@ -141,6 +141,17 @@ describe('calltrail under workerd', () => {
     expect(await res.json()).toMatchObject({ error: { code: 'invalid_signature', requestId: expect.any(String) } });
   });
 
+  it('reads a body in Windows-1251 with the platform TextDecoder, its signature checked over the bytes', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const text = JSON.stringify(callEnded({ call_id: 'wk-звонок', started_at: now - 60, answered_at: null, ended_at: now - 30, disposition: 'no_answer' }));
+    // Windows-1251 puts А..я at 0xC0..0xFF; the rest of this body is ASCII.
+    const body = Uint8Array.from(text, (c) => (c >= 'А' && c <= 'я' ? c.charCodeAt(0) - 0x350 : c.charCodeAt(0)));
+    const headers = { 'content-type': 'application/json', 'x-calltrail-signature': await signatureHeader(SECRET, body, Date.now() / 1000) };
+    const res = await worker.fetch('/v1/pbx/generic/events', { method: 'POST', body, headers });
+    expect(res.status).toBe(202);
+    expect(await db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-звонок') })).toMatchObject({ outcome: 'missed' });
+  });
+
   it('settles due calls from the scheduled (Cron Trigger) handler and delivers them', async () => {
     const now = Math.floor(Date.now() / 1000);
     expect((await post(callEnded({ call_id: 'wk-2', started_at: now - 100, answered_at: now - 90, ended_at: now - 5 }))).status).toBe(202);

@@ -10,6 +10,7 @@ import { retryDelivery } from '../../delivery/admin';
 import type { AppDeps } from '../../deps';
 import { decodeCallCursor, findCall, searchCalls, type CallFilters, type CallStateFilter } from '../../ledger/calls-query';
 import { ledgerContext } from '../../ledger/context';
+import { filterTextProblem, plausibleCursor } from '../../routes/calls';
 import { dayWindow } from '../../reconcile/window';
 import type { AdminEnv } from '../env';
 import { callPage } from '../pages/call';
@@ -39,6 +40,11 @@ export function callsPages(deps: AppDeps) {
         limit: q('limit'),
       };
       const errors: string[] = [];
+      // Text PostgreSQL refuses (NUL, lone surrogates) is a message, not a 500.
+      for (const [name, value] of Object.entries({ ...form, cursor: c.req.query('cursor') })) {
+        const problem = filterTextProblem(name, value);
+        if (problem) errors.push(problem);
+      }
       const filters: CallFilters = { limit: PAGE_SIZE };
       if (form.phone) filters.phone = form.phone;
       if (form.extension) filters.extension = form.extension;
@@ -71,7 +77,7 @@ export function callsPages(deps: AppDeps) {
       const cursorText = c.req.query('cursor');
       if (cursorText) {
         const cursor = decodeCallCursor(cursorText);
-        if (cursor) filters.cursor = cursor;
+        if (cursor && plausibleCursor(cursor)) filters.cursor = cursor;
         else errors.push('that page link is not valid any more; start from the newest calls');
       }
       const page = errors.length ? { items: [], nextCursor: null } : await searchCalls(deps.db, ctx.rules, deps.settings.crm.accountId, filters);

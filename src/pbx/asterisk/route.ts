@@ -18,7 +18,9 @@ export const asteriskSource: WebhookSource<{ secret: string }> = {
   parser: asteriskParser,
   enableHint: 'set ASTERISK_WEBHOOK_SECRET',
   credentials: (deps) => (deps.settings.secrets.asterisk ? { secret: deps.settings.secrets.asterisk } : undefined),
-  verify: (request, { secret }, now) => verifySignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.raw, secret, now),
+  // Over the bytes as sent: Master.csv lines carry caller names in the PBX's charset (often cp1251).
+  verify: (request, { secret }, now) => verifySignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.body, secret, now),
+  charset: (deps) => deps.config.sources.asterisk.charset,
   // How the body is read (CSV or JSON) must survive a replay.
   meta: (request): Record<string, string> => {
     const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
@@ -50,7 +52,8 @@ export function asteriskRoutes(deps: AppDeps) {
       'One or more Master.csv lines (`text/csv` or `text/plain`; columns per `sources.asterisk.csv_columns`, default ' +
       '`full`: cdr_csv with loguniqueid, loguserfield and newcdrcolumns) or AMI `Cdr` events as JSON (one object or an ' +
       `array of up to ${MAX_AMI_EVENTS}). Signed like the generic webhook: \`${SIGNATURE_HEADER}: t=<unix seconds>,` +
-      `v1=<hex HMAC-SHA256(ASTERISK_WEBHOOK_SECRET, "<t>.<raw body>")>\`, ${TOLERANCE_SECONDS} s tolerance. ` +
+      `v1=<hex HMAC-SHA256(ASTERISK_WEBHOOK_SECRET, "<t>.<raw body>")>\`, ${TOLERANCE_SECONDS} s tolerance, over the body's ` +
+      'bytes as sent; they are read in `sources.asterisk.charset` (default: UTF-8, else Windows-1251). ' +
       'CDRs sharing a linkedid are one conversation; it settles SETTLE_SECONDS after its last CDR. ' +
       'A malformed row refuses the whole body with each problem’s line and column. 404 while ASTERISK_WEBHOOK_SECRET is unset.',
     request: {

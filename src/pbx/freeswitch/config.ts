@@ -3,11 +3,14 @@
  * @module
  */
 import { z } from 'zod';
-import { timeZoneSchema } from '../../config/common';
+import { charsetSchema } from '../../lib/charset';
+import { countryCodeSchema, timeZoneSchema } from '../../config/common';
 import { recordingUrlTemplateSchema, recordingVariablesSchema } from './recording';
 
 export const freeswitchConfigSchema = z
   .strictObject({
+    charset: charsetSchema,
+    default_country: countryCodeSchema.optional().describe('National numbers from this PBX belong to this country; default: the top-level default_country'),
     time_zone: timeZoneSchema
       .optional()
       .describe('unused: times are read from the *_epoch variables, which carry no zone; kept for symmetry'),

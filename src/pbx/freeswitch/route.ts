@@ -18,6 +18,10 @@ export const freeswitchSource: WebhookSource<string> = {
   challenge: 'Basic realm="calltrail", charset="UTF-8"',
   credentials: (deps) => deps.settings.secrets.freeswitch || undefined,
   verify: async (request, expected) => verifyBasicAuth(request.headers.get('authorization') ?? undefined, expected),
+  charset: (deps) => deps.config.sources.freeswitch.charset,
+  // cdr=<URL-encoded JSON> is a form whose value carries the text; base64 and bare JSON are not.
+  form: (request) =>
+    !/base64/i.test(request.headers.get('content-type') ?? '') && /^\s*cdr=/.test(new TextDecoder().decode(request.body.subarray(0, 16))),
   // The content type says how the body is encoded; the uuid names the leg. Neither is secret.
   meta: (request) => {
     const meta: Record<string, string> = {};

@@ -49,6 +49,10 @@ function toCallEvent(event: GenericEvent, at: string, ctx: ParseContext, problem
     problems.push(`${at}answered_at: is outside started_at…ended_at`);
   }
   const disposition = event.disposition ?? (answeredAt ? 'answered' : 'no_answer');
+  // An answered call needs its answer time, or the talk time the PBX measured instead.
+  if (disposition === 'answered' && event.answered_at == null && event.talk_seconds == null) {
+    problems.push(`${at}answered_at: is required when disposition is "answered" (or give talk_seconds)`);
+  }
   return {
     kind: 'leg',
     callKey: event.call_id,

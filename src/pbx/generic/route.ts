@@ -35,7 +35,8 @@ export const genericSource: WebhookSource<{ secret: string | null }> = {
     return deps.settings.sandboxMode ? { secret: null } : undefined;
   },
   verify: async (request, { secret }, now) =>
-    secret === null ? { ok: true } : verifySignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.raw, secret, now),
+    secret === null ? { ok: true } : verifySignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.body, secret, now),
+  // No config section: the body is read as UTF-8, or Windows-1251 when it is not UTF-8 (charset auto).
 };
 
 export function genericWebhookRoutes(deps: AppDeps) {
@@ -47,10 +48,14 @@ export function genericWebhookRoutes(deps: AppDeps) {
     summary: 'Generic PBX webhook',
     description:
       `One event or an array of up to ${MAX_EVENTS_PER_REQUEST}. Signed like Stripe: \`${SIGNATURE_HEADER}: t=<unix seconds>,` +
-      `v1=<hex HMAC-SHA256(GENERIC_WEBHOOK_SECRET, "<t>.<raw body>")>\`, ${TOLERANCE_SECONDS} s tolerance. ` +
+      `v1=<hex HMAC-SHA256(GENERIC_WEBHOOK_SECRET, "<t>.<raw body>")>\`, ${TOLERANCE_SECONDS} s tolerance, over the body's bytes ` +
+      'as sent; the body is read as UTF-8 (Windows-1251 when it is not valid UTF-8). ' +
       'Unsigned events are accepted only in sandbox mode (no CRM configured and no secret set). ' +
       'A `call.ended` whose leg_id is absent or equal to call_id ends the conversation (override with `final`). ' +
-      'Answered legs wait up to SETTLE_SECONDS for a recording unless `recorded: false`.',
+      'Answered legs wait up to SETTLE_SECONDS for a recording unless `recorded: false`. ' +
+      'Refused with a 400 naming the field, nothing stored: an answered call without `answered_at` (or `talk_seconds`), ' +
+      'a leg longer than `max_call_seconds` (config, default a day), times more than a day ahead, text with NUL ' +
+      'characters or lone surrogates.',
     request: {
       headers: z.object({ [SIGNATURE_HEADER]: z.string().optional().openapi({ example: 't=1763622000,v1=5257a8…' }) }),
       body: {

@@ -3,10 +3,13 @@
  * @module
  */
 import { z } from 'zod';
-import { timeZoneSchema } from '../../config/common';
+import { charsetSchema } from '../../lib/charset';
+import { countryCodeSchema, timeZoneSchema } from '../../config/common';
 
 export const mangoConfigSchema = z
   .strictObject({
+    charset: charsetSchema,
+    default_country: countryCodeSchema.optional().describe('National numbers from this PBX belong to this country; default: the top-level default_country'),
     time_zone: timeZoneSchema
       .optional()
       .describe('used only with timestamps_in_local_time; default: the top-level time_zone'),

@@ -12,9 +12,10 @@ import type { AppDeps } from '../../deps';
 import { ApiError } from '../../http/errors';
 import { errorResponses } from '../../http/schemas';
 import type { IngestResult } from '../../ledger/inbox';
-import { receiveWebhook, type WebhookSource } from '../webhook';
+import { decodeBody } from '../../lib/charset';
+import { receiveWebhook, requestBytes, type WebhookSource } from '../webhook';
 import { mangoParser, type MangoEventKind } from './parse';
-import { verifyMangoRequest, type MangoCredentials } from './signature';
+import { verifyMangoBody, type MangoCredentials } from './signature';
 import { mangoDedupeKey, storedTimeline } from './timeline';
 
 export const BASE_PATH = '/v1/pbx/mango';
@@ -28,7 +29,9 @@ export function mangoSource(kind: MangoEventKind, timeline?: string): WebhookSou
     parser: mangoParser,
     enableHint: ENABLE_HINT,
     credentials: (deps) => deps.settings.secrets.mango,
-    verify: (request, credentials) => verifyMangoRequest(new URLSearchParams(request.raw), credentials),
+    verify: (request, credentials) => verifyMangoBody(request.body, credentials),
+    charset: (deps) => deps.config.sources.mango.charset,
+    form: () => true,
     meta: () => ({ event: kind, ...(timeline ? { timeline } : {}) }),
     dedupeKey: (request) => mangoDedupeKey(kind, request.raw),
     accepted,
@@ -46,15 +49,17 @@ export function mangoRoutes(deps: AppDeps) {
     const credentials = deps.settings.secrets.mango;
     let timeline: string | undefined;
     if (credentials) {
-      const raw = await c.req.text();
-      if ((await verifyMangoRequest(new URLSearchParams(raw), credentials)).ok) timeline = await storedTimeline(deps.db, raw);
+      const body = await requestBytes(c);
+      if ((await verifyMangoBody(body, credentials)).ok) {
+        timeline = await storedTimeline(deps.db, decodeBody(body, deps.config.sources.mango.charset, true).text);
+      }
     }
     return receiveWebhook(c, deps, mangoSource('call', timeline));
   });
   app.post(`${BASE_PATH}/*`, async (c) => {
     const credentials = deps.settings.secrets.mango;
     if (!credentials) throw new ApiError(404, 'source_disabled', `the mango source is not enabled: ${ENABLE_HINT}`);
-    const verdict = await verifyMangoRequest(new URLSearchParams(await c.req.text()), credentials);
+    const verdict = await verifyMangoBody(await requestBytes(c), credentials);
     if (!verdict.ok) throw new ApiError(401, 'invalid_signature', verdict.reason);
     deps.log.debug('mango notification not used by calltrail', { path: c.req.path });
     return c.json({ status: 'ignored' }, 200);

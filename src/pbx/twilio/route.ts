@@ -6,20 +6,18 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../http/schemas';
-import { receiveWebhook, type WebhookRequest, type WebhookSource } from '../webhook';
+import { receiveWebhook, type DecodedWebhookRequest, type WebhookSource } from '../webhook';
 import { twilioParser, type TwilioCallback } from './parse';
-import { SIGNATURE_HEADER, verifyTwilioSignature } from './signature';
+import { SIGNATURE_HEADER, verifyTwilioRequest } from './signature';
 
 export const STATUS_PATH = '/v1/pbx/twilio/status';
 export const RECORDING_PATH = '/v1/pbx/twilio/recording';
-
-const formParams = (raw: string): [string, string][] => [...new URLSearchParams(raw)];
 
 /**
  * Twilio retries a callback it could not deliver (connection overrides `#rc=`), so a retry must be
  * a duplicate: a call reports each status once, a recording each recording status once.
  */
-function dedupeKey(callback: TwilioCallback, request: WebhookRequest): string | undefined {
+function dedupeKey(callback: TwilioCallback, request: DecodedWebhookRequest): string | undefined {
   const p = new URLSearchParams(request.raw);
   const [id, status] = callback === 'status' ? [p.get('CallSid'), p.get('CallStatus')] : [p.get('RecordingSid'), p.get('RecordingStatus')];
   return id && status ? `${callback}:${id}:${status}` : undefined;
@@ -30,8 +28,12 @@ function twilioSource(callback: TwilioCallback): WebhookSource<string> {
     parser: twilioParser,
     enableHint: 'set TWILIO_AUTH_TOKEN to the auth token of the Twilio account',
     credentials: (deps) => deps.settings.secrets.twilio || undefined,
+    // The URL as PUBLIC_URL spells it (Twilio signs the configured URL, host case and all), the
+    // parameters over their bytes as sent.
     verify: async (request, token) =>
-      verifyTwilioSignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.publicUrl, formParams(request.raw), token),
+      verifyTwilioRequest(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.publicUrlText, request.body, token),
+    charset: (deps) => deps.config.sources.twilio.charset,
+    form: () => true,
     meta: () => ({ callback }),
     dedupeKey: (request) => dedupeKey(callback, request),
     // Twilio reads nothing from a status callback's answer; an empty 204 also makes a mistaken

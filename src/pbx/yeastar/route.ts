@@ -27,8 +27,9 @@ export const yeastarSource: WebhookSource<Credentials> = {
   verify: async (request, { secret, acceptTokenInUrl }) => {
     const header = request.headers.get(SIGNATURE_HEADER);
     if (!header && acceptTokenInUrl) return verifyUrlToken(request.query.get('token'), secret);
-    return verifyYeastarSignature(header ?? undefined, request.raw, secret);
+    return verifyYeastarSignature(header ?? undefined, request.body, secret);
   },
+  charset: (deps) => deps.config.sources.yeastar.charset,
   // A plain 200: Yeastar does not document which 2xx it takes as delivered, and 200 is the safe one.
   accepted: (c, result) => c.json({ status: result.status, inbox_id: result.inboxId, events: result.events }, 200),
 };

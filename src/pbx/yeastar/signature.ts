@@ -1,6 +1,6 @@
 /**
  * Yeastar's webhook signature: `X-Signature` = base64(HMAC-SHA256(YEASTAR_WEBHOOK_SECRET, raw
- * body)). A hex digest and a "sha256=" prefix are accepted too, so a signing proxy in front of a
+ * body)), over the body's bytes as sent. A hex digest and a "sha256=" prefix are accepted too, so a signing proxy in front of a
  * PBX that cannot sign may use the more common spelling.
  * @module
  */
@@ -8,15 +8,17 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { timingSafeEqual } from 'hono/utils/buffer';
+import { equalBytes } from '../../lib/hmac';
 import type { Verdict } from '../webhook';
 
 export const SIGNATURE_HEADER = 'X-Signature';
 
-export function yeastarSignatureBytes(secret: string, rawBody: string): Uint8Array {
-  return hmac(sha256, utf8ToBytes(secret), utf8ToBytes(rawBody));
+/** The HMAC of the body's bytes as sent (a string body is taken as its UTF-8). */
+export function yeastarSignatureBytes(secret: string, rawBody: string | Uint8Array): Uint8Array {
+  return hmac(sha256, utf8ToBytes(secret), typeof rawBody === 'string' ? utf8ToBytes(rawBody) : rawBody);
 }
 
-export function yeastarSignature(secret: string, rawBody: string): string {
+export function yeastarSignature(secret: string, rawBody: string | Uint8Array): string {
   let binary = '';
   for (const byte of yeastarSignatureBytes(secret, rawBody)) binary += String.fromCharCode(byte);
   return btoa(binary);
@@ -33,21 +35,13 @@ export function decodeSignature(header: string): Uint8Array | null {
   return null;
 }
 
-export async function verifyYeastarSignature(header: string | undefined, rawBody: string, secret: string): Promise<Verdict> {
+export async function verifyYeastarSignature(header: string | undefined, rawBody: string | Uint8Array, secret: string): Promise<Verdict> {
   if (!header) return { ok: false, reason: `missing ${SIGNATURE_HEADER} header` };
   const given = decodeSignature(header);
   if (!given) return { ok: false, reason: `malformed ${SIGNATURE_HEADER} header: expected base64 of an HMAC-SHA256` };
   return equalBytes(given, yeastarSignatureBytes(secret, rawBody))
     ? { ok: true }
     : { ok: false, reason: `${SIGNATURE_HEADER} does not match the body` };
-}
-
-/** Compares every byte whatever differs first, so timing tells nothing about the digest. */
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
 }
 
 /** The opt-in fallback for PBXs that cannot sign: ?token=<secret> in the URL. */

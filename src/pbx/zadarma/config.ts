@@ -3,7 +3,8 @@
  * @module
  */
 import { z } from 'zod';
-import { timeZoneSchema } from '../../config/common';
+import { charsetSchema } from '../../lib/charset';
+import { countryCodeSchema, timeZoneSchema } from '../../config/common';
 
 /** Zadarma's bounds for the `lifetime` of a recording link (seconds). */
 export const LINK_LIFETIME_MIN = 180;
@@ -11,6 +12,8 @@ export const LINK_LIFETIME_MAX = 5_184_000;
 
 export const zadarmaConfigSchema = z
   .strictObject({
+    charset: charsetSchema,
+    default_country: countryCodeSchema.optional().describe('National numbers from this PBX belong to this country; default: the top-level default_country'),
     time_zone: timeZoneSchema
       .optional()
       .describe(
