@@ -12,6 +12,7 @@ import type { Logger } from './lib/log';
 import type { FetchFor } from './recordings/fetch/port';
 import type { PbxPull } from './reconcile/pull';
 import type { RateLimiter } from './crm/limiter';
+import type { LocalFileReader } from './recordings/local-file';
 import type { RecordingStorage } from './recordings/storage/port';
 
 /** What archiving and serving recordings needs from the runtime. */
@@ -20,7 +21,7 @@ export interface RecordingsRuntime {
   /** A fetch that enforces a policy where connections are made (Node: DNS answers checked). */
   fetchFor: FetchFor;
   /** Node beside the PBX: reads a recording given as a file path (null: no such file). */
-  readLocal?: (path: string, maxBytes: number) => Promise<Uint8Array | null>;
+  readLocal?: LocalFileReader;
 }
 
 export interface AppDeps {

@@ -1,11 +1,13 @@
 /**
  * Step one of a recording's life in calltrail: copy the PBX's file into our storage, before the
- * PBX's own retention deletes it. Due recordings are fetched (SSRF-guarded, or read from a local
- * path on a Node host beside the PBX), checksummed and stored under their id; a failure backs off
- * and, after the last attempt, is `failed` with its reason — the call itself goes out regardless.
+ * PBX's own retention deletes it. Due recordings are fetched (SSRF-guarded; downloaded through
+ * the vendor's API by id; or read from a local path on a Node host beside the PBX), checksummed
+ * and stored under their id; a failure backs off and, after the last attempt or when trying again
+ * cannot help, is `failed` with its reason — per recording: the others go on, and the call itself
+ * goes out regardless.
  * @module
  */
-import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { conversations, recordings } from '../db/schema';
 import type { AppDeps, RecordingsRuntime } from '../deps';
@@ -13,9 +15,11 @@ import { userFor } from '../delivery/payload';
 import { sha256BytesHex } from '../lib/crypto';
 import { detectAudio } from './audio/detect';
 import { AudioFormatError } from './audio/wav';
+import { sourcesSharing } from '../pbx/source';
 import { allowedHostsFor, syncExcluded } from './config';
-import { safeFetch } from './fetch/safe-fetch';
-import type { FetchOutcome, FetchPolicy } from './fetch/port';
+import type { RecordingDownloader } from './downloads';
+import type { FetchPolicy } from './fetch/port';
+import { downloadByRef, fetchOrigin } from './origin';
 
 /** Tries before a recording is left failed; the waits grow from 30 s to 12 h (about two days in all). */
 export const MAX_FETCH_ATTEMPTS = 10;
@@ -24,12 +28,16 @@ const retryDelayMs = (attempts: number) => Math.min(12 * 3600_000, 30_000 * 3 **
 /** A header-only WAV, as Asterisk leaves for a call that was never really recorded. */
 const EMPTY_WAV_BYTES = 44;
 
-interface DueRecording {
+export interface DueRecording {
   id: string;
   conversationId: string;
   source: string;
+  callKey: string;
+  legKey: string;
   extension: string | null;
-  originUrl: string;
+  /** Where the file is; null for a recording its source's downloader asks the PBX's API for. */
+  originUrl: string | null;
+  vendorRef: string | null;
   attempts: number;
 }
 
@@ -39,63 +47,124 @@ export interface ArchiveResult {
   skipped: number;
 }
 
-export async function archiveDueRecordings(deps: AppDeps, runtime: RecordingsRuntime, limit = 10): Promise<ArchiveResult> {
+/**
+ * Copies due recordings into storage. `downloaders`: the sources whose files are fetched through
+ * their API by id (downloads.ts); their recordings have no origin URL, only the vendor's ref.
+ */
+export async function archiveDueRecordings(
+  deps: AppDeps,
+  runtime: RecordingsRuntime,
+  limit = 10,
+  downloaders: readonly RecordingDownloader[] = [],
+): Promise<ArchiveResult> {
   const now = (deps.now ?? (() => new Date()))();
+  const active = downloaders.filter((d) => d.enabled(deps));
   const due = await deps.db
     .select({
       id: recordings.id,
       conversationId: recordings.conversationId,
       source: conversations.source,
+      callKey: conversations.callKey,
+      legKey: recordings.legKey,
       extension: conversations.extension,
       originUrl: recordings.originUrl,
+      vendorRef: recordings.vendorRef,
       attempts: recordings.fetchAttempts,
     })
     .from(recordings)
     .innerJoin(conversations, eq(conversations.id, recordings.conversationId))
-    .where(and(eq(recordings.fetchState, 'waiting'), isNotNull(recordings.originUrl), lte(recordings.nextFetchAt, now)))
+    .where(and(eq(recordings.fetchState, 'waiting'), lte(recordings.nextFetchAt, now), or(isNotNull(recordings.originUrl), downloadable(active))))
     .orderBy(asc(recordings.nextFetchAt))
     .limit(limit);
   const result: ArchiveResult = { archived: 0, failed: 0, skipped: 0 };
   for (const row of due as DueRecording[]) {
-    const outcome = await archiveOne(deps, runtime, row, now);
+    const outcome = await archiveOne(deps, runtime, row, now, active);
     result[outcome]++;
   }
   return result;
 }
 
-async function archiveOne(deps: AppDeps, runtime: RecordingsRuntime, row: DueRecording, now: Date): Promise<keyof ArchiveResult> {
+/** Recordings known only by the vendor's ref, of a source whose downloader is enabled. */
+function downloadable(active: readonly RecordingDownloader[]): SQL {
+  if (active.length === 0) return sql`false`;
+  const sources = sql.join(active.map((d) => sql`${d.source}`), sql`, `);
+  return and(isNull(recordings.originUrl), isNotNull(recordings.vendorRef), sql`${conversations.source} in (${sources})`) as SQL;
+}
+
+async function archiveOne(
+  deps: AppDeps,
+  runtime: RecordingsRuntime,
+  row: DueRecording,
+  now: Date,
+  downloaders: readonly RecordingDownloader[],
+): Promise<keyof ArchiveResult> {
   const config = deps.config.recordings;
   const { department } = userFor(deps.config, row.extension);
   if (syncExcluded(config, row.extension, department)) {
     await skip(deps.db, row.id, `recordings of ${row.extension ? `extension ${row.extension}` : 'this call'} are not synced (recordings.sync)`, now);
     return 'skipped';
   }
-  const fetched = await fetchRecording(runtime, row, {
-    allowedHosts: allowedHostsFor(config, row.source),
+  const policy: FetchPolicy = {
+    // FreePBX's calls live under asterisk: the hosts listed for either serve them.
+    allowedHosts: sourcesSharing(row.source).flatMap((source) => allowedHostsFor(config, source)),
     allowPrivate: config.allow_private_hosts,
     maxBytes: config.max_mb * 1024 * 1024,
     timeoutMs: config.timeout_seconds * 1000,
     maxRedirects: 3,
-  }, config.local_paths);
-  if (!fetched.ok) {
-    const attempts = row.attempts + 1;
-    const giveUp = !fetched.retryable || attempts >= MAX_FETCH_ATTEMPTS;
-    await deps.db
-      .update(recordings)
-      .set({
-        fetchAttempts: attempts,
-        fetchError: fetched.reason,
-        fetchState: giveUp ? 'failed' : 'waiting',
-        nextFetchAt: giveUp ? null : new Date(now.getTime() + retryDelayMs(attempts)),
-        updatedAt: now,
-      })
-      .where(eq(recordings.id, row.id));
-    deps.log.warn('could not fetch a recording', { recording: row.id, source: row.source, attempts, reason: fetched.reason, final: giveUp });
-    // Given up: the call's MP3 is built from the segments that did arrive.
-    if (giveUp) await audioDue(deps.db, row.conversationId, now);
-    return giveUp ? 'failed' : 'skipped';
-  }
-  const { bytes } = fetched;
+  };
+  const fetched =
+    row.originUrl === null ? await downloadByRef(deps, runtime, row, policy, downloaders) : await fetchOrigin(runtime, row.originUrl, policy, config.local_paths);
+  // The vendor's allowance for this minute is used up: the recording keeps its turn.
+  if (fetched === 'later') return 'skipped';
+  if (!fetched.ok && linkDied(row, fetched)) return relink(deps, row, fetched.reason, now);
+  if (!fetched.ok) return fetchFailed(deps, row, fetched, now);
+  return store(deps, runtime, row, fetched.bytes, now);
+}
+
+/** A link a vendor's API gave (links.ts) that its host no longer honours: expired, or void after use. */
+function linkDied(row: DueRecording, fetched: { status?: number }): boolean {
+  return row.vendorRef !== null && row.originUrl !== null && [401, 403, 404, 410].includes(fetched.status ?? 0);
+}
+
+/** The dead link is dropped, so the source's resolver asks its API for a new one on the back-off. */
+async function relink(deps: AppDeps, row: DueRecording, reason: string, now: Date): Promise<keyof ArchiveResult> {
+  const attempts = row.attempts + 1;
+  if (attempts >= MAX_FETCH_ATTEMPTS) return fetchFailed(deps, row, { reason, retryable: false }, now);
+  await deps.db
+    .update(recordings)
+    .set({
+      originUrl: null,
+      fetchAttempts: attempts,
+      fetchError: `${reason} (the vendor's link no longer works: a new one is asked for)`,
+      nextFetchAt: new Date(now.getTime() + retryDelayMs(attempts)),
+      updatedAt: now,
+    })
+    .where(eq(recordings.id, row.id));
+  return 'skipped';
+}
+
+/** Another try later, on the back-off; or, when retrying cannot help or the tries are used up, failed. */
+async function fetchFailed(deps: AppDeps, row: DueRecording, fetched: { reason: string; retryable: boolean }, now: Date): Promise<keyof ArchiveResult> {
+  const attempts = row.attempts + 1;
+  const giveUp = !fetched.retryable || attempts >= MAX_FETCH_ATTEMPTS;
+  await deps.db
+    .update(recordings)
+    .set({
+      fetchAttempts: attempts,
+      fetchError: fetched.reason,
+      fetchState: giveUp ? 'failed' : 'waiting',
+      nextFetchAt: giveUp ? null : new Date(now.getTime() + retryDelayMs(attempts)),
+      updatedAt: now,
+    })
+    .where(eq(recordings.id, row.id));
+  deps.log.warn('could not fetch a recording', { recording: row.id, source: row.source, attempts, reason: fetched.reason, final: giveUp });
+  // Given up: the call's MP3 is built from the segments that did arrive.
+  if (giveUp) await audioDue(deps.db, row.conversationId, now);
+  return giveUp ? 'failed' : 'skipped';
+}
+
+/** The fetched file into storage, checksummed, once it is audio we can play. */
+async function store(deps: AppDeps, runtime: RecordingsRuntime, row: DueRecording, bytes: Uint8Array, now: Date): Promise<keyof ArchiveResult> {
   let format: 'wav' | 'mp3' | 'empty';
   try {
     format = detectAudio(bytes);
@@ -137,33 +206,6 @@ async function archiveOne(deps: AppDeps, runtime: RecordingsRuntime, row: DueRec
 /** The conversation's MP3 is to be (re)built from its archived segments. */
 export async function audioDue(db: Db, conversationId: string, now: Date): Promise<void> {
   await db.update(conversations).set({ audioDueAt: now }).where(eq(conversations.id, conversationId));
-}
-
-async function fetchRecording(runtime: RecordingsRuntime, row: DueRecording, policy: FetchPolicy, localPaths: readonly string[]): Promise<FetchOutcome> {
-  if (/^https?:\/\//i.test(row.originUrl)) return safeFetch(row.originUrl, policy, runtime.fetchFor);
-  if (!row.originUrl.startsWith('/')) return { ok: false, reason: `not a URL or an absolute path: ${row.originUrl.slice(0, 100)}`, retryable: false };
-  if (!runtime.readLocal) return { ok: false, reason: 'a file path on the PBX host, and this runtime cannot read local files', retryable: false };
-  const path = normalizePath(row.originUrl);
-  if (!path || !localPaths.some((root) => path.startsWith(`${root.replace(/\/+$/, '')}/`))) {
-    return { ok: false, reason: 'the file lies outside recordings.local_paths', retryable: false };
-  }
-  const bytes = await runtime.readLocal(path, policy.maxBytes).catch((error: Error) => {
-    throw new Error(`reading ${path}: ${error.message}`);
-  });
-  // The PBX may still be writing the file, or moving it into its dated folder: try again later.
-  if (!bytes) return { ok: false, reason: `no file at ${path} (yet)`, retryable: true };
-  return { ok: true, bytes, contentType: null, finalUrl: path };
-}
-
-/** An absolute path without . or .. segments (null when it tries to climb out). */
-function normalizePath(path: string): string | null {
-  const parts: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') return null;
-    parts.push(part);
-  }
-  return `/${parts.join('/')}`;
 }
 
 async function skip(db: Db, id: string, reason: string, now: Date) {

@@ -33,7 +33,8 @@ export interface RecordingLinkResolver {
 /** Request times per source in the last minute, in this process (a tick runs every second). */
 const recent = new Map<string, number[]>();
 
-function withinAllowance(resolver: RecordingLinkResolver, nowMs: number): boolean {
+/** Counts one request against the source's per-minute allowance; false when it is used up. */
+export function withinAllowance(resolver: { source: string; perMinute: number }, nowMs: number): boolean {
   const times = (recent.get(resolver.source) ?? []).filter((t) => t > nowMs - 60_000);
   recent.set(resolver.source, times);
   if (times.length >= resolver.perMinute) return false;

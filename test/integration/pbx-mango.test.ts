@@ -4,13 +4,19 @@
  */
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import { http as rest, HttpResponse } from 'msw';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { inboxEvents } from '../../src/db/schema';
+import { callAudio, inboxEvents, recordings } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import * as t from '../../src/pbx/mango/fixtures/inbound-transfer';
+import { runtimeFetchFor } from '../../src/recordings/fetch/runtime-fetch';
+import { MemoryStorage } from '../../src/recordings/storage/memory';
 import { harness, type Harness } from '../support/app';
 import { useTestDb } from '../support/db';
+import { conversationUniq, deliveryHarness } from '../support/delivery';
 import { conversationByKey, counts, snapshot } from '../support/ledger';
+import { strictMswServer } from '../support/msw';
+import { toneWav } from '../support/pbx-files';
 
 const KEY = 'wu8zgl7mlbpycmdbn8qq7vmcqyq5bcw3';
 const SALT = 'lsy4dpvqjm5tql3dk4kfz2fqrcmkqsjh';
@@ -34,6 +40,7 @@ function form(json: string, fields: { key?: string; sign?: string | null } = {})
 }
 
 const testDb = useTestDb();
+const server = strictMswServer();
 let h: Harness;
 beforeEach(() => {
   h = harness(testDb(), { env });
@@ -114,17 +121,19 @@ describe('a transferred call, late recording included', () => {
       talkSeconds: 235,
       // 321 talked 180 s, 333 50 s.
       extension: '321',
-      legCount: 3,
+      legCount: 4,
       awaitingRecordings: false,
       final: true,
       settled: true,
       deliveries: [{ state: 'pending' }],
     });
-    // The IVR is no leg: the summary, 333's and 321's.
+    // The IVR is no leg: the summary (Mango's talk, end_time − talk_time), the employee it names
+    // (a moment without talk), 333's and 321's.
     expect(run?.legs.map((l) => [l.extension, l.legKey, l.disposition, l.talkSeconds]).sort()).toEqual([
+      [null, t.ENTRY, 'answered', 235],
       ['321', 'MToxMDE2MzUyODo0MDA6MjAw', 'answered', 180],
       ['333', 'MToxMDE2MzUyODozMDA6MjAw', 'answered', 50],
-      ['333', t.ENTRY, 'answered', 0],
+      ['333', `${t.ENTRY}:answered:333`, 'answered', 0],
     ]);
     expect(run?.recordings.map((r) => [r.recordingKey, r.legKey, r.originUrl, r.status]).sort()).toEqual([
       ['MToxMDE2MzUyODozMjE6cmVj', 'MToxMDE2MzUyODo0MDA6MjAw', undefined, 'referenced'],
@@ -225,7 +234,8 @@ describe('store first', () => {
   it('keeps the body raw in the inbox when it answers 200', async () => {
     const res = await post({ kind: 'summary', json: t.summary });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'processed', inbox_id: expect.any(Number), events: 1 });
+    // The summary's leg and the employee it names.
+    expect(await res.json()).toEqual({ status: 'processed', inbox_id: expect.any(Number), events: 2 });
     const [row] = await testDb().db.select().from(inboxEvents);
     expect(row).toMatchObject({
       source: 'mango',
@@ -244,5 +254,65 @@ describe('store first', () => {
     const res = await post({ kind: 'summary', json: t.summary }, { app: broken });
     expect(res.status).toBe(503);
     expect(await counts(testDb().db)).toMatchObject({ inbox: 0 });
+  });
+});
+
+describe("recordings Mango keeps, downloaded through its API", () => {
+  const POST = 'https://app.mango-office.ru/vpbx/queries/recording/post';
+
+  /**
+   * Mango's recording/post (msw): a signed form naming the recording, answered 302 to a one-time
+   * link. Mango sends MP3; a WAV here takes the same way through the archive and is quicker to make.
+   */
+  function mango(ready: (recordingId: string) => boolean) {
+    const asked: string[] = [];
+    server.use(
+      rest.post(POST, async ({ request }) => {
+        const form = new URLSearchParams(await request.text());
+        const json = form.get('json') ?? '';
+        if (form.get('sign') !== sign(json)) return HttpResponse.json({ result: 3102 }, { status: 401 });
+        const id = (JSON.parse(json) as { recording_id: string }).recording_id;
+        asked.push(id);
+        if (!ready(id)) return HttpResponse.json({ result: 4004, message: 'not found' }, { status: 404 });
+        return new HttpResponse(null, { status: 302, headers: { location: `https://files.mango-office.ru/once/${id}-${asked.length}` } });
+      }),
+      rest.get('https://files.mango-office.ru/once/:link', () => new HttpResponse(toneWav(2), { headers: { 'content-type': 'audio/mpeg' } })),
+    );
+    return asked;
+  }
+
+  it('archives both employees\' recordings, the one not ready at first on a later try, and links the call\'s MP3 from the note', async () => {
+    const storage = new MemoryStorage();
+    const d = deliveryHarness(testDb(), { env, recordings: { storage, fetchFor: runtimeFetchFor } });
+    let late = false;
+    const asked = mango((id) => id !== t.recording321Completed.recording_id || late);
+    for (const n of [...sent, lateRecording]) {
+      const res = await post(n, { app: d });
+      expect(res.status).toBe(200);
+    }
+    d.clock.advance(30);
+    for (let i = 0; i < 3; i++) await runTick(d.deps);
+    const byKey = async () =>
+      Object.fromEntries((await testDb().db.select().from(recordings)).map((r) => [r.recordingKey, r]));
+    let rows = await byKey();
+    expect(rows[t.recording333Completed.recording_id]).toMatchObject({ fetchState: 'archived', fetchAttempts: 1, originUrl: null, format: 'wav' });
+    // Not ready yet: retried later, not failed.
+    expect(rows[t.recording321Completed.recording_id]).toMatchObject({
+      fetchState: 'waiting',
+      fetchAttempts: 1,
+      fetchError: expect.stringContaining('is not there (yet) (result 4004: not found)'),
+    });
+
+    late = true;
+    d.clock.advance(60);
+    for (let i = 0; i < 3; i++) await runTick(d.deps);
+    rows = await byKey();
+    expect(rows[t.recording321Completed.recording_id]).toMatchObject({ fetchState: 'archived', fetchAttempts: 2, originUrl: null, fetchError: null });
+    expect(asked).toEqual([t.recording333Completed.recording_id, t.recording321Completed.recording_id, t.recording321Completed.recording_id]);
+    const [audio] = await testDb().db.select().from(callAudio);
+    expect(audio?.builtFrom).toHaveLength(2);
+    await d.drain();
+    const [note] = d.sandbox.store.notesByUniq(conversationUniq('mango', t.ENTRY));
+    expect(note?.params.link).toMatch(/\/recordings\/.+\.mp3\?k=/);
   });
 });

@@ -11,6 +11,7 @@ import { runTick } from '../../src/jobs';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
 import * as inbound from '../../src/pbx/twilio/fixtures/inbound-transfer';
 import * as browser from '../../src/pbx/twilio/fixtures/outbound-from-browser';
+import * as api from '../../src/pbx/twilio/fixtures/outbound-api';
 import { harness, type Harness } from '../support/app';
 import { useTestDb } from '../support/db';
 import { conversationByKey, counts, snapshot } from '../support/ledger';
@@ -134,6 +135,41 @@ describe('twilio: one conversation from its callbacks', () => {
     expect(call).toMatchObject({ direction: 'outbound', externalNumber: '+14155550100', outcome: 'busy', extension: 'alice', talkSeconds: 0 });
     expect(call?.recordings).toMatchObject([{ status: 'absent', originUrl: null }]);
     expect(call?.settledAt).toEqual(h.clock.now);
+  });
+});
+
+describe('twilio: outcomes and times as Twilio meant them', () => {
+  it('a Calls API call the customer answered is answered, with CallDuration as talk time', async () => {
+    const h = twilio({}, { expect_recordings: false });
+    expect((await post(h, STATUS, api.answered)).status).toBe(204);
+    h.clock.advance(30);
+    await runTick(h.deps);
+    expect(await conversationByKey(h.deps.db, api.CALL_SID)).toMatchObject({
+      direction: 'outbound',
+      externalNumber: '+79161234567',
+      outcome: 'answered',
+      talkSeconds: 42,
+      durationSeconds: 42,
+    });
+  });
+
+  it('a Calls API call a voicemail answered reached no one', async () => {
+    const h = twilio({}, { expect_recordings: false });
+    expect((await post(h, STATUS, api.voicemail)).status).toBe(204);
+    h.clock.advance(30);
+    await runTick(h.deps);
+    expect(await conversationByKey(h.deps.db, api.CALL_SID)).toMatchObject({ direction: 'outbound', outcome: 'missed', talkSeconds: 0 });
+  });
+
+  it('a click-to-call is the customer leg\'s: answered by the agent, then by the customer', async () => {
+    const h = twilio({}, { expect_recordings: false });
+    await post(h, STATUS, api.clickToCallCustomer);
+    await post(h, STATUS, api.clickToCallAgent);
+    h.clock.advance(30);
+    await runTick(h.deps);
+    expect(await conversationByKey(h.deps.db, api.CALL_SID)).toMatchObject({
+      direction: 'outbound', externalNumber: '+79161234567', extension: 'alice', outcome: 'answered', talkSeconds: 60, legCount: 2,
+    });
   });
 });
 

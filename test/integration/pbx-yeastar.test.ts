@@ -5,17 +5,23 @@
  */
 import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { http as rest, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { inboxEvents } from '../../src/db/schema';
+import { callAudio, inboxEvents, recordings } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
+import { runtimeFetchFor } from '../../src/recordings/fetch/runtime-fetch';
+import { MemoryStorage } from '../../src/recordings/storage/memory';
 import pInternal from '../../src/pbx/yeastar/fixtures/p-series-internal-call.json';
 import transfer from '../../src/pbx/yeastar/fixtures/s-series-inbound-transfer.json';
 import { harness, type Harness } from '../support/app';
 import { useTestDb } from '../support/db';
 import { conversationByKey, counts, snapshot } from '../support/ledger';
+import { strictMswServer } from '../support/msw';
+import { toneWav } from '../support/pbx-files';
 
 const testDb = useTestDb();
+const server = strictMswServer();
 const SECRET = 'ys-webhook-secret-0123456789';
 const PATH = '/v1/pbx/yeastar';
 const CALL_ID = '1763622000.2201';
@@ -170,5 +176,47 @@ describe('yeastar: the inbox and what is refused', () => {
   it('is described in the OpenAPI document', async () => {
     const doc = (await (await yeastar().app.request('/openapi.json')).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toContain(PATH);
+  });
+});
+
+describe('yeastar: recordings the PBX keeps, downloaded through its API', () => {
+  const BASE = 'https://pbx.example.com:8088';
+  const FILE = '20220427190445-1651057476.362-2005-2002-Internal.wav';
+
+  /** A P-Series PBX as its OpenAPI reference describes it (msw); its first token is already expired. */
+  function pSeries() {
+    const seen: string[] = [];
+    let issued = 0;
+    server.use(
+      rest.post(`${BASE}/openapi/v1.0/get_token`, () => {
+        seen.push('get_token');
+        issued++;
+        return HttpResponse.json({ errcode: 0, errmsg: 'SUCCESS', access_token_expire_time: 1800, access_token: `tok${issued}` });
+      }),
+      rest.get(`${BASE}/openapi/v1.0/recording/download`, ({ request }) => {
+        const q = new URL(request.url).searchParams;
+        seen.push(`recording/download ${q.get('access_token')}`);
+        if (q.get('access_token') === 'tok1') return HttpResponse.json({ errcode: 10004, errmsg: 'TOKEN EXPIRED' });
+        if (q.get('file') !== FILE) return HttpResponse.json({ errcode: 60001, errmsg: 'DATA NOT FOUND' });
+        return HttpResponse.json({ errcode: 0, errmsg: 'SUCCESS', file: FILE, download_resource_url: '/api/download/Recording-download-M8zB66xYUNTNMr2D.wav' });
+      }),
+      rest.get(`${BASE}/api/download/:name`, () => new HttpResponse(toneWav(2), { headers: { 'content-type': 'audio/x-wav' } })),
+    );
+    return seen;
+  }
+
+  it('downloads the file the report names (renewing an expired token), archives it and builds the MP3; nothing of the link is kept', async () => {
+    const seen = pSeries();
+    const h = harness(testDb(), {
+      env: { YEASTAR_WEBHOOK_SECRET: SECRET },
+      config: { sources: sourcesConfigSchema.parse({ yeastar: { time_zone: 'Asia/Shanghai', api: { edition: 'p-series', base_url: BASE, username: 'client-id', password: 'client-secret' } } }) },
+      deps: { recordings: { storage: new MemoryStorage(), fetchFor: runtimeFetchFor } },
+    });
+    expect((await post(h, pInternal)).status).toBe(200);
+    for (let i = 0; i < 3; i++) await runTick(h.deps);
+    const [row] = await testDb().db.select().from(recordings);
+    expect(row).toMatchObject({ recordingKey: FILE, vendorRef: FILE, originUrl: null, fetchState: 'archived', fetchAttempts: 1, format: 'wav' });
+    expect(seen).toEqual(['get_token', 'recording/download tok1', 'get_token', 'recording/download tok2']);
+    expect(await testDb().db.$count(callAudio)).toBe(1);
   });
 });

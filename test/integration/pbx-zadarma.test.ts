@@ -15,25 +15,9 @@ import type { Notification } from '../../src/pbx/zadarma/fixtures/form';
 import { harness, type Harness } from '../support/app';
 import { useTestDb } from '../support/db';
 import { conversationByKey, counts, snapshot } from '../support/ledger';
+import { API, KEY, SECRET, zadarmaSignature } from '../support/zadarma';
 
-const KEY = 'a248a6a984459935b569';
-const SECRET = '8a8e91d214fb728889c7';
-const API = 'https://api.zadarma.com/v1/pbx/record/request/';
-
-/** Zadarma's documented signed fields, spelled out independently of the code under test. */
-const SIGNED: Record<string, string[]> = {
-  NOTIFY_START: ['caller_id', 'called_did', 'call_start'],
-  NOTIFY_INTERNAL: ['caller_id', 'called_did', 'call_start'],
-  NOTIFY_END: ['caller_id', 'called_did', 'call_start'],
-  NOTIFY_ANSWER: ['caller_id', 'destination', 'call_start'],
-  NOTIFY_OUT_START: ['internal', 'destination', 'call_start'],
-  NOTIFY_OUT_END: ['internal', 'destination', 'call_start'],
-  NOTIFY_RECORD: ['pbx_call_id', 'call_id_with_rec'],
-};
-const signature = (n: Notification, secret = SECRET) => {
-  const signed = (SIGNED[n.event ?? ''] ?? []).map((f) => n[f] ?? '').join('');
-  return Buffer.from(createHmac('sha1', secret).update(signed).digest('hex')).toString('base64');
-};
+const signature = zadarmaSignature;
 
 const server = strictMswServer();
 

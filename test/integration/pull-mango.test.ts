@@ -111,7 +111,8 @@ describe('the Mango pull into the ledger', () => {
       extension: '321',
       outcome: 'answered',
       talkSeconds: 235,
-      legCount: 3,
+      // the summary's final leg, its employee's leg, and the transfer's legs from the call events
+      legCount: 4,
       final: true,
       settled: true,
     });

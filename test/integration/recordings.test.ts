@@ -3,6 +3,10 @@
  * archived, joined into one MP3, linked from the CRM note with a signed URL that serves byte
  * ranges; refused hosts, not-synced extensions, late segments, retention and the admin export.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { MPEGDecoder } from 'mpg123-decoder';
 import { and, desc, eq } from 'drizzle-orm';
@@ -10,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
 import { callAudio, conversations, recordingPurges, recordings } from '../../src/db/schema';
 import type { RecordingsRuntime } from '../../src/deps';
+import { readLocalFile } from '../../src/entry/node/local-file';
 import { runTick } from '../../src/jobs';
 import { runtimeFetchFor } from '../../src/recordings/fetch/runtime-fetch';
 import { MemoryStorage } from '../../src/recordings/storage/memory';
@@ -273,5 +278,50 @@ describe('admin export', () => {
     const one = await h.admin(`/v1/calls/${call?.id}/recording.mp3`);
     expect(one.status).toBe(200);
     expect(one.headers.get('content-disposition')).toBe(`attachment; filename="call-${call?.id}.mp3"`);
+  });
+});
+
+describe('recordings given as paths on this host (recordings.local_paths)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'calltrail-monitor-'));
+    await mkdir(join(dir, 'monitor'));
+    await mkdir(join(dir, 'private'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function localSetup() {
+    const storage = new MemoryStorage();
+    const runtime: RecordingsRuntime = { storage, fetchFor: runtimeFetchFor, readLocal: readLocalFile };
+    const base = defaultIntegratorConfig().recordings;
+    const h = deliveryHarness(testDb(), { config: { recordings: { ...base, local_paths: [join(dir, 'monitor')], timeout_seconds: 5 } }, recordings: runtime });
+    return { h };
+  }
+
+  it('refuses a FIFO, a device, a directory and a symlink out of the root, each with its reason, while the other recording is archived', async () => {
+    const { h } = localSetup();
+    const monitor = join(dir, 'monitor');
+    await writeFile(join(monitor, 'good.wav'), toneWav(1));
+    execFileSync('mkfifo', [join(monitor, 'pipe.wav')]);
+    await mkdir(join(monitor, 'folder.wav'));
+    await writeFile(join(dir, 'private', 'secret.wav'), toneWav(1));
+    await symlink(join(dir, 'private', 'secret.wav'), join(monitor, 'escape.wav'));
+    await symlink('/dev/zero', join(monitor, 'zero.wav'));
+    const files = ['pipe.wav', 'good.wav', 'folder.wav', 'escape.wav', 'zero.wav'];
+    for (const [i, file] of files.entries()) {
+      await h.post(callEnded({ call_id: `local-${i}`, from: IVAN, recording: { id: file, url: join(monitor, file) } }));
+    }
+    // Today's reader blocked in open() on the FIFO here, and the tick with it.
+    await settleAndDeliver(h);
+    const rows = Object.fromEntries((await testDb().db.select().from(recordings)).map((r) => [r.recordingKey, r]));
+    expect(rows['good.wav']).toMatchObject({ fetchState: 'archived', fetchAttempts: 1 });
+    expect(rows['pipe.wav']).toMatchObject({ fetchState: 'failed', nextFetchAt: null, fetchError: `${join(monitor, 'pipe.wav')} is a FIFO (named pipe), not a recording file` });
+    expect(rows['folder.wav']).toMatchObject({ fetchState: 'failed', fetchError: expect.stringContaining('is a directory') });
+    expect(rows['escape.wav']).toMatchObject({ fetchState: 'failed', fetchError: expect.stringContaining(`leads to ${join(dir, 'private', 'secret.wav')}, outside recordings.local_paths`) });
+    expect(rows['zero.wav']).toMatchObject({ fetchState: 'failed', fetchError: expect.stringContaining('leads to /dev/zero') });
+    expect(noteLink(h, 'local-1')).toMatch(/\/recordings\/.+\.mp3\?/);
+    expect(noteLink(h, 'local-0')).toBeUndefined();
   });
 });

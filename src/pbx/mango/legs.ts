@@ -7,9 +7,8 @@
  * complete — seq 1…n without a gap, n being Disconnected. Every complete view is the same, so the
  * order of arrival cannot change the leg.
  *
- * events/summary ends the entry: the one final leg, with the conversation's times. Its talk is
- * credited to the employees' own legs (its talk_seconds is 0), so after a transfer the extension
- * that talked longest handles the call; without events/call the summary's extension is the only one.
+ * events/summary ends the entry: the final leg, with the conversation's times and its talk as Mango
+ * measured it, and the employee it names as a moment of its own (see summaryLegs).
  * @module
  */
 import type { Direction } from '../../db/schema/conversations';
@@ -62,40 +61,63 @@ function reachedEmployee(e: MangoCallEvent): boolean {
 
 const DIRECTIONS: Readonly<Record<number, Direction>> = { 0: 'internal', 1: 'inbound', 2: 'outbound' };
 
-export function summaryLeg(s: MangoSummary, clock: MangoClock): LegEnded {
+/**
+ * events/summary → the final leg, carrying the conversation's talk as Mango measured it
+ * (end_time − talk_time) but no employee, and the employee it names (who answered, or the first
+ * who missed it; the caller of an outgoing call) as a moment of its own without talk, like the
+ * extensions Zadarma reports. So the talk of the conversation is Mango's figure, and after a
+ * transfer the extension that talked longest on its own leg (events/call) still handles the call;
+ * without events/call the summary's employee is the only one, and handles it.
+ */
+export function summaryLegs(s: MangoSummary, clock: MangoClock): LegEnded[] {
   const direction = DIRECTIONS[s.call_direction] ?? null;
   const startedAt = clock(s.create_time, 'create_time');
-  const endedAt = clock(s.end_time, 'end_time');
-  const answered = s.talk_time > 0;
-  const { from, to } = parties(direction, s.from, s.to);
-  return {
+  const answeredAt = s.talk_time > 0 ? clock(s.talk_time, 'talk_time') : null;
+  const disposition = answeredAt ? 'answered' : unansweredDisposition(s.disconnect_reason);
+  const final: LegEnded = {
     kind: 'leg',
     callKey: s.entry_id,
     legKey: s.entry_id,
     direction,
-    from,
-    to,
-    // Incoming: whoever answered (or the first who missed it); outgoing: the employee calling.
-    extension: (direction === 'outbound' ? s.from.extension : (s.to.extension ?? s.from.extension)) ?? null,
+    ...parties(direction, s.from, s.to),
+    extension: null,
+    // Our line: the one an incoming call dialled, the one an outgoing call went out on.
+    line: (direction === 'outbound' ? s.from.line_number : s.to.line_number) ?? null,
     startedAt,
-    answeredAt: answered ? clock(s.talk_time, 'talk_time') : null,
-    endedAt,
-    disposition: answered ? 'answered' : unansweredDisposition(s.disconnect_reason),
-    talkSeconds: answered ? 0 : null,
+    answeredAt,
+    endedAt: clock(s.end_time, 'end_time'),
+    disposition,
+    talkSeconds: answeredAt ? Math.max(0, s.end_time - s.talk_time) : null,
     final: true,
     // Recordings belong to the employees' legs (events/recording names their call).
     recorded: false,
     recording: null,
   };
+  const employee = (direction === 'outbound' ? s.from.extension : (s.to.extension ?? s.from.extension)) ?? null;
+  if (!employee) return [final];
+  const at = answeredAt ?? (s.forward_time ? clock(s.forward_time, 'forward_time') : startedAt);
+  const moment: LegEnded = {
+    ...final,
+    legKey: `${s.entry_id}:${answeredAt ? 'answered' : 'rang'}:${employee}`,
+    ...(direction === 'outbound' ? { from: employee, to: s.to.number ?? null } : { from: final.from, to: employee }),
+    extension: employee,
+    startedAt: at,
+    answeredAt,
+    endedAt: at,
+    talkSeconds: answeredAt ? 0 : null,
+    final: false,
+  };
+  return [final, moment];
 }
 
 /**
- * The numbers of the summary leg. An incoming call's `to.number` is the device the employee
- * answered on (possibly a mobile): never offered as the outside party, only the extension is.
+ * The outside numbers of the summary leg; employees are on their own legs. An incoming call's
+ * `to.number` is the device the employee answered on (possibly a mobile): never offered as the
+ * outside party.
  */
 function parties(direction: Direction | null, from: Party, to: Party): { from: string | null; to: string | null } {
-  if (direction === 'inbound') return { from: from.number ?? null, to: to.extension ?? null };
-  if (direction === 'outbound') return { from: from.extension ?? from.number ?? null, to: to.number ?? null };
+  if (direction === 'inbound') return { from: from.number ?? null, to: null };
+  if (direction === 'outbound') return { from: null, to: to.number ?? null };
   return { from: from.extension ?? from.number ?? null, to: to.extension ?? to.number ?? null };
 }
 

@@ -31,7 +31,7 @@ const leg333 = [t.appeared333, t.connected333, t.onHold333, t.disconnected333];
 const leg321 = [t.appeared321, t.transferred321, t.connected321, t.disconnected321];
 
 describe('events/summary', () => {
-  it('is the final leg with the conversation\'s times; its talk is left to the extensions\' legs', () => {
+  it("is the final leg with the conversation's times and Mango's talk (end_time − talk_time), and the employee as a moment of its own", () => {
     expect(parse('summary', t.summary)).toEqual([
       {
         kind: 'leg',
@@ -39,14 +39,33 @@ describe('events/summary', () => {
         legKey: t.ENTRY,
         direction: 'inbound',
         from: '74955404444',
-        to: '333',
-        extension: '333',
+        to: null,
+        extension: null,
+        line: null,
         startedAt: at(T - 3),
         answeredAt: at(T + 5),
         endedAt: at(T + 240),
         disposition: 'answered',
-        talkSeconds: 0,
+        talkSeconds: 235,
         final: true,
+        recorded: false,
+        recording: null,
+      },
+      {
+        kind: 'leg',
+        callKey: t.ENTRY,
+        legKey: `${t.ENTRY}:answered:333`,
+        direction: 'inbound',
+        from: '74955404444',
+        to: '333',
+        extension: '333',
+        line: null,
+        startedAt: at(T + 5),
+        answeredAt: at(T + 5),
+        endedAt: at(T + 5),
+        disposition: 'answered',
+        talkSeconds: 0,
+        final: false,
         recorded: false,
         recording: null,
       },
@@ -54,35 +73,49 @@ describe('events/summary', () => {
   });
 
   it('reads the documented examples', () => {
-    expect(parse('summary', documented.inboundAnswered)[0]).toMatchObject({
-      direction: 'inbound', from: '7800123635242', to: '123', extension: '123', disposition: 'answered',
-      startedAt: at(1399906976), answeredAt: at(1399906980), endedAt: at(1399906990),
+    const [answered, employee] = parse('summary', documented.inboundAnswered);
+    expect(answered).toMatchObject({
+      direction: 'inbound', from: '7800123635242', to: null, extension: null, disposition: 'answered',
+      startedAt: at(1399906976), answeredAt: at(1399906980), endedAt: at(1399906990), talkSeconds: 10, final: true,
     });
-    // Ended in the IVR: entry_result says 1, but nobody talked.
-    expect(parse('summary', documented.inboundEndedInIvr)[0]).toMatchObject({
-      direction: 'inbound', from: '79000000000', to: null, extension: null, disposition: 'no_answer', answeredAt: null, talkSeconds: null,
-    });
-    expect(parse('summary', documented.outboundAnswered)[0]).toMatchObject({
-      direction: 'outbound', from: '123', to: '7800123456789', extension: '123', disposition: 'answered',
-    });
-    expect(parse('summary', documented.outboundMissed)[0]).toMatchObject({ direction: 'outbound', disposition: 'no_answer', answeredAt: null });
-    expect(parse('summary', { ...documented.outboundMissed, call_direction: 0, to: { extension: '124' } })[0]).toMatchObject({
-      direction: 'internal', from: '123', to: '124', extension: '124',
-    });
+    expect(employee).toMatchObject({ from: '7800123635242', to: '123', extension: '123', disposition: 'answered', talkSeconds: 0, final: false });
+    // Ended in the IVR: entry_result says 1, but nobody talked, and no employee is named.
+    expect(parse('summary', documented.inboundEndedInIvr)).toMatchObject([
+      { direction: 'inbound', from: '79000000000', to: null, extension: null, disposition: 'no_answer', answeredAt: null, talkSeconds: null },
+    ]);
+    expect(parse('summary', documented.outboundAnswered)).toMatchObject([
+      { direction: 'outbound', from: null, to: '7800123456789', extension: null, disposition: 'answered', talkSeconds: 10 },
+      { legKey: '232wc3e3w3s222:answered:123', direction: 'outbound', from: '123', to: '7800123456789', extension: '123' },
+    ]);
+    expect(parse('summary', documented.outboundMissed)).toMatchObject([
+      { direction: 'outbound', disposition: 'no_answer', answeredAt: null },
+      // A missed call's employee rang when it was forwarded to them.
+      { legKey: '232wc3e3w3s222:rang:123', extension: '123', disposition: 'no_answer', startedAt: at(1399906976), talkSeconds: null },
+    ]);
+    expect(parse('summary', { ...documented.outboundMissed, call_direction: 0, to: { extension: '124' } })).toMatchObject([
+      { direction: 'internal', from: '123', to: '124', extension: null },
+      { direction: 'internal', from: '123', to: '124', extension: '124' },
+    ]);
   });
 
   it('never offers the device an incoming call was answered on as the outside party', () => {
-    expect(parse('summary', { ...t.summary, from: {}, to: { number: '79161234567' } })[0]).toMatchObject({ from: null, to: null, extension: null });
+    expect(parse('summary', { ...t.summary, from: {}, to: { number: '79161234567' } })).toMatchObject([{ from: null, to: null, extension: null }]);
   });
 
   it('accepts numbers written as strings, as in Mango\'s other examples', () => {
-    expect(parse('summary', { ...documented.inboundAnswered, call_direction: '1', create_time: '1399906976', to: { extension: 123 } })[0]).toMatchObject({
-      direction: 'inbound', extension: '123', startedAt: at(1399906976),
-    });
+    expect(parse('summary', { ...documented.inboundAnswered, call_direction: '1', create_time: '1399906976', to: { extension: 123 } })).toMatchObject([
+      { direction: 'inbound', startedAt: at(1399906976) },
+      { extension: '123' },
+    ]);
   });
 });
 
 describe('events/call', () => {
+  it('refuses a seq no call reaches, so a signed body cannot make the timeline lookup unbounded', () => {
+    // A signed notification with seq 30000000 made the route build 30 million inbox keys (out of memory).
+    expect(problems('call', { ...t.appeared333, seq: 30_000_000 })).toEqual(['json.seq: expected seq to count from 1 (at most 1000000)']);
+  });
+
   it('writes nothing while the call\'s states are incomplete', () => {
     expect(call(t.appeared333)).toEqual([]);
     expect(call(t.disconnected333, [t.appeared333, t.connected333])).toEqual([]); // seq 3 missing
@@ -204,7 +237,7 @@ describe('Mango bodies calltrail refuses (400)', () => {
       'json.end_time: expected end_time as a whole number',
     ]);
     expect(problems('call', { ...t.appeared333, call_state: 'Ringing', seq: 0 })).toEqual([
-      'json.seq: expected seq to count from 1',
+      'json.seq: expected seq to count from 1 (at most 1000000)',
       'json.call_state: expected call_state to be one of Appeared, Connected, OnHold, Disconnected',
     ]);
     const { call_id: _c, ...noCallId } = t.appeared333;

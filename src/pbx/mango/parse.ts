@@ -7,7 +7,7 @@
  */
 import { InvalidPayloadError, type PbxParser } from '../source';
 import { readJson, validate } from './body';
-import { callLeg, summaryLeg } from './legs';
+import { callLeg, summaryLegs } from './legs';
 import { recordingEvents } from './recording';
 import { callEventSchema, recordingEventSchema, summarySchema, type MangoCallEvent } from './schema';
 import { mangoClock } from './time';
@@ -27,7 +27,7 @@ export const mangoParser: PbxParser = {
         return leg ? [leg] : [];
       }
       case 'summary':
-        return [summaryLeg(validate(summarySchema, json), clock)];
+        return summaryLegs(validate(summarySchema, json), clock);
       case 'recording':
         return recordingEvents(validate(recordingEventSchema, json));
       default:

@@ -13,6 +13,7 @@ import { sourcesConfigSchema } from '../sources-config';
 import * as transfer from './fixtures/inbound-transfer';
 import { mangoParser } from './parse';
 import { mangoPull } from './pull';
+import { callKeyOf } from '../../domain/events';
 
 const KEY = 'mango-vpbx-key-0123456789';
 const SALT = 'mango-salt-abcdef0123456789';
@@ -122,8 +123,9 @@ describe('the Mango pull', () => {
     const renamed = new Map([[`${E}:stats:2`, 'MToxMDE2MzUyODozMDA6MjAw'], [`${E}:stats:3`, 'MToxMDE2MzUyODo0MDA6MjAw']]);
     const pulled = legs(inputs).map((l) => ({ ...l, legKey: renamed.get(l.legKey) ?? l.legKey }));
     expect(pulled).toEqual(fromWebhooks);
-    expect(pulled[0]).toMatchObject({ callKey: E, direction: 'inbound', from: '74955404444', to: '333', extension: '333', final: true, disposition: 'answered' });
-    expect(pulled.slice(1).map((l) => [l.extension, l.answeredAt?.getTime(), l.endedAt.getTime()])).toEqual([
+    expect(pulled[0]).toMatchObject({ callKey: E, direction: 'inbound', from: '74955404444', to: null, final: true, disposition: 'answered', talkSeconds: 235 });
+    expect(pulled[1]).toMatchObject({ legKey: `${E}:answered:333`, extension: '333', talkSeconds: 0 });
+    expect(pulled.slice(2).map((l) => [l.extension, l.answeredAt?.getTime(), l.endedAt.getTime()])).toEqual([
       ['333', (T + 5) * 1000, (T + 55) * 1000],
       ['321', (T + 60) * 1000, (T + 240) * 1000],
     ]);
@@ -141,13 +143,19 @@ describe('the Mango pull', () => {
       `[];${t + 200};${t + 500};${t + 210};101;sip:user101@vpbx;;79031234567;1110;74957654321;abonent;OUT2`,
     ]);
     const all = legs((await collect(mangoPull().pull(window, deps().deps))).flat());
-    expect(all.filter((l) => l.final).map((l) => [l.callKey, l.direction, l.from, l.to, l.extension, l.disposition])).toEqual([
-      ['OUT1', 'outbound', '101', '79161234567', '101', 'busy'],
-      ['MISSED1', 'inbound', '74951112233', '102', '102', 'no_answer'],
-      ['OUT2', 'outbound', '101', '79031234567', '101', 'answered'],
+    expect(all.filter((l) => l.final).map((l) => [l.callKey, l.direction, l.from, l.to, l.talkSeconds, l.disposition])).toEqual([
+      ['OUT1', 'outbound', null, '79161234567', null, 'busy'],
+      ['MISSED1', 'inbound', '74951112233', null, null, 'no_answer'],
+      ['OUT2', 'outbound', null, '79031234567', 290, 'answered'],
+    ]);
+    // The summary names the employee as a moment of its own.
+    expect(all.filter((l) => l.legKey.includes(':answered:') || l.legKey.includes(':rang:')).map((l) => [l.callKey, l.from, l.to, l.extension])).toEqual([
+      ['OUT1', '101', '79161234567', '101'],
+      ['MISSED1', '74951112233', '102', '102'],
+      ['OUT2', '101', '79031234567', '101'],
     ]);
     // The employee's own leg carries the talk: answered at `answer`, ended at `finish`.
-    expect(all.filter((l) => !l.final).map((l) => [l.callKey, l.disposition, l.answeredAt?.getTime(), l.endedAt.getTime()])).toEqual([
+    expect(all.filter((l) => l.legKey.includes(':stats:')).map((l) => [l.callKey, l.disposition, l.answeredAt?.getTime(), l.endedAt.getTime()])).toEqual([
       ['OUT1', 'busy', undefined, (t + 20) * 1000],
       ['MISSED1', 'no_answer', undefined, (t + 130) * 1000],
       ['OUT2', 'answered', (t + 210) * 1000, (t + 500) * 1000],
@@ -164,15 +172,15 @@ describe('the Mango pull', () => {
       `[];${start + 10};${start + 60};${start + 20};;74955404444;333;44332211;1110;74957654321;abonent;EARLY`,
     ]);
     const inputs = (await collect(mangoPull().pull(window, deps().deps))).flat();
-    expect(new Set(inputs.flatMap((i) => i.events.map((e) => e.callKey)))).toEqual(new Set(['LATE']));
-    expect(legs(inputs).find((l) => !l.final)?.endedAt).toEqual(new Date((end + 100) * 1000));
+    expect(new Set(inputs.flatMap((i) => i.events.map(callKeyOf)))).toEqual(new Set(['LATE']));
+    expect(legs(inputs).find((l) => l.legKey.includes(':stats:'))?.endedAt).toEqual(new Date((end + 100) * 1000));
   });
 
   it('keeps each entry whole when it cuts the result into pages', async () => {
     mango(Array.from({ length: 4 }, (_, i) => transferLines.map((l) => l.replace(E, `ENTRY${i}`))).flat());
     const pages = await collect(mangoPull({ pageSize: 3 }).pull(window, deps().deps));
     expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5]);
-    expect(pages.map((p) => new Set(p.flatMap((i) => i.events.map((e) => e.callKey))).size)).toEqual([1, 1, 1, 1]);
+    expect(pages.map((p) => new Set(p.flatMap((i) => i.events.map(callKeyOf))).size)).toEqual([1, 1, 1, 1]);
   });
 
   it('converts the window as the parser reads times when timestamps_in_local_time is set', async () => {
@@ -188,7 +196,7 @@ describe('the Mango pull', () => {
     mango([...transferLines, `[];yesterday;${T};0;;74955404444;;;;;ivr;BAD`]);
     const { deps: d, log } = deps();
     const inputs = (await collect(mangoPull().pull(window, d))).flat();
-    expect(new Set(inputs.flatMap((i) => i.events.map((e) => e.callKey)))).toEqual(new Set([E]));
+    expect(new Set(inputs.flatMap((i) => i.events.map(callKeyOf)))).toEqual(new Set([E]));
     expect(log.lines.join('\n')).toMatch(/a line of Mango's call statistics cannot be read; skipped/);
   });
 

@@ -58,7 +58,7 @@ export const callEventSchema = z.object({
   entry_id: id('entry_id'),
   call_id: id('call_id'),
   timestamp: unixTime('timestamp'),
-  seq: integer('seq').refine((v) => v >= 1, { message: 'expected seq to count from 1' }),
+  seq: integer('seq').refine((v) => v >= 1 && v <= 1_000_000, { message: 'expected seq to count from 1 (at most 1000000)' }),
   call_state: z.enum(CALL_STATES, { error: `expected call_state to be one of ${CALL_STATES.join(', ')}` }),
   location: text('location'),
   from: party,

@@ -14,6 +14,8 @@ import { callEventSchema, recordingEventSchema, summarySchema } from './schema';
 
 /** How many states past its own a notification looks for (a call on hold many times has many). */
 export const SEQ_SPAN = 100;
+/** How many states before its own it looks for: a real call has far fewer; a forged seq cannot make the lookup unbounded. */
+export const SEQ_BACK = 1000;
 
 export const callDedupeKey = (callId: string, seq: number) => `call:${callId}:${seq}`;
 
@@ -50,7 +52,7 @@ export async function storedTimeline(db: Db, raw: string): Promise<string | unde
   if (!identity.success) return undefined;
   const { call_id: callId, seq } = identity.data;
   const keys: string[] = [];
-  for (let k = 1; k <= seq + SEQ_SPAN; k++) if (k !== seq) keys.push(callDedupeKey(callId, k));
+  for (let k = Math.max(1, seq - SEQ_BACK); k <= seq + SEQ_SPAN; k++) if (k !== seq) keys.push(callDedupeKey(callId, k));
   const rows = await db
     .select({ raw: inboxEvents.raw })
     .from(inboxEvents)

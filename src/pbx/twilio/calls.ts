@@ -25,6 +25,8 @@ export const callSchema = z.object({
   direction: z.string(),
   /** Seconds the call was up, as text; empty for calls never answered or still going. */
   duration: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined || v === '' ? undefined : String(v))),
+  /** Who answered, when the call ran answering machine detection ("human", "machine_start", …); else empty. */
+  answered_by: optionalText,
   /** RFC 2822 ("Fri, 20 Nov 2026 07:00:05 +0000"). */
   start_time: optionalText,
   end_time: optionalText,

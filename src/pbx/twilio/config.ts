@@ -3,12 +3,15 @@
  * @module
  */
 import { z } from 'zod';
-import { timeZoneSchema } from '../../config/common';
+import { charsetSchema } from '../../lib/charset';
+import { countryCodeSchema, timeZoneSchema } from '../../config/common';
 
 const e164 = z.string().regex(/^\+[1-9]\d{5,14}$/, 'expected an E.164 number such as "+14155550100"');
 
 export const twilioConfigSchema = z
   .strictObject({
+    charset: charsetSchema,
+    default_country: countryCodeSchema.optional().describe('National numbers from this PBX belong to this country; default: the top-level default_country'),
     time_zone: timeZoneSchema.optional().describe('for times without an offset; default: the top-level time_zone'),
     own_numbers: z
       .array(e164)
@@ -22,9 +25,10 @@ export const twilioConfigSchema = z
       .boolean()
       .default(false)
       .describe(
-        'false (default): a parent call that Twilio answered is the carrier between the outside party and your TwiML; ' +
-          'the conversation is on its <Dial> legs, so an inbound call nobody picked up is missed. true: the parent ' +
-          "call's own answer counts (TwiML apps that never <Dial>, autodialers).",
+        'false (default): an inbound parent call that Twilio answered to run your TwiML, and a Calls API call that rings ' +
+          'your own agent first (click-to-call), are carriers: the conversation is on their <Dial> legs, so an inbound call ' +
+          'nobody picked up is missed. A Calls API call to an outside number the person answered (AnsweredBy human or ' +
+          "unknown) is answered with its CallDuration. true: every parent call's own answer counts (TwiML apps that never <Dial>).",
       ),
     expect_recordings: z
       .boolean()

@@ -3,6 +3,7 @@ import { sourcesConfigSchema } from '../sources-config';
 import { defaultParseContext, InvalidPayloadError, type ParseContext } from '../source';
 import * as browser from './fixtures/outbound-from-browser';
 import * as inbound from './fixtures/inbound-transfer';
+import * as api from './fixtures/outbound-api';
 import { twilioParser, WHOLE_CALL } from './parse';
 
 const ctx = defaultParseContext('Europe/Moscow');
@@ -31,6 +32,7 @@ describe('twilio status callbacks', () => {
         from: '+74951234567',
         to: null,
         extension: 'alice',
+        line: null,
         startedAt: new Date('2026-11-20T07:00:10Z'),
         answeredAt: new Date('2026-11-20T07:00:10Z'),
         endedAt: new Date('2026-11-20T07:01:10Z'),
@@ -125,6 +127,77 @@ describe('twilio status callbacks', () => {
   it('withheld caller IDs become "anonymous", never a foreign number', () => {
     expect(parse({ ...inbound.parentCompleted, From: '+266696687' })[0]).toMatchObject({ from: 'anonymous' });
     expect(parse({ ...inbound.parentCompleted, From: 'Anonymous' })[0]).toMatchObject({ from: 'anonymous' });
+  });
+});
+
+describe('twilio outcomes as Twilio meant them', () => {
+  it('an outbound-api call answered by a person is answered, with CallDuration as its talk time', () => {
+    for (const context of [ctx, withSources({ own_numbers: ['+74993334455'] })]) {
+      expect(parse(api.answered, 'status', context)).toEqual([
+        {
+          kind: 'leg',
+          callKey: api.CALL_SID,
+          legKey: api.CALL_SID,
+          direction: 'outbound',
+          from: '+74993334455',
+          to: '+79161234567',
+          extension: null,
+          // The number the call showed: our line.
+          line: '+74993334455',
+          startedAt: new Date('2026-11-20T10:00:00Z'),
+          answeredAt: new Date('2026-11-20T10:00:00Z'),
+          endedAt: new Date('2026-11-20T10:00:42Z'),
+          disposition: 'answered',
+          talkSeconds: 42,
+          final: true,
+          recorded: null,
+          recording: null,
+        },
+      ]);
+    }
+  });
+
+  it('reads AnsweredBy: a machine or a fax reached no one; a person, or no verdict, answered', () => {
+    const by = (AnsweredBy: string) => parse({ ...api.answered, AnsweredBy })[0];
+    for (const machine of ['machine_start', 'machine_end_beep', 'machine_end_silence', 'machine_end_other', 'machine', 'fax']) {
+      expect(by(machine), machine).toMatchObject({ disposition: 'no_answer', answeredAt: null, talkSeconds: null });
+    }
+    for (const person of ['human', 'unknown']) expect(by(person), person).toMatchObject({ disposition: 'answered', talkSeconds: 42 });
+    expect(parse(api.voicemail)[0]).toMatchObject({ disposition: 'no_answer', direction: 'outbound', to: '+79161234567' });
+    // On a <Dial><Number machineDetection> leg as well.
+    expect(parse({ ...inbound.aliceCompleted, AnsweredBy: 'machine_start' })[0]).toMatchObject({ disposition: 'no_answer' });
+  });
+
+  it('a click-to-call that rings the agent first carries the call; the customer leg decides', () => {
+    expect(parse(api.clickToCallAgent)[0]).toMatchObject({ extension: 'alice', direction: 'outbound', disposition: 'failed', talkSeconds: null, final: true });
+    // Between two numbers the <Dial> leg leaves the direction to its parent, unless own_numbers say it.
+    expect(parse(api.clickToCallCustomer)[0]).toMatchObject({ direction: null, to: '+79161234567', disposition: 'answered', talkSeconds: 60, final: false });
+    const own = withSources({ own_numbers: ['+74993334455'] });
+    expect(parse(api.clickToCallCustomer, 'status', own)[0]).toMatchObject({ direction: 'outbound', from: '+74993334455' });
+    expect(parse(api.clickToCallAgent, 'status', withSources({ parent_answer_counts: true }))[0]).toMatchObject({ disposition: 'answered', talkSeconds: 70 });
+  });
+
+  it('reads Elastic SIP Trunking as Twilio defines it: originating comes in, terminating goes out', () => {
+    expect(parse(api.trunkInbound)[0]).toMatchObject({ direction: 'inbound', from: '+79161234567', disposition: 'answered', talkSeconds: 42 });
+    expect(parse(api.trunkOutbound)[0]).toMatchObject({ direction: 'outbound', to: '+79161234567', disposition: 'answered', talkSeconds: 42 });
+  });
+
+  it('maps every Direction and CallStatus of a parent call', () => {
+    const expected: Record<string, Record<string, string | null>> = {
+      // Twilio answered an inbound parent itself (TwiML): a carrier, never "answered" on its own.
+      inbound: { completed: 'no_answer', busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'no_answer' },
+      'outbound-api': { completed: 'answered', busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'no_answer' },
+      'trunking-originating': { completed: 'answered', busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'no_answer' },
+      'trunking-terminating': { completed: 'answered', busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'no_answer' },
+    };
+    for (const [Direction, statuses] of Object.entries(expected)) {
+      for (const [CallStatus, disposition] of Object.entries(statuses)) {
+        const CallDuration = CallStatus === 'completed' ? '42' : '0';
+        const [leg] = parse({ ...api.answered, Direction, CallStatus, CallDuration });
+        expect(leg, `${Direction} ${CallStatus}`).toMatchObject({ disposition, talkSeconds: disposition === 'answered' ? 42 : null });
+      }
+      for (const CallStatus of ['queued', 'initiated', 'ringing', 'in-progress']) expect(parse({ ...api.answered, Direction, CallStatus })).toEqual([]);
+    }
   });
 });
 

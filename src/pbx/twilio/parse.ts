@@ -15,8 +15,9 @@ import type { Disposition } from '../../db/schema/legs';
 import type { CallEvent, LegEnded, RecordingReady, RecordingRef } from '../../domain/events';
 import { parseInstant } from '../../domain/time';
 import { InvalidPayloadError, type ParseContext, type PbxParser } from '../source';
-import { legDirection, legExtension, partyNumber, twilioParty } from './parties';
+import { legDirection, legExtension, partyNumber, twilioParty, type TwilioDirection, type TwilioParty } from './parties';
 import {
+  ANSWERED_BY_MACHINE,
   recordingCallbackSchema,
   statusCallbackSchema,
   TERMINAL_STATUSES,
@@ -68,12 +69,12 @@ function legEnded(s: StatusCallback, ctx: ParseContext): LegEnded {
   const to = twilioParty(s.To, own);
   const endedAt = timestamp(s.Timestamp, config.time_zone ?? ctx.timeZone);
   const isParent = s.ParentCallSid === undefined;
+  // CallDuration is Twilio's own measure of the time the leg was up: the talk time.
   const upSeconds = s.CallDuration === undefined ? 0 : Number(s.CallDuration);
   const upSince = new Date(endedAt.getTime() - upSeconds * 1000);
   const direction = legDirection(from, to, s.Direction);
-  // A parent Twilio answered itself is the carrier of the call, not a conversation (see config).
-  const carrier = isParent && !config.parent_answer_counts && s.CallStatus === 'completed';
-  const answered = s.CallStatus === 'completed' && !carrier;
+  const outcome = legOutcome(s, to, isParent && !config.parent_answer_counts);
+  const answered = outcome === 'answered';
   return {
     kind: 'leg',
     callKey: s.ParentCallSid ?? s.CallSid,
@@ -82,11 +83,12 @@ function legEnded(s: StatusCallback, ctx: ParseContext): LegEnded {
     from: partyNumber(from),
     to: partyNumber(to),
     extension: legExtension(from, to),
+    line: ourLine(from, to, direction),
     // Twilio reports no ring time: a leg starts when it was answered, or ends where it starts.
     startedAt: upSince,
     answeredAt: answered ? upSince : null,
     endedAt,
-    disposition: carrier ? carrierDisposition(direction) : answered ? 'answered' : DISPOSITIONS[s.CallStatus] ?? 'no_answer',
+    disposition: outcome === 'carrier' ? carrierDisposition(direction) : outcome,
     talkSeconds: answered ? upSeconds : null,
     final: isParent,
     recorded: config.expect_recordings ? null : false,
@@ -94,7 +96,40 @@ function legEnded(s: StatusCallback, ctx: ParseContext): LegEnded {
   };
 }
 
+/** Our Twilio number on the leg: the one an inbound call dialled, the one an outbound call showed. */
+function ourLine(from: TwilioParty, to: TwilioParty, direction: Direction | null): string | null {
+  const ours = direction === 'outbound' ? from : to;
+  return ours.kind === 'phone' ? ours.number : null;
+}
+
 const DISPOSITIONS: Partial<Record<StatusCallback['CallStatus'], Disposition>> = { busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'no_answer' };
+
+/**
+ * What a terminal status says about the person on the leg. `completed` means Twilio connected the
+ * leg and audio flowed (a person, a voicemail, an IVR): the person answered, unless answering
+ * machine detection heard a machine or a fax — then the call reached no one — or the leg is a
+ * carrier (see isCarrier). busy → busy; no-answer (or rejected) and canceled (hung up by the API
+ * while ringing) → not answered; failed (could not be placed) → failed.
+ */
+function legOutcome(s: StatusCallback, to: TwilioParty, mayCarry: boolean): Disposition | 'carrier' {
+  if (s.CallStatus !== 'completed') return DISPOSITIONS[s.CallStatus] ?? 'no_answer';
+  if (mayCarry && isCarrier(s.Direction, to)) return 'carrier';
+  if (s.AnsweredBy !== undefined && ANSWERED_BY_MACHINE.test(s.AnsweredBy)) return 'no_answer';
+  return 'answered';
+}
+
+/**
+ * A parent call that carries the conversation without being it (config parent_answer_counts:
+ * false): an `inbound` call Twilio answered itself to run your TwiML, whose people are on its
+ * <Dial> legs; and a Calls API call that rang your own agent first (click-to-call: the agent's
+ * answer is not the customer's, who is on the <Dial> leg). A Calls API call to anyone else
+ * (`outbound-api` to a phone number) is the conversation: its callee's answer counts. Trunking
+ * calls never ran TwiML: the far end answered them.
+ */
+function isCarrier(direction: TwilioDirection, to: TwilioParty): boolean {
+  if (direction === 'inbound') return true;
+  return direction === 'outbound-api' && to.kind === 'agent';
+}
 
 /**
  * The outcome of a conversation is its best leg's (answered > no_answer > busy > failed). A carrier

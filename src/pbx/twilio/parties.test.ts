@@ -22,11 +22,14 @@ describe('twilio parties', () => {
     ['client:alice', '+14155550100', 'inbound', 'outbound'],
     ['client:alice', 'client:bob', 'outbound-dial', 'internal'],
     ['+74993334455', 'client:alice', 'outbound-api', 'outbound'],
+    ['+14155550100', 'client:alice', 'outbound-api', 'outbound'],
     ['+74993334455', '+14155550100', 'outbound-dial', 'outbound'],
     ['+14155550100', '+74993334455', 'inbound', 'inbound'],
     ['+14155550100', '+79161234567', 'outbound-dial', null],
     ['+14155550100', '+79161234567', 'outbound-api', 'outbound'],
     ['+14155550100', '+79161234567', 'inbound', 'inbound'],
+    ['+14155550100', '+79161234567', 'trunking-originating', 'inbound'],
+    ['+14155550100', '+79161234567', 'trunking-terminating', 'outbound'],
   ] as const)('%s → %s (%s) is %s', (from, to, twilio, expected) => {
     expect(legDirection(party(from), party(to), twilio)).toBe(expected);
   });

@@ -69,13 +69,16 @@ export function legDirection(from: TwilioParty, to: TwilioParty, twilio: TwilioD
   const ours = (p: TwilioParty) => p.kind === 'agent' || (p.kind === 'phone' && p.own);
   if (from.kind === 'agent' && to.kind === 'agent') return 'internal';
   if (from.kind === 'agent') return 'outbound';
-  // Twilio rings an agent from one of your numbers: the agent's side of an outbound call.
-  if (to.kind === 'agent') return from.kind === 'phone' && from.own ? 'outbound' : 'inbound';
+  // Twilio rings an agent from one of your numbers, or because your app asked it to (the Calls
+  // API: click-to-call): the agent's side of an outbound call.
+  if (to.kind === 'agent') return (from.kind === 'phone' && from.own) || twilio === 'outbound-api' ? 'outbound' : 'inbound';
   if (ours(from) && !ours(to)) return 'outbound';
   if (!ours(from) && ours(to)) return 'inbound';
   if (ours(from) && ours(to)) return null;
-  if (twilio === 'inbound' || twilio === 'trunking-terminating') return 'inbound';
-  if (twilio === 'outbound-api' || twilio === 'trunking-originating') return 'outbound';
+  // Elastic SIP Trunking: "originating" calls come in from the phone network to your PBX,
+  // "terminating" ones go out from it (Twilio's Call resource reference).
+  if (twilio === 'inbound' || twilio === 'trunking-originating') return 'inbound';
+  if (twilio === 'outbound-api' || twilio === 'trunking-terminating') return 'outbound';
   return null;
 }
 

@@ -11,6 +11,7 @@ import { sourcesConfigSchema } from '../sources-config';
 import * as inbound from './fixtures/inbound-transfer';
 import { twilioParser } from './parse';
 import { twilioPull } from './pull';
+import { callKeyOf } from '../../domain/events';
 
 const TOKEN = '9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c';
 const SID = inbound.ACCOUNT_SID;
@@ -136,6 +137,22 @@ describe('the Twilio pull', () => {
     expect(final).toMatchObject({ callKey: inbound.PARENT_SID, direction: 'inbound', from: '+74951234567' });
   });
 
+  it('pulls a Calls API call as answered with its duration, and a voicemail answer as not reached', async () => {
+    const placed = (sid: string, answeredBy: string | null) =>
+      call({
+        sid, from: '+74993334455', to: '+79161234567', status: 'completed', direction: 'outbound-api', duration: '42', answered_by: answeredBy,
+        start_time: 'Fri, 20 Nov 2026 10:00:00 +0000', end_time: 'Fri, 20 Nov 2026 10:00:42 +0000',
+      });
+    const person = 'CA5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a09';
+    const machine = 'CA6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a';
+    callsList([[placed(person, null), placed(machine, 'machine_end_beep')]]);
+    const events = (await collect(pull().pull(window, deps().deps))).flat().flatMap((i) => i.events);
+    expect(events).toMatchObject([
+      { callKey: person, direction: 'outbound', to: '+79161234567', disposition: 'answered', talkSeconds: 42, final: true },
+      { callKey: machine, direction: 'outbound', disposition: 'no_answer', talkSeconds: null, final: true },
+    ]);
+  });
+
   it('takes a call whose parent started in the window, late legs included; not one that started before it or is still going', async () => {
     const lateParent = { ...parent, start_time: 'Fri, 20 Nov 2026 20:59:58 +0000', end_time: 'Fri, 20 Nov 2026 21:10:00 +0000' };
     const lateLeg = { ...sip, start_time: 'Fri, 20 Nov 2026 21:05:00 +0000', end_time: 'Fri, 20 Nov 2026 21:10:00 +0000' };
@@ -165,7 +182,7 @@ describe('the Twilio pull', () => {
     const pages = await collect(pull({ pageSize: 4 }).pull(window, deps().deps));
     expect(pages.map((p) => p.length)).toEqual([6, 6, 3]);
     for (const page of pages) {
-      const keys = page.flatMap((i) => i.events.map((e) => e.callKey));
+      const keys = page.flatMap((i) => i.events.map(callKeyOf));
       for (const key of new Set(keys)) expect(keys.filter((k) => k === key)).toHaveLength(3);
     }
   });

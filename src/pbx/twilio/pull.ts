@@ -1,8 +1,8 @@
 /**
  * The Twilio pull: the account's calls of a window, from the Calls list (calls.ts), each ended call
  * as the status callback Twilio would have posted for it (CallSid, ParentCallSid, From, To,
- * CallStatus, Direction, CallDuration, Timestamp = its end), so the webhook's parser makes the same
- * legs: callKey = ParentCallSid ?? CallSid. A call belongs to the window when its parent started in
+ * CallStatus, Direction, CallDuration, AnsweredBy, Timestamp = its end), so the webhook's parser
+ * makes the same legs: callKey = ParentCallSid ?? CallSid. A call belongs to the window when its parent started in
  * it; its <Dial> legs come with it whenever they started, and every leg of one call is in the same
  * page. Bodies are marked `meta.origin = calls-list` and carry no signature.
  *
@@ -133,6 +133,7 @@ export function statusCallback(call: TwilioCall): string {
     ['CallStatus', call.status],
     // Only a completed call was up; Twilio's callbacks carry CallDuration on completed only.
     ['CallDuration', call.status === 'completed' ? (call.duration ?? '0') : undefined],
+    ['AnsweredBy', call.answered_by || undefined],
     ['Timestamp', call.end_time ?? call.date_updated ?? call.start_time],
   ];
   return new URLSearchParams(fields.filter((f): f is [string, string] => f[1] !== undefined)).toString();

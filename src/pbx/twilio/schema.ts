@@ -27,7 +27,22 @@ export type CallStatus = (typeof CALL_STATUSES)[number];
 /** A call in one of these has ended; the others are progress reports. */
 export const TERMINAL_STATUSES: ReadonlySet<CallStatus> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
+/**
+ * Twilio's Direction: `inbound` a call to your number, client or SIP domain; `outbound-api` placed
+ * through the Calls API; `outbound-dial` placed by <Dial>; with Elastic SIP Trunking
+ * `trunking-terminating` goes out from your PBX to the phone network, `trunking-originating` comes
+ * in from the phone network to your PBX.
+ */
 export const DIRECTIONS = ['inbound', 'outbound-api', 'outbound-dial', 'trunking-originating', 'trunking-terminating'] as const;
+
+/**
+ * AnsweredBy, present when the call was placed with answering machine detection (MachineDetection
+ * on the Calls API or on <Dial><Number>/<Sip>): `human`; `machine_start`, `machine_end_beep`,
+ * `machine_end_silence`, `machine_end_other` (a voicemail greeting); `fax`; `unknown` (no verdict
+ * in time). Old accounts (IfMachine) say `machine`. Kept as text: a value Twilio adds later must
+ * not turn a stored call into a refused one.
+ */
+export const ANSWERED_BY_MACHINE = /^(machine|fax)/i;
 
 export const statusCallbackSchema = z.object({
   AccountSid: sid('AC', 'an account sid'),
@@ -41,8 +56,10 @@ export const statusCallbackSchema = z.object({
   Direction: z.enum(DIRECTIONS, {
     error: (issue) => (issue.input === undefined ? 'is required' : `expected one of ${DIRECTIONS.join(', ')}`),
   }),
-  /** Seconds the call was up; only on `completed`. */
+  /** Seconds the call was up: the talk time on `completed` (0 or absent on the other terminal statuses). */
   CallDuration: optional(seconds),
+  /** Who answered, when answering machine detection ran (see ANSWERED_BY_MACHINE). */
+  AnsweredBy: optional(z.string().max(64, 'is longer than 64 characters')),
   /** When the event happened, RFC 2822 ("Tue, 24 Nov 2026 10:03:05 +0000"). */
   Timestamp: z.string({ error: 'is required' }).min(1, 'is required').max(64),
   /** Present when the call itself was recorded (Record=true on the Calls API). */

@@ -3,11 +3,15 @@
  * @module
  */
 import { z } from 'zod';
-import { timeZoneSchema } from '../../config/common';
+import { charsetSchema } from '../../lib/charset';
+import { countryCodeSchema, timeZoneSchema } from '../../config/common';
+import { yeastarApiSchema } from './api-config';
 import { recordingUrlTemplateSchema } from './recording';
 
 export const yeastarConfigSchema = z
   .strictObject({
+    charset: charsetSchema,
+    default_country: countryCodeSchema.optional().describe('National numbers from this PBX belong to this country; default: the top-level default_country'),
     time_zone: timeZoneSchema
       .optional()
       .describe("the PBX's time zone: Yeastar sends local times without an offset; default: the top-level time_zone"),
@@ -15,9 +19,10 @@ export const yeastarConfigSchema = z
       .optional()
       .describe(
         'Where a recording file can be fetched: an http(s) URL or an absolute path with {file} (the file name from ' +
-          'the CDR) and optionally {call_id}, e.g. "https://pbx.example/recordings/{file}". Unset: the recording is ' +
-          'kept by file name only and no link goes to the CRM.',
+          'the CDR) and optionally {call_id}, e.g. "https://pbx.example/recordings/{file}". Unset: the file is ' +
+          'downloaded through the PBX\'s API (api), else kept by name only and no link goes to the CRM.',
       ),
+    api: yeastarApiSchema.optional(),
     accept_token_in_url: z
       .boolean()
       .default(false)

@@ -1,7 +1,9 @@
 /**
  * Yeastar names a call's recording by its file name only ("20191024201242-1571897930.5-203-201-
  * Internal.wav"). Where the files can be fetched from is deployment knowledge: a template in the
- * config turns the name into a URL or a path, checked when the config loads.
+ * config turns the name into a URL or a path, checked when the config loads. Without a template
+ * the name is kept as the vendor's ref, and the PBX's own API downloads the file when
+ * `sources.yeastar.api` is set (recording-download.ts).
  * @module
  */
 import { z } from 'zod';

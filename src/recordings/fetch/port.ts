@@ -19,8 +19,12 @@ export interface FetchPolicy {
 
 export type FetchOutcome =
   | { ok: true; bytes: Uint8Array; contentType: string | null; finalUrl: string }
-  /** retryable: a timeout, 5xx or network error; not: refused by the policy, 4xx, too large. */
-  | { ok: false; reason: string; retryable: boolean };
+  /**
+   * retryable: a timeout, 5xx or network error; not: refused by the policy, 4xx, too large.
+   * status: the HTTP status the server answered, when it answered; body: the start of its answer
+   * (a vendor API explains a refusal there).
+   */
+  | { ok: false; reason: string; retryable: boolean; status?: number; body?: string };
 
 /**
  * The runtime's way to check where a host name points before connecting (Node resolves and

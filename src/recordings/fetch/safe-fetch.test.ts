@@ -350,3 +350,51 @@ describe('safeFetch: answers, sizes and time', () => {
     expect(await safeFetch('https://pbx.example.com/rec.wav', policy(), broken)).toMatchObject({ ok: false, retryable: true });
   });
 });
+
+describe('safeFetch: a vendor API that answers a POST with the file', () => {
+  it('posts the body to the first URL, then follows a 302 as a GET without it, headers dropped on another origin', async () => {
+    const seen: string[] = [];
+    server.use(
+      http.post('https://api.example.com/recording/post', async ({ request }) => {
+        seen.push(`POST ${request.headers.get('content-type')} ${await request.text()}`);
+        return new HttpResponse(null, { status: 302, headers: { location: 'https://files.example.com/once/abc.mp3' } });
+      }),
+      http.get('https://files.example.com/once/abc.mp3', ({ request }) => {
+        seen.push(`GET ${request.headers.get('content-type')} ${request.headers.get('x-key')}`);
+        return new HttpResponse(new Uint8Array([0xff, 0xfb, 1, 2]), { headers: { 'content-type': 'audio/mpeg' } });
+      }),
+    );
+    const outcome = await safeFetch('https://api.example.com/recording/post', policy({ allowedHosts: ['api.example.com', 'files.example.com'] }), viaMsw, {
+      method: 'POST',
+      body: 'json=%7B%7D',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-key': 'k' },
+    });
+    expect(outcome).toEqual({ ok: true, bytes: new Uint8Array([0xff, 0xfb, 1, 2]), contentType: 'audio/mpeg', finalUrl: 'https://files.example.com/once/abc.mp3' });
+    expect(seen).toEqual(['POST application/x-www-form-urlencoded json=%7B%7D', 'GET null null']);
+  });
+
+  it('repeats the POST on a 307', async () => {
+    const seen: string[] = [];
+    server.use(
+      http.post('https://pbx.example.com/a', () => new HttpResponse(null, { status: 307, headers: { location: '/b' } })),
+      http.post('https://pbx.example.com/b', async ({ request }) => {
+        seen.push(await request.text());
+        return new HttpResponse('ok');
+      }),
+    );
+    expect(await safeFetch('https://pbx.example.com/a', policy(), viaMsw, { method: 'POST', body: 'x=1' })).toMatchObject({ ok: true });
+    expect(seen).toEqual(['x=1']);
+  });
+
+  it('explains a refusal with its status and the start of the answer, when asked', async () => {
+    server.use(http.get('https://pbx.example.com/gone', () => HttpResponse.json({ result: 4001, message: 'not found' }, { status: 404 })));
+    expect(await safeFetch('https://pbx.example.com/gone', policy(), viaMsw, { explain: true })).toEqual({
+      ok: false,
+      reason: 'pbx.example.com answered 404 Not Found',
+      retryable: false,
+      status: 404,
+      body: '{"result":4001,"message":"not found"}',
+    });
+    expect(await safeFetch('https://pbx.example.com/gone', policy(), viaMsw)).toEqual({ ok: false, reason: 'pbx.example.com answered 404 Not Found', retryable: false });
+  });
+});

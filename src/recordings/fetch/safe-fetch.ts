@@ -18,6 +18,14 @@ export interface SafeFetchOptions {
   headers?: Record<string, string>;
   /** Cancels the fetch from outside (shutdown). */
   signal?: AbortSignal;
+  /**
+   * A vendor API that hands the file out in answer to a POST (Mango's recording/post, Yeastar's
+   * login): the body goes to the first URL only; a 301/302/303 that follows is a GET, as browsers do.
+   */
+  method?: 'GET' | 'POST';
+  body?: string;
+  /** A failure also carries the HTTP status and the start of the answer (a vendor API's refusal). */
+  explain?: boolean;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -34,6 +42,8 @@ export async function safeFetch(url: string, policy: FetchPolicy, fetchFor: Fetc
   const timeout = AbortSignal.timeout(policy.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   let headers = options.headers ?? {};
+  let method = options.method ?? 'GET';
+  let body = method === 'POST' ? options.body : undefined;
   const origin = current.origin;
 
   try {
@@ -41,7 +51,7 @@ export async function safeFetch(url: string, policy: FetchPolicy, fetchFor: Fetc
     for (let redirects = 0; ; redirects += 1) {
       const refusal = urlRefusal(current, policy);
       if (refusal) return refused(redirects === 0 ? refusal : `redirected: ${refusal}`);
-      const response = await fetchImpl(current.href, { redirect: 'manual', signal, headers });
+      const response = await fetchImpl(current.href, { method, redirect: 'manual', signal, headers, ...(body === undefined ? {} : { body }) });
 
       if (REDIRECTS.has(response.status)) {
         discard(response);
@@ -51,13 +61,23 @@ export async function safeFetch(url: string, policy: FetchPolicy, fetchFor: Fetc
         if (!next) return refused(`${current.host} answered ${response.status} without a usable Location`);
         // Whatever authenticated us to the PBX is not for another origin's eyes.
         if (next.origin !== origin) headers = {};
+        // 307/308 repeat the request as it was; the others turn it into a GET without a body.
+        if (response.status !== 307 && response.status !== 308) {
+          method = 'GET';
+          body = undefined;
+          headers = withoutContentType(headers);
+        }
         current = next;
         continue;
       }
       if (response.status < 200 || response.status > 299) {
-        discard(response);
         const text = `${current.host} answered ${response.status}${response.statusText ? ` ${response.statusText.slice(0, 80)}` : ''}`;
-        return { ok: false, reason: text, retryable: RETRYABLE(response.status) };
+        const outcome = { ok: false as const, reason: text, retryable: RETRYABLE(response.status) };
+        if (!options.explain) {
+          discard(response);
+          return outcome;
+        }
+        return { ...outcome, status: response.status, body: await answerStart(response) };
       }
       const declared = Number(response.headers.get('content-length') ?? 'NaN');
       if (declared > policy.maxBytes) {
@@ -73,6 +93,10 @@ export async function safeFetch(url: string, policy: FetchPolicy, fetchFor: Fetc
   }
 }
 
+function withoutContentType(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'content-type'));
+}
+
 function refused(reason: string): FetchOutcome {
   return { ok: false, reason, retryable: false };
 }
@@ -80,6 +104,35 @@ function refused(reason: string): FetchOutcome {
 function tooLarge(maxBytes: number, what: string): string {
   return `the recording is larger than the limit of ${maxBytes} bytes (recordings.max_mb): ${what}`;
 }
+
+/** The first bytes of an error answer as text (at most 1 KB), the rest not read. */
+async function answerStart(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total < ERROR_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      total += value.byteLength;
+    }
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(Math.min(total, ERROR_BODY_BYTES));
+  let at = 0;
+  for (const part of parts) {
+    if (at >= bytes.length) break;
+    const take = part.subarray(0, bytes.length - at);
+    bytes.set(take, at);
+    at += take.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+const ERROR_BODY_BYTES = 1024;
 
 /** Frees the connection of an answer we will not read; a failure to do so changes nothing. */
 function discard(response: Response): void {
