@@ -3,22 +3,20 @@
  * Unknown keys are errors, so a typo never silently falls back to a default.
  * @module
  */
-import { getCountries, type CountryCode } from 'libphonenumber-js/max';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_MAX_CALL_SECONDS } from '../domain/admit';
 import { sourcesConfigSchema } from '../pbx/sources-config';
 import { recordingsConfigSchema } from '../recordings/config';
 import { checkBitrix24 } from '../crm/bitrix24/check';
 import { bitrix24ConfigSchema } from '../crm/bitrix24/config';
 import { checkCrmAdapter, genericCrmSchema } from '../crm/generic/config';
 import { reconcileConfigSchema } from '../reconcile/config';
-import { timeZoneSchema } from './common';
+import { countryCodeSchema, timeZoneSchema } from './common';
 import { crmFieldsSchema } from './crm-fields';
 import { ConfigError } from './errors';
 import { describeConfigIssues } from './issues';
 import { compileTemplate, TemplateError } from './template';
-
-const countries = new Set<string>(getCountries());
 
 /** A CRM user id (amoCRM user ids are integers). */
 const userId = z.number().int().positive();
@@ -63,24 +61,34 @@ const extensionEntry = z.union(
 export const integratorConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    default_country: z
-      .string()
-      .default('RU')
-      .refine((v) => countries.has(v), {
-        message: 'expected an ISO 3166-1 alpha-2 country code in upper case, such as "RU" or "DE"',
-      })
-      .transform((v) => v as CountryCode),
+    default_country: countryCodeSchema.default('RU'),
     time_zone: timeZoneSchema.default('Europe/Moscow'),
     extension_pattern: z
       .string()
       .default('^\\d{2,5}$')
       .refine(isRegExp, { message: 'expected a regular expression matching internal extensions' })
       .describe('Numbers matching this are internal extensions, never matched to CRM contacts'),
+    lines: z
+      .record(
+        z.string().regex(/^\+?[\d\s().-]{3,32}$/, 'expected our phone number (a DID) such as "+7 495 123-45-67"'),
+        z.strictObject({
+          default_country: countryCodeSchema.describe('National numbers of calls on this line belong to this country'),
+        }),
+      )
+      .default({})
+      .describe('Per line (our number a call comes in on or goes out from): how its calls are read'),
     extensions: z
       .record(z.string().regex(/^[0-9A-Za-z*#+_-]{1,20}$/, 'expected an extension such as "101"'), extensionEntry)
       .default({})
       .describe('Extension → CRM user id, or {user, department}'),
     default_user: userId.nullable().default(null).describe('Responsible user for calls whose extension is not mapped'),
+    max_call_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(31 * 86_400)
+      .default(DEFAULT_MAX_CALL_SECONDS)
+      .describe('A call leg longer than this (ended_at − started_at, or the talk time the PBX reports) is refused as bad input (400); default a day'),
     unknown_callers: z
       .strictObject({ inbound: unknownCallerPolicy.default('contact'), outbound: unknownCallerPolicy.default('contact') })
       .prefault({})

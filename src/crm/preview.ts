@@ -11,14 +11,14 @@
  * number", is given per request in the answers (see PreviewAnswers).
  * @module
  */
-import type { CountryCode } from 'libphonenumber-js/max';
 import type { IntegratorConfig } from '../config/integrator';
-import { summarize, type LegFacts } from '../domain/assemble';
+import { factsOfLeg, summarize } from '../domain/assemble';
 import type { LegEnded } from '../domain/events';
 import { callbackTask, toCallToLog, wantsCallbackTask, type DeliverableCall } from '../delivery/payload';
 import { conversationUniq } from '../ledger/versions';
 import { createLogger } from '../lib/log';
 import { genericParser } from '../pbx/generic/parse';
+import { numberRules, parseContext } from '../pbx/source';
 import { AmoCrmAdapter } from './amocrm/adapter';
 import { LongLivedToken } from './amocrm/auth';
 import { AmoHttp } from './amocrm/http';
@@ -114,13 +114,12 @@ export function sampleCall(sample: unknown, config: IntegratorConfig): CallToLog
 }
 
 function deliverable(sample: unknown, config: IntegratorConfig): DeliverableCall {
-  const events = genericParser.parse(JSON.stringify(sample), {}, { timeZone: config.time_zone, sources: config.sources });
+  const events = genericParser.parse(JSON.stringify(sample), {}, parseContext(config));
   const legs = events.filter((e): e is LegEnded => e.kind === 'leg');
   const first = legs[0];
   if (!first) throw new Error('the sample holds no call.ended event');
-  const rules = { defaultCountry: config.default_country as CountryCode, extensionPattern: new RegExp(config.extension_pattern) };
-  const summary = summarize(legs.map(legFacts), [], rules);
-  const link = events.map((e) => (e.kind === 'leg' ? e.recording?.url : e.recording.url)).find((u) => !!u) ?? null;
+  const summary = summarize(legs.map(factsOfLeg), [], numberRules(config));
+  const link = events.map((e) => (e.kind === 'leg' ? e.recording?.url : e.kind === 'recording' ? e.recording.url : null)).find((u) => !!u) ?? null;
   return {
     deliveryId: 'preview-1',
     uniq: conversationUniq('generic', first.callKey),
@@ -134,24 +133,6 @@ function deliverable(sample: unknown, config: IntegratorConfig): DeliverableCall
     durationSeconds: summary.durationSeconds,
     talkSeconds: summary.talkSeconds,
     link,
-  };
-}
-
-function legFacts(leg: LegEnded): LegFacts {
-  const talk = leg.talkSeconds ?? (leg.answeredAt ? Math.max(0, Math.round((leg.endedAt.getTime() - leg.answeredAt.getTime()) / 1000)) : 0);
-  return {
-    legKey: leg.legKey,
-    direction: leg.direction,
-    fromRaw: leg.from,
-    toRaw: leg.to,
-    extension: leg.extension,
-    startedAt: leg.startedAt,
-    answeredAt: leg.answeredAt,
-    endedAt: leg.endedAt,
-    disposition: leg.disposition,
-    talkSeconds: talk,
-    final: leg.final,
-    recorded: leg.recorded,
   };
 }
 

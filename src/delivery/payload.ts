@@ -7,6 +7,7 @@ import type { IntegratorConfig } from '../config/integrator';
 import { renderTemplate, type CallVariables } from '../config/template';
 import type { Direction, Outcome } from '../db/schema/conversations';
 import type { CallToLog, CrmFieldValue, FieldMapping, LoggedCallRef, NewTask } from '../crm/port';
+import { numberDigits } from '../domain/phone';
 
 /** The columns of a conversation that the CRM sees. */
 export interface DeliverableCall {
@@ -35,7 +36,8 @@ export function userFor(config: IntegratorConfig, extension: string | null): { u
 export function callVariables(call: DeliverableCall, config: IntegratorConfig): CallVariables {
   const { userId, department } = userFor(config, call.extension);
   return {
-    phone: call.externalNumber ?? call.externalNumberRaw ?? '',
+    // A number that could not be normalized goes as its digits: the CRM matches contacts by them.
+    phone: call.externalNumber ?? (call.externalNumberRaw === null ? '' : numberDigits(call.externalNumberRaw) || call.externalNumberRaw),
     phone_raw: call.externalNumberRaw ?? call.externalNumber ?? '',
     extension: call.extension ?? '',
     direction: call.direction ?? '',

@@ -11,6 +11,8 @@ function leg(overrides: Partial<LegFacts> & { legKey: string }): LegFacts {
   const endedAt = overrides.endedAt ?? t('10:01:05');
   return {
     direction: 'inbound',
+    directionRule: null,
+    line: null,
     fromRaw: '84951234567',
     toRaw: '101',
     extension: null,
@@ -22,7 +24,7 @@ function leg(overrides: Partial<LegFacts> & { legKey: string }): LegFacts {
     final: false,
     recorded: null,
     ...overrides,
-  };
+  } as LegFacts;
 }
 
 describe('summarize', () => {
@@ -98,10 +100,37 @@ describe('summarize', () => {
     expect(s.extension).toBe('101');
   });
 
-  it('calls extension-to-extension internal even when declared inbound', () => {
-    const s = summarize([leg({ legKey: 'a', fromRaw: '101', toRaw: '102' })], [], rules);
+  it('calls extension-to-extension internal when the PBX declares nothing, and says which rule did', () => {
+    const s = summarize([leg({ legKey: 'a', direction: null, fromRaw: '101', toRaw: '102' })], [], rules);
     expect(s.direction).toBe('internal');
+    expect(s.directionRule).toBe('caller 101 and callee 102 both match extension_pattern ^\\d{2,5}$');
     expect(s.externalNumber).toBeNull();
+  });
+
+  it('keeps the direction the PBX declares: a short service number on a trunk is an outside party, not an extension', () => {
+    const inbound = summarize([leg({ legKey: 'a', direction: 'inbound', directionRule: 'Yeastar type Inbound', fromRaw: '900', toRaw: '102' })], [], rules);
+    expect(inbound).toMatchObject({ direction: 'inbound', directionRule: 'Yeastar type Inbound', externalNumber: null, externalNumberRaw: '900', extension: '102' });
+    expect(inbound.externalNumberNote).toMatch(/short number/);
+    const outbound = summarize([leg({ legKey: 'a', direction: 'outbound', fromRaw: '101', toRaw: '0611' })], [], rules);
+    expect(outbound).toMatchObject({ direction: 'outbound', externalNumberRaw: '0611', extension: '101' });
+  });
+
+  it('is internal only when no leg reaches outside', () => {
+    const legs = [
+      leg({ legKey: 'a', direction: 'internal', directionRule: 'rule a', fromRaw: '101', toRaw: '102' }),
+      leg({ legKey: 'b', direction: 'inbound', fromRaw: '84951234567', toRaw: '102', startedAt: t('10:00:01') }),
+    ];
+    expect(summarize(legs, [], rules)).toMatchObject({ direction: 'inbound', externalNumber: '+74951234567' });
+    expect(summarize([legs[0]!], [], rules)).toMatchObject({ direction: 'internal', directionRule: 'rule a' });
+  });
+
+  it('reads national numbers in the country of the line the call came in on', () => {
+    const lines: NumberRules = { ...rules, lineCountries: new Map([['375170000000', 'BY']]) };
+    // 8 029 … is a Belarusian mobile in national form; read as Russian it is no valid number.
+    const s = summarize([leg({ legKey: 'a', fromRaw: '80291234567', line: '+375 17 000-00-00' })], [], lines);
+    expect(s.externalNumber).toBe('+375291234567');
+    const other = summarize([leg({ legKey: 'a', fromRaw: '80291234567', line: '+7 495 000-00-00' })], [], { ...rules, lineCountries: new Map([['375170000000', 'BY']]) });
+    expect(other).toMatchObject({ externalNumber: null, externalNumberRaw: '80291234567' });
   });
 
   it('keeps a withheld caller as an inbound call without number', () => {
@@ -109,9 +138,10 @@ describe('summarize', () => {
     expect(s).toMatchObject({ direction: 'inbound', externalNumber: null, externalNumberRaw: null });
   });
 
-  it('keeps an unparseable outside number raw', () => {
+  it('keeps an unparseable outside number raw, with the reason', () => {
     const s = summarize([leg({ legKey: 'a', fromRaw: '123456' })], [], rules);
     expect(s).toMatchObject({ externalNumber: null, externalNumberRaw: '123456' });
+    expect(s.externalNumberNote).toMatch(/kept as dialled/);
   });
 
   it('never takes the number a withheld caller dialled (the company’s own line) as the outside party', () => {

@@ -21,11 +21,15 @@ export interface LegEnded {
   kind: 'leg';
   callKey: string;
   legKey: string;
-  /** As declared by the PBX; null → inferred from the numbers. */
+  /** As declared by the PBX (or worked out from its channels and contexts); null → inferred from the numbers. */
   direction: Direction | null;
+  /** Which rule gave `direction` ("channel SIP/211553-… is a trunk: …"), kept for reports. */
+  directionRule?: string | null;
   from: string | null;
   to: string | null;
   extension: string | null;
+  /** Our number the call came in on or went out from (the DID), when the PBX says: picks the line's country. */
+  line?: string | null;
   startedAt: Date;
   answeredAt: Date | null;
   endedAt: Date;
@@ -34,6 +38,11 @@ export interface LegEnded {
   talkSeconds: number | null;
   /** This leg's end ends the whole conversation. */
   final: boolean;
+  /**
+   * Keys (leg or conversation keys of the same source) this leg says it is one call with, when the
+   * PBX keys one call apart (FreeSWITCH bridge_uuid, originating_leg_uuid, transfer_history).
+   */
+  joins?: string[];
   /** false: the PBX says this leg has no recording; null: expect one when answered. */
   recorded: boolean | null;
   recording: RecordingRef | null;
@@ -47,4 +56,32 @@ export interface RecordingReady {
   recording: RecordingRef;
 }
 
-export type CallEvent = LegEnded | RecordingReady;
+/** The PBX says the whole conversation is over (Asterisk CEL LINKEDID_END): no more legs will come. */
+export interface ConversationClosed {
+  kind: 'closed';
+  callKey: string;
+  /** When the PBX closed it; null when its record has no readable time (the arrival then counts). */
+  at: Date | null;
+}
+
+/**
+ * A record that is no call of its own (the dialled side's CDR of a call recorded by its caller's
+ * row, AppDial rows…): nothing is applied; the reason is kept with the stored body and shown by
+ * `calltrail check`.
+ */
+export interface RecordDropped {
+  kind: 'dropped';
+  /** Where the record was ("line 12", "[3]"). */
+  at: string;
+  reason: string;
+}
+
+export type CallEvent = LegEnded | RecordingReady | ConversationClosed | RecordDropped;
+
+/** Events that belong to a conversation. */
+export type ConversationEvent = LegEnded | RecordingReady | ConversationClosed;
+
+export const isConversationEvent = (e: CallEvent): e is ConversationEvent => e.kind !== 'dropped';
+
+/** The conversation an event belongs to; null for a dropped record. */
+export const callKeyOf = (e: CallEvent): string | null => (e.kind === 'dropped' ? null : e.callKey);

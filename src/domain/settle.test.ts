@@ -25,7 +25,14 @@ describe('settleDueAt', () => {
 });
 
 describe('deliveryDecision', () => {
-  const base = { direction: 'inbound' as const, externalNumber: '+74951234567', externalNumberRaw: '84951234567', legCount: 1 };
+  const base = {
+    direction: 'inbound' as const,
+    directionRule: null,
+    externalNumber: '+74951234567',
+    externalNumberRaw: '84951234567',
+    externalNumberNote: null,
+    legCount: 1,
+  };
   it('delivers calls with an outside party', () => {
     expect(deliveryDecision(base)).toEqual({ deliver: true });
     expect(deliveryDecision({ ...base, externalNumber: null, externalNumberRaw: '123456' })).toEqual({ deliver: true });
@@ -35,9 +42,17 @@ describe('deliveryDecision', () => {
       deliver: false,
       reason: 'internal call: every party is an extension',
     });
+    expect(deliveryDecision({ ...base, direction: 'internal', directionRule: 'caller 101 and callee 102 both match extension_pattern ^\\d{2,5}$' })).toEqual({
+      deliver: false,
+      reason: 'internal call: caller 101 and callee 102 both match extension_pattern ^\\d{2,5}$',
+    });
     expect(deliveryDecision({ ...base, externalNumber: null, externalNumberRaw: null })).toMatchObject({
       deliver: false,
       reason: 'the outside number is withheld',
+    });
+    expect(deliveryDecision({ ...base, externalNumber: null, externalNumberRaw: null, externalNumberNote: 'no digits in "client:alice"' })).toEqual({
+      deliver: false,
+      reason: 'the outside party has no number (no digits in "client:alice")',
     });
     expect(deliveryDecision({ ...base, legCount: 0 })).toMatchObject({ deliver: false });
   });

@@ -29,16 +29,17 @@ export function settleDueAt(input: SettleInput, settleSeconds: number): Date | n
 export type DeliveryDecision = { deliver: true } | { deliver: false; reason: string };
 
 /** Calls that have no outside party never go to the CRM; the reason is kept for the report. */
-export function deliveryDecision(summary: Pick<ConversationSummary, 'direction' | 'externalNumber' | 'externalNumberRaw' | 'legCount'>): DeliveryDecision {
+export function deliveryDecision(
+  summary: Pick<ConversationSummary, 'direction' | 'directionRule' | 'externalNumber' | 'externalNumberRaw' | 'externalNumberNote' | 'legCount'>,
+): DeliveryDecision {
   if (summary.legCount === 0) return { deliver: false, reason: 'no call record: only recordings arrived' };
   if (summary.direction === 'internal') {
-    return { deliver: false, reason: 'internal call: every party is an extension' };
+    return { deliver: false, reason: `internal call: ${summary.directionRule ?? 'every party is an extension'}` };
   }
   if (summary.externalNumber === null && summary.externalNumberRaw === null) {
-    return {
-      deliver: false,
-      reason: summary.direction === null ? 'no outside party found on any leg' : 'the outside number is withheld',
-    };
+    if (summary.direction === null) return { deliver: false, reason: 'no outside party found on any leg' };
+    const note = summary.externalNumberNote;
+    return { deliver: false, reason: note ? `the outside party has no number (${note})` : 'the outside number is withheld' };
   }
   return { deliver: true };
 }

@@ -15,10 +15,11 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { json, queryRows, uuidArray } from '../db/raw';
 import { conversations, legs, recordings } from '../db/schema';
-import { summarize, type ConversationSummary, type LegFacts, type RecordingFacts } from '../domain/assemble';
-import type { CallEvent, LegEnded, RecordingRef } from '../domain/events';
+import { legTalkSeconds, summarize, type ConversationSummary, type LegFacts, type RecordingFacts } from '../domain/assemble';
+import { isConversationEvent, type CallEvent, type ConversationEvent, type LegEnded, type RecordingRef } from '../domain/events';
 import { settleDueAt } from '../domain/settle';
 import type { LedgerContext } from './context';
+import { joinConversations } from './joins';
 import { deliveryRows, deliveryInsert, queueNoteUpdates, refreshDeliveryDecision, type Settleable } from './settle';
 import { conversationUniq, legVersion, recordingVersion } from './versions';
 
@@ -42,9 +43,12 @@ interface LegRow {
   conversation_id: string;
   leg_key: string;
   direction: string | null;
+  direction_rule: string | null;
   from_raw: string | null;
   to_raw: string | null;
   extension: string | null;
+  line: string | null;
+  links: string[] | null;
   started_at: Date;
   answered_at: Date | null;
   ended_at: Date;
@@ -71,25 +75,29 @@ interface Touched {
   callKey: string;
   uniq: string;
   lastEventAt: Date;
-  events: { event: CallEvent; inboxEventId: number | null }[];
+  /** The PBX said the conversation is over (the earliest such time among the events). */
+  closedAt: Date | null;
+  events: { event: ConversationEvent; inboxEventId: number | null }[];
 }
 
 /** @param now the present; differs from receivedAt when a stored body is replayed. */
-export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly ApplyItem[], now: Date): Promise<ApplyResult> {
-  const touched = groupByConversation(items);
+export async function applyEvents(tx: Db, ctx: LedgerContext, bodies: readonly ApplyItem[], now: Date): Promise<ApplyResult> {
+  const { items, merged } = await joinConversations(tx, bodies, ctx.conversationSource);
+  const touched = groupByConversation(items, ctx.conversationSource);
   if (touched.length === 0) return { conversations: 0, changed: 0, settled: 0 };
 
   // Ordered in SQL, so every transaction locks conversations in the same order.
   // xmax = 0: the row was inserted by this statement, not updated (a new conversation).
-  const rows = await queryRows<{ id: string; source: string; call_key: string; settled: boolean; inserted: boolean }>(
+  const rows = await queryRows<{ id: string; source: string; call_key: string; settled: boolean; inserted: boolean; closed: boolean }>(
     tx,
-    sql`insert into ${conversations} (source, call_key, uniq, last_event_at)
-        select x.source, x.call_key, x.uniq, x.last_event_at
-          from json_to_recordset(${json(touched.map((t) => ({ source: t.source, call_key: t.callKey, uniq: t.uniq, last_event_at: t.lastEventAt })))})
-            as x(source text, call_key text, uniq text, last_event_at timestamptz)
+    sql`insert into ${conversations} as c (source, call_key, uniq, last_event_at, closed_at)
+        select x.source, x.call_key, x.uniq, x.last_event_at, x.closed_at
+          from json_to_recordset(${json(touched.map((t) => ({ source: t.source, call_key: t.callKey, uniq: t.uniq, last_event_at: t.lastEventAt, closed_at: t.closedAt })))})
+            as x(source text, call_key text, uniq text, last_event_at timestamptz, closed_at timestamptz)
          order by x.source collate "C", x.call_key collate "C"
-        on conflict (source, call_key) do update set call_key = excluded.call_key
-        returning id, source, call_key, settled_at is not null as settled, (xmax = 0) as inserted`,
+        on conflict (source, call_key) do update set call_key = excluded.call_key,
+          closed_at = coalesce(c.closed_at, excluded.closed_at)
+        returning id, source, call_key, settled_at is not null as settled, (xmax = 0) as inserted, closed_at is not null as closed`,
   );
   const idOf = new Map(rows.map((r) => [`${r.source}\n${r.call_key}`, r]));
   const conversationOf = (t: Touched) => {
@@ -106,18 +114,28 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly Ap
     recordingRows.push(...recordingRowsFor(id, t.events));
   }
   const changed = new Set<string>();
+  // Conversations that took in another's legs are summarized again.
+  for (const m of merged) {
+    const row = idOf.get(`${m.source}\n${m.callKey}`);
+    if (row) changed.add(row.id);
+  }
+  // A close on its own changes nothing stored but when the call may settle.
+  for (const t of touched) if (t.closedAt && !conversationOf(t).settled) changed.add(conversationOf(t).id);
   if (legRows.length) {
     const written = await queryRows<{ conversation_id: string }>(
       tx,
-      sql`insert into ${legs} (conversation_id, leg_key, direction, from_raw, to_raw, extension, started_at, answered_at,
-            ended_at, disposition, talk_seconds, final, recorded, version, inbox_event_id)
-          select * from json_to_recordset(${json(legRows)})
-            as x(conversation_id uuid, leg_key text, direction text, from_raw text, to_raw text, extension text,
-                 started_at timestamptz, answered_at timestamptz, ended_at timestamptz, disposition text,
-                 talk_seconds int, final boolean, recorded boolean, version text, inbox_event_id bigint)
+      sql`insert into ${legs} (conversation_id, leg_key, direction, direction_rule, from_raw, to_raw, extension, line,
+            links, started_at, answered_at, ended_at, disposition, talk_seconds, final, recorded, version, inbox_event_id)
+          select x.conversation_id, x.leg_key, x.direction, x.direction_rule, x.from_raw, x.to_raw, x.extension, x.line,
+                 (select array_agg(value) from json_array_elements_text(x.links)), x.started_at, x.answered_at, x.ended_at,
+                 x.disposition, x.talk_seconds, x.final, x.recorded, x.version, x.inbox_event_id
+            from json_to_recordset(${json(legRows)})
+            as x(conversation_id uuid, leg_key text, direction text, direction_rule text, from_raw text, to_raw text,
+                 extension text, line text, links json, started_at timestamptz, answered_at timestamptz, ended_at timestamptz,
+                 disposition text, talk_seconds int, final boolean, recorded boolean, version text, inbox_event_id bigint)
           on conflict (conversation_id, leg_key) do update set
-            direction = excluded.direction, from_raw = excluded.from_raw, to_raw = excluded.to_raw,
-            extension = excluded.extension, started_at = excluded.started_at, answered_at = excluded.answered_at,
+            direction = excluded.direction, direction_rule = excluded.direction_rule, from_raw = excluded.from_raw,
+            to_raw = excluded.to_raw, extension = excluded.extension, line = excluded.line, links = excluded.links, started_at = excluded.started_at, answered_at = excluded.answered_at,
             ended_at = excluded.ended_at, disposition = excluded.disposition, talk_seconds = excluded.talk_seconds,
             final = excluded.final, recorded = excluded.recorded, version = excluded.version,
             inbox_event_id = excluded.inbox_event_id, updated_at = now()
@@ -173,14 +191,15 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly Ap
     if (!changed.has(row.id)) continue;
     const f = facts.get(row.id);
     if (!f) throw new Error(`no facts read for conversation ${row.id}`);
-    const summary = summarize(f.legs, f.recordings, ctx.rules);
+    const summary = closedSummary(summarize(f.legs, f.recordings, ctx.rulesFor(t.source)), row.closed);
     const due = row.settled
       ? null
       : settleDueAt(
           {
             final: summary.final,
             awaitingRecordings: summary.awaitingRecordings,
-            tentativeFinal: ctx.tentativeFinalSources.has(t.source),
+            // Once the PBX said the call is over, no more of its records are to be waited for.
+            tentativeFinal: ctx.tentativeFinalSources.has(t.source) && !row.closed,
             lastEventAt: t.lastEventAt,
           },
           ctx.settleSeconds,
@@ -202,18 +221,33 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, items: readonly Ap
   return { conversations: touched.length, changed: changed.size, settled: toSettle.length };
 }
 
-/** Conversations in key order, each with its events and the latest arrival among them. */
-function groupByConversation(items: readonly ApplyItem[]): Touched[] {
+/** A conversation the PBX closed has ended, whichever of its legs are final. */
+function closedSummary(summary: ConversationSummary, closed: boolean): ConversationSummary {
+  return closed && summary.legCount > 0 && !summary.final ? { ...summary, final: true } : summary;
+}
+
+/**
+ * Conversations in key order, each with its events and the latest arrival among them. A source's
+ * conversations live in its family's key space (FreePBX's cdr rows are Asterisk CDRs: one call
+ * read from Master.csv and from the poller is one conversation).
+ */
+function groupByConversation(items: readonly ApplyItem[], conversationSource: (source: string) => string): Touched[] {
   const byKey = new Map<string, Touched>();
   for (const item of items) {
+    const source = conversationSource(item.source);
     for (const event of item.events) {
-      const key = `${item.source}\n${event.callKey}`;
+      if (!isConversationEvent(event)) continue;
+      const key = `${source}\n${event.callKey}`;
       let t = byKey.get(key);
       if (!t) {
-        t = { source: item.source, callKey: event.callKey, uniq: '', lastEventAt: item.receivedAt, events: [] };
+        t = { source, callKey: event.callKey, uniq: '', lastEventAt: item.receivedAt, closedAt: null, events: [] };
         byKey.set(key, t);
       }
       if (item.receivedAt > t.lastEventAt) t.lastEventAt = item.receivedAt;
+      if (event.kind === 'closed') {
+        const at = event.at ?? item.receivedAt;
+        if (t.closedAt === null || at < t.closedAt) t.closedAt = at;
+      }
       t.events.push({ event, inboxEventId: item.inboxEventId });
     }
   }
@@ -239,8 +273,10 @@ async function writeSummaries(tx: Db, ctx: LedgerContext, updates: SummaryUpdate
   const values = updates.map((u) => ({
     id: u.id,
     direction: u.summary.direction,
+    direction_rule: u.summary.directionRule,
     external_number: u.summary.externalNumber,
     external_number_raw: u.summary.externalNumberRaw,
+    external_number_note: u.summary.externalNumberNote,
     extension: u.summary.extension,
     outcome: u.summary.outcome,
     started_at: u.summary.startedAt,
@@ -257,15 +293,15 @@ async function writeSummaries(tx: Db, ctx: LedgerContext, updates: SummaryUpdate
   }));
   await tx.execute(sql`
     with summaries as (update ${conversations} as c set
-      direction = v.direction, external_number = v.external_number, external_number_raw = v.external_number_raw,
-      extension = v.extension, outcome = v.outcome, started_at = v.started_at, answered_at = v.answered_at,
+      direction = v.direction, direction_rule = v.direction_rule, external_number = v.external_number,
+      external_number_raw = v.external_number_raw, external_number_note = v.external_number_note, extension = v.extension, outcome = v.outcome, started_at = v.started_at, answered_at = v.answered_at,
       ended_at = v.ended_at, duration_seconds = v.duration_seconds, talk_seconds = v.talk_seconds,
       leg_count = v.leg_count, awaiting_recordings = v.awaiting_recordings,
       final_seen_at = case when v.final then coalesce(c.final_seen_at, v.last_event_at) end,
       last_event_at = greatest(c.last_event_at, v.last_event_at), settle_due_at = v.settle_due_at,
       settled_at = coalesce(c.settled_at, v.settled_at), revision = c.revision + 1, updated_at = now()
-    from json_to_recordset(${json(values)}) as v(id uuid, direction text, external_number text,
-      external_number_raw text, extension text, outcome text, started_at timestamptz, answered_at timestamptz,
+    from json_to_recordset(${json(values)}) as v(id uuid, direction text, direction_rule text, external_number text,
+      external_number_raw text, external_number_note text, extension text, outcome text, started_at timestamptz, answered_at timestamptz,
       ended_at timestamptz, duration_seconds int, talk_seconds int, leg_count int, awaiting_recordings boolean,
       final boolean, last_event_at timestamptz, settle_due_at timestamptz, settled_at timestamptz)
     where c.id = v.id and c.id = any(${uuidArray(updates.map((u) => u.id))})
@@ -278,9 +314,11 @@ function legFacts(l: LegRow): LegFacts {
   return {
     legKey: l.leg_key,
     direction: l.direction as LegFacts['direction'],
+    directionRule: l.direction_rule,
     fromRaw: l.from_raw,
     toRaw: l.to_raw,
     extension: l.extension,
+    line: l.line,
     startedAt: l.started_at,
     answeredAt: l.answered_at,
     endedAt: l.ended_at,
@@ -296,8 +334,8 @@ async function readFacts(tx: Db, ids: string[]) {
   const rows = await queryRows<{ id: string; legs: Record<string, unknown>[] | null; recordings: string[] | null }>(
     tx,
     sql`select c.id,
-          (select json_agg(json_build_object('leg_key', l.leg_key, 'direction', l.direction, 'from_raw', l.from_raw,
-             'to_raw', l.to_raw, 'extension', l.extension, 'started_at', l.started_at, 'answered_at', l.answered_at,
+          (select json_agg(json_build_object('leg_key', l.leg_key, 'direction', l.direction, 'direction_rule', l.direction_rule,
+             'from_raw', l.from_raw, 'to_raw', l.to_raw, 'extension', l.extension, 'line', l.line, 'started_at', l.started_at, 'answered_at', l.answered_at,
              'ended_at', l.ended_at, 'disposition', l.disposition, 'talk_seconds', l.talk_seconds, 'final', l.final,
              'recorded', l.recorded)) from ${legs} l where l.conversation_id = c.id) as legs,
           (select json_agg(r.leg_key) from ${recordings} r where r.conversation_id = c.id) as recordings
@@ -312,9 +350,11 @@ async function readFacts(tx: Db, ids: string[]) {
           (l): LegFacts => ({
             legKey: l.leg_key as string,
             direction: l.direction as LegFacts['direction'],
+            directionRule: (l.direction_rule as string | null) ?? null,
             fromRaw: l.from_raw as string | null,
             toRaw: l.to_raw as string | null,
             extension: l.extension as string | null,
+            line: (l.line as string | null) ?? null,
             startedAt: date(l.started_at) as Date,
             answeredAt: date(l.answered_at),
             endedAt: date(l.ended_at) as Date,
@@ -339,9 +379,12 @@ function legRowsFor(conversationId: string, events: Touched['events']): LegRow[]
       conversation_id: conversationId,
       leg_key: event.legKey,
       direction: event.direction,
+      direction_rule: event.directionRule ?? null,
       from_raw: event.from,
       to_raw: event.to,
       extension: event.extension,
+      line: event.line ?? null,
+      links: event.joins?.length ? event.joins : null,
       started_at: event.startedAt,
       answered_at: event.answeredAt,
       ended_at: event.endedAt,
@@ -376,14 +419,7 @@ function recordingRowsFor(conversationId: string, events: Touched['events']): Re
   };
   for (const { event, inboxEventId } of events) {
     if (event.kind === 'recording') add(event.legKey, event.recording, inboxEventId);
-    else if (event.recording) add(event.legKey, event.recording, inboxEventId);
+    else if (event.kind === 'leg' && event.recording) add(event.legKey, event.recording, inboxEventId);
   }
   return [...rows.values()];
-}
-
-export function legTalkSeconds(leg: Pick<LegEnded, 'disposition' | 'answeredAt' | 'endedAt' | 'talkSeconds'>): number {
-  if (leg.disposition !== 'answered') return 0;
-  if (leg.talkSeconds !== null) return Math.max(0, Math.round(leg.talkSeconds));
-  if (!leg.answeredAt) return 0;
-  return Math.max(0, Math.round((leg.endedAt.getTime() - leg.answeredAt.getTime()) / 1000));
 }

@@ -56,7 +56,10 @@ export async function searchCalls(
     const number = classifyNumber(q.phone, rules);
     if (number.kind === 'external') filters.push(eq(conversations.externalNumber, number.e164));
     else if (number.kind === 'extension') filters.push(eq(conversations.extension, number.extension));
-    else filters.push(eq(conversations.externalNumberRaw, q.phone.trim()));
+    else if (number.kind === 'unknown') {
+      // Kept as dialled: found by its digits, however the PBX or the admin wrote them.
+      filters.push(sql`regexp_replace(${conversations.externalNumberRaw}, '[^0-9+]', '', 'g') = ${number.digits}`);
+    } else filters.push(eq(conversations.externalNumberRaw, q.phone.trim()));
   }
   if (q.extension?.trim()) filters.push(eq(conversations.extension, q.extension.trim()));
   if (q.from) filters.push(gte(callTime, instantParam(q.from)));

@@ -6,10 +6,16 @@ import type { CountryCode } from 'libphonenumber-js/max';
 import type { CrmSettings, Settings } from '../config/env';
 import type { IntegratorConfig } from '../config/integrator';
 import type { NumberRules } from '../domain/phone';
-import type { ParseContext } from '../pbx/source';
+import { conversationSource } from '../pbx/registry';
+import { numberRules, parseContext, sourceNumberRules, type ParseContext } from '../pbx/source';
 
 export interface LedgerContext {
+  /** The deployment's number rules (default country, extension pattern, lines). */
   rules: NumberRules;
+  /** A source's number rules: its own default_country, if it has one, over the deployment's. */
+  rulesFor(source: string): NumberRules;
+  /** The key space a source's conversations live in (FreePBX's rows are Asterisk CDRs). */
+  conversationSource(source: string): string;
   timeZone: string;
   defaultCountry: CountryCode;
   settleSeconds: number;
@@ -35,13 +41,21 @@ export function ledgerContext(settings: Settings, config: IntegratorConfig): Led
   if (!bySettings) cache.set(config, (bySettings = new WeakMap()));
   let ctx = bySettings.get(settings);
   if (!ctx) {
+    const rules = numberRules(config);
+    const bySource = new Map<string, NumberRules>();
     ctx = {
-      rules: { defaultCountry: config.default_country, extensionPattern: new RegExp(config.extension_pattern) },
+      rules,
+      rulesFor: (source) => {
+        let r = bySource.get(source);
+        if (!r) bySource.set(source, (r = sourceNumberRules(rules, config, source)));
+        return r;
+      },
+      conversationSource,
       timeZone: config.time_zone,
       defaultCountry: config.default_country,
       settleSeconds: settings.settleSeconds,
       crm: settings.crm,
-      parse: { timeZone: config.time_zone, sources: config.sources },
+      parse: parseContext(config),
       tentativeFinalSources: TENTATIVE_FINAL_SOURCES,
     };
     bySettings.set(settings, ctx);

@@ -13,7 +13,7 @@ import type { LedgerContext } from './context';
 
 export type Settleable = { id: string; uniq: string } & Pick<
   ConversationSummary,
-  'direction' | 'externalNumber' | 'externalNumberRaw' | 'legCount'
+  'direction' | 'directionRule' | 'externalNumber' | 'externalNumberRaw' | 'externalNumberNote' | 'legCount'
 >;
 
 /** Marks the conversations settled and writes one delivery per conversation for the CRM account. */
@@ -119,8 +119,10 @@ export async function settleDue(db: Db, ctx: LedgerContext, now: Date, batchSize
           id: conversations.id,
           uniq: conversations.uniq,
           direction: conversations.direction,
+          directionRule: conversations.directionRule,
           externalNumber: conversations.externalNumber,
           externalNumberRaw: conversations.externalNumberRaw,
+          externalNumberNote: conversations.externalNumberNote,
           legCount: conversations.legCount,
         })
         .from(conversations)

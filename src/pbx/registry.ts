@@ -12,6 +12,8 @@ import { twilioParser } from './twilio/parse';
 import { yeastarParser } from './yeastar/parse';
 import { zadarmaParser } from './zadarma/parse';
 
+export { conversationSource, sourcesSharing } from './source';
+
 export const parsers: Readonly<Record<string, PbxParser>> = Object.fromEntries(
   [genericParser, asteriskParser, freepbxParser, freeswitchParser, zadarmaParser, twilioParser, yeastarParser, mangoParser].map((p) => [p.name, p]),
 );

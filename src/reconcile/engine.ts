@@ -30,6 +30,8 @@ import { describeError } from '../lib/log';
 import { portablePulls } from '../pbx/pulls';
 import { compare, markResolved } from './compare';
 import type { PbxPull } from './pull';
+import { callKeyOf } from '../domain/events';
+import { conversationSource } from '../pbx/registry';
 
 export type RunRow = typeof reconcileRuns.$inferSelect;
 
@@ -257,8 +259,10 @@ export async function runSlice(deps: AppDeps, run: RunRow, options: SliceOptions
  * Ingests the pulled inputs of calls the ledger does not have. A call's inputs are all in one page;
  * a call is judged by its key before any of its inputs is stored, so its later bodies follow.
  */
-async function ingestLost(deps: AppDeps, runId: string, source: string, page: IngestInput[]): Promise<number> {
-  const keysOf = (input: IngestInput) => [...new Set(input.events.map((e) => e.callKey))];
+async function ingestLost(deps: AppDeps, runId: string, pulled: string, page: IngestInput[]): Promise<number> {
+  // A FreePBX pull finds calls the Master.csv push or AMI brought in: one key space.
+  const source = conversationSource(pulled);
+  const keysOf = (input: IngestInput) => [...new Set(input.events.flatMap((e) => callKeyOf(e) ?? []))];
   const keys = [...new Set(page.flatMap(keysOf))];
   if (keys.length === 0) return 0;
   const known = await deps.db
@@ -282,7 +286,7 @@ async function ingestLost(deps: AppDeps, runId: string, source: string, page: In
     await deps.db
       .insert(reconcileFindings)
       .values(
-        created.map((c) => ({ runId, conversationId: c.id, kind: 'lost_webhook' as const, action: 'ingested' as const, detail: { source, call_key: c.callKey } })),
+        created.map((c) => ({ runId, conversationId: c.id, kind: 'lost_webhook' as const, action: 'ingested' as const, detail: { source: pulled, call_key: c.callKey } })),
       );
   }
   return created.length;

@@ -17,6 +17,7 @@ const InboxEventSchema = z
     status: z.enum(INBOX_STATUSES),
     attempts: z.number().int(),
     error: z.string().nullable(),
+    note: z.string().nullable().openapi({ description: 'Records in the body that are no call of their own, with why (e.g. "line 3: AppDial row …")' }),
     next_attempt_at: z.string().nullable(),
     received_at: z.string(),
     processed_at: z.string().nullable(),
@@ -111,6 +112,7 @@ const present = (row: Omit<InboxRow, 'raw' | 'meta' | 'dedupeKey'>) => ({
   status: row.status,
   attempts: row.attempts,
   error: row.error,
+  note: row.note,
   next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
   received_at: row.receivedAt.toISOString(),
   processed_at: row.processedAt?.toISOString() ?? null,
@@ -123,7 +125,7 @@ export function inboxRoutes(deps: AppDeps) {
       const rows = await deps.db
         .select({
           id: inboxEvents.id, source: inboxEvents.source, status: inboxEvents.status, attempts: inboxEvents.attempts,
-          error: inboxEvents.error, nextAttemptAt: inboxEvents.nextAttemptAt, receivedAt: inboxEvents.receivedAt,
+          error: inboxEvents.error, note: inboxEvents.note, nextAttemptAt: inboxEvents.nextAttemptAt, receivedAt: inboxEvents.receivedAt,
           processedAt: inboxEvents.processedAt,
         })
         .from(inboxEvents)

@@ -95,6 +95,32 @@ describe('POST /v1/pbx/asterisk/cdr', () => {
     expect((await conversationByKey(db, 'p1-1763622000.1'))?.settledAt).not.toBeNull();
   });
 
+  it('settles a call as soon as CEL says its last channel is gone (LINKEDID_END), not SETTLE_SECONDS later', async () => {
+    const h = setup();
+    const db = getDb().db;
+    expect((await post(h, `${csv('cel-1763622000').join('\n')}\n`)).status).toBe(202);
+    expect((await conversationByKey(db, 'cel-1763622000.1'))?.settledAt).toBeNull();
+    const cel = { Event: 'CEL', EventName: 'LINKEDID_END', LinkedID: 'cel-1763622000.1', UniqueID: 'cel-1763622000.1', EventTime: '1795158215.000000' };
+    const res = await post(h, JSON.stringify(cel), { type: 'application/json' });
+    expect(await res.json()).toMatchObject({ status: 'processed', events: 1 });
+    const call = await conversationByKey(db, 'cel-1763622000.1');
+    expect(call).toMatchObject({ closedAt: new Date('2026-11-20T07:03:35Z'), legCount: 3 });
+    expect(call?.settledAt).toEqual(h.clock.now);
+    expect(call?.deliveries).toHaveLength(1);
+  });
+
+  it('drops the dialled channel’s own record (AppDial) with its reason, kept as the inbox body’s note', async () => {
+    const h = setup();
+    const [first] = transferChain('ad-1763622000');
+    const appDial = { ...first!, channel: 'PJSIP/trunk-00000009', dstchannel: '', lastapp: 'AppDial', lastdata: '(Outgoing Line)', uniqueid: 'ad-1763622000.9', sequence: 9 };
+    const res = await post(h, `${masterCsvLine(first!)}\n${masterCsvLine(appDial)}\n`);
+    const body = (await res.json()) as { inbox_id: number; events: number };
+    expect(body.events).toBe(2);
+    const detail = (await (await h.admin(`/v1/inbox/${body.inbox_id}`)).json()) as { note: string | null };
+    expect(detail.note).toBe("no call: line 2: the dialled channel's own record (lastapp AppDial): the call is in its caller's record (linkedid ad-1763622000.1)");
+    expect(await conversationByKey(getDb().db, 'ad-1763622000.1')).toMatchObject({ legCount: 1 });
+  });
+
   it('takes a missed call', async () => {
     const h = setup();
     expect((await post(h, masterCsvLine(missedCall()[0]!))).status).toBe(202);

@@ -92,7 +92,8 @@ describe('FreePBX poller', () => {
     });
 
     const call = await conversationByKey(db, '1763622000.1');
-    expect(call).toMatchObject({ source: 'freepbx', direction: 'inbound', externalNumber: '+74951234567', extension: '205', outcome: 'answered', legCount: 3 });
+    // FreePBX's rows are Asterisk CDRs: their conversations live under asterisk, whichever path brought them.
+    expect(call).toMatchObject({ source: 'asterisk', direction: 'inbound', externalNumber: '+74951234567', extension: '205', outcome: 'answered', legCount: 3 });
     expect(call?.legs.map((l) => [l.legKey, l.extension, l.talkSeconds, l.final])).toEqual([
       ['1763622000.1#1', '100', 30, true],
       ['1763622000.1#3', '205', 180, true],

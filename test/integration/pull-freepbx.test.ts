@@ -19,6 +19,7 @@ import { harness, type Harness } from '../support/app';
 import { useTestDb } from '../support/db';
 import { useFreepbxDb } from '../support/freepbx-db';
 import { snapshot } from '../support/ledger';
+import { callKeyOf } from '../../src/domain/events';
 
 const freepbx = useFreepbxDb('pull');
 const DATABASE_URL = freepbx.url;
@@ -50,7 +51,7 @@ async function pulled(h: Harness, window = DAY, options: Parameters<typeof freep
   return pages;
 }
 
-const callKeys = (inputs: IngestInput[]) => new Set(inputs.flatMap((i) => i.events.map((e) => e.callKey)));
+const callKeys = (inputs: IngestInput[]) => new Set(inputs.flatMap((i) => i.events.map(callKeyOf)));
 
 /** The chain of the day, a missed call, one that began the evening before and one that ends the next day. */
 async function theDay() {
@@ -72,7 +73,7 @@ describe('the FreePBX pull', () => {
     expect(pages.length).toBeGreaterThan(1);
     for (const key of callKeys(inputs)) expect(pages.filter((p) => callKeys(p).has(key))).toHaveLength(1);
     // The late call's transfer leg, dated the next day, came with it.
-    expect(inputs.filter((i) => i.events[0]?.callKey === '1763700000.1')).toHaveLength(3);
+    expect(inputs.filter((i) => callKeyOf(i.events[0]!) === '1763700000.1')).toHaveLength(3);
   });
 
   it('yields the bodies the poller stores: same raw, same dedupe key', async () => {

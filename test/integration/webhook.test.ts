@@ -179,7 +179,8 @@ describe('settling', () => {
     await h.post(callEnded({ direction: 'internal', from: '101', to: '102', extension: '102', answered_at: null, disposition: 'no_answer' }));
     const call = await conversationByKey(db.db, 'call-1');
     expect(call).toMatchObject({ direction: 'internal', externalNumber: null });
-    expect(call?.deliveries).toMatchObject([{ state: 'skipped', reason: 'internal call: every party is an extension', nextAttemptAt: null }]);
+    // The reason names the rule: here the PBX's own declaration.
+    expect(call?.deliveries).toMatchObject([{ state: 'skipped', reason: "internal call: the PBX's record declares it internal", nextAttemptAt: null }]);
   });
 
   it('keeps one delivery when a leg arrives after settling, and bumps the revision', async () => {

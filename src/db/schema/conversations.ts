@@ -23,10 +23,14 @@ export const conversations = pgTable(
     /** Stable id written to the CRM with the call; derived from (source, call_key). */
     uniq: text('uniq').notNull(),
     direction: text('direction', { enum: DIRECTIONS }),
+    /** Which rule decided the direction: the reason a call was taken for internal. */
+    directionRule: text('direction_rule'),
     /** Outside party in E.164, or null when there is none or it could not be parsed. */
     externalNumber: text('external_number'),
     /** Outside party as the PBX sent it, for numbers that could not be normalized. */
     externalNumberRaw: text('external_number_raw'),
+    /** Why the outside number could not be normalized (kept as dialled, matched by its digits). */
+    externalNumberNote: text('external_number_note'),
     /** The extension that talked longest (or the first one rung when nobody answered). */
     extension: text('extension'),
     outcome: text('outcome', { enum: OUTCOMES }),
@@ -38,6 +42,8 @@ export const conversations = pgTable(
     legCount: integer('leg_count').notNull().default(0),
     /** Answered legs are still waiting for their recording. */
     awaitingRecordings: boolean('awaiting_recordings').notNull().default(false),
+    /** The PBX said the conversation is over (Asterisk CEL LINKEDID_END): no need to wait for more legs. */
+    closedAt: instant('closed_at'),
     /** When the event that ends the conversation arrived; null while it is still going on. */
     finalSeenAt: instant('final_seen_at'),
     lastEventAt: instant('last_event_at').notNull(),

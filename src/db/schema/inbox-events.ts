@@ -25,6 +25,8 @@ export const inboxEvents = pgTable(
     /** How many times processing was tried. */
     attempts: integer('attempts').notNull().default(1),
     error: text('error'),
+    /** What the body held that is no call (dropped records with their reasons), for people reading the inbox. */
+    note: text('note'),
     /** When a failed event is tried again automatically; null once retries are exhausted. */
     nextAttemptAt: instant('next_attempt_at'),
     receivedAt: instant('received_at').notNull(),

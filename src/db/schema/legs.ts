@@ -2,7 +2,7 @@
  * legs: one channel of a conversation (the caller with the secretary, then with the sales rep…).
  * @module
  */
-import { bigint, boolean, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { conversations, DIRECTIONS } from './conversations';
 import { instant, oneOf, timestamps } from './columns';
 import { inboxEvents } from './inbox-events';
@@ -19,9 +19,15 @@ export const legs = pgTable(
       .references(() => conversations.id, { onDelete: 'cascade' }),
     legKey: text('leg_key').notNull(),
     direction: text('direction', { enum: DIRECTIONS }),
+    /** Which rule of the source gave the direction (channel, context, declared type…). */
+    directionRule: text('direction_rule'),
     fromRaw: text('from_raw'),
     toRaw: text('to_raw'),
     extension: text('extension'),
+    /** Our number (DID) the leg came in on or went out from, when the PBX says. */
+    line: text('line'),
+    /** Keys of other legs this leg says it is one call with (ledger/joins.ts); null when none. */
+    links: text('links').array(),
     startedAt: instant('started_at').notNull(),
     answeredAt: instant('answered_at'),
     endedAt: instant('ended_at').notNull(),
@@ -40,6 +46,10 @@ export const legs = pgTable(
   },
   (t) => [
     uniqueIndex('legs_conversation_leg_key').on(t.conversationId, t.legKey),
+    // Legs that name other legs of their call (FreeSWITCH transfers, Asterisk ≤ 11 channels) are
+    // found by key and by the links they named: ledger/joins.ts.
+    index('legs_leg_key').on(t.legKey),
+    index('legs_links').using('gin', t.links),
     oneOf('legs_direction', t.direction, DIRECTIONS),
     oneOf('legs_disposition', t.disposition, DISPOSITIONS),
   ],

@@ -1,6 +1,6 @@
 /**
  * `calltrail <command>`: serve | migrate | tick | deliver | reconcile | config validate|schema|preview |
- * inbox list | inbox reprocess | sign | import | sandbox-crm.
+ * inbox list | inbox reprocess | sign | import | check | ami | sandbox-crm.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,8 @@ import { inboxEvents } from '../../db/schema';
 import { desc, eq } from 'drizzle-orm';
 import { openDatabase } from './database';
 import { nodeRecordingsRuntime } from './recordings-runtime';
+import { AMI_USAGE, amiCommand } from './ami-listener';
+import { CHECK_USAGE, CheckUsageError, checkCommand } from './check-command';
 import { IMPORT_USAGE, importCommand } from './import';
 import { serveCommand } from './main';
 import { RECONCILE_USAGE, ReconcileUsageError, reconcileCommand } from './reconcile-command';
@@ -40,6 +42,10 @@ const USAGE = `usage: calltrail <command>
   sign --secret S [FILE]      print an X-Calltrail-Signature header for a body (FILE or stdin)
   ${IMPORT_USAGE}
                               backfill an Asterisk Master.csv (or cdr_custom) file into the ledger
+  ${CHECK_USAGE}
+                              how calltrail reads a PBX export (Master.csv, a FreePBX cdr dump, webhook
+                              bodies), writing nothing: before going live
+  ${AMI_USAGE}
 ${SANDBOX_SERVER_USAGE}
 
 Configuration comes from the environment (see README), as for the service.`;
@@ -101,12 +107,22 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'sign': {
       const { values, positionals } = parseArgs({ args: rest, options: { secret: { type: 'string' } }, allowPositionals: true });
       if (!values.secret) throw new UsageError('sign needs --secret');
-      const body = readFileSync(positionals[0] ?? 0, 'utf8');
+      // The signature is over the bytes that are sent: a Windows-1251 file is signed as it is.
+      const body = new Uint8Array(readFileSync(positionals[0] ?? 0));
       console.log(await signatureHeader(values.secret, body, Date.now() / 1000));
       return 0;
     }
     case 'import':
       return importCommand(rest, withDeps);
+    case 'check':
+      try {
+        return checkCommand(rest);
+      } catch (error) {
+        if (error instanceof CheckUsageError) throw new UsageError(error.message);
+        throw error;
+      }
+    case 'ami':
+      return amiCommand(rest, withDeps);
     case 'sandbox-crm':
       await sandboxServerCommand(rest);
       return -1; // keeps running

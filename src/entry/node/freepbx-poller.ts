@@ -100,7 +100,11 @@ export function createFreepbxPoller(deps: AppDeps, config: Config, table: CdrTab
         const results = await ingestMany(inbox, pending.slice(i, i + config.batch_size));
         for (const r of results) {
           if (r.status === 'duplicate') report.duplicates++;
-          else report.stored++;
+          else if (r.status === 'refused') {
+            // Bad input (a time a day ahead, a leg longer than max_call_seconds): not stored, said once.
+            report.invalid++;
+            log.warn('a FreePBX CDR row was refused as bad input; skipped', { problems: r.problems });
+          } else report.stored++;
         }
       }
       if (pending.length) deps.wakeDelivery?.();

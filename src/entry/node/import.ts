@@ -17,7 +17,10 @@ import { inboxDeps, type AppDeps } from '../../deps';
 import { ingestMany, type IngestInput, type IngestResult } from '../../ledger/inbox';
 import { formatColumnsOption } from '../../pbx/asterisk/columns';
 import { CSV_OPTIONS } from '../../pbx/asterisk/csv';
-import { csvReading, csvRowToLeg, type CsvReading } from '../../pbx/asterisk/parse';
+import { csvReading, csvRowToEvent, type CsvReading } from '../../pbx/asterisk/parse';
+import { parseContext } from '../../pbx/source';
+import type { CharsetSetting } from '../../lib/charset';
+import { BYTE_ENCODING, decodeRecord, startsWithUtf8Bom } from './csv-charset';
 import { CallGroups } from './import-groups';
 import { createProgress, type Progress } from './import-progress';
 import { createFileSizer } from './recording-size';
@@ -34,6 +37,8 @@ export interface ImportOptions {
   /** Rows a call may be spread over and still be stored in one piece. */
   window: number;
   progress?: Progress;
+  /** sources.asterisk.charset: how the file's bytes are text (default auto: UTF-8, else Windows-1251). */
+  charset?: CharsetSetting;
 }
 
 /** A longer "row" is a broken quote swallowing the file: skip it rather than hold it. */
@@ -53,12 +58,13 @@ export async function importAsteriskCsv(file: string, options: ImportOptions): P
   // Two transactions in flight: PostgreSQL works on one batch while the next is read and built.
   const inflight: Promise<void>[] = [];
   let failure: unknown;
-  const count = (results: IngestResult[]) => {
-    for (const r of results) {
+  const count = (results: IngestResult[], inputs: IngestInput[]) => {
+    results.forEach((r, i) => {
       if (r.status === 'processed') summary.stored++;
       else if (r.status === 'duplicate') summary.duplicates++;
+      else if (r.status === 'refused') summary.skipped.add(`refused as bad input: ${(r.problems[0] ?? r.error).replace(/ \(call .*\)$/, '')}`, Number(inputs[i]?.meta?.first_line ?? 0));
       else summary.failed++;
-    }
+    });
   };
   const flush = async () => {
     if (batch.length === 0 || !options.ingest) return void (batch = []);
@@ -66,7 +72,7 @@ export async function importAsteriskCsv(file: string, options: ImportOptions): P
     batch = [];
     if (inflight.length >= IN_FLIGHT) await inflight.shift();
     if (failure) throw failure;
-    inflight.push(options.ingest(inputs).then(count, (error: unknown) => void (failure = error)));
+    inflight.push(options.ingest(inputs).then((results) => count(results, inputs), (error: unknown) => void (failure = error)));
   };
   const take = async (released: ReturnType<CallGroups<IngestInput>['drain']>) => {
     for (const group of released) {
@@ -76,26 +82,35 @@ export async function importAsteriskCsv(file: string, options: ImportOptions): P
     if (batch.length >= options.batchSize) await flush();
   };
 
+  // A UTF-8 byte order mark says what the file is (csv-parse then reads it as UTF-8 itself).
+  const bom = await startsWithUtf8Bom(file);
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   input.on('data', (chunk) => (bytesRead += chunk.length));
-  const parser = csvStream({ ...CSV_OPTIONS, info: true, raw: true, skip_records_with_error: true, max_record_size: MAX_ROW_BYTES });
+  const parser = csvStream({ ...CSV_OPTIONS, encoding: BYTE_ENCODING, info: true, raw: true, skip_records_with_error: true, max_record_size: MAX_ROW_BYTES });
   parser.on('skip', (error: Error & { lines?: number }) => summary.skipped.add(`not valid CSV: ${error.message.replace(/ at line \d+.*$/, '')}`, error.lines ?? 0));
   input.on('error', (error) => parser.destroy(error));
 
-  for await (const { record, raw, info } of input.pipe(parser) as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
+  for await (const read of input.pipe(parser) as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
     summary.rows++;
-    const row = { line: info.lines, values: record };
+    const { values, raw } = bom ? { values: read.record, raw: read.raw } : decodeRecord(read.record, read.raw, options.charset ?? 'auto');
+    const row = { line: read.info.lines, values };
     const problems: string[] = [];
-    let leg = csvRowToLeg(row, reading, problems);
+    let leg = csvRowToEvent(row, reading, problems);
     if (!leg) {
       summary.skipped.addProblem(problems[0] ?? 'unreadable row', row.line);
+      continue;
+    }
+    if (leg.kind === 'dropped') {
+      // No call of its own (the dialled side's record): listed with its reason, not stored.
+      summary.skipped.add(leg.reason.replace(/ \(linkedid [^)]*\)$/, ''), row.line);
       continue;
     }
     const rowMeta: Record<string, string> = { ...meta, first_line: String(row.line) };
     const bytes = await fileBytes(leg.recording?.url);
     if (bytes !== undefined) {
       rowMeta.recording_bytes = String(bytes);
-      leg = csvRowToLeg(row, reading, [], bytes) ?? leg;
+      const again = csvRowToEvent(row, reading, [], bytes);
+      if (again?.kind === 'leg') leg = again;
     }
     summary.legs++;
     await take(groups.add(leg.callKey, { source: 'asterisk', raw: raw.replace(/\r?\n$/, ''), meta: rowMeta, events: [leg] }));
@@ -141,7 +156,7 @@ export async function importCommand(args: string[], withDeps: WithDeps): Promise
   const { config } = loadSettings();
   let reading: CsvReading;
   try {
-    reading = csvReading({ timeZone: config.time_zone, sources: config.sources }, { columns: values.columns, timeZone: zone });
+    reading = csvReading(parseContext(config), { columns: values.columns, timeZone: zone });
   } catch (error) {
     return usage(`--columns: ${(error as Error).message}`);
   }
@@ -156,7 +171,7 @@ export async function importCommand(args: string[], withDeps: WithDeps): Promise
   }
 
   const run = (ingest?: ImportOptions['ingest']) =>
-    importAsteriskCsv(file, { reading, batchSize, window: 2000, progress: createProgress(size), ...(ingest ? { ingest } : {}) });
+    importAsteriskCsv(file, { reading, batchSize, window: 2000, progress: createProgress(size), charset: config.sources.asterisk.charset, ...(ingest ? { ingest } : {}) });
   let summary: ImportSummary;
   try {
     summary = values['dry-run'] ? await run() : await withDeps((deps) => run((inputs) => ingestMany(inboxDeps(deps), inputs)));

@@ -1,5 +1,7 @@
 /**
- * AMI `Cdr` events (cdr_manager) as JSON — one event or an array — → CDR fields. A forwarding
+ * AMI events as JSON — one event or an array — as the AMI listener forwards them or a relay
+ * script posts them: `Cdr` events (cdr_manager) → CDR fields, and `CEL` events, of which
+ * LINKEDID_END (the conversation is over) is read and the others are kept and ignored. A forwarding
  * script relays the event's headers as they are: `{"Event":"Cdr","Source":"…","StartTime":"…",…}`.
  * The standard event has no LinkedID or Sequence; cdr_manager.conf `[mappings]` can add them
  * (`linkedid => LinkedID`, `sequence => Sequence`, `recordingfile => RecordingFile`), and without
@@ -10,6 +12,7 @@
 import { z } from 'zod';
 import { describeIssues } from '../../config/errors';
 import { InvalidPayloadError } from '../source';
+import { AMI_CEL_EVENTS } from './ami-forward';
 import { CDR_FIELDS, type CdrField } from './columns';
 import type { CdrFields } from './fields';
 import type { LocatedFields } from './csv';
@@ -35,10 +38,17 @@ const AMI_HEADERS: Partial<Record<CdrField, string>> = { start: 'StartTime', end
 export const MAX_AMI_EVENTS = 1000;
 
 const value = z.union([z.string().max(4096), z.number(), z.null()]);
-const event = z.record(z.string(), value, { error: 'expected an AMI Cdr event as a JSON object' });
+const event = z.record(z.string(), value, { error: 'expected an AMI Cdr or CEL event as a JSON object' });
 const batch = z.array(event).min(1, 'expected at least one event').max(MAX_AMI_EVENTS, `expected at most ${MAX_AMI_EVENTS} events per request`);
 
-export function amiRecords(raw: string): LocatedFields[] {
+/** An AMI event calltrail reads: a CDR, or CEL saying a whole conversation is over. */
+export type AmiMessage =
+  | { type: 'cdr'; record: LocatedFields }
+  | { type: 'closed'; linkedid: string; eventTime: string; at: string }
+  /** Other CEL events: accepted and kept, nothing to apply. */
+  | { type: 'other' };
+
+export function amiMessages(raw: string): AmiMessage[] {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -50,19 +60,45 @@ export function amiRecords(raw: string): LocatedFields[] {
   if (!parsed.success) throw new InvalidPayloadError(describeIssues(parsed.error, 'body'));
   const events = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
   const problems: string[] = [];
-  const records = events.map((e, i) => {
-    const at = isBatch ? `[${i}].` : '';
-    const fields: CdrFields = {};
-    const keyOf = new Map<CdrField, string>();
-    for (const [key, v] of Object.entries(e)) {
-      if (key.toLowerCase() === 'event' && String(v).toLowerCase() !== 'cdr') problems.push(`${at}${key}: expected "Cdr", got ${JSON.stringify(v)}`);
-      const field = AMI_NAMES[key.toLowerCase()];
-      if (!field || v === null) continue;
-      fields[field] = String(v);
-      keyOf.set(field, key);
-    }
-    return { fields, locate: (field: CdrField) => `${at}${keyOf.get(field) ?? AMI_HEADERS[field] ?? field}` };
-  });
+  const messages = events.map((e, i) => amiMessage(e, isBatch ? `[${i}]` : '', problems));
   if (problems.length) throw new InvalidPayloadError(problems);
-  return records;
+  return messages;
+}
+
+type AmiEvent = Record<string, string | number | null>;
+
+function amiMessage(e: AmiEvent, index: string, problems: string[]): AmiMessage {
+  const at = index ? `${index}.` : '';
+  const header = (name: string) => {
+    const key = Object.keys(e).find((k) => k.toLowerCase() === name);
+    const v = key === undefined ? null : e[key];
+    return { key: key ?? name, value: v === null || v === undefined ? '' : String(v).trim() };
+  };
+  const kind = header('event');
+  if (kind.value.toLowerCase() === 'cel') return celMessage(header, at, index, problems);
+  if (kind.value !== '' && kind.value.toLowerCase() !== 'cdr') problems.push(`${at}${kind.key}: expected "Cdr" or "CEL", got ${JSON.stringify(kind.value)}`);
+  return { type: 'cdr', record: cdrRecord(e, at, index) };
+}
+
+/** CEL LINKEDID_END: the last channel of the conversation is gone — it is over. */
+function celMessage(header: (name: string) => { key: string; value: string }, at: string, index: string, problems: string[]): AmiMessage {
+  if (!AMI_CEL_EVENTS.includes(header('eventname').value.toUpperCase())) return { type: 'other' };
+  const linkedid = header('linkedid').value || header('uniqueid').value;
+  if (!linkedid) {
+    problems.push(`${at}LinkedID: is empty`);
+    return { type: 'other' };
+  }
+  return { type: 'closed', linkedid, eventTime: header('eventtime').value, at: index || 'event' };
+}
+
+function cdrRecord(e: AmiEvent, at: string, index: string): LocatedFields {
+  const fields: CdrFields = {};
+  const keyOf = new Map<CdrField, string>();
+  for (const [key, v] of Object.entries(e)) {
+    const field = AMI_NAMES[key.toLowerCase()];
+    if (!field || v === null) continue;
+    fields[field] = String(v);
+    keyOf.set(field, key);
+  }
+  return { fields, at: index || 'event', locate: (field: CdrField) => `${at}${keyOf.get(field) ?? AMI_HEADERS[field] ?? field}` };
 }

@@ -5,12 +5,15 @@
  * @module
  */
 import { z } from 'zod';
-import { timeZoneSchema } from '../../config/common';
+import { charsetSchema } from '../../lib/charset';
+import { countryCodeSchema, timeZoneSchema } from '../../config/common';
 import { csvColumnsSchema } from './columns';
+import { dialplanConfigShape } from './dialplan';
 import { EMPTY_WAV_BYTES, recordingUrlSchema } from './recording';
 
 export const asteriskConfigSchema = z
   .strictObject({
+    charset: charsetSchema,
     time_zone: timeZoneSchema
       .optional()
       .describe('CDR dates are local time (unless cdr_csv usegmtime=yes: then "UTC"); default: the top-level time_zone'),
@@ -20,6 +23,8 @@ export const asteriskConfigSchema = z
       .default('auto')
       .describe('Which CDR field names the recording; auto: recordingfile when the row has one, else userfield when it looks like an audio file'),
     recording_url: recordingUrlSchema.optional(),
+    ...dialplanConfigShape,
+    default_country: countryCodeSchema.optional().describe('National numbers in these CDRs belong to this country; default: the top-level default_country'),
     empty_recording_bytes: z
       .number()
       .int()

@@ -34,6 +34,8 @@ export function csvRows(raw: string): CsvRow[] {
 
 export interface LocatedFields {
   fields: CdrFields;
+  /** Where the record is, for messages: "line 3", "[2]". */
+  at: string;
   locate(field: CdrField): string;
 }
 
@@ -55,6 +57,7 @@ export function rowFields(row: CsvRow, columns: readonly CsvColumn[], layout: Cs
   });
   return {
     fields,
+    at: `line ${row.line}`,
     locate: (field) => {
       const i = index.get(field);
       return i === undefined ? `line ${row.line} (${field})` : `line ${row.line}, column ${i + 1} (${field})`;

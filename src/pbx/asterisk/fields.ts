@@ -80,13 +80,22 @@ export function readDisposition(value: string | undefined, where: string, proble
 
 const AUDIO_FILE = /\.(wav|wav49|gsm|mp3|ogg|oga|opus|flac|sln\d*|ulaw|alaw|g722|g729)$/i;
 
-/** The recording's name per `recording_field`. */
+/**
+ * The recording's name per `recording_field`. FreePBX before 2.11 (and Elastix, Issabel) has no
+ * recordingfile column: its dialplan writes `Set(CDR(userfield)=audio:${CALLFILENAME}.${MIXMON_FORMAT})`,
+ * so `audio:` is FreePBX's marker, not part of the file's name, and a userfield carrying it names
+ * the recording even where the row also has an empty recordingfile.
+ */
 export function recordingName(fields: CdrFields, mode: AsteriskConfig['recording_field']): string {
   if (mode === 'none') return '';
-  if (mode === 'recordingfile') return fields.recordingfile?.trim() ?? '';
-  if (mode === 'userfield') return fields.userfield?.trim() ?? '';
-  if (fields.recordingfile !== undefined) return fields.recordingfile.trim();
+  const file = fields.recordingfile?.trim() ?? '';
   const user = fields.userfield?.trim() ?? '';
+  const marked = /^audio:/i.test(user) ? user.slice('audio:'.length).trim() : null;
+  if (mode === 'recordingfile') return file;
+  if (mode === 'userfield') return marked ?? user;
+  if (file !== '') return file;
+  if (marked !== null) return marked;
+  if (fields.recordingfile !== undefined) return '';
   return AUDIO_FILE.test(user) ? user : '';
 }
 
@@ -122,6 +131,10 @@ export function readCdr(fields: CdrFields, options: ReadOptions, problems: strin
     clid: text('clid'),
     channel: text('channel'),
     dstchannel: text('dstchannel'),
+    dcontext: text('dcontext'),
+    lastapp: text('lastapp'),
+    lastdata: text('lastdata'),
+    did: text('did'),
     startedAt: start,
     answeredAt,
     endedAt: end,

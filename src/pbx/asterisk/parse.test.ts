@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sourcesConfigSchema } from '../sources-config';
 import { InvalidPayloadError, type ParseContext } from '../source';
+import type { LegEnded } from '../../domain/events';
 import { asteriskParser } from './parse';
 import { amiEvent, masterCsvLine, missedCall, transferChain } from './testing';
 
@@ -8,7 +9,7 @@ const ctx = (asterisk: Record<string, unknown> = {}): ParseContext => ({
   timeZone: 'Europe/Moscow',
   sources: sourcesConfigSchema.parse({ asterisk }),
 });
-const parse = (raw: string, meta: Record<string, string> = {}, c = ctx()) => asteriskParser.parse(raw, meta, c);
+const parse = (raw: string, meta: Record<string, string> = {}, c = ctx()) => asteriskParser.parse(raw, meta, c) as LegEnded[];
 const problems = (raw: string, meta: Record<string, string> = {}, c = ctx()) => {
   try {
     parse(raw, meta, c);
@@ -31,6 +32,8 @@ describe('asterisk parser: Master.csv', () => {
       callKey: '1763622000.1',
       legKey: '1763622000.1#1',
       direction: 'inbound',
+      directionRule: 'context from-did-direct is in inbound_contexts',
+      line: null,
       from: '74951234567',
       to: '100',
       extension: '100',
@@ -49,6 +52,7 @@ describe('asterisk parser: Master.csv', () => {
     });
     // The secretary's consultation call: internal, not the originating channel.
     expect(legs[1]).toMatchObject({ callKey: '1763622000.1', legKey: '1763622000.3#2', direction: 'internal', extension: '205', final: false, recorded: false, recording: null });
+    expect(legs[1]?.directionRule).toBe('context from-internal is in internal_contexts; the callee 205 is an extension by extension_pattern ^\\d{2,5}$');
     expect(legs[2]).toMatchObject({ legKey: '1763622000.1#3', extension: '205', talkSeconds: 180, final: true, recorded: true });
   });
 
@@ -76,7 +80,7 @@ describe('asterisk parser: Master.csv', () => {
     const [leg] = parse(masterCsvLine(chain[0]!, 'default'), {}, ctx({ csv_columns: 'default' }));
     expect(leg).toMatchObject({ callKey: 'PJSIP/trunk-00000001@2026-11-20 10:00:00', final: true, recording: null });
     const withIds = masterCsvLine(chain[2]!, 'uniqueid_userfield');
-    expect(parse(withIds, { columns: 'uniqueid_userfield' })[0]).toMatchObject({ callKey: '1763622000.1', legKey: '1763622000.1@2026-11-20 10:00:35' });
+    expect(parse(withIds, { columns: 'uniqueid_userfield' })[0]).toMatchObject({ callKey: '1763622000.1', legKey: '1763622000.1@2026-11-20 10:00:35>PJSIP/205-00000004' });
   });
 
   it('reads a cdr_custom layout by column names', () => {
@@ -118,7 +122,7 @@ describe('asterisk parser: AMI Cdr events', () => {
 
   it('without LinkedID each event is a call of its own, keyed by its channel', () => {
     const { LinkedID: _l, Sequence: _s, ...plain } = amiEvent(chain[2]!);
-    expect(parse(JSON.stringify(plain))[0]).toMatchObject({ callKey: '1763622000.1', legKey: '1763622000.1@2026-11-20 10:00:35', final: true });
+    expect(parse(JSON.stringify(plain))[0]).toMatchObject({ callKey: '1763622000.1', legKey: '1763622000.1@2026-11-20 10:00:35>PJSIP/205-00000004', final: true });
   });
 
   it('names problems by the event’s own keys', () => {
@@ -127,9 +131,9 @@ describe('asterisk parser: AMI Cdr events', () => {
       '[1].StartTime: is empty',
       '[1].Disposition: expected ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION, got "MAYBE"',
     ]);
-    expect(problems(JSON.stringify({ ...amiEvent(chain[0]!), Event: 'Hangup' }))).toEqual(['Event: expected "Cdr", got "Hangup"']);
+    expect(problems(JSON.stringify({ ...amiEvent(chain[0]!), Event: 'Hangup' }))).toEqual(['Event: expected "Cdr" or "CEL", got "Hangup"']);
     expect(problems('{"Event":')[0]).toMatch(/^body is not valid JSON/);
     expect(problems('[]')).toEqual(['body: expected at least one event']);
-    expect(problems('[1]')).toEqual(['[0]: expected an AMI Cdr event as a JSON object']);
+    expect(problems('[1]')).toEqual(['[0]: expected an AMI Cdr or CEL event as a JSON object']);
   });
 });

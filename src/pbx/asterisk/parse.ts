@@ -9,10 +9,12 @@
  * importing host could see it).
  * @module
  */
-import type { LegEnded } from '../../domain/events';
-import { InvalidPayloadError, type ParseContext, type PbxParser } from '../source';
-import { amiRecords } from './ami';
-import { cdrToLeg, type CdrOptions } from './cdr';
+import type { CallEvent, LegEnded, RecordDropped } from '../../domain/events';
+import { readTime } from './fields';
+import { InvalidPayloadError, numbersOf, type ParseContext, type PbxParser } from '../source';
+import { amiMessages } from './ami';
+import { cdrEvent, type CdrOptions } from './cdr';
+import { dialplanRules } from './dialplan';
 import { layoutColumns, parseColumnsOption, type CsvColumn, type CsvColumns } from './columns';
 import type { AsteriskConfig } from './config';
 import { csvRows, rowFields, type CsvRow, type LocatedFields } from './csv';
@@ -35,19 +37,27 @@ export function csvReading(ctx: ParseContext, overrides: { columns?: string | un
     timeZone: overrides.timeZone ?? config.time_zone ?? ctx.timeZone,
     recordingField: config.recording_field,
     recording: { template: config.recording_url, defaultTemplate: ASTERISK_RECORDING_PATH, emptyBytes: config.empty_recording_bytes },
+    dialplan: dialplanRules(config, numbersOf(ctx)),
+    answeredRequiresBridge: config.answered_requires_bridge,
   };
 }
 
-/** One located CDR → its leg, or null with the problems added. */
-export function recordToLeg(record: LocatedFields, reading: CsvReading, problems: string[], recordingBytes?: number): LegEnded | null {
+/** One located CDR → its leg (or why it is none), or null with the problems added. */
+export function recordToEvent(record: LocatedFields, reading: CsvReading, problems: string[], recordingBytes?: number): LegEnded | RecordDropped | null {
   const cdr = readCdr(record.fields, { timeZone: reading.timeZone, recordingField: reading.recordingField, locate: record.locate, recordingBytes }, problems);
-  return cdr ? cdrToLeg(cdr, reading) : null;
+  return cdr ? cdrEvent(cdr, reading, record.at) : null;
 }
 
-/** One Master.csv row → its leg (the import command's path: rows come from a stream). */
-export function csvRowToLeg(row: CsvRow, reading: CsvReading, problems: string[], recordingBytes?: number): LegEnded | null {
+/** One Master.csv row → its leg or why it is none (the import command's path: rows come from a stream). */
+export function csvRowToEvent(row: CsvRow, reading: CsvReading, problems: string[], recordingBytes?: number): LegEnded | RecordDropped | null {
   const record = rowFields(row, reading.columns, reading.layout, problems);
-  return record ? recordToLeg(record, reading, problems, recordingBytes) : null;
+  return record ? recordToEvent(record, reading, problems, recordingBytes) : null;
+}
+
+/** CEL's EventTime: unix seconds (with microseconds) or local "YYYY-MM-DD HH:MM:SS[.ffffff]" (cel.conf dateformat). */
+function celTime(text: string, timeZone: string): Date | null {
+  if (/^\d{9,11}(\.\d+)?$/.test(text)) return new Date(Math.round(Number(text) * 1000));
+  return readTime(text.replace(/\.\d+$/, ''), 'EventTime', timeZone, []);
 }
 
 function isJson(raw: string, contentType: string | undefined): boolean {
@@ -69,12 +79,18 @@ export const asteriskParser: PbxParser = {
     if (!json && raw.trim() === '') throw new InvalidPayloadError(['body: expected Master.csv lines or AMI Cdr events as JSON']);
     const offset = Number(meta.first_line ?? 1) - 1;
     const problems: string[] = [];
-    const records = json
-      ? amiRecords(raw)
-      : csvRows(raw).flatMap((row) => rowFields({ ...row, line: row.line + offset }, reading.columns, reading.layout, problems) ?? []);
     const bytes = meta.recording_bytes === undefined ? undefined : Number(meta.recording_bytes);
-    const legs = records.map((record) => recordToLeg(record, reading, problems, bytes));
+    const events: (CallEvent | null)[] = json
+      ? amiMessages(raw).map((m) => {
+          if (m.type === 'cdr') return recordToEvent(m.record, reading, problems, bytes);
+          if (m.type === 'closed') return { kind: 'closed', callKey: m.linkedid, at: celTime(m.eventTime, reading.timeZone) };
+          return null;
+        })
+      : csvRows(raw).map((row) => {
+          const record = rowFields({ ...row, line: row.line + offset }, reading.columns, reading.layout, problems);
+          return record ? recordToEvent(record, reading, problems, bytes) : null;
+        });
     if (problems.length) throw new InvalidPayloadError(problems);
-    return legs.filter((leg): leg is LegEnded => leg !== null);
+    return events.filter((e): e is CallEvent => e !== null);
   },
 };

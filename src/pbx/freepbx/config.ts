@@ -4,7 +4,8 @@
  * @module
  */
 import { z } from 'zod';
-import { timeZoneSchema } from '../../config/common';
+import { countryCodeSchema, timeZoneSchema } from '../../config/common';
+import { dialplanConfigShape } from '../asterisk/dialplan';
 import { EMPTY_WAV_BYTES, recordingUrlSchema } from '../asterisk/recording';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,63}(\.[A-Za-z_][A-Za-z0-9_$]{0,63})?$/;
@@ -35,6 +36,8 @@ export const freepbxConfigSchema = z
       .describe('First run only: read calls from now on, or the whole table'),
     time_zone: timeZoneSchema.optional().describe('calldate is the PBX’s local time; default: the top-level time_zone'),
     recording_url: recordingUrlSchema.optional().describe('Default: /var/spool/asterisk/monitor/{{year}}/{{month}}/{{day}}/{{file}}'),
+    ...dialplanConfigShape,
+    default_country: countryCodeSchema.optional().describe('National numbers in these CDRs belong to this country; default: the top-level default_country'),
     empty_recording_bytes: z.number().int().min(0).default(EMPTY_WAV_BYTES),
   })
   .describe('freepbx source');

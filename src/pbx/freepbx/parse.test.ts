@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { LegEnded } from '../../domain/events';
 import { asteriskParser } from '../asterisk/parse';
 import { amiEvent, freepbxRow, missedCall, transferChain } from '../asterisk/testing';
 import { InvalidPayloadError, type ParseContext } from '../source';
@@ -14,9 +15,11 @@ const chain = transferChain();
 describe('freepbx parser', () => {
   it('reads rows as the same legs as the CDRs Asterisk pushes, recordings under MIXMON_DIR/YYYY/MM/DD', () => {
     const rows = chain.map((c) => freepbxRow(c));
-    const legs = rows.flatMap((row) => freepbxParser.parse(JSON.stringify(row), {}, ctx()));
-    const pushed = asteriskParser.parse(JSON.stringify(chain.map(amiEvent)), {}, ctx());
-    expect(legs.map(({ recording: _r, ...leg }) => leg)).toEqual(pushed.map(({ recording: _r, ...leg }) => leg));
+    const legs = rows.flatMap((row) => freepbxParser.parse(JSON.stringify(row), {}, ctx())) as LegEnded[];
+    const pushed = asteriskParser.parse(JSON.stringify(chain.map(amiEvent)), {}, ctx()) as LegEnded[];
+    // The cdr table has the DID the call came in on; a Cdr event does not: the line is the difference.
+    expect(legs.map(({ recording: _r, line: _l, ...leg }) => leg)).toEqual(pushed.map(({ recording: _r, line: _l, ...leg }) => leg));
+    expect(legs[0]?.line).toBe('74951112233');
     expect(legs.map((l) => l.recording?.url ?? null)).toEqual([
       '/var/spool/asterisk/monitor/2026/11/20/in-74951234567-100-20261120-100000-1763622000.1.wav',
       null,
@@ -51,10 +54,12 @@ describe('freepbx parser', () => {
       return [];
     };
     const row = freepbxRow(chain[0]!);
-    expect(problems([row, { ...row, calldate: '0000-00-00 00:00:00', disposition: 'X' }])).toEqual([
-      '[1].calldate: is the zero date "0000-00-00 00:00:00"',
-      '[1].disposition: expected ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION, got "X"',
-    ]);
+    expect(problems([row, { ...row, disposition: 'X' }])).toEqual(['[1].disposition: expected ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION, got "X"']);
+    // A row with MySQL's zero date records no call (a real table's first row: freepbx/ukraine-gsm-gateway):
+    // dropped with the reason, not a reason to refuse the rows around it.
+    const events = freepbxParser.parse(JSON.stringify([row, { ...row, calldate: '0000-00-00 00:00:00', disposition: '' }]), {}, ctx());
+    expect(events.map((e) => e.kind)).toEqual(['leg', 'dropped']);
+    expect(events[1]).toMatchObject({ kind: 'dropped', at: '[1]', reason: expect.stringContaining('zero date') });
     expect(problems({ ...row, duration: -1 })).toEqual(['duration: expected whole seconds']);
     expect(problems([])).toEqual(['body: expected at least one CDR row']);
   });

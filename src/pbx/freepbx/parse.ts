@@ -4,10 +4,11 @@
  * stored row replays on its own. An array of rows is accepted too.
  * @module
  */
-import type { LegEnded } from '../../domain/events';
-import { cdrToLeg, type CdrOptions } from '../asterisk/cdr';
+import type { LegEnded, RecordDropped } from '../../domain/events';
+import { cdrEvent, type CdrOptions } from '../asterisk/cdr';
+import { dialplanRules } from '../asterisk/dialplan';
 import { FREEPBX_RECORDING_PATH } from '../asterisk/recording';
-import { InvalidPayloadError, type ParseContext, type PbxParser } from '../source';
+import { InvalidPayloadError, numbersOf, type ParseContext, type PbxParser } from '../source';
 import { readRow } from './row';
 
 export function freepbxOptions(ctx: ParseContext): CdrOptions {
@@ -15,7 +16,15 @@ export function freepbxOptions(ctx: ParseContext): CdrOptions {
   return {
     timeZone: config.time_zone ?? ctx.timeZone,
     recording: { template: config.recording_url, defaultTemplate: FREEPBX_RECORDING_PATH, emptyBytes: config.empty_recording_bytes },
+    dialplan: dialplanRules(config, numbersOf(ctx)),
+    answeredRequiresBridge: config.answered_requires_bridge,
   };
+}
+
+/** A row MySQL wrote with its zero date ("0000-00-00 00:00:00"): no call can be placed in time. */
+function isZeroDateRow(row: unknown): boolean {
+  const calldate = typeof row === 'object' && row !== null ? (row as { calldate?: unknown }).calldate : undefined;
+  return typeof calldate === 'string' && /^0000-00-00/.test(calldate.trim());
 }
 
 export const freepbxParser: PbxParser = {
@@ -31,11 +40,13 @@ export const freepbxParser: PbxParser = {
     if (rows.length === 0) throw new InvalidPayloadError(['body: expected at least one CDR row']);
     const options = freepbxOptions(ctx);
     const problems: string[] = [];
-    const legs = rows.map((row, i) => {
+    const events = rows.map((row, i): LegEnded | RecordDropped | null => {
+      const at = Array.isArray(json) ? `[${i}]` : 'row';
+      if (isZeroDateRow(row)) return { kind: 'dropped', at, reason: "calldate is MySQL's zero date (an unset DATETIME): the row records no call" };
       const cdr = readRow(row, Array.isArray(json) ? `[${i}].` : '', options.timeZone, problems);
-      return cdr ? cdrToLeg(cdr, options) : null;
+      return cdr ? cdrEvent(cdr, options, at) : null;
     });
     if (problems.length) throw new InvalidPayloadError(problems);
-    return legs.filter((leg): leg is LegEnded => leg !== null);
+    return events.filter((e): e is LegEnded | RecordDropped => e !== null);
   },
 };

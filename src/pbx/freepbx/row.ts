@@ -7,7 +7,9 @@
 import { z } from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { Cdr } from '../asterisk/cdr';
-import { readDisposition, readTime, shown } from '../asterisk/fields';
+import { readDisposition, readTime, recordingName, shown } from '../asterisk/fields';
+
+const hasColumn = (row: unknown, name: string) => typeof row === 'object' && row !== null && name in row;
 
 /** The columns the poller reads when the table has them (older FreePBX lacks the last three). */
 export const CDR_COLUMNS = [
@@ -35,10 +37,15 @@ export const cdrRowSchema = z.looseObject({
   clid: text,
   channel: text,
   dstchannel: text,
+  dcontext: text,
+  lastapp: text,
+  lastdata: text,
+  did: text,
   uniqueid: text,
   linkedid: text,
   sequence: text,
   recordingfile: text,
+  userfield: text,
   /** Added by the poller when it could see the recording file: its size in bytes. */
   recording_bytes: z.number().int().nonnegative().optional(),
 });
@@ -66,6 +73,10 @@ export function readRow(input: unknown, at: string, timeZone: string, problems: 
     clid: row.clid,
     channel: row.channel,
     dstchannel: row.dstchannel,
+    dcontext: row.dcontext,
+    lastapp: row.lastapp,
+    lastdata: row.lastdata,
+    did: row.did,
     startedAt: start,
     answeredAt: disposition === 'answered' ? new Date(end.getTime() - billsec * 1000) : null,
     endedAt: end,
@@ -75,7 +86,8 @@ export function readRow(input: unknown, at: string, timeZone: string, problems: 
     linkedid: row.linkedid,
     sequence: row.sequence,
     startText: row.calldate,
-    recordingName: row.recordingfile,
+    // FreePBX before 2.11 has no recordingfile column: its dialplan names the file in userfield ("audio:…").
+    recordingName: recordingName({ recordingfile: hasColumn(input, 'recordingfile') ? row.recordingfile : undefined, userfield: row.userfield }, 'auto'),
     recordingBytes: row.recording_bytes,
   };
 }

@@ -32,6 +32,9 @@ describe('freeswitch legs', () => {
       callKey: A,
       legKey: A,
       direction: 'inbound',
+      directionRule: 'FreeSWITCH call_direction inbound',
+      // The B-leg it was bridged to: a leg of the same call (the ledger joins what the PBX keyed apart).
+      joins: ['d4e5f6a7-8b9c-4d0e-a1f2-3b4c5d6e7f80'],
       from: '84951234567',
       to: '74993334455',
       extension: null,

@@ -82,11 +82,13 @@ function legEnded(cdr: JsonCdr, meta: Record<string, string>, config: Freeswitch
   const talkFrom = isA && bridge !== null ? bridge : answer;
   const path = answer !== null ? recordingPath(config.recording_variables.map(v)) : null;
 
+  const declared = direction(v('call_direction'));
   return {
     kind: 'leg',
     callKey,
     legKey: uuid,
-    direction: direction(v('call_direction')),
+    direction: declared,
+    directionRule: declared ? `FreeSWITCH call_direction ${v('call_direction')}` : null,
     from: v('caller_id_number') ?? profile?.caller_id_number ?? null,
     to: v('destination_number') ?? profile?.destination_number ?? null,
     // Set when the leg rang a registered user (user/101): the agent, whatever number was dialled.
@@ -98,10 +100,33 @@ function legEnded(cdr: JsonCdr, meta: Record<string, string>, config: Freeswitch
     disposition: counts ? 'answered' : answer !== null ? 'no_answer' : disposition(v('hangup_cause')),
     talkSeconds: counts && talkFrom !== null ? talk(talkFrom, answer, end, v('billsec')) : null,
     final: isA,
+    joins: joinedLegs(v, uuid, callKey),
     recorded: path === null ? false : null,
     recording: path === null ? null : { key: path, url: recordingLocation(config.recording_url, path), status: 'referenced' },
   };
 }
+
+/**
+ * Legs of one call FreeSWITCH keys apart: in an attended transfer the consultation call is
+ * originated from the agent's leg (its call_uuid is that leg), and the customer is then bridged
+ * to the new leg. Every leg this one was bridged to, originated from or transferred with is the
+ * same conversation (ledger/joins.ts puts them together).
+ */
+function joinedLegs(v: (name: string) => string | undefined, uuid: string, callKey: string): string[] {
+  const uuids = new Set<string>();
+  for (const name of ['originating_leg_uuid', 'bridge_uuid', 'last_bridge_to', 'signal_bond', 'other_leg_unique_id']) {
+    const value = v(name);
+    if (value && UUID.test(value)) uuids.add(value.toLowerCase());
+  }
+  // transfer_history: "<epoch>:<uuid>:<kind>:<target uuid or destination>" entries separated by "|".
+  for (const m of (v('transfer_history') ?? '').matchAll(UUID_ANYWHERE)) uuids.add(m[0].toLowerCase());
+  uuids.delete(uuid.toLowerCase());
+  uuids.delete(callKey.toLowerCase());
+  return [...uuids].sort();
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_ANYWHERE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /** billsec when talk is counted from the answer (it is end − answer, as FreeSWITCH measured it); else from the bridge. */
 function talk(from: number, answer: number | null, end: number, billsec: string | undefined): number {

@@ -76,11 +76,14 @@ function legEnded(cdr: YeastarCdr, ctx: ParseContext, field: typeof S_SERIES): C
     kind: 'leg',
     callKey: cdr.callId,
     legKey: cdr.uid ?? `cdr-${sha256Hex(JSON.stringify([cdr.timeStart, cdr.from, cdr.to])).slice(0, 16)}`,
+    // Yeastar says which way the call went: its type decides, whatever the numbers look like.
     direction: cdr.type,
+    directionRule: cdr.type ? `Yeastar type ${cdr.type[0]?.toUpperCase()}${cdr.type.slice(1)}` : null,
     from: cdr.from,
     to: cdr.to,
     // Left to the numbers: Yeastar's callee may be a ring group or queue, not the agent.
     extension: null,
+    line: cdr.did,
     startedAt,
     answeredAt: answered ? new Date(endedAt.getTime() - cdr.talkDuration * 1000) : null,
     endedAt,

@@ -87,6 +87,7 @@ describe('Zadarma notifications → call events', () => {
         from: '74951234567',
         to: '205',
         extension: '205',
+        line: '74957654321',
         startedAt: at('2026-11-20T07:00:00Z'),
         answeredAt: at('2026-11-20T07:00:00Z'),
         endedAt: at('2026-11-20T07:03:30Z'),

@@ -111,6 +111,8 @@ function endLeg(n: NotifyEnd | NotifyOutEnd, timeZone: string): LegEnded {
     // outside party.
     to: (inbound ? n.internal : n.destination) ?? null,
     extension: n.internal ?? null,
+    // Our number the call came in on (called_did), or the caller ID an outgoing call showed.
+    line: (inbound ? (n as NotifyEnd).called_did : n.caller_id) ?? null,
     startedAt,
     answeredAt: answered ? startedAt : null,
     endedAt: new Date(startedAt.getTime() + n.duration * 1000),

@@ -10,6 +10,7 @@ import type { IngestInput } from '../../ledger/inbox';
 import { memoryLogger } from '../../lib/log';
 import { sourcesConfigSchema } from '../sources-config';
 import { requestRanges, zadarmaPull } from './pull';
+import { callKeyOf } from '../../domain/events';
 
 const KEY = 'a248a6a984459935b569';
 const SECRET = '8a8e91d214fb728889c7';
@@ -130,6 +131,8 @@ describe('the Zadarma pull', () => {
       from: '74951234567',
       to: '205',
       extension: '205',
+      // The statistics name no DID.
+      line: null,
       startedAt: new Date('2026-11-20T07:00:00Z'),
       answeredAt: new Date('2026-11-20T07:00:00Z'),
       endedAt: new Date('2026-11-20T07:03:30Z'),
@@ -173,7 +176,7 @@ describe('the Zadarma pull', () => {
     const early = { ...busyOut, pbx_call_id: 'out_early', callstart: '2026-11-19 23:58:00' };
     statistics({ in: late, out: [early] });
     const inputs = (await collect(zadarmaPull().pull(window, deps().deps))).flat();
-    expect(new Set(inputs.flatMap((i) => i.events.map((e) => e.callKey)))).toEqual(new Set(['in_late']));
+    expect(new Set(inputs.flatMap((i) => i.events.map(callKeyOf)))).toEqual(new Set(['in_late']));
     expect(legs(inputs).find((l) => l.final)?.talkSeconds).toBe(210);
   });
 
@@ -185,7 +188,7 @@ describe('the Zadarma pull', () => {
     const seen = statistics({ in: [...missed, ...transfer], out: [] });
     const pages = await collect(zadarmaPull({ pageSize: 100 }).pull(window, deps().deps));
     expect(seen.filter((s) => s.params.call_type === 'in').map((s) => s.params.skip)).toEqual(['0', '1000']);
-    const keys = pages.map((p) => new Set(p.flatMap((i) => i.events.map((e) => e.callKey))));
+    const keys = pages.map((p) => new Set(p.flatMap((i) => i.events.map(callKeyOf))));
     expect(keys.reduce((n, k) => n + k.size, 0)).toBe(1002);
     expect(keys.filter((k) => k.has(IN_ID))).toHaveLength(1);
     expect(pages.every((p) => p.length <= 100 + 6)).toBe(true);
