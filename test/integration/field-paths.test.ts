@@ -101,6 +101,24 @@ describe('one real call is one conversation, whatever the path', () => {
   });
 });
 
+describe('a number that cannot be normalized', () => {
+  it('is kept as dialled, shown with the reason, found by its digits however they are written', async () => {
+    const h = harness(getDb());
+    // A 6-digit city number without its area code, as the office in Buryatia receives them.
+    const event = {
+      type: 'call.ended', call_id: 'city-1', direction: 'inbound', from: '21-49-43', to: '301', extension: '301',
+      started_at: '2026-11-20T10:00:00+03:00', answered_at: '2026-11-20T10:00:05+03:00', ended_at: '2026-11-20T10:01:05+03:00', disposition: 'answered',
+    };
+    expect((await h.post(event)).status).toBe(202);
+    const found = (await (await h.admin('/v1/calls?phone=214943')).json()) as { items: { id: string; external_number: string | null; external_number_raw: string; external_number_note: string }[] };
+    expect(found.items).toMatchObject([{ external_number: null, external_number_raw: '21-49-43' }]);
+    expect(found.items[0]?.external_number_note).toMatch(/kept as dialled/);
+    expect(((await (await h.admin('/v1/calls?phone=21 49 43')).json()) as { items: unknown[] }).items).toHaveLength(1);
+    const detail = (await (await h.admin(`/v1/calls/${found.items[0]?.id}`)).json()) as { direction_rule: string | null };
+    expect(detail.direction_rule).toBe("the PBX's record declares it inbound");
+  });
+});
+
 describe('a Master.csv in Windows-1251', () => {
   it('is read alike by the push and the import: the same text, so the import finds the pushed line a duplicate', async () => {
     const h = harness(getDb(), { env: { ASTERISK_WEBHOOK_SECRET: ASTERISK_SECRET } });

@@ -37,13 +37,17 @@ export function callPage(
           <dt>Direction</dt>
           <dd>
             <Direction value={call.direction} />
+            {call.directionRule ? <span class="muted"> — {call.directionRule}</span> : null}
           </dd>
           <dt>Number</dt>
           <dd>{number}</dd>
           {call.externalNumberRaw && call.externalNumberRaw !== call.externalNumber ? (
             <>
               <dt>As the PBX sent it</dt>
-              <dd>{call.externalNumberRaw}</dd>
+              <dd>
+                {call.externalNumberRaw}
+                {call.externalNumberNote ? <span class="muted"> — {call.externalNumberNote}</span> : null}
+              </dd>
             </>
           ) : null}
           <dt>Extension</dt>
