@@ -10,7 +10,7 @@
  * @module
  */
 import type { CallVariables } from '../config/template';
-import type { Outcome } from '../db/schema/conversations';
+import type { Outcome } from '../domain/call';
 
 export type CallDirection = 'inbound' | 'outbound';
 

@@ -5,7 +5,9 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { markStatus } from '../crm/amocrm/auth';
-import { crmAccounts, deliveries, type CrmStatus, type DeliveryStep } from '../db/schema';
+import { crmAccounts, deliveries } from '../db/schema';
+import { type CrmStatus } from '../domain/crm-account';
+import { type DeliveryStep } from '../domain/delivery';
 import type { CrmSettings } from '../config/env';
 import type { AppDeps } from '../deps';
 

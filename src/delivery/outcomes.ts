@@ -3,7 +3,7 @@
  * phases read as "this call is done / goes on to its task / waits and retries".
  * @module
  */
-import type { DeliveryStep } from '../db/schema';
+import type { DeliveryStep } from '../domain/delivery';
 import type { CrmError } from '../crm/port';
 import { describeError } from '../lib/log';
 import type { Decision } from './retry-policy';

@@ -5,7 +5,7 @@
  */
 import type { IntegratorConfig } from '../config/integrator';
 import { renderTemplate, type CallVariables } from '../config/template';
-import type { Direction, Outcome } from '../db/schema/conversations';
+import type { Direction, Outcome } from '../domain/call';
 import type { CallToLog, CrmFieldValue, FieldMapping, LoggedCallRef, NewTask } from '../crm/port';
 import { numberDigits } from '../domain/phone';
 

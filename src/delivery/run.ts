@@ -7,7 +7,7 @@
  */
 import type { IntegratorConfig } from '../config/integrator';
 import type { Db } from '../db/client';
-import type { DeliveryStep } from '../db/schema';
+import type { DeliveryStep } from '../domain/delivery';
 import { CrmError, type CallToLog, type CrmPort, type LoggedCall } from '../crm/port';
 import { describeError, type Logger } from '../lib/log';
 import { advance, afterFailure, deferred, delivered, failed, retryLater, skipped } from './outcomes';

@@ -10,9 +10,9 @@
  * dropped record's reason (kept as the inbox body's note), as text that must be storable.
  * @module
  */
-import { DIRECTIONS } from '../db/schema/conversations';
-import { DISPOSITIONS } from '../db/schema/legs';
-import { RECORDING_STATUSES } from '../db/schema/recordings';
+import { DIRECTIONS } from './call';
+import { DISPOSITIONS } from './call';
+import { RECORDING_STATUSES } from './call';
 import { unstorableText } from '../lib/text';
 import type { CallEvent, LegEnded, RecordingRef } from './events';
 

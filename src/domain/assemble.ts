@@ -3,8 +3,8 @@
  * so duplicates and arrival order cannot change it.
  * @module
  */
-import type { Direction, Outcome } from '../db/schema/conversations';
-import type { Disposition } from '../db/schema/legs';
+import type { Direction, Outcome } from './call';
+import type { Disposition } from './call';
 import type { LegEnded } from './events';
 import { classifyNumber, countryForLine, maskNumber, type NumberRules, type PartyNumber } from './phone';
 

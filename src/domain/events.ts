@@ -2,9 +2,9 @@
  * What every PBX adapter turns its payloads into. The ledger only understands these.
  * @module
  */
-import type { Direction } from '../db/schema/conversations';
-import type { Disposition } from '../db/schema/legs';
-import type { RecordingStatus } from '../db/schema/recordings';
+import type { Direction } from './call';
+import type { Disposition } from './call';
+import type { RecordingStatus } from './call';
 
 export interface RecordingRef {
   /** Stable id of the recording within the conversation (the PBX's id, else its URL). */

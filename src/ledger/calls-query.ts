@@ -7,7 +7,9 @@
  */
 import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { conversations, deliveries, type DeliveryState, type Outcome } from '../db/schema';
+import { conversations, deliveries } from '../db/schema';
+import { type DeliveryState } from '../domain/delivery';
+import { type Outcome } from '../domain/call';
 import { classifyNumber, type NumberRules } from '../domain/phone';
 
 export type CallStateFilter = DeliveryState | 'unsettled';

@@ -6,7 +6,8 @@
  * @module
  */
 import { and, eq, isNull } from 'drizzle-orm';
-import { crmAccounts, FINDING_KINDS, reconcileRuns } from '../db/schema';
+import { crmAccounts, reconcileRuns } from '../db/schema';
+import { FINDING_KINDS } from '../domain/reconcile';
 import type { AppDeps } from '../deps';
 import { describeError } from '../lib/log';
 import type { RunRow } from './engine';

@@ -3,7 +3,7 @@
  * done about them and what is still open.
  * @module
  */
-import { FINDING_KINDS, type FindingKind } from '../db/schema';
+import { FINDING_KINDS, type FindingKind } from '../domain/reconcile';
 import type { RunRow } from './engine';
 
 const ACTION_OF: Record<FindingKind, string> = {

@@ -4,7 +4,8 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { DELIVERY_STATES, OUTCOMES } from '../db/schema';
+import { DELIVERY_STATES } from '../domain/delivery';
+import { OUTCOMES } from '../domain/call';
 import { parseInstant } from '../domain/time';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../http/errors';

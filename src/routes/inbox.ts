@@ -4,7 +4,8 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { inboxEvents, INBOX_STATUSES } from '../db/schema';
+import { inboxEvents } from '../db/schema';
+import { INBOX_STATUSES } from '../domain/inbox';
 import { inboxDeps, type AppDeps } from '../deps';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/schemas';

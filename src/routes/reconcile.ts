@@ -4,7 +4,7 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { FINDING_KINDS } from '../db/schema';
+import { FINDING_KINDS } from '../domain/reconcile';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/schemas';

@@ -4,7 +4,8 @@
  * @module
  */
 import type { Context } from 'hono';
-import { DELIVERY_STATES, OUTCOMES } from '../../db/schema';
+import { DELIVERY_STATES } from '../../domain/delivery';
+import { OUTCOMES } from '../../domain/call';
 import type { CallRow } from '../../ledger/calls-query';
 import type { AdminEnv } from '../env';
 import { clock, localTime, partyNumber } from '../format';

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Context } from 'hono';
-import { DELIVERY_STATES } from '../../db/schema';
+import { DELIVERY_STATES } from '../../domain/delivery';
 import type { CrmConnectionStatus } from '../../delivery/admin';
 import type { AdminEnv } from '../env';
 import { count, localTime } from '../format';

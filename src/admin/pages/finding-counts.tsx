@@ -2,7 +2,7 @@
  * A run's findings by kind, as the runs list, the run page and the overview show them.
  * @module
  */
-import { FINDING_KINDS, type FindingKind } from '../../db/schema';
+import { FINDING_KINDS, type FindingKind } from '../../domain/reconcile';
 
 export const KIND_LABELS: Record<FindingKind, string> = {
   missing_in_crm: 'missing in CRM',

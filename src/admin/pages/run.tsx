@@ -4,7 +4,7 @@
  * @module
  */
 import type { Context } from 'hono';
-import { FINDING_ACTIONS, FINDING_KINDS } from '../../db/schema';
+import { FINDING_ACTIONS, FINDING_KINDS } from '../../domain/reconcile';
 import type { FindingView, RunView } from '../../reconcile/report';
 import type { AdminEnv } from '../env';
 import { count, elapsed, localTime, windowLabel } from '../format';

@@ -5,7 +5,8 @@
  * @module
  */
 import { Hono } from 'hono';
-import { DELIVERY_STATES, OUTCOMES, type Outcome } from '../../db/schema';
+import { DELIVERY_STATES } from '../../domain/delivery';
+import { OUTCOMES, type Outcome } from '../../domain/call';
 import { retryDelivery } from '../../delivery/admin';
 import type { AppDeps } from '../../deps';
 import { decodeCallCursor, findCall, searchCalls, type CallFilters, type CallStateFilter } from '../../ledger/calls-query';

@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono';
 import { DateTime } from 'luxon';
-import { FINDING_KINDS, type FindingKind } from '../../db/schema';
+import { FINDING_KINDS, type FindingKind } from '../../domain/reconcile';
 import type { AppDeps } from '../../deps';
 import { findingsCsvResponse, findingsPage, getRun, listRuns } from '../../reconcile/report';
 import type { AdminEnv } from '../env';

@@ -3,7 +3,7 @@
  * every mapping rule is visible and tested without HTTP.
  * @module
  */
-import type { Outcome } from '../../db/schema/conversations';
+import type { Outcome } from '../../domain/call';
 import type { CallToLog, LoggedCallRef } from '../port';
 import type { Bitrix24Config } from './config';
 import type { StatisticRow } from './schemas';

@@ -7,11 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { instant, oneOf, timestamps } from './columns';
-
-export const DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
-export type Direction = (typeof DIRECTIONS)[number];
-export const OUTCOMES = ['answered', 'missed', 'busy', 'failed'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+import { DIRECTIONS, OUTCOMES } from '../../domain/call';
 
 export const conversations = pgTable(
   'conversations',

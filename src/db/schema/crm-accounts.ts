@@ -4,11 +4,7 @@
  */
 import { pgTable, text } from 'drizzle-orm/pg-core';
 import { instant, oneOf, timestamps } from './columns';
-
-export const CRM_KINDS = ['sandbox', 'amocrm', 'generic', 'bitrix24'] as const;
-export type CrmKind = (typeof CRM_KINDS)[number];
-export const CRM_STATUSES = ['ok', 'blocked', 'unauthorized'] as const;
-export type CrmStatus = (typeof CRM_STATUSES)[number];
+import { CRM_KINDS, CRM_STATUSES } from '../../domain/crm-account';
 
 export const crmAccounts = pgTable('crm_accounts', {
   /** Stable key derived from the configuration, e.g. "sandbox" or "amocrm:example.amocrm.ru". */

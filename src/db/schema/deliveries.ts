@@ -8,17 +8,7 @@ import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from
 import { conversations } from './conversations';
 import { crmAccounts } from './crm-accounts';
 import { instant, oneOf, timestamps } from './columns';
-
-export const DELIVERY_STATES = ['pending', 'delivered', 'failed', 'skipped'] as const;
-export type DeliveryState = (typeof DELIVERY_STATES)[number];
-
-/**
- * What a pending delivery does next. log: write the call note; contact: create the unknown
- * caller's contact, then log; unsorted: file the call as an unknown-caller lead; task: create the
- * call-back task of a logged missed call; update: bring a logged note up to date (late recording).
- */
-export const DELIVERY_STEPS = ['log', 'contact', 'unsorted', 'task', 'update'] as const;
-export type DeliveryStep = (typeof DELIVERY_STEPS)[number];
+import { DELIVERY_STATES, DELIVERY_STEPS } from '../../domain/delivery';
 
 export const deliveries = pgTable(
   'deliveries',

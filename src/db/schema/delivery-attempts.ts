@@ -4,12 +4,9 @@
  * @module
  */
 import { bigint, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import { deliveries, DELIVERY_STEPS } from './deliveries';
+import { deliveries } from './deliveries';
 import { instant, oneOf } from './columns';
-
-/** ok: the CRM confirmed; error: it refused or failed and nothing was written; unknown: it may have been written. */
-export const ATTEMPT_OUTCOMES = ['ok', 'error', 'unknown'] as const;
-export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+import { ATTEMPT_OUTCOMES, DELIVERY_STEPS } from '../../domain/delivery';
 
 export const deliveryAttempts = pgTable(
   'delivery_attempts',

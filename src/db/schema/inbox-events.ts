@@ -6,9 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { instant, oneOf } from './columns';
-
-export const INBOX_STATUSES = ['processed', 'failed'] as const;
-export type InboxStatus = (typeof INBOX_STATUSES)[number];
+import { INBOX_STATUSES } from '../../domain/inbox';
 
 export const inboxEvents = pgTable(
   'inbox_events',

@@ -3,12 +3,10 @@
  * @module
  */
 import { bigint, boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { conversations, DIRECTIONS } from './conversations';
+import { conversations } from './conversations';
 import { instant, oneOf, timestamps } from './columns';
 import { inboxEvents } from './inbox-events';
-
-export const DISPOSITIONS = ['answered', 'no_answer', 'busy', 'failed'] as const;
-export type Disposition = (typeof DISPOSITIONS)[number];
+import { DIRECTIONS, DISPOSITIONS } from '../../domain/call';
 
 export const legs = pgTable(
   'legs',

@@ -7,22 +7,7 @@ import { bigint, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzl
 import { conversations } from './conversations';
 import { instant, oneOf, timestamps } from './columns';
 import { inboxEvents } from './inbox-events';
-
-/**
- * What the PBX says: referenced — it told us where the file is; absent / failed — it has none,
- * or its recording broke.
- */
-export const RECORDING_STATUSES = ['referenced', 'absent', 'failed'] as const;
-export type RecordingStatus = (typeof RECORDING_STATUSES)[number];
-
-/**
- * Where our copy stands: waiting — to be fetched (next_fetch_at says when); archived — in our
- * storage (archive_key); failed — fetching gave up, with the reason; skipped — nothing to fetch
- * (no file, or recordings of this extension are not synced), with the reason; purged — deleted
- * by retention, the metadata kept.
- */
-export const FETCH_STATES = ['waiting', 'archived', 'failed', 'skipped', 'purged'] as const;
-export type FetchState = (typeof FETCH_STATES)[number];
+import { FETCH_STATES, RECORDING_STATUSES } from '../../domain/call';
 
 export const recordings = pgTable(
   'recordings',

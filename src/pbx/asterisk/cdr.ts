@@ -11,7 +11,7 @@
  * SETTLE_SECONDS of quiet for the rest of a CDR source's call anyway (ledger/context.ts).
  * @module
  */
-import type { Disposition } from '../../db/schema/legs';
+import type { Disposition } from '../../domain/call';
 import type { LegEnded, RecordDropped } from '../../domain/events';
 import { cdrDirection, isDialled, type DialplanRules } from './dialplan';
 import { recordingFor, type RecordingOptions } from './recording';

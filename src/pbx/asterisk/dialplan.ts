@@ -18,7 +18,7 @@
  * @module
  */
 import { z } from 'zod';
-import type { Direction } from '../../db/schema/conversations';
+import type { Direction } from '../../domain/call';
 import { classifyNumber, maskNumber, type NumberRules } from '../../domain/phone';
 
 const contextPattern = z

@@ -3,7 +3,7 @@
  * with where it is (`line 3, column 15 (disposition)`), so the sender can find it.
  * @module
  */
-import type { Disposition } from '../../db/schema/legs';
+import type { Disposition } from '../../domain/call';
 import { maskNumber } from '../../domain/phone';
 import { parseInstant } from '../../domain/time';
 import type { AsteriskConfig } from './config';

@@ -11,8 +11,8 @@
  */
 import { z } from 'zod';
 import { describeIssues } from '../../config/errors';
-import type { Direction } from '../../db/schema/conversations';
-import type { Disposition } from '../../db/schema/legs';
+import type { Direction } from '../../domain/call';
+import type { Disposition } from '../../domain/call';
 import type { LegEnded } from '../../domain/events';
 import { InvalidPayloadError, type PbxParser } from '../source';
 import { cdrJsonText } from './body';

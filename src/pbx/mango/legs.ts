@@ -11,8 +11,8 @@
  * measured it, and the employee it names as a moment of its own (see summaryLegs).
  * @module
  */
-import type { Direction } from '../../db/schema/conversations';
-import type { Disposition } from '../../db/schema/legs';
+import type { Direction } from '../../domain/call';
+import type { Disposition } from '../../domain/call';
 import type { LegEnded } from '../../domain/events';
 import type { MangoConfig } from './config';
 import type { MangoCallEvent, MangoSummary, Party } from './schema';

@@ -10,8 +10,8 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { describeIssues } from '../../config/errors';
-import type { Direction } from '../../db/schema/conversations';
-import type { Disposition } from '../../db/schema/legs';
+import type { Direction } from '../../domain/call';
+import type { Disposition } from '../../domain/call';
 import type { CallEvent, LegEnded, RecordingReady, RecordingRef } from '../../domain/events';
 import { parseInstant } from '../../domain/time';
 import { InvalidPayloadError, type ParseContext, type PbxParser } from '../source';

@@ -5,7 +5,7 @@
  * the ledger would otherwise read "client:alice" as an outside number it cannot place.
  * @module
  */
-import type { Direction } from '../../db/schema/conversations';
+import type { Direction } from '../../domain/call';
 
 export type TwilioParty =
   | { kind: 'phone'; number: string; own: boolean }

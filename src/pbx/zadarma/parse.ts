@@ -13,7 +13,7 @@
  */
 import { describeIssues } from '../../config/errors';
 import type { CallEvent, LegEnded, RecordingRef } from '../../domain/events';
-import type { Disposition } from '../../db/schema/legs';
+import type { Disposition } from '../../domain/call';
 import { parseInstant } from '../../domain/time';
 import { InvalidPayloadError, type PbxParser } from '../source';
 import { decodeForm } from './form';
