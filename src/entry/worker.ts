@@ -19,7 +19,7 @@ import type { R2BucketLike } from '../recordings/storage/r2';
 import { defaultStorageKind, storageFromSettings } from '../recordings/storage/config';
 import { SANDBOX_TOKEN } from '../crm/connect';
 import type { RateLimiter } from '../crm/limiter';
-import { createAmoSandbox } from '../crm/sandbox';
+import { createAmoSandbox } from '../sandbox';
 import { createDeliveryWorker } from '../delivery/setup';
 import { runTick } from '../jobs';
 import { continueRun, nightlyRun, resumeRuns, startNightlyIfDue } from '../reconcile/runs';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAmoSandbox, type AmoSandbox } from '../../src/crm/sandbox';
+import { createAmoSandbox, type AmoSandbox } from '../../src/sandbox';
 import { conversationUniq } from '../../src/ledger/versions';
 import { ADMIN_TOKEN, SECRET } from '../support/app';
 import { createTestDb, testDbKind, type TestDb } from '../support/db';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exchangeAuthorizationCode, OAuthTokens } from '../../src/crm/amocrm/auth';
-import { createAmoSandbox, type AmoSandbox } from '../../src/crm/sandbox';
+import { createAmoSandbox, type AmoSandbox } from '../../src/sandbox';
 import { createDeliveryWorker } from '../../src/delivery/setup';
 import { crmAccounts } from '../../src/db/schema';
 import { memoryLogger } from '../../src/lib/log';

@@ -3,7 +3,7 @@
  * calls through the webhook, drain, and read what landed in the sandbox.
  */
 import { SANDBOX_TOKEN } from '../../src/crm/connect';
-import { createAmoSandbox, type AmoSandbox, type SandboxOptions } from '../../src/crm/sandbox';
+import { createAmoSandbox, type AmoSandbox, type SandboxOptions } from '../../src/sandbox';
 import type { IntegratorConfig } from '../../src/config/integrator';
 import type { RecordingsRuntime } from '../../src/deps';
 import { createDeliveryWorker } from '../../src/delivery/setup';

@@ -10,7 +10,7 @@ import { desc, eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unstable_dev } from 'wrangler';
-import { createAmoSandbox } from '../../src/crm/sandbox';
+import { createAmoSandbox } from '../../src/sandbox';
 import { conversations, inboxEvents, reconcileRuns } from '../../src/db/schema';
 import { conversationUniq } from '../../src/ledger/versions';
 import { signatureHeader } from '../../src/pbx/generic/signature';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAmoSandbox } from '../../crm/sandbox';
+import { createAmoSandbox } from '../../sandbox';
 import { guardedSandboxFetch, sandboxServerSettings } from './sandbox-server';
 
 const ADMIN = 'sandbox-admin-token-0123456789';

@@ -14,8 +14,8 @@
 import { serve } from '@hono/node-server';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { parseArgs } from 'node:util';
-import { createAmoSandbox, type SandboxOptions } from '../../crm/sandbox';
-import { problem } from '../../crm/sandbox/responses';
+import { createAmoSandbox, type SandboxOptions } from '../../sandbox';
+import { problem } from '../../sandbox/core/responses';
 import { isLoopbackHost } from '../../http/sandbox-access';
 
 export const SANDBOX_SERVER_USAGE = `  sandbox-crm [--port 4010] [--host 127.0.0.1] [--token T] [--admin-token A] [--rps 7] [--seed demo|none]

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { sql } from 'drizzle-orm';
 import { createApp } from '../../app';
 import { SANDBOX_TOKEN } from '../../crm/connect';
-import { createAmoSandbox } from '../../crm/sandbox';
+import { createAmoSandbox } from '../../sandbox';
 import { createDeliveryWorker } from '../../delivery/setup';
 import type { Settings } from '../../config/env';
 import type { IntegratorConfig } from '../../config/integrator';

@@ -28,13 +28,13 @@
  * @module
  */
 import { Hono } from 'hono';
-import type { SandboxContext } from './context';
-import { FaultInjector } from './faults';
-import { apiGate } from './gate';
-import { AccountLimiter } from './limits';
-import { type FaultOptions, resolveOptions, type SandboxOptions } from './options';
-import { mulberry32, seedFrom } from './prng';
-import { problem } from './responses';
+import type { SandboxContext } from './core/context';
+import { FaultInjector } from './core/faults';
+import { apiGate } from './core/gate';
+import { AccountLimiter } from './core/limits';
+import { type FaultOptions, resolveOptions, type SandboxOptions } from './core/options';
+import { mulberry32, seedFrom } from './core/prng';
+import { problem } from './core/responses';
 import { accountRoutes } from './routes/account';
 import { callRoutes } from './routes/calls';
 import { contactRoutes } from './routes/contacts';
@@ -43,16 +43,16 @@ import { noteRoutes } from './routes/notes';
 import { oauthRoutes } from './routes/oauth';
 import { taskRoutes } from './routes/tasks';
 import { unsortedRoutes } from './routes/unsorted';
-import { applySeed } from './seed';
-import { countRequests, type SandboxStats, StatsRecorder } from './stats';
-import { SandboxStore } from './store';
-import { timelineRoutes } from './timeline';
-import { TokenVault } from './tokens';
+import { applySeed } from './core/seed';
+import { countRequests, type SandboxStats, StatsRecorder } from './core/stats';
+import { SandboxStore } from './core/store';
+import { timelineRoutes } from './routes/timeline';
+import { TokenVault } from './core/tokens';
 
-export type { FaultKind, FaultOptions, OAuthClient, SandboxOptions, SeedData } from './options';
-export type { SandboxStats } from './stats';
-export type { EntityType, Note, TypedNote, Contact, Lead, Customer, Task, UnsortedItem, User } from './model';
-export { SandboxStore } from './store';
+export type { FaultKind, FaultOptions, OAuthClient, SandboxOptions, SeedData } from './core/options';
+export type { SandboxStats } from './core/stats';
+export type { EntityType, Note, TypedNote, Contact, Lead, Customer, Task, UnsortedItem, User } from './core/model';
+export { SandboxStore } from './core/store';
 
 export interface AmoSandbox {
   /** Serve it anywhere; all paths are relative to its root. */

@@ -7,11 +7,11 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { SandboxContext } from '../context';
-import { ENTITY_TYPES, type Task } from '../model';
-import { inRange, intList, listParam, pageLinks, pageOf, paging, range, selfLink } from '../query';
-import { type FieldError, hal, noContent } from '../responses';
-import { readBatch, userError } from '../validation';
+import type { SandboxContext } from '../core/context';
+import { ENTITY_TYPES, type Task } from '../core/model';
+import { inRange, intList, listParam, pageLinks, pageOf, paging, range, selfLink } from '../core/query';
+import { type FieldError, hal, noContent } from '../core/responses';
+import { readBatch, userError } from '../core/validation';
 
 const taskSchema = z.object({
   text: z.string().min(1),

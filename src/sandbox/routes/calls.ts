@@ -15,11 +15,11 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { SandboxContext } from '../context';
-import { SINGULAR } from '../model';
-import { callTarget, findByPhone } from '../phone-match';
-import { hal, problemBody } from '../responses';
-import { readBatch, userError } from '../validation';
+import type { SandboxContext } from '../core/context';
+import { SINGULAR } from '../core/model';
+import { callTarget, findByPhone } from '../core/phone-match';
+import { hal, problemBody } from '../core/responses';
+import { readBatch, userError } from '../core/validation';
 
 export const callItemSchema = z.object({
   direction: z.enum(['inbound', 'outbound']),

@@ -7,9 +7,9 @@
  * @module
  */
 import { Hono } from 'hono';
-import type { SandboxContext } from '../context';
-import { problem } from '../responses';
-import type { OAuthFailure, TokenPair } from '../tokens';
+import type { SandboxContext } from '../core/context';
+import { problem } from '../core/responses';
+import type { OAuthFailure, TokenPair } from '../core/tokens';
 
 const MALFORMED =
   'The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed.';

@@ -6,10 +6,10 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { SandboxContext } from '../context';
-import { FAULT_KINDS, type FaultKind } from '../options';
-import { problem } from '../responses';
-import { readJson } from '../validation';
+import type { SandboxContext } from '../core/context';
+import { FAULT_KINDS, type FaultKind } from '../core/options';
+import { problem } from '../core/responses';
+import { readJson } from '../core/validation';
 
 const weight = z.number().min(0).optional();
 const faultSchema = z.object({

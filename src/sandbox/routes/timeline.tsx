@@ -8,9 +8,9 @@
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { FC } from 'hono/jsx';
-import type { SandboxContext } from './context';
-import { SINGULAR } from './model';
-import { buildTimeline, type CallEntry, formatWhen, type PartyTimeline } from './timeline-model';
+import type { SandboxContext } from '../core/context';
+import { SINGULAR } from '../core/model';
+import { buildTimeline, type CallEntry, formatWhen, type PartyTimeline } from '../core/timeline-model';
 
 const STYLE = `
   body { font: 15px/1.45 system-ui, sans-serif; margin: 0; color: #1d2430; background: #f4f6f9; }

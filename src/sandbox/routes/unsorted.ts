@@ -10,12 +10,12 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { SandboxContext } from '../context';
-import type { UnsortedItem } from '../model';
-import { hex } from '../prng';
-import { listParam, pageLinks, pageOf, paging, selfLink } from '../query';
-import { hal, noContent } from '../responses';
-import { readBatch } from '../validation';
+import type { SandboxContext } from '../core/context';
+import type { UnsortedItem } from '../core/model';
+import { hex } from '../core/prng';
+import { listParam, pageLinks, pageOf, paging, selfLink } from '../core/query';
+import { hal, noContent } from '../core/responses';
+import { readBatch } from '../core/validation';
 
 /** The account's main pipeline, where unsorted leads wait. */
 export const MAIN_PIPELINE_ID = 7_000_001;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FaultOptions } from './options';
+import type { FaultOptions } from './core/options';
 import { call, callItem, testSandbox } from './testing';
 
 function faulty(faults: FaultOptions) {

@@ -11,11 +11,11 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { SandboxContext } from '../context';
-import { type Contact, PHONE_ENUMS } from '../model';
-import { pageLinks, pageOf, paging, selfLink } from '../query';
-import { type FieldError, hal, noContent } from '../responses';
-import { readBatch, userError } from '../validation';
+import type { SandboxContext } from '../core/context';
+import { type Contact, PHONE_ENUMS } from '../core/model';
+import { pageLinks, pageOf, paging, selfLink } from '../core/query';
+import { type FieldError, hal, noContent } from '../core/responses';
+import { readBatch, userError } from '../core/validation';
 
 const contactSchema = z.object({
   name: z.string().optional(),

@@ -9,11 +9,11 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { SandboxContext } from '../context';
-import { type EntityType, type Note } from '../model';
-import { intList, listParam, pageLinks, pageOf, paging, range, inRange, selfLink } from '../query';
-import { type FieldError, hal, noContent, problem, validationProblem } from '../responses';
-import { fieldError, readBatch, readJson } from '../validation';
+import type { SandboxContext } from '../core/context';
+import { type EntityType, type Note } from '../core/model';
+import { intList, listParam, pageLinks, pageOf, paging, range, inRange, selfLink } from '../core/query';
+import { type FieldError, hal, noContent, problem, validationProblem } from '../core/responses';
+import { fieldError, readBatch, readJson } from '../core/validation';
 
 const TYPE = ':type{leads|contacts|companies|customers}';
 

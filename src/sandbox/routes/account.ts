@@ -4,10 +4,10 @@
  * @module
  */
 import { Hono } from 'hono';
-import type { SandboxContext } from '../context';
-import type { User } from '../model';
-import { pageLinks, pageOf, paging, selfLink } from '../query';
-import { hal, noContent } from '../responses';
+import type { SandboxContext } from '../core/context';
+import type { User } from '../core/model';
+import { pageLinks, pageOf, paging, selfLink } from '../core/query';
+import { hal, noContent } from '../core/responses';
 
 function userView(user: User, url: URL) {
   return {
