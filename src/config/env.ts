@@ -4,7 +4,11 @@
  * @module
  */
 import { z } from 'zod';
+import type { CrmSettings } from '../crm/settings';
 import { ConfigError, describeIssues } from './errors';
+
+/** The CRM's part of the settings is the CRM side's type (crm/settings.ts); re-exported for older importers. */
+export type { CrmSettings };
 
 const optionalString = z
   .string()
@@ -191,19 +195,6 @@ export const envSchema = z
   });
 
 export type RawEnv = z.input<typeof envSchema>;
-
-export interface CrmSettings {
-  /** generic: crm.adapter in the integrator config (see crm/generic/settings.ts). */
-  kind: 'sandbox' | 'amocrm' | 'generic' | 'bitrix24';
-  /** crm_accounts.id of the configured account. */
-  accountId: string;
-  baseUrl?: string;
-  longLivedToken?: string;
-  oauth?: { clientId: string; clientSecret: string; redirectUri: string };
-  rps: number;
-  /** The environment variables the config names as secrets (`{env: NAME}`), and their values. */
-  secrets?: Record<string, string>;
-}
 
 /** Everything the app needs from the environment, with defaults applied. */
 export interface Settings {

@@ -9,11 +9,10 @@ import { DEFAULT_MAX_CALL_SECONDS } from '../domain/admit';
 import { sourcesConfigSchema } from '../pbx/sources-config';
 import { recordingsConfigSchema } from '../recordings/config';
 import { checkBitrix24 } from '../crm/bitrix24/check';
-import { bitrix24ConfigSchema } from '../crm/bitrix24/config';
-import { checkCrmAdapter, genericCrmSchema } from '../crm/generic/config';
+import { crmConfigSchema } from '../crm/config';
+import { checkCrmAdapter } from '../crm/generic/config';
 import { reconcileConfigSchema } from '../reconcile/config';
 import { countryCodeSchema, timeZoneSchema } from './common';
-import { crmFieldsSchema } from './crm-fields';
 import { ConfigError } from './errors';
 import { describeConfigIssues } from './issues';
 import { compileTemplate, TemplateError } from './template';
@@ -111,27 +110,7 @@ export const integratorConfigSchema = z
       })
       .prefault({})
       .describe('Outcome → amoCRM call_status and call_result'),
-    crm: z
-      .strictObject({
-        source: z.string().min(1).max(64).default('calltrail').describe('The source shown on call notes'),
-        contact_name: template('{{ phone }}').describe('Name of a contact created for an unknown caller'),
-        lead_name: template('Call from {{ phone }}').describe('Name of an unknown-caller lead (Unsorted)'),
-        unsorted: z
-          .strictObject({
-            pipeline_id: z.number().int().positive().nullable().default(null),
-            service_code: z.string().min(1).default('calltrail'),
-          })
-          .prefault({}),
-        batch_size: z.number().int().min(1).max(250).default(50).describe('Calls per request (amoCRM: ≤ 250, 50 recommended)'),
-        adapter: z
-          .enum(['amocrm', 'generic', 'bitrix24'])
-          .default('amocrm')
-          .describe('amocrm: the amoCRM (Kommo) API; generic: any REST CRM described in crm.generic; bitrix24: a Bitrix24 portal (crm.bitrix24)'),
-        generic: genericCrmSchema.optional(),
-        bitrix24: bitrix24ConfigSchema.optional(),
-        fields: crmFieldsSchema,
-      })
-      .prefault({}),
+    crm: crmConfigSchema,
     sources: sourcesConfigSchema,
     recordings: recordingsConfigSchema,
     reconcile: reconcileConfigSchema,

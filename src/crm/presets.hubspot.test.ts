@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { loadPreset, presetAdapter, recordingHandler, virtualClock } from '../../test/support/presets';
 import { HUBSPOT_TOKEN, hubspotFake, type HubSpotFakeOptions } from '../../test/support/vendors/hubspot';
 import { callToLog } from './amocrm/testing';
-import { CrmError, type LoggedCall, type LoggedCallsPage } from './port';
+import type { LoggedCall } from './port';
+import { collectPages as collect, crmFailure as failure } from './testing';
 
 const server = strictMswServer();
 
@@ -26,22 +27,6 @@ function setup(fakeOptions: HubSpotFakeOptions = {}, extra = '') {
 
 const call = callToLog;
 const window = (clock: { now: () => number }) => ({ from: new Date(clock.now() - 3_600_000), to: new Date(clock.now() + 60_000) });
-
-async function collect(pages: AsyncIterable<LoggedCallsPage>) {
-  const out: LoggedCallsPage[] = [];
-  for await (const page of pages) out.push(page);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw error;
-  }
-  throw new Error('expected a CrmError');
-}
 
 describe('hubspot preset: logging a call', () => {
   it('a known contact: one search on phone/mobilephone, then the call with ms duration, direction, recording URL and association 194', async () => {

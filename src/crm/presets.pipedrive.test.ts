@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPreset, presetAdapter, recordingHandler, virtualClock } from '../../test/support/presets';
 import { PIPEDRIVE_TOKEN, pipedriveFake, type PipedriveFakeOptions } from '../../test/support/vendors/pipedrive';
 import { callToLog } from './amocrm/testing';
-import { CrmError, type LoggedCallsPage } from './port';
+import { collectPages as collect, crmFailure as failure } from './testing';
 
 const server = strictMswServer();
 
@@ -28,22 +28,6 @@ function setup(fakeOptions: PipedriveFakeOptions = {}, extra = '') {
 
 const call = callToLog;
 const window = (clock: { now: () => number }) => ({ from: new Date(clock.now() - 3_600_000), to: new Date(clock.now() + 60_000) });
-
-async function collect(pages: AsyncIterable<LoggedCallsPage>) {
-  const out: LoggedCallsPage[] = [];
-  for await (const page of pages) out.push(page);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw error;
-  }
-  throw new Error('expected a CrmError');
-}
 
 describe('pipedrive preset: logging a call', () => {
   it('a known person: search by phone, the call log in UTC with person_id, seconds and the uniq as note, then the recording uploaded', async () => {

@@ -10,25 +10,8 @@
  * @module
  */
 import type { z } from 'zod';
-import {
-  CrmError,
-  type CallToLog,
-  type CallUpdate,
-  type ContactRef,
-  type CrmFieldValue,
-  type CrmPort,
-  type FieldMapping,
-  type ListPosition,
-  type LoggedCall,
-  type LoggedCallsPage,
-  type LogResult,
-  type NewContact,
-  type NewTask,
-  type TaskRef,
-  type TimeWindow,
-  type UnsortedResult,
-} from '../port';
-import type { AmoHttp } from './http';
+import { CrmError, type CallToLog, type CallUpdate, type ContactRef, type CrmFieldValue, type CrmPort, type FieldMapping, type ListPosition, type LoggedCall, type LoggedCallsPage, type LogResult, type NewContact, type NewTask, type TaskRef, type TimeWindow, type UnsortedResult } from '../port';
+import type { AmoApi } from './api';
 import {
   CallsAnswer,
   CallsRefusal,
@@ -63,7 +46,7 @@ export class AmoCrmAdapter implements CrmPort {
   readonly maxBatch: number;
 
   constructor(
-    private readonly http: AmoHttp,
+    private readonly http: AmoApi,
     private readonly options: AmoAdapterOptions,
   ) {
     this.maxBatch = Math.min(options.batchSize ?? 50, 250);

@@ -9,15 +9,16 @@
  * still the stale one; everyone else waits on the lock and then uses the new token.
  * @module
  */
-import axios from 'axios';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { crmAccounts } from '../../db/schema';
-import { type CrmKind, type CrmStatus } from '../../domain/crm-account';
+import type { CrmKind } from '../../domain/crm-account';
 import type { Logger } from '../../lib/log';
+import { markStatus } from '../account';
 import { CrmError } from '../port';
-import { describeBody, type TokenProvider } from './http';
+import type { TokenProvider } from '../transport';
+import { describeBody } from './table';
 
 /** Refresh when less than this is left (access tokens live 24 h). */
 const REFRESH_AHEAD_MS = 60 * 60 * 1000;
@@ -125,29 +126,27 @@ type TokenResult = { ok: true; tokens: z.infer<typeof TokenAnswer> } | { ok: fal
 
 /** POST /oauth2/access_token. A refusal (4xx) is an answer; a network failure or 5xx throws. */
 async function postToken(deps: Pick<OAuthDeps, 'account' | 'client' | 'fetch'>, grant: Record<string, string>): Promise<TokenResult> {
-  let response;
+  const fetcher = deps.fetch ?? ((input, init) => fetch(input, init));
+  let status: number;
+  let text: string;
   try {
-    response = await axios.post<string>(
-      `${deps.account.baseUrl}/oauth2/access_token`,
-      JSON.stringify({ client_id: deps.client.clientId, client_secret: deps.client.clientSecret, redirect_uri: deps.client.redirectUri, ...grant }),
-      {
-        adapter: 'fetch',
-        ...(deps.fetch ? { env: { fetch: deps.fetch } } : {}),
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        responseType: 'text',
-        timeout: 20_000,
-        validateStatus: () => true,
-      },
-    );
+    const response = await fetcher(`${deps.account.baseUrl}/oauth2/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ client_id: deps.client.clientId, client_secret: deps.client.clientSecret, redirect_uri: deps.client.redirectUri, ...grant }),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(20_000),
+    });
+    status = response.status;
+    text = await response.text();
   } catch (error) {
     // The refresh token may have been spent without us seeing the new one; nothing to do but report.
     throw new CrmError({ kind: 'unavailable', sent: true, status: null, detail: `token endpoint unreachable: ${(error as Error).message}` });
   }
-  const text = typeof response.data === 'string' ? response.data : '';
-  if (response.status >= 500) {
-    throw new CrmError({ kind: 'unavailable', sent: true, status: response.status, detail: `token endpoint: HTTP ${response.status}` });
+  if (status >= 500) {
+    throw new CrmError({ kind: 'unavailable', sent: true, status, detail: `token endpoint: HTTP ${status}` });
   }
-  if (response.status !== 200) return { ok: false, detail: describeBody(text) || `HTTP ${response.status}` };
+  if (status !== 200) return { ok: false, detail: describeBody(text) || `HTTP ${status}` };
   const parsed = TokenAnswer.safeParse(safeJson(text));
   if (!parsed.success) return { ok: false, detail: 'the token endpoint answered without tokens' };
   return { ok: true, tokens: parsed.data };
@@ -180,13 +179,6 @@ async function storeTokens(db: Db, accountId: string, tokens: z.infer<typeof Tok
       statusReason: sql`case when ${crmAccounts.status} = 'unauthorized' then null else ${crmAccounts.statusReason} end`,
       updatedAt: now,
     })
-    .where(eq(crmAccounts.id, accountId));
-}
-
-export async function markStatus(db: Db, accountId: string, status: CrmStatus, reason: string | null, now: Date) {
-  await db
-    .update(crmAccounts)
-    .set({ status, statusReason: reason, statusChangedAt: now, updatedAt: now })
     .where(eq(crmAccounts.id, accountId));
 }
 

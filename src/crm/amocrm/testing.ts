@@ -1,13 +1,14 @@
 /**
- * Test helpers for the amoCRM client: a token provider that counts, a fast limiter, an AmoHttp
- * against a made-up account, and calls to log. Test-only; pure, so it stays portable.
+ * Test helpers for the amoCRM client: a token provider that counts, a fast limiter, an AmoApi
+ * (amoCRM over the CRM transport) against a made-up account, and calls to log. Test-only; pure,
+ * so it stays portable.
  * @module
  */
-import { memoryLogger } from '../../lib/log';
 import { RateLimiter } from '../limiter';
 import type { CallToLog } from '../port';
-import { AmoHttp, type AmoHttpOptions, type TokenProvider } from './http';
+import type { TokenProvider } from '../transport';
 import { AmoCrmAdapter, type AmoAdapterOptions } from './adapter';
+import { AmoApi, type AmoApiOptions } from './api';
 
 export const BASE_URL = 'https://example.amocrm.ru';
 
@@ -49,12 +50,11 @@ export function fastLimiter(rps = 1000) {
   return { limiter, sleeps, penalties };
 }
 
-export function makeHttp(over: Partial<Omit<AmoHttpOptions, 'tokens'>> & { tokens?: ReturnType<typeof countingTokens> } = {}) {
+export function makeHttp(over: Partial<Omit<AmoApiOptions, 'tokens'>> & { tokens?: ReturnType<typeof countingTokens> } = {}) {
   const { limiter, sleeps, penalties } = fastLimiter();
-  const log = memoryLogger();
-  const options = { baseUrl: BASE_URL, limiter, tokens: countingTokens(), log, ...over };
-  const http = new AmoHttp(options);
-  return { http, limiter: options.limiter, sleeps, penalties, tokens: options.tokens, log };
+  const options = { baseUrl: BASE_URL, limiter, tokens: countingTokens(), ...over };
+  const http = new AmoApi(options);
+  return { http, limiter: options.limiter, sleeps, penalties, tokens: options.tokens };
 }
 
 export const ADAPTER_OPTIONS: AmoAdapterOptions = {

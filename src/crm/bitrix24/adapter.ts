@@ -25,26 +25,13 @@
  */
 import type { z } from 'zod';
 import type { RateLimiter } from '../limiter';
-import {
-  CrmError,
-  type CallToLog,
-  type CallUpdate,
-  type ContactRef,
-  type CrmPort,
-  type ListPosition,
-  type LoggedCall,
-  type LoggedCallsPage,
-  type LogResult,
-  type NewContact,
-  type NewTask,
-  type TaskRef,
-  type TimeWindow,
-  type UnsortedResult,
-} from '../port';
+import { CrmError, type CallToLog, type CallUpdate, type ContactRef, type CrmPort, type ListPosition, type LoggedCall, type LoggedCallsPage, type LogResult, type NewContact, type NewTask, type TaskRef, type TimeWindow, type UnsortedResult } from '../port';
+import { CrmTransport } from '../transport';
 import { resolveWebhookUrl, type Bitrix24Config } from './config';
-import { Bitrix24Http } from './http';
+import { Bitrix24Api } from './api';
 import { attachParams, finishParams, identityFor, isoSeconds, hasRecord, linkOf, refOf, registerParams, type Binding, type Identity } from './params';
 import { CreatedId, CrmEntities, Registered, StatisticPage, type StatisticRow } from './schemas';
+import { BITRIX24_TABLE } from './table';
 
 export interface Bitrix24AdapterOptions {
   /** The parsed `crm.bitrix24` section. */
@@ -53,7 +40,7 @@ export interface Bitrix24AdapterOptions {
   env: (name: string) => string | undefined;
   fetch: typeof fetch;
   limiter: RateLimiter;
-  /** Waits between retries of a read (tests pass a virtual one). */
+  /** Waits between quick retries (tests pass a virtual one). */
   clock?: { sleep(ms: number): Promise<void> };
 }
 
@@ -65,14 +52,16 @@ const ENTITY_PREFERENCE = ['CONTACT', 'COMPANY', 'LEAD'];
 type Mode = { crmCreate: boolean };
 
 export function createBitrix24Adapter(options: Bitrix24AdapterOptions): Bitrix24Adapter {
-  const http = new Bitrix24Http({
-    webhookUrl: resolveWebhookUrl(options.config, options.env),
+  const { clock } = options;
+  // A webhook carries its secret in its URL: no credentials of ours, nothing to renew.
+  const transport = new CrmTransport({
+    vendor: BITRIX24_TABLE,
     limiter: options.limiter,
     fetch: options.fetch,
     timeoutMs: options.config.timeout_ms,
-    ...(options.clock ? { sleep: (ms: number) => options.clock?.sleep(ms) ?? Promise.resolve() } : {}),
+    ...(clock ? { sleep: (ms: number) => clock.sleep(ms) } : {}),
   });
-  return new Bitrix24Adapter(http, options.config);
+  return new Bitrix24Adapter(new Bitrix24Api(resolveWebhookUrl(options.config, options.env), transport), options.config);
 }
 
 export class Bitrix24Adapter implements CrmPort {
@@ -80,7 +69,7 @@ export class Bitrix24Adapter implements CrmPort {
   readonly maxBatch: number;
 
   constructor(
-    private readonly http: Bitrix24Http,
+    private readonly http: Bitrix24Api,
     private readonly config: Bitrix24Config,
   ) {
     this.maxBatch = config.batch_size;

@@ -3,7 +3,8 @@ import { parseIntegratorConfig } from '../../config/integrator';
 import { memoryLogger } from '../../lib/log';
 import { createFakeRestCrm, fakeCrmConfig, type FakeCrmOptions } from '../../../test/support/fake-rest-crm';
 import { RateLimiter } from '../limiter';
-import { CrmError, type CallToLog } from '../port';
+import type { CallToLog } from '../port';
+import { crmFailure as failure } from '../testing';
 import { genericAdapter } from './connect';
 
 const BASE = 'https://crm.example/api';
@@ -51,16 +52,6 @@ function call(overrides: Partial<CallToLog> = {}): CallToLog {
     leadName: 'Call',
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw error;
-  }
-  throw new Error('expected a CrmError');
 }
 
 describe('the generic adapter', () => {

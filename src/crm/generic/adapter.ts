@@ -1,6 +1,7 @@
 /**
  * The generic REST adapter of the CRM port: every request is a template from `crm.generic`
- * (config.ts), every answer is read with selectors, every failure is a CrmError kind (http.ts).
+ * (config.ts), every answer is read with selectors, every failure is a CrmError kind (the CRM
+ * transport reads them by table.ts).
  *
  * One call is one log request (maxBatch 1): a generic CRM has no batch endpoint we could rely on
  * to say which items were written. Logging a call first finds its contact (the phone formats in
@@ -13,31 +14,16 @@
  */
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { Logger } from '../../lib/log';
-import {
-  CrmError,
-  type CallToLog,
-  type CallUpdate,
-  type ContactRef,
-  type CrmPort,
-  type ListPosition,
-  type LoggedCall,
-  type LoggedCallsPage,
-  type LogResult,
-  type NewContact,
-  type NewTask,
-  type TaskRef,
-  type TimeWindow,
-  type UnsortedResult,
-} from '../port';
+import { CrmError, type CallToLog, type CallUpdate, type ContactRef, type CrmPort, type ListPosition, type LoggedCall, type LoggedCallsPage, type LogResult, type NewContact, type NewTask, type TaskRef, type TimeWindow, type UnsortedResult } from '../port';
+import type { CrmAnswer, CrmTransport } from '../transport';
 import { REQUEST_VARIABLES, type GenericCrmConfig, type RequestName, type RequestTemplate } from './config';
-import type { GenericHttp, HttpAnswer } from './http';
 import { phoneCandidates } from './phone-formats';
 import { renderRequest, type RenderContext } from './render';
 import { select, selectId, selectIds, selectNumber, selectString } from './selectors';
 
 export interface GenericAdapterOptions {
   config: GenericCrmConfig;
-  http: GenericHttp;
+  transport: CrmTransport;
   /** For the national phone format. */
   defaultCountry: CountryCode;
   /** For the `date` filter in templates. */
@@ -219,7 +205,7 @@ export class GenericCrmAdapter implements CrmPort {
     const rendered = renderRequest(this.config.base_url, attach.request, this.context('attach_recording', this.callVars(call, contactId, callId)));
     const form = new FormData();
     form.append(attach.field, new Blob([bytes], { type: 'audio/mpeg' }), `${call.uniq}.mp3`);
-    await this.options.http.request({ method: rendered.method, url: rendered.url, headers: rendered.headers, body: form, accept: [409] });
+    await this.options.transport.request({ method: rendered.method, url: rendered.url, headers: rendered.headers, body: form, accept: [409] });
   }
 
   private async recordingBytes(link: string): Promise<ArrayBuffer> {
@@ -233,9 +219,9 @@ export class GenericCrmAdapter implements CrmPort {
     return response.arrayBuffer();
   }
 
-  private send(name: RequestName, template: RequestTemplate, vars: Record<string, unknown>, query?: Record<string, string>): Promise<HttpAnswer> {
+  private send(name: RequestName, template: RequestTemplate, vars: Record<string, unknown>, query?: Record<string, string>): Promise<CrmAnswer> {
     const rendered = renderRequest(this.config.base_url, template, this.context(name, vars), query);
-    return this.options.http.request({
+    return this.options.transport.request({
       method: rendered.method,
       url: rendered.url,
       headers: rendered.headers,
@@ -325,7 +311,7 @@ function toDate(value: unknown): Date | null {
 }
 
 /** A 2xx without the id we need: something was written, we cannot say what. */
-function required(id: string | number | null, selector: string, answer: HttpAnswer): string | number {
+function required(id: string | number | null, selector: string, answer: CrmAnswer): string | number {
   if (id !== null) return id;
   throw new CrmError({ kind: 'unavailable', sent: true, status: answer.status, detail: `the answer has no id at crm.generic.${selector}` });
 }

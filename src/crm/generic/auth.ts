@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { CrmError } from '../port';
+import type { Credentials } from '../transport';
 import type { GenericAuth, Secret } from './config';
 
 /** Values of the environment variables the config names (`{env: NAME}`). */
@@ -22,13 +23,6 @@ export function resolveSecret(secret: Secret, lookup: SecretLookup): string {
   return value;
 }
 
-export interface AuthProvider {
-  /** Headers that authenticate a request now. */
-  headers(): Promise<Record<string, string>>;
-  /** A request was answered 401: get fresh credentials if that can help (true: retry once). */
-  renew(): Promise<boolean>;
-}
-
 export interface AuthDeps {
   lookup: SecretLookup;
   fetch: typeof fetch;
@@ -36,8 +30,9 @@ export interface AuthDeps {
   timeoutMs: number;
 }
 
-export function authProvider(auth: GenericAuth, deps: AuthDeps): AuthProvider {
-  const fixed = (make: () => Record<string, string>): AuthProvider => ({ headers: async () => make(), renew: async () => false });
+/** The credentials `crm.generic.auth` describes, as the CRM transport uses them. */
+export function authProvider(auth: GenericAuth, deps: AuthDeps): Credentials {
+  const fixed = (make: () => Record<string, string>): Credentials => ({ headers: async () => make(), renew: async () => false });
   switch (auth.type) {
     case 'none':
       return fixed(() => ({}));
@@ -63,7 +58,7 @@ const EXPIRY_MARGIN_MS = 30_000;
 /** When the token endpoint does not say how long a token lives. */
 const DEFAULT_LIFETIME_MS = 5 * 60_000;
 
-export class ClientCredentials implements AuthProvider {
+export class ClientCredentials implements Credentials {
   private cached: { token: string; expiresAt: number } | null = null;
   /** One fetch at a time: concurrent requests share it. */
   private pending: Promise<string> | null = null;

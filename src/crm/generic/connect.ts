@@ -1,18 +1,21 @@
 /**
  * The generic adapter assembled from the config and the connection's dependencies: the account's
- * rate limiter (requests / per_seconds), the credentials with their secrets, the HTTP layer.
+ * rate limiter (requests / per_seconds), the credentials with their secrets, and the CRM
+ * transport reading answers by the table the config describes.
  * @module
  */
-import type { IntegratorConfig } from '../../config/integrator';
+import type { CountryCode } from 'libphonenumber-js/max';
 import type { Logger } from '../../lib/log';
 import type { RateLimiter } from '../limiter';
+import { CrmTransport } from '../transport';
 import { GenericCrmAdapter } from './adapter';
 import { authProvider } from './auth';
 import type { GenericCrmConfig } from './config';
-import { GenericHttp } from './http';
+import { genericTable } from './table';
 
 export interface GenericDeps {
-  config: IntegratorConfig;
+  /** What the adapter takes from the rest of the integrator config. */
+  config: { default_country: CountryCode; time_zone: string };
   limiter: RateLimiter;
   log: Logger;
   /** The values of the environment variables the config names (settings.crm.secrets). */
@@ -27,24 +30,23 @@ export interface GenericDeps {
 export function genericAdapter(generic: GenericCrmConfig, deps: GenericDeps): GenericCrmAdapter {
   const fetcher = deps.fetch ?? ((input, init) => fetch(input, init));
   const timeoutMs = generic.timeout_seconds * 1000;
-  const auth = authProvider(generic.auth, {
+  const credentials = authProvider(generic.auth, {
     lookup: (name) => deps.secrets[name],
     fetch: fetcher,
     now: deps.now ?? (() => Date.now()),
     timeoutMs,
   });
-  const http = new GenericHttp({
+  const transport = new CrmTransport({
+    vendor: genericTable(generic),
     limiter: deps.limiter,
-    auth,
+    credentials,
     fetch: fetcher,
-    headers: generic.headers,
-    retryStatuses: generic.retry_statuses,
     timeoutMs,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
   });
   return new GenericCrmAdapter({
     config: generic,
-    http,
+    transport,
     defaultCountry: deps.config.default_country,
     timeZone: deps.config.time_zone,
     log: deps.log,

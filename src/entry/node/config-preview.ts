@@ -1,7 +1,7 @@
 /**
  * `calltrail config preview FILE --sample call.json [--answers answers.json]`: the exact requests
  * the configured CRM adapter would make for one sample call, in order — method, URL, headers with
- * credentials masked, the body pretty-printed — without any network or database (crm/preview.ts
+ * credentials masked, the body pretty-printed — without any network or database (config-preview-run.ts
  * does the dry run; this reads the files and prints). Secrets named `{env: NAME}` are taken from
  * the environment when set, so the masking is tested on the real values; they are never printed.
  * @module
@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../config/errors';
 import { parseIntegratorConfig, type IntegratorConfig } from '../../config/integrator';
 import { secretReferences } from '../../crm/generic/config';
-import { previewDelivery, type PreviewAnswers, type RecordedRequest } from '../../crm/preview';
+import { previewDelivery, type PreviewAnswers, type RecordedRequest } from './config-preview-run';
 
 export const CONFIG_PREVIEW_USAGE = 'config preview FILE --sample CALL.json [--answers ANSWERS.json]';
 

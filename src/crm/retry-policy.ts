@@ -1,6 +1,8 @@
 /**
- * The retry policy: a pure function from what went wrong to what the delivery engine does next.
- * It never sleeps and never touches the database, so every rule is unit-tested here.
+ * The retry policy: pure functions from what went wrong to what happens next — in this run (the
+ * CRM transport's few quick retries) and across runs (the delivery engine's schedule). They never
+ * sleep and never touch the database, so every rule is unit-tested here. It lives on the CRM side
+ * because only the CRM's answers decide it; delivery and the transport both ask it.
  *
  * The rules, in the CRM's favour first:
  * - 403 (amoCRM's block) opens the circuit at once: no further request until an admin resets it.
@@ -10,11 +12,13 @@
  * - 5xx, timeouts, dropped connections: if the request may have reached the CRM the outcome is
  *   unknown — the next attempt first looks the call up, never blindly resends. Attempts back off
  *   and after MAX_ATTEMPTS the delivery is `failed` (kept, visible, retryable by an admin).
+ *   A request that cannot have changed anything (a read, or a write whose connection never
+ *   opened) is tried again at once, a few times.
  * - 504 on a batch: amoCRM's "too large"; shrink the batch, and treat the outcome as unknown.
  * - any other 4xx: resending the same request cannot help; the item is rejected with the reason.
  * @module
  */
-import type { CrmFailure } from '../crm/port';
+import type { CrmFailure } from './port';
 
 export const MAX_ATTEMPTS = 10;
 
@@ -30,14 +34,24 @@ export function backoffMs(attempts: number, random: number): number {
   return Math.round(base * 1000 * (0.8 + 0.4 * random));
 }
 
+/** The one in-run back-off: `firstMs` after the first failure, doubling with each one after it, capped. */
+export function escalatingMs(firstMs: number, failures: number, capMs = Infinity): number {
+  return Math.min(firstMs * 2 ** Math.max(failures - 1, 0), capMs);
+}
+
 /** How long to pause after a 429 before the same request is tried again. */
 export function rateLimitWaitMs(consecutive429s: number, retryAfterMs: number | null): number {
-  const escalating = Math.min(1000 * 2 ** Math.max(consecutive429s - 1, 0), 30_000);
-  return Math.max(retryAfterMs ?? 0, escalating);
+  return Math.max(retryAfterMs ?? 0, escalatingMs(1000, consecutive429s, 30_000));
 }
 
 /** After this many 429s in a row a run gives up and leaves the work for the next one. */
 export const MAX_CONSECUTIVE_429S = 4;
+
+/** Quick in-run tries of a request that cannot have changed the CRM (a read, or a write never sent). */
+const MAX_TRIES_UNSENT = 3;
+
+/** The wait before the next quick try of a request that cannot have changed the CRM: 250 ms, 500 ms. */
+const quickRetryMs = (tries: number) => escalatingMs(250, tries);
 
 export type Decision =
   /** Nothing happened at the CRM; try the same request again in this run after waitMs. */
@@ -61,9 +75,6 @@ export interface FailureContext {
   random: number;
 }
 
-/** Quick in-run retries of a request that certainly did not reach the CRM (connection refused). */
-const MAX_TRIES_UNSENT = 3;
-
 export function decide(failure: CrmFailure, ctx: FailureContext): Decision {
   switch (failure.kind) {
     case 'blocked':
@@ -80,9 +91,7 @@ export function decide(failure: CrmFailure, ctx: FailureContext): Decision {
     case 'too_large':
     case 'unavailable': {
       const outcomeUnknown = failure.kind === 'too_large' || failure.sent;
-      if (!outcomeUnknown && ctx.triesThisRun < MAX_TRIES_UNSENT) {
-        return { action: 'retry_now', waitMs: 250 * 2 ** (ctx.triesThisRun - 1) };
-      }
+      if (!outcomeUnknown && ctx.triesThisRun < MAX_TRIES_UNSENT) return { action: 'retry_now', waitMs: quickRetryMs(ctx.triesThisRun) };
       const reason = failure.kind === 'too_large' ? `batch too large (504): ${failure.detail}` : failure.detail;
       if (ctx.attempts >= MAX_ATTEMPTS) return { action: 'give_up', outcomeUnknown, reason };
       return {
@@ -95,4 +104,27 @@ export function decide(failure: CrmFailure, ctx: FailureContext): Decision {
       };
     }
   }
+}
+
+export interface TryContext {
+  /** Whether the request changes the CRM. */
+  write: boolean;
+  /** Tries of this request so far, including the one that just failed. */
+  tries: number;
+  /** 429s in a row for this request, including this one. */
+  consecutive429s: number;
+}
+
+/**
+ * What the CRM transport does after one try of a request failed: the wait before trying it again
+ * in this run (0: at once; a 429's pause is the limiter's), or null to fail with it now.
+ * Only what is safe whatever the request is retried: a 429 (the CRM did nothing), and a request
+ * that cannot have changed the CRM — a read, or a write whose connection never opened. A write
+ * whose answer was lost is never resent here: the delivery engine looks it up first.
+ */
+export function retryInRun(failure: CrmFailure, ctx: TryContext): number | null {
+  if (failure.kind === 'rate_limited') return ctx.consecutive429s < MAX_CONSECUTIVE_429S ? 0 : null;
+  if (failure.kind !== 'unavailable') return null;
+  const harmless = !ctx.write || !failure.sent;
+  return harmless && ctx.tries < MAX_TRIES_UNSENT ? quickRetryMs(ctx.tries) : null;
 }

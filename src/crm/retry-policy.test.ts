@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CrmFailure } from '../crm/port';
-import { backoffMs, decide, MAX_ATTEMPTS, MAX_CONSECUTIVE_429S, rateLimitWaitMs, type FailureContext } from './retry-policy';
+import type { CrmFailure } from './port';
+import { backoffMs, decide, escalatingMs, MAX_ATTEMPTS, MAX_CONSECUTIVE_429S, rateLimitWaitMs, retryInRun, type FailureContext } from './retry-policy';
 
 const ctx = (over: Partial<FailureContext> = {}): FailureContext => ({ attempts: 1, consecutive429s: 0, triesThisRun: 1, random: 0.5, ...over });
 
@@ -141,5 +141,46 @@ describe('backoffMs', () => {
     }
     // Different random draws give different delays (no lockstep).
     expect(new Set([0.1, 0.3, 0.6, 0.9].map((r) => backoffMs(4, r))).size).toBe(4);
+  });
+});
+
+describe('escalatingMs: the one in-run back-off', () => {
+  it('doubles from the first wait and stops at the cap', () => {
+    expect([1, 2, 3, 4].map((n) => escalatingMs(250, n))).toEqual([250, 500, 1000, 2000]);
+    expect(escalatingMs(250, 0)).toBe(250);
+    expect(escalatingMs(1000, 10, 30_000)).toBe(30_000);
+  });
+});
+
+describe('retryInRun: what the transport does after one failed try', () => {
+  const read = (tries: number, consecutive429s = 0) => ({ write: false, tries, consecutive429s });
+  const write = (tries: number, consecutive429s = 0) => ({ write: true, tries, consecutive429s });
+
+  it('tries a 429 again at once (the limiter holds the pause) until four in a row', () => {
+    const limited: CrmFailure = { kind: 'rate_limited', retryAfterMs: 5000 };
+    expect([1, 2, 3].map((n) => retryInRun(limited, write(n, n)))).toEqual([0, 0, 0]);
+    expect(retryInRun(limited, write(4, MAX_CONSECUTIVE_429S))).toBeNull();
+  });
+
+  it('never resends a write that may have reached the CRM', () => {
+    expect(retryInRun(sentUnavailable, write(1))).toBeNull();
+    expect(retryInRun(tooLarge, write(1))).toBeNull();
+  });
+
+  it('tries a read, or a write that never left, three times: 250 ms, then 500 ms', () => {
+    for (const failure of [sentUnavailable, unsentUnavailable]) {
+      expect([1, 2, 3].map((n) => retryInRun(failure, read(n)))).toEqual([250, 500, null]);
+    }
+    expect([1, 2, 3].map((n) => retryInRun(unsentUnavailable, write(n)))).toEqual([250, 500, null]);
+  });
+
+  it('never retries a block, a refusal of the credentials or of the request', () => {
+    for (const failure of [
+      { kind: 'blocked', detail: 'x' },
+      { kind: 'unauthorized', detail: 'x' },
+      { kind: 'rejected', status: 400, detail: 'x' },
+    ] satisfies CrmFailure[]) {
+      expect(retryInRun(failure, read(1))).toBeNull();
+    }
   });
 });

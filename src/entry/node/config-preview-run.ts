@@ -9,23 +9,26 @@
  * Canned answers are made to fit the config's selectors (an id selector `data.id` gets
  * `{"data": {"id": …}}`); a selector too clever for that, or a scenario such as "nobody has this
  * number", is given per request in the answers (see PreviewAnswers).
+ *
+ * It runs the sample through the PBX parser, the ledger's uniq and the delivery payload as well as
+ * the CRM adapter, so it lives with the Node CLI that uses it (config-preview.ts), where every
+ * layer may be imported.
  * @module
  */
-import type { IntegratorConfig } from '../config/integrator';
-import { factsOfLeg, summarize } from '../domain/assemble';
-import type { LegEnded } from '../domain/events';
-import { callbackTask, toCallToLog, wantsCallbackTask, type DeliverableCall } from '../delivery/payload';
-import { conversationUniq } from '../ledger/versions';
-import { createLogger } from '../lib/log';
-import { genericParser } from '../pbx/generic/parse';
-import { numberRules, parseContext } from '../pbx/source';
-import { AmoCrmAdapter } from './amocrm/adapter';
-import { LongLivedToken } from './amocrm/auth';
-import { AmoHttp } from './amocrm/http';
-import type { GenericCrmConfig, RequestName } from './generic/config';
-import { genericAdapter } from './generic/connect';
-import { RateLimiter } from './limiter';
-import type { CallToLog, CrmPort, LogResult } from './port';
+import type { IntegratorConfig } from '../../config/integrator';
+import { LongLivedToken } from '../../crm/amocrm/auth';
+import { amoCrmAdapter } from '../../crm/amocrm/connect';
+import type { GenericCrmConfig, RequestName } from '../../crm/generic/config';
+import { genericAdapter } from '../../crm/generic/connect';
+import { RateLimiter } from '../../crm/limiter';
+import type { CallToLog, CrmPort, LogResult } from '../../crm/port';
+import { callbackTask, toCallToLog, wantsCallbackTask, type DeliverableCall } from '../../delivery/payload';
+import { factsOfLeg, summarize } from '../../domain/assemble';
+import type { LegEnded } from '../../domain/events';
+import { conversationUniq } from '../../ledger/versions';
+import { createLogger } from '../../lib/log';
+import { genericParser } from '../../pbx/generic/parse';
+import { numberRules, parseContext } from '../../pbx/source';
 
 /** One canned answer: status (default 200) and JSON body. */
 export interface CannedAnswer {
@@ -150,13 +153,7 @@ function buildPort(config: IntegratorConfig, fetcher: typeof fetch, options: Pre
       sleep: async () => {},
     });
   }
-  const http = new AmoHttp({ baseUrl: options.amoBaseUrl ?? 'https://example.amocrm.ru', limiter, tokens: new LongLivedToken('preview-token'), log, fetch: fetcher });
-  return new AmoCrmAdapter(http, {
-    source: config.crm.source,
-    unsorted: { pipelineId: config.crm.unsorted.pipeline_id, serviceCode: config.crm.unsorted.service_code },
-    taskTypeId: config.missed_call_tasks.task_type,
-    batchSize: config.crm.batch_size,
-  });
+  return amoCrmAdapter(config, { baseUrl: options.amoBaseUrl ?? 'https://example.amocrm.ru', limiter, tokens: new LongLivedToken('preview-token'), fetch: fetcher });
 }
 
 /** A fetch that records each request and answers from the answers file or a canned default. */

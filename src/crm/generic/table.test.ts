@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { statusFailure } from './http';
+import { readAnswer } from '../answers';
+import { genericTable } from './table';
 
 const RETRY = [429, 500, 502, 503, 504];
+
+/** What an answer of a write means to a generic CRM whose config lists `retryStatuses`. */
+function statusFailure(status: number, text: string, retryAfter: string | null, retryStatuses: readonly number[]) {
+  const headers = new Headers(retryAfter === null ? {} : { 'retry-after': retryAfter });
+  const reading = readAnswer(genericTable({ headers: {}, retry_statuses: [...retryStatuses] }), { status, text, headers }, true);
+  if (reading.ok) throw new Error(`HTTP ${status} was read as a success`);
+  return reading.failure;
+}
 
 describe('CRM answers as failure kinds', () => {
   it('maps statuses the way the delivery engine relies on', () => {

@@ -7,17 +7,23 @@
  * @module
  */
 import { z } from 'zod';
-import { compileTemplate, TemplateError } from './template';
+import { compileTemplate, TemplateError } from '../../config/template';
 
-/** A template over the call's variables: a Liquid error is a config error with its path. */
-export const templateText = z.string().superRefine((text, ctx) => {
+/** A Liquid error in a template is a config error with its path. */
+function checkTemplate(text: string, ctx: z.RefinementCtx): void {
   try {
     compileTemplate(text);
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     ctx.addIssue({ code: 'custom', message: error.message });
   }
-});
+}
+
+/** A template over the call's variables, checked when the config loads. */
+export const templateText = z.string().superRefine(checkTemplate);
+
+/** A template over the call's variables with a default, checked when the config loads. */
+export const templateWithDefault = (fallback: string) => z.string().default(fallback).superRefine(checkTemplate);
 
 const fieldValue = z
   .strictObject({

@@ -1,9 +1,9 @@
 import { delay, http as rest, HttpResponse, type JsonBodyType } from 'msw';
 import { strictMswServer } from '../../../test/support/msw';
 import { describe, expect, it } from 'vitest';
-import { CrmError } from '../port';
-import { describeBody } from './http';
+import { describeBody } from './table';
 import { BASE_URL, countingTokens, makeHttp } from './testing';
+import { crmFailure as failure } from '../testing';
 
 const server = strictMswServer();
 
@@ -32,16 +32,7 @@ const ok = (body: JsonBodyType = { ok: true }) => () => HttpResponse.json(body);
 const status = (code: number, body?: JsonBodyType, headers?: Record<string, string>) => () =>
   body === undefined ? new HttpResponse(null, { status: code, headers }) : HttpResponse.json(body, { status: code, headers });
 
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CrmError);
-  return error as CrmError;
-}
-
-describe('AmoHttp: requests', () => {
+describe('amoCRM over the transport: requests', () => {
   it('sends the bearer token, JSON body and query, and returns the parsed answer', async () => {
     const seen = sequence('post', '/api/v4/calls', [ok({ _embedded: { calls: [] } })]);
     const { http, limiter } = makeHttp();
@@ -73,7 +64,7 @@ describe('AmoHttp: requests', () => {
   });
 });
 
-describe('AmoHttp: 401', () => {
+describe('amoCRM over the transport: 401', () => {
   it('renews once and retries with the new token', async () => {
     const seen = sequence('get', '/api/v4/contacts', [status(401, { title: 'Unauthorized' }), ok({ fine: 1 })]);
     const { http, tokens } = makeHttp();
@@ -100,7 +91,7 @@ describe('AmoHttp: 401', () => {
   });
 });
 
-describe('AmoHttp: blocks', () => {
+describe('amoCRM over the transport: blocks', () => {
   it('403 with nginx’s HTML page is blocked and never retried', async () => {
     const html = '<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center><hr><center>nginx</center></body></html>';
     const seen = sequence('get', '/api/v4/contacts', [() => new HttpResponse(html, { status: 403, headers: { 'content-type': 'text/html' } })]);
@@ -122,7 +113,7 @@ describe('AmoHttp: blocks', () => {
   });
 });
 
-describe('AmoHttp: 429', () => {
+describe('amoCRM over the transport: 429', () => {
   it('retries after a 429 and penalizes the limiter', async () => {
     const seen = sequence('post', '/api/v4/calls', [status(429), ok({ done: true })]);
     const { http, limiter, penalties } = makeHttp();
@@ -161,7 +152,7 @@ describe('AmoHttp: 429', () => {
   });
 });
 
-describe('AmoHttp: 5xx and lost answers', () => {
+describe('amoCRM over the transport: 5xx and lost answers', () => {
   it('502 on a write is unavailable with sent=true and is not retried', async () => {
     const seen = sequence('post', '/api/v4/calls', [status(502, { title: 'Bad Gateway' }), ok()]);
     const { http } = makeHttp();
@@ -261,7 +252,7 @@ describe('AmoHttp: 5xx and lost answers', () => {
   });
 });
 
-describe('AmoHttp: 4xx', () => {
+describe('amoCRM over the transport: 4xx', () => {
   const validation = {
     'validation-errors': [{ request_id: '0', errors: [{ code: 'NotSupportedChoice', path: 'direction', detail: 'The value you selected is not a valid choice.' }] }],
     title: 'Bad Request',

@@ -1,0 +1,56 @@
+/**
+ * amoCRM's API v4 as the adapter calls it: a path and query under the account's URL, a JSON body,
+ * the bearer token. Everything else — the pace, the token's renewal, the timeout, retries and
+ * what each answer means — is the CRM transport's, by amoCRM's table (table.ts).
+ * @module
+ */
+import type { RateLimiter } from '../limiter';
+import { bearer, CrmTransport, type CrmAnswer, type TokenProvider } from '../transport';
+import { AMOCRM_TABLE } from './table';
+
+export interface AmoApiOptions {
+  baseUrl: string;
+  limiter: RateLimiter;
+  tokens: TokenProvider;
+  /** Replaces the global fetch (the in-process sandbox CRM). */
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+export interface AmoRequest {
+  method: 'GET' | 'POST' | 'PATCH';
+  path: string;
+  query?: URLSearchParams;
+  body?: unknown;
+  /** Statuses other than 2xx that the caller interprets itself (e.g. 400 on /api/v4/calls). */
+  accept?: number[];
+}
+
+export class AmoApi {
+  private readonly transport: CrmTransport;
+
+  constructor(private readonly options: AmoApiOptions) {
+    this.transport = new CrmTransport({
+      vendor: AMOCRM_TABLE,
+      limiter: options.limiter,
+      credentials: bearer(options.tokens),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  }
+
+  get requestsMade(): number {
+    return this.transport.requestsMade;
+  }
+
+  /** The answer's status and JSON (null for an empty body: amoCRM answers 204 to an empty list). */
+  request(req: AmoRequest): Promise<CrmAnswer> {
+    const query = req.query && [...req.query.keys()].length ? `?${req.query.toString()}` : '';
+    return this.transport.request({
+      method: req.method,
+      url: `${this.options.baseUrl.replace(/\/+$/, '')}${req.path}${query}`,
+      ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+      ...(req.accept ? { accept: req.accept } : {}),
+    });
+  }
+}
