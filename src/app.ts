@@ -13,7 +13,7 @@ import { adminAuth } from './http/admin-auth';
 import { renderDocsPage } from './http/docs-page';
 import { ApiError, errorResponse, handleError } from './http/errors';
 import { sandboxAccess } from './http/sandbox-access';
-import { pbxRoutes } from './pbx/routes';
+import { webhookRoutes } from './http/webhooks/routes';
 import { callRoutes } from './routes/calls';
 import { crmRoutes, oauthRoutes } from './routes/crm';
 import { reconcileRoutes } from './routes/reconcile';
@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
   app.route('/', healthRoutes(deps));
-  app.route('/', pbxRoutes(deps));
+  app.route('/', webhookRoutes(deps));
 
   const admin = adminAuth(deps.settings.adminToken);
   app.use('/v1/inbox/*', admin);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { integratorConfigSchema } from '../config/integrator';
 import { summarize } from '../domain/assemble';
-import { conversationSource, numberRules, sourceNumberRules, sourcesSharing } from './source';
+import { conversationSource, sourcesSharing } from './registry';
+import { numberRules, sourceNumberRules } from './source';
 
 describe('number rules per source and per line', () => {
   const config = integratorConfigSchema.parse({

@@ -11,11 +11,11 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
 import { deliveries, reconcileCrmNotes, reconcileFindings, reconcileRuns } from '../../src/db/schema';
-import { inboxDeps } from '../../src/deps';
+import { inboxDeps, type AppDeps } from '../../src/deps';
 import { runTick } from '../../src/jobs';
 import type { IngestInput } from '../../src/ledger/inbox';
 import { genericParser } from '../../src/pbx/generic/parse';
-import type { PbxPull } from '../../src/reconcile/pull';
+import type { PbxPull } from '../../src/pbx/pull';
 import { backgroundSlice, continueRun, runToEnd, startRun } from '../../src/reconcile/runs';
 import { reconcileCommand } from '../../src/entry/node/reconcile-command';
 import { startReconcileSchedule } from '../../src/entry/node/reconcile-schedule';
@@ -64,7 +64,7 @@ function pbxPull(bodies: Record<string, unknown>[]): PbxPull & { asked: number }
     source: 'generic',
     asked: 0,
     enabled: () => true,
-    async *pull(_window: { from: Date; to: Date }, deps: Parameters<PbxPull['pull']>[1]) {
+    async *pull(_window: { from: Date; to: Date }, deps: AppDeps) {
       pull.asked++;
       const ctx = inboxDeps(deps).ctx.parse;
       const page: IngestInput[] = bodies.map((body) => {

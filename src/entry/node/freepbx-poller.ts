@@ -11,13 +11,14 @@
 import { eq } from 'drizzle-orm';
 import { pbxCursors } from '../../db/schema';
 import { inboxDeps, type AppDeps } from '../../deps';
-import { ingestMany, type IngestInput } from '../../ledger/inbox';
+import { ingestMany, type IngestInput, type IngestResult } from '../../ledger/inbox';
+import type { Logger } from '../../lib/log';
 import { advance, changedMinutes, cursorSchema, initialCursor, nextMinute, windowStart, type FreepbxCursor } from '../../pbx/freepbx/cursor';
 import type { FreepbxConfig } from '../../pbx/freepbx/config';
 import { InvalidPayloadError } from '../../pbx/source';
 import { cdrRowInput } from './freepbx-pull';
 import { openCdrTable, type CdrTable } from './freepbx-table';
-import { createFileSizer } from './recording-size';
+import { createFileSizer, type FileSizer } from './recording-size';
 
 const SOURCE = 'freepbx';
 
@@ -41,106 +42,153 @@ export interface FreepbxPoller {
 
 type Config = FreepbxConfig & { database_url: string };
 
+/** What one poller works with, shared by its steps. */
+interface Poller {
+  deps: AppDeps;
+  inbox: ReturnType<typeof inboxDeps>;
+  log: Logger;
+  config: Config;
+  table: CdrTable;
+  fileBytes: FileSizer;
+  /** A cycle reads at most this many rows; catching up is then a series of cycles. */
+  rowsPerCycle: number;
+}
+
 export function createFreepbxPoller(deps: AppDeps, config: Config, table: CdrTable = openCdrTable(config.database_url, config.table)): FreepbxPoller {
-  const inbox = inboxDeps(deps);
-  const log = deps.log.child({ source: SOURCE });
-  // A cycle reads at most this many rows; catching up is then a series of cycles.
-  const rowsPerCycle = config.batch_size * 4;
-  const fileBytes = createFileSizer();
+  const poller: Poller = {
+    deps,
+    inbox: inboxDeps(deps),
+    log: deps.log.child({ source: SOURCE }),
+    config,
+    table,
+    fileBytes: createFileSizer(),
+    rowsPerCycle: config.batch_size * 4,
+  };
+  const pollOnce = () => pollCycle(poller);
+  return { pollOnce, ...pollLoop(poller, pollOnce) };
+}
 
-  async function loadCursor(): Promise<FreepbxCursor> {
-    const [row] = await deps.db.select().from(pbxCursors).where(eq(pbxCursors.source, SOURCE));
-    if (row) {
-      const parsed = cursorSchema.safeParse(row.position);
-      if (parsed.success) return parsed.data;
-      log.warn('the stored freepbx cursor is unreadable; starting over (rows read again are duplicates)');
-    }
-    const fresh = initialCursor(config.start_from, inbox.now(), config.time_zone ?? inbox.ctx.timeZone);
-    await saveCursor(fresh);
-    return fresh;
+async function loadCursor(p: Poller): Promise<FreepbxCursor> {
+  const [row] = await p.deps.db.select().from(pbxCursors).where(eq(pbxCursors.source, SOURCE));
+  if (row) {
+    const parsed = cursorSchema.safeParse(row.position);
+    if (parsed.success) return parsed.data;
+    p.log.warn('the stored freepbx cursor is unreadable; starting over (rows read again are duplicates)');
+  }
+  const fresh = initialCursor(p.config.start_from, p.inbox.now(), p.config.time_zone ?? p.inbox.ctx.timeZone);
+  await saveCursor(p, fresh);
+  return fresh;
+}
+
+async function saveCursor(p: Poller, cursor: FreepbxCursor) {
+  const now = p.inbox.now();
+  await p.deps.db
+    .insert(pbxCursors)
+    .values({ source: SOURCE, position: cursor, updatedAt: now })
+    .onConflictDoUpdate({ target: pbxCursors.source, set: { position: cursor, updatedAt: now } });
+}
+
+/** A row → its inbox body; null (logged) when it is not a CDR we can read. */
+async function toInput(p: Poller, row: Record<string, unknown>): Promise<IngestInput | null> {
+  try {
+    return await cdrRowInput(row, p.inbox.ctx.parse, p.fileBytes);
+  } catch (error) {
+    if (!(error instanceof InvalidPayloadError)) throw error;
+    p.log.warn('a FreePBX CDR row cannot be read; skipped', { uniqueid: row.uniqueid, problems: error.problems });
+    return null;
+  }
+}
+
+/**
+ * The rows read but not yet stored, and the minutes they complete: stored in batches of
+ * `batch_size`, the cursor saved after each, so a crash reads at most the unsaved batch again.
+ */
+class PendingRows {
+  private inputs: IngestInput[] = [];
+  private minutes: Record<string, number> = {};
+
+  constructor(
+    private readonly p: Poller,
+    private readonly report: PollReport,
+    public cursor: FreepbxCursor,
+  ) {}
+
+  get size(): number {
+    return this.inputs.length;
   }
 
-  async function saveCursor(cursor: FreepbxCursor) {
-    const now = inbox.now();
-    await deps.db
-      .insert(pbxCursors)
-      .values({ source: SOURCE, position: cursor, updatedAt: now })
-      .onConflictDoUpdate({ target: pbxCursors.source, set: { position: cursor, updatedAt: now } });
+  add(minute: string, rows: number, inputs: readonly IngestInput[]) {
+    this.inputs.push(...inputs);
+    // What was read, not what was counted: a row added in between is then found next time.
+    this.minutes[minute] = rows;
   }
 
-  /** A row → its inbox body; null (logged) when it is not a CDR we can read. */
-  async function toInput(row: Record<string, unknown>): Promise<IngestInput | null> {
-    try {
-      return await cdrRowInput(row, inbox.ctx.parse, fileBytes);
-    } catch (error) {
-      if (!(error instanceof InvalidPayloadError)) throw error;
-      log.warn('a FreePBX CDR row cannot be read; skipped', { uniqueid: row.uniqueid, problems: error.problems });
-      return null;
-    }
+  async flush() {
+    if (this.inputs.length === 0 && Object.keys(this.minutes).length === 0) return;
+    const { batch_size: size, lookback_minutes: lookback } = this.p.config;
+    for (let i = 0; i < this.inputs.length; i += size) this.count(await ingestMany(this.p.inbox, this.inputs.slice(i, i + size)));
+    if (this.inputs.length) this.p.deps.wakeDelivery?.();
+    this.cursor = advance(this.cursor, this.minutes, null, lookback);
+    await saveCursor(this.p, this.cursor);
+    this.inputs = [];
+    this.minutes = {};
   }
 
-  async function pollOnce(): Promise<PollReport> {
-    let cursor = await loadCursor();
-    const report: PollReport = { rows: 0, stored: 0, duplicates: 0, invalid: 0, more: false };
-    const from = windowStart(cursor, config.lookback_minutes) ?? (await table.firstMinute());
-    if (from === null) return report;
-    // Bound the count to what one cycle can read: the minute of the Nth row past the newest read.
-    const newest = cursor.watermark ?? from;
-    let to = await table.minuteOfRow(newest, rowsPerCycle);
-    // One minute with more rows than a cycle reads: take it whole rather than stand still.
-    if (to !== null && to <= newest) to = nextMinute(newest);
-    const counts = await table.minuteCounts(from, to);
-    const changed = changedMinutes(counts, cursor);
-
-    let pending: IngestInput[] = [];
-    let done: Record<string, number> = {};
-    const flush = async () => {
-      if (pending.length === 0 && Object.keys(done).length === 0) return;
-      for (let i = 0; i < pending.length; i += config.batch_size) {
-        const results = await ingestMany(inbox, pending.slice(i, i + config.batch_size));
-        for (const r of results) {
-          if (r.status === 'duplicate') report.duplicates++;
-          else if (r.status === 'refused') {
-            // Bad input (a time a day ahead, a leg longer than max_call_seconds): not stored, said once.
-            report.invalid++;
-            log.warn('a FreePBX CDR row was refused as bad input; skipped', { problems: r.problems });
-          } else report.stored++;
-        }
-      }
-      if (pending.length) deps.wakeDelivery?.();
-      cursor = advance(cursor, done, null, config.lookback_minutes);
-      await saveCursor(cursor);
-      pending = [];
-      done = {};
-    };
-
-    let truncated = false;
-    for (const minute of changed) {
-      if (report.rows >= rowsPerCycle) {
-        truncated = true;
-        break;
-      }
-      const rows = await table.rowsOfMinute(minute);
-      report.rows += rows.length;
-      for (const row of rows) {
-        const input = await toInput(row);
-        if (input) pending.push(input);
-        else report.invalid++;
-      }
-      // What was read, not what was counted: a row added in between is then found next time.
-      done[minute] = rows.length;
-      if (pending.length >= config.batch_size) await flush();
+  private count(results: readonly IngestResult[]) {
+    for (const r of results) {
+      if (r.status === 'duplicate') this.report.duplicates++;
+      else if (r.status === 'refused') {
+        // Bad input (a time a day ahead, a leg longer than max_call_seconds): not stored, said once.
+        this.report.invalid++;
+        this.p.log.warn('a FreePBX CDR row was refused as bad input; skipped', { problems: r.problems });
+      } else this.report.stored++;
     }
-    await flush();
-    if (!truncated) {
-      cursor = advance(cursor, {}, counts.at(-1)?.[0] ?? null, config.lookback_minutes);
-      await saveCursor(cursor);
-    }
-    report.more = truncated || to !== null;
-    if (report.rows > 0) log.info('freepbx CDR rows read', { ...report });
-    return report;
   }
+}
 
+/** The minutes a cycle looks at: from the lookback window's start to the minute of the Nth row past the newest read. */
+async function cycleMinutes(p: Poller, cursor: FreepbxCursor) {
+  const from = windowStart(cursor, p.config.lookback_minutes) ?? (await p.table.firstMinute());
+  if (from === null) return null;
+  const newest = cursor.watermark ?? from;
+  let to = await p.table.minuteOfRow(newest, p.rowsPerCycle);
+  // One minute with more rows than a cycle reads: take it whole rather than stand still.
+  if (to !== null && to <= newest) to = nextMinute(newest);
+  return { counts: await p.table.minuteCounts(from, to), to };
+}
+
+async function pollCycle(p: Poller): Promise<PollReport> {
+  const report: PollReport = { rows: 0, stored: 0, duplicates: 0, invalid: 0, more: false };
+  const cursor = await loadCursor(p);
+  const range = await cycleMinutes(p, cursor);
+  if (range === null) return report;
+  const pending = new PendingRows(p, report, cursor);
+  let truncated = false;
+  for (const minute of changedMinutes(range.counts, pending.cursor)) {
+    if (report.rows >= p.rowsPerCycle) {
+      truncated = true;
+      break;
+    }
+    const rows = await p.table.rowsOfMinute(minute);
+    report.rows += rows.length;
+    const inputs: IngestInput[] = [];
+    for (const row of rows) {
+      const input = await toInput(p, row);
+      if (input) inputs.push(input);
+      else report.invalid++;
+    }
+    pending.add(minute, rows.length, inputs);
+    if (pending.size >= p.config.batch_size) await pending.flush();
+  }
+  await pending.flush();
+  if (!truncated) await saveCursor(p, advance(pending.cursor, {}, range.counts.at(-1)?.[0] ?? null, p.config.lookback_minutes));
+  report.more = truncated || range.to !== null;
+  if (report.rows > 0) p.log.info('freepbx CDR rows read', { ...report });
+  return report;
+}
+
+/** Polls every `poll_seconds`, at once again while rows are waiting, until stopped. */
+function pollLoop(p: Poller, pollOnce: () => Promise<PollReport>): Pick<FreepbxPoller, 'start' | 'stop'> {
   let stopping = false;
   let running: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -152,9 +200,8 @@ export function createFreepbxPoller(deps: AppDeps, config: Config, table: CdrTab
         resolve();
       };
     });
-
+  const { config, log } = p;
   return {
-    pollOnce,
     start() {
       if (running) return;
       log.info('freepbx poller started', { database: config.database_url, table: config.table, poll_seconds: config.poll_seconds });
@@ -174,7 +221,7 @@ export function createFreepbxPoller(deps: AppDeps, config: Config, table: CdrTab
       stopping = true;
       wake?.();
       await running;
-      await table.close();
+      await p.table.close();
     },
   };
 }

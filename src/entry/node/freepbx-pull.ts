@@ -12,14 +12,14 @@
  * @module
  */
 import { DateTime } from 'luxon';
-import { inboxDeps, type AppDeps } from '../../deps';
 import type { LegEnded } from '../../domain/events';
 import type { IngestInput } from '../../ledger/inbox';
 import { sha256Hex } from '../../lib/crypto';
 import type { Logger } from '../../lib/log';
-import type { PbxPull, PullWindow } from '../../reconcile/pull';
+import type { FreepbxConfig, FreepbxContext } from '../../pbx/freepbx/config';
 import { freepbxParser } from '../../pbx/freepbx/parse';
-import { InvalidPayloadError, type ParseContext } from '../../pbx/source';
+import type { PbxPull, PullDeps, PullWindow } from '../../pbx/pull';
+import { InvalidPayloadError, parseContext } from '../../pbx/core/parse';
 import { openCdrTable } from './freepbx-table';
 import { createFileSizer, type FileSizer } from './recording-size';
 
@@ -35,7 +35,7 @@ export interface FreepbxPullOptions {
 }
 
 /** A CDR row → its inbox body, exactly as the poller stores it; throws InvalidPayloadError for a row it cannot read. */
-export async function cdrRowInput(row: Record<string, unknown>, ctx: ParseContext, fileBytes: FileSizer): Promise<IngestInput> {
+export async function cdrRowInput(row: Record<string, unknown>, ctx: FreepbxContext, fileBytes: FileSizer): Promise<IngestInput> {
   const plain = JSON.stringify(row);
   let raw = plain;
   let events = freepbxParser.parse(raw, {}, ctx);
@@ -47,7 +47,10 @@ export async function cdrRowInput(row: Record<string, unknown>, ctx: ParseContex
   return { source: SOURCE, raw, events, dedupeKey: `row:${sha256Hex(plain)}` };
 }
 
-export function freepbxPull(options: FreepbxPullOptions = {}): PbxPull {
+/** What the pull reads of the deployment: the CDR table's section (and the parse context). */
+type FreepbxPullDeps = PullDeps<unknown, { freepbx: FreepbxConfig }>;
+
+export function freepbxPull(options: FreepbxPullOptions = {}): PbxPull<FreepbxPullDeps> {
   const margin = (options.marginSeconds ?? 3 * 3600) * 1000;
   const pageRows = options.pageRows ?? 1000;
   const pageSize = options.pageSize ?? 500;
@@ -57,7 +60,7 @@ export function freepbxPull(options: FreepbxPullOptions = {}): PbxPull {
     async *pull(window, deps) {
       const config = deps.config.sources.freepbx;
       if (!config.database_url) throw new Error('the FreePBX pull needs sources.freepbx.database_url');
-      const ctx = inboxDeps(deps).ctx.parse;
+      const ctx = parseContext(deps.config);
       const zone = config.time_zone ?? ctx.timeZone;
       const log = deps.log.child({ source: SOURCE, pull: 'cdr' });
       // Read as the poller reads: the same columns in the same order, so each row's JSON — and

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { describeIssues } from '../../config/errors';
-import { InvalidPayloadError } from '../source';
+import { InvalidPayloadError, readJsonBody } from '../core/parse';
 import { AMI_CEL_EVENTS } from './ami-forward';
 import { CDR_FIELDS, type CdrField } from './columns';
 import type { CdrFields } from './fields';
@@ -49,12 +49,7 @@ export type AmiMessage =
   | { type: 'other' };
 
 export function amiMessages(raw: string): AmiMessage[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (error) {
-    throw new InvalidPayloadError([`body is not valid JSON: ${(error as Error).message}`]);
-  }
+  const json = readJsonBody(raw);
   const isBatch = Array.isArray(json);
   const parsed = isBatch ? batch.safeParse(json) : event.safeParse(json);
   if (!parsed.success) throw new InvalidPayloadError(describeIssues(parsed.error, 'body'));

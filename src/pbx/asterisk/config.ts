@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { charsetSchema } from '../../lib/charset';
 import { countryCodeSchema, timeZoneSchema } from '../../config/common';
+import type { ParseContext } from '../core/parse';
 import { csvColumnsSchema } from './columns';
 import { dialplanConfigShape } from './dialplan';
 import { EMPTY_WAV_BYTES, recordingUrlSchema } from './recording';
@@ -35,3 +36,6 @@ export const asteriskConfigSchema = z
   .describe('asterisk source');
 
 export type AsteriskConfig = z.output<typeof asteriskConfigSchema>;
+
+/** What the Asterisk parser reads of the deployment. */
+export type AsteriskContext = ParseContext<{ asterisk: AsteriskConfig }>;

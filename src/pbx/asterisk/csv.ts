@@ -6,7 +6,7 @@
  * @module
  */
 import { CsvError, parse } from 'csv-parse/browser/esm/sync';
-import { InvalidPayloadError } from '../source';
+import { InvalidPayloadError } from '../core/parse';
 import { IGNORED_COLUMN, layoutWithColumnCount, type CdrField, type CsvColumn, type CsvColumns } from './columns';
 import type { CdrFields } from './fields';
 

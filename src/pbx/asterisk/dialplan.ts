@@ -18,6 +18,7 @@
  * @module
  */
 import { z } from 'zod';
+import { flag } from '../core/config';
 import type { Direction } from '../../domain/call';
 import { classifyNumber, maskNumber, type NumberRules } from '../../domain/phone';
 
@@ -42,10 +43,7 @@ export const dialplanConfigShape = {
     .array(contextPattern)
     .default(DEFAULT_INTERNAL_CONTEXTS)
     .describe('Contexts of calls placed by our phones: outbound or internal by the callee ("*" is a wildcard)'),
-  answered_requires_bridge: z
-    .boolean()
-    .default(true)
-    .describe('true: a CDR answered with no dstchannel (an IVR, Playback, VoiceMail, Hangup answered it) is nobody talking: missed'),
+  answered_requires_bridge: flag(true, 'true: a CDR answered with no dstchannel (an IVR, Playback, VoiceMail, Hangup answered it) is nobody talking: missed'),
 };
 
 /** What sources.asterisk / sources.freepbx say about the dialplan, as the rules read it. */

@@ -11,12 +11,12 @@
  */
 import type { CallEvent, LegEnded, RecordDropped } from '../../domain/events';
 import { readTime } from './fields';
-import { InvalidPayloadError, numbersOf, type ParseContext, type PbxParser } from '../source';
+import { InvalidPayloadError, numbersOf, type PbxParser } from '../core/parse';
 import { amiMessages } from './ami';
 import { cdrEvent, type CdrOptions } from './cdr';
 import { dialplanRules } from './dialplan';
 import { layoutColumns, parseColumnsOption, type CsvColumn, type CsvColumns } from './columns';
-import type { AsteriskConfig } from './config';
+import type { AsteriskConfig, AsteriskContext } from './config';
 import { csvRows, rowFields, type CsvRow, type LocatedFields } from './csv';
 import { readCdr } from './fields';
 import { ASTERISK_RECORDING_PATH } from './recording';
@@ -28,7 +28,7 @@ export interface CsvReading extends CdrOptions {
 }
 
 /** How this source reads CDRs: the config, with a body's own overrides (meta) on top. */
-export function csvReading(ctx: ParseContext, overrides: { columns?: string | undefined; timeZone?: string | undefined } = {}): CsvReading {
+export function csvReading(ctx: AsteriskContext, overrides: { columns?: string | undefined; timeZone?: string | undefined } = {}): CsvReading {
   const config = ctx.sources.asterisk;
   const layout = overrides.columns ? parseColumnsOption(overrides.columns) : config.csv_columns;
   return {
@@ -66,7 +66,7 @@ function isJson(raw: string, contentType: string | undefined): boolean {
   return /^\s*[[{]/.test(raw);
 }
 
-export const asteriskParser: PbxParser = {
+export const asteriskParser: PbxParser<{ asterisk: AsteriskConfig }> = {
   name: 'asterisk',
   parse(raw, meta, ctx) {
     let reading: CsvReading;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { countryCodeSchema, timeZoneSchema } from '../../config/common';
+import type { ParseContext } from '../core/parse';
 import { dialplanConfigShape } from '../asterisk/dialplan';
 import { EMPTY_WAV_BYTES, recordingUrlSchema } from '../asterisk/recording';
 
@@ -43,3 +44,6 @@ export const freepbxConfigSchema = z
   .describe('freepbx source');
 
 export type FreepbxConfig = z.output<typeof freepbxConfigSchema>;
+
+/** What the FreePBX parser reads of the deployment. */
+export type FreepbxContext = ParseContext<{ freepbx: FreepbxConfig }>;

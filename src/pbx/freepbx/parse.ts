@@ -8,10 +8,11 @@ import type { LegEnded, RecordDropped } from '../../domain/events';
 import { cdrEvent, type CdrOptions } from '../asterisk/cdr';
 import { dialplanRules } from '../asterisk/dialplan';
 import { FREEPBX_RECORDING_PATH } from '../asterisk/recording';
-import { InvalidPayloadError, numbersOf, type ParseContext, type PbxParser } from '../source';
+import { InvalidPayloadError, numbersOf, readJsonBody, type PbxParser } from '../core/parse';
+import type { FreepbxConfig, FreepbxContext } from './config';
 import { readRow } from './row';
 
-export function freepbxOptions(ctx: ParseContext): CdrOptions {
+export function freepbxOptions(ctx: FreepbxContext): CdrOptions {
   const config = ctx.sources.freepbx;
   return {
     timeZone: config.time_zone ?? ctx.timeZone,
@@ -27,15 +28,10 @@ function isZeroDateRow(row: unknown): boolean {
   return typeof calldate === 'string' && /^0000-00-00/.test(calldate.trim());
 }
 
-export const freepbxParser: PbxParser = {
+export const freepbxParser: PbxParser<{ freepbx: FreepbxConfig }> = {
   name: 'freepbx',
   parse(raw, _meta, ctx) {
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (error) {
-      throw new InvalidPayloadError([`body is not valid JSON: ${(error as Error).message}`]);
-    }
+    const json = readJsonBody(raw);
     const rows = Array.isArray(json) ? json : [json];
     if (rows.length === 0) throw new InvalidPayloadError(['body: expected at least one CDR row']);
     const options = freepbxOptions(ctx);

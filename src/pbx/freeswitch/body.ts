@@ -8,7 +8,7 @@
  * relay that changed the header still reads.
  * @module
  */
-import { InvalidPayloadError } from '../source';
+import { InvalidPayloadError } from '../core/parse';
 
 export function cdrJsonText(raw: string, contentType: string | undefined): string {
   const body = raw.trim();

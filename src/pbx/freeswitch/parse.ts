@@ -14,13 +14,13 @@ import { describeIssues } from '../../config/errors';
 import type { Direction } from '../../domain/call';
 import type { Disposition } from '../../domain/call';
 import type { LegEnded } from '../../domain/events';
-import { InvalidPayloadError, type PbxParser } from '../source';
+import { InvalidPayloadError, type PbxParser } from '../core/parse';
 import { cdrJsonText } from './body';
 import type { FreeswitchConfig } from './config';
 import { recordingLocation, recordingPath } from './recording';
 import { jsonCdrSchema, originalProfile, type JsonCdr } from './schema';
 
-export const freeswitchParser: PbxParser = {
+export const freeswitchParser: PbxParser<{ freeswitch: FreeswitchConfig }> = {
   name: 'freeswitch',
   parse(raw, meta, ctx) {
     const text = cdrJsonText(raw, meta.content_type);

@@ -5,29 +5,21 @@
  * @module
  */
 import { z } from 'zod';
-
-const PLACEHOLDER = /\{([^{}]*)\}/g;
+import { PLACEHOLDER, urlTemplateSchema } from '../core/url-template';
 
 export const recordingVariablesSchema = z
   .array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a channel variable name such as "record_path"'))
   .min(1, 'expected at least one variable')
   .max(4);
 
-export const recordingUrlTemplateSchema = z
-  .string()
-  .max(2048)
-  .superRefine((template, ctx) => {
-    const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
-    for (const name of names) {
-      if (name !== 'path' && name !== 'file') ctx.addIssue({ code: 'custom', message: `unknown placeholder {${name}}: use {path} or {file}` });
-    }
-    if (!names.includes('path') && !names.includes('file')) {
-      ctx.addIssue({ code: 'custom', message: 'expected {path} (the full path on the PBX) or {file} (its last part)' });
-    }
-    if (!/^https?:\/\/[^\s{}/][^\s]*$/i.test(template)) {
-      ctx.addIssue({ code: 'custom', message: 'expected an http(s) URL such as "https://pbx.example/recordings{path}"' });
-    }
-  });
+export const recordingUrlTemplateSchema = urlTemplateSchema({
+  known: ['path', 'file'],
+  use: 'use {path} or {file}',
+  missing: (names) =>
+    names.includes('path') || names.includes('file') ? null : 'expected {path} (the full path on the PBX) or {file} (its last part)',
+  target: /^https?:\/\/[^\s{}/][^\s]*$/i,
+  expected: 'expected an http(s) URL such as "https://pbx.example/recordings{path}"',
+});
 
 /** FreeSWITCH on Windows names its directories with a drive and backslashes (C:\Program Files\FreeSWITCH\recordings). */
 const WINDOWS_DRIVE = /^[A-Za-z]:[\\/]/;

@@ -5,7 +5,7 @@
  * @module
  */
 import { timingSafeEqual } from 'hono/utils/buffer';
-import type { Verdict } from '../webhook';
+import type { Verdict } from '../core/webhook';
 
 export const AUTHORIZATION_HEADER = 'Authorization';
 

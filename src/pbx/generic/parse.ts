@@ -6,18 +6,13 @@ import { z } from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { CallEvent, RecordingRef } from '../../domain/events';
 import { parseInstant } from '../../domain/time';
-import { InvalidPayloadError, type ParseContext, type PbxParser } from '../source';
+import { InvalidPayloadError, readJsonBody, type ParseContext, type PbxParser } from '../core/parse';
 import { genericBatchSchema, genericEventSchema, type GenericEvent } from './schema';
 
 export const genericParser: PbxParser = {
   name: 'generic',
   parse(raw, _meta, ctx) {
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (error) {
-      throw new InvalidPayloadError([`body is not valid JSON: ${(error as Error).message}`]);
-    }
+    const json = readJsonBody(raw);
     const batch = Array.isArray(json);
     const result = batch ? genericBatchSchema.safeParse(json) : genericEventSchema.safeParse(json);
     if (!result.success) throw new InvalidPayloadError(describeIssues(result.error as z.ZodError, 'body'));

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { describeIssues } from '../../config/errors';
-import { InvalidPayloadError } from '../source';
+import { InvalidPayloadError } from '../core/parse';
 
 export function readJson(raw: string): unknown {
   const json = new URLSearchParams(raw).get('json');

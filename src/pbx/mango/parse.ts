@@ -5,7 +5,8 @@
  * stays a pure function of what the inbox keeps.
  * @module
  */
-import { InvalidPayloadError, type PbxParser } from '../source';
+import { InvalidPayloadError, type PbxParser } from '../core/parse';
+import type { MangoConfig } from './config';
 import { readJson, validate } from './body';
 import { callLeg, summaryLegs } from './legs';
 import { recordingEvents } from './recording';
@@ -15,7 +16,7 @@ import { mangoClock } from './time';
 export const MANGO_EVENTS = ['call', 'summary', 'recording'] as const;
 export type MangoEventKind = (typeof MANGO_EVENTS)[number];
 
-export const mangoParser: PbxParser = {
+export const mangoParser: PbxParser<{ mango: MangoConfig }> = {
   name: 'mango',
   parse(raw, meta, ctx) {
     const json = readJson(raw);

@@ -11,41 +11,34 @@
  * @module
  */
 import { DateTime } from 'luxon';
-import { inboxDeps } from '../../deps';
 import type { IngestInput } from '../../ledger/inbox';
-import type { PbxPull } from '../../reconcile/pull';
-import { InvalidPayloadError, type ParseContext } from '../source';
+import { credentialedPull, pagesOfCalls, pullPaging, type PbxPull, type PullDeps, type PullPaging } from '../core/pull';
+import type { MangoConfig, MangoContext } from './config';
 import { mangoParser } from './parse';
+import type { MangoCredentials } from './signature';
 import { entryBodies, type MangoBody } from './stats-bodies';
 import { statsReport, type StatsOptions, type StatsRow } from './stats';
 import { mangoClock } from './time';
 
 export const STATS_ORIGIN = 'stats';
 
-export interface MangoPullOptions {
-  /** How far around the window lines are read, so entries crossing its edges are whole. Default 3 h. */
-  marginSeconds?: number;
-  /** Inputs per yielded page (an entry's inputs are never split). Default 500. */
-  pageSize?: number;
+/** Lines are read 3 h around the window (marginSeconds) unless told otherwise. */
+export interface MangoPullOptions extends PullPaging {
   stats?: StatsOptions;
 }
 
-export function mangoPull(options: MangoPullOptions = {}): PbxPull {
-  const margin = (options.marginSeconds ?? 3 * 3600) * 1000;
-  const pageSize = options.pageSize ?? 500;
-  return {
-    source: mangoParser.name,
-    enabled: (deps) => deps.settings.secrets.mango !== undefined,
-    async *pull(window, deps) {
-      const credentials = deps.settings.secrets.mango;
-      if (!credentials) throw new Error('the Mango pull needs MANGO_API_KEY and MANGO_API_SALT');
-      const ctx = inboxDeps(deps).ctx.parse;
-      const log = deps.log.child({ source: 'mango', pull: STATS_ORIGIN });
+export function mangoPull(options: MangoPullOptions = {}): PbxPull<PullDeps<{ mango?: MangoCredentials }, { mango: MangoConfig }>> {
+  const { marginMs, pageSize } = pullPaging(options, 3 * 3600);
+  return credentialedPull<'mango', MangoCredentials, { mango: MangoConfig }>({
+    source: 'mango',
+    reads: STATS_ORIGIN,
+    missing: 'the Mango pull needs MANGO_API_KEY and MANGO_API_SALT',
+    async *pull(window, { credentials, ctx, log }) {
       const seconds = mangoSeconds(ctx);
       const report = await statsReport(
         credentials,
-        seconds(new Date(window.from.getTime() - margin)),
-        seconds(new Date(window.to.getTime() + margin)),
+        seconds(new Date(window.from.getTime() - marginMs)),
+        seconds(new Date(window.to.getTime() + marginMs)),
         options.stats,
       );
       for (const bad of report.invalid) log.warn('a line of Mango\'s call statistics cannot be read; skipped', { line: bad.line, problem: bad.problem });
@@ -53,35 +46,28 @@ export function mangoPull(options: MangoPullOptions = {}): PbxPull {
       const entries = new Map<string, StatsRow[]>();
       for (const row of report.rows) entries.set(row.entry_id, [...(entries.get(row.entry_id) ?? []), row]);
       const clock = mangoClock(ctx);
-      let page: IngestInput[] = [];
-      for (const [entryId, rows] of entries) {
-        try {
+      yield* pagesOfCalls({
+        calls: entries,
+        pageSize,
+        inputsOf: ([, rows]) => {
           const started = clock(Math.min(...rows.map((r) => r.start)), 'start');
-          if (started < window.from || started >= window.to) continue;
-          page.push(...entryBodies(rows).map((body) => input(body, ctx)));
-        } catch (error) {
-          if (!(error instanceof InvalidPayloadError)) throw error;
-          log.warn('a Mango entry from the call statistics cannot be read; skipped', { entry_id: entryId, problems: error.problems });
-          continue;
-        }
-        if (page.length >= pageSize) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length) yield page;
+          if (started < window.from || started >= window.to) return null;
+          return entryBodies(rows).map((body) => input(body, ctx));
+        },
+        skipped: ([entryId], problems) => log.warn('a Mango entry from the call statistics cannot be read; skipped', { entry_id: entryId, problems }),
+      });
     },
-  };
+  });
 }
 
-function input(body: MangoBody, ctx: ParseContext): IngestInput {
+function input(body: MangoBody, ctx: MangoContext): IngestInput {
   const raw = new URLSearchParams({ json: JSON.stringify(body.json) }).toString();
   const meta: Record<string, string> = { event: body.event, origin: STATS_ORIGIN, ...(body.timeline ? { timeline: body.timeline } : {}) };
   return { source: mangoParser.name, raw, meta, dedupeKey: `${STATS_ORIGIN}:${body.id}`, events: mangoParser.parse(raw, meta, ctx) };
 }
 
 /** An instant as Mango's API counts it: unix seconds, or the zone's wall clock read as UTC (see time.ts). */
-export function mangoSeconds(ctx: ParseContext): (at: Date) => number {
+export function mangoSeconds(ctx: MangoContext): (at: Date) => number {
   const { timestamps_in_local_time: local, time_zone } = ctx.sources.mango;
   const zone = time_zone ?? ctx.timeZone;
   return (at) => {

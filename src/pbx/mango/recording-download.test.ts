@@ -24,7 +24,7 @@ const MP3 = new Uint8Array([0xff, 0xfb, 0x90, 0x64, 0, 0, 0, 0]);
 
 const deps = { settings: parseEnv({ MANGO_API_KEY: KEY, MANGO_API_SALT: SALT }), config: defaultIntegratorConfig() } as unknown as AppDeps;
 const policy: FetchPolicy = { allowedHosts: [], allowPrivate: false, maxBytes: 1_000_000, timeoutMs: 2000, maxRedirects: 3 };
-const context: DownloadContext = {
+const context: DownloadContext<AppDeps> = {
   deps,
   fetch: (url, options, widen = {}) => safeFetch(url, { ...policy, ...widen, allowedHosts: [...policy.allowedHosts, ...(widen.allowedHosts ?? [])] }, runtimeFetchFor, options),
 };

@@ -12,7 +12,7 @@
 import type { RecordingDownloader } from '../../recordings/downloads';
 import { answerJson, failure, looksLikeJson } from '../../recordings/downloads';
 import type { FetchOutcome } from '../../recordings/fetch/port';
-import { mangoSign } from './signature';
+import { mangoSign, type MangoCredentials } from './signature';
 import { MANGO_API } from './stats';
 
 export const RECORDING_POST = '/vpbx/queries/recording/post';
@@ -20,7 +20,10 @@ export const RECORDING_POST = '/vpbx/queries/recording/post';
 /** The API and the file host its redirects lead to. */
 export const MANGO_HOSTS = ['app.mango-office.ru', '*.mango-office.ru'];
 
-export const mangoRecordingDownloads: RecordingDownloader = {
+/** What the downloader reads of the deployment: the API key pair. */
+type MangoDownloadDeps = { settings: { secrets: { mango?: MangoCredentials } } };
+
+export const mangoRecordingDownloads: RecordingDownloader<MangoDownloadDeps> = {
   source: 'mango',
   // Mango publishes no allowance for this method; one request every two seconds stays modest.
   perMinute: 30,

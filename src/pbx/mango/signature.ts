@@ -10,7 +10,7 @@ import { decodeText } from '../../lib/charset';
 import { sha256BytesHex } from '../../lib/crypto';
 import { formValue, parseFormBytes } from '../../lib/form-bytes';
 import { concatBytes, utf8Bytes } from '../../lib/hmac';
-import type { Verdict } from '../webhook';
+import type { Verdict } from '../core/webhook';
 
 export interface MangoCredentials {
   key: string;

@@ -7,9 +7,9 @@
  * signed like the notifications: vpbx_api_key, sign = sha256hex(key + json + salt), json.
  * @module
  */
-import axios from 'axios';
 import { CsvError, parse } from 'csv-parse/browser/esm/sync';
 import { z } from 'zod';
+import { vendorApi } from '../core/vendor-api';
 import { mangoSign, type MangoCredentials } from './signature';
 
 export const MANGO_API = 'https://app.mango-office.ru';
@@ -62,14 +62,7 @@ export interface StatsReport {
   invalid: { line: number; problem: string }[];
 }
 
-const http = axios.create({
-  baseURL: MANGO_API,
-  adapter: 'fetch',
-  timeout: 120_000,
-  responseType: 'text',
-  validateStatus: () => true,
-  maxRedirects: 0,
-});
+const http = vendorApi(MANGO_API, 120_000);
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -6,11 +6,12 @@
  */
 import { DateTime } from 'luxon';
 import { parseInstant } from '../../domain/time';
-import { InvalidPayloadError, type ParseContext } from '../source';
+import { InvalidPayloadError } from '../core/parse';
+import type { MangoContext } from './config';
 
 export type MangoClock = (seconds: number, field: string) => Date;
 
-export function mangoClock(ctx: ParseContext): MangoClock {
+export function mangoClock(ctx: MangoContext): MangoClock {
   const { timestamps_in_local_time: local, time_zone } = ctx.sources.mango;
   const zone = time_zone ?? ctx.timeZone;
   return (seconds, field) => {

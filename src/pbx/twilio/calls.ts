@@ -5,8 +5,8 @@
  * rotation (TWILIO_AUTH_TOKEN = "primary,secondary") a 401 with one token is tried with the next.
  * @module
  */
-import axios from 'axios';
 import { z } from 'zod';
+import { jsonOrUndefined, vendorApi } from '../core/vendor-api';
 
 export const TWILIO_API = 'https://api.twilio.com';
 export const PAGE_SIZE = 1000;
@@ -59,15 +59,7 @@ export interface CallsOptions {
   maxRateLimited?: number;
 }
 
-const http = axios.create({
-  baseURL: TWILIO_API,
-  adapter: 'fetch',
-  timeout: 60_000,
-  responseType: 'text',
-  validateStatus: () => true,
-  maxRedirects: 0,
-  headers: { accept: 'application/json' },
-});
+const http = vendorApi(TWILIO_API, 60_000, { accept: 'application/json' });
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -121,12 +113,7 @@ async function getPage(
       await (options.sleep ?? wait)(1000 * 2 ** limited++);
       continue;
     }
-    let data: unknown;
-    try {
-      data = JSON.parse(body);
-    } catch {
-      data = undefined;
-    }
+    const data = jsonOrUndefined(body);
     if (response.status !== 200) {
       const message = z.object({ message: z.string() }).safeParse(data);
       const detail = message.success ? message.data.message : body.slice(0, 200) || '(empty body)';

@@ -3,16 +3,13 @@
  * @module
  */
 import { z } from 'zod';
-import { charsetSchema } from '../../lib/charset';
-import { countryCodeSchema, timeZoneSchema } from '../../config/common';
+import { commonSectionFields, flag } from '../core/config';
 
 const e164 = z.string().regex(/^\+[1-9]\d{5,14}$/, 'expected an E.164 number such as "+14155550100"');
 
 export const twilioConfigSchema = z
   .strictObject({
-    charset: charsetSchema,
-    default_country: countryCodeSchema.optional().describe('National numbers from this PBX belong to this country; default: the top-level default_country'),
-    time_zone: timeZoneSchema.optional().describe('for times without an offset; default: the top-level time_zone'),
+    ...commonSectionFields('for times without an offset; default: the top-level time_zone'),
     own_numbers: z
       .array(e164)
       .default([])
@@ -21,19 +18,14 @@ export const twilioConfigSchema = z
           'inbound, so these numbers are never taken for the customer. Without them, a <Dial> leg between two phone ' +
           'numbers has no declared direction and the parent call decides.',
       ),
-    parent_answer_counts: z
-      .boolean()
-      .default(false)
-      .describe(
-        'false (default): an inbound parent call that Twilio answered to run your TwiML, and a Calls API call that rings ' +
-          'your own agent first (click-to-call), are carriers: the conversation is on their <Dial> legs, so an inbound call ' +
-          'nobody picked up is missed. A Calls API call to an outside number the person answered (AnsweredBy human or ' +
-          "unknown) is answered with its CallDuration. true: every parent call's own answer counts (TwiML apps that never <Dial>).",
-      ),
-    expect_recordings: z
-      .boolean()
-      .default(true)
-      .describe('false: this account never records calls, so answered calls settle without waiting for a recording'),
+    parent_answer_counts: flag(
+      false,
+      'false (default): an inbound parent call that Twilio answered to run your TwiML, and a Calls API call that rings ' +
+        'your own agent first (click-to-call), are carriers: the conversation is on their <Dial> legs, so an inbound call ' +
+        'nobody picked up is missed. A Calls API call to an outside number the person answered (AnsweredBy human or ' +
+        "unknown) is answered with its CallDuration. true: every parent call's own answer counts (TwiML apps that never <Dial>).",
+    ),
+    expect_recordings: flag(true, 'false: this account never records calls, so answered calls settle without waiting for a recording'),
   })
   .describe('twilio source');
 

@@ -14,7 +14,8 @@ import type { Direction } from '../../domain/call';
 import type { Disposition } from '../../domain/call';
 import type { CallEvent, LegEnded, RecordingReady, RecordingRef } from '../../domain/events';
 import { parseInstant } from '../../domain/time';
-import { InvalidPayloadError, type ParseContext, type PbxParser } from '../source';
+import { InvalidPayloadError, type ParseContext, type PbxParser } from '../core/parse';
+import type { TwilioConfig } from './config';
 import { legDirection, legExtension, partyNumber, twilioParty, type TwilioDirection, type TwilioParty } from './parties';
 import {
   ANSWERED_BY_MACHINE,
@@ -30,7 +31,10 @@ export const WHOLE_CALL = '*';
 
 export type TwilioCallback = 'status' | 'recording';
 
-export const twilioParser: PbxParser = {
+/** What the Twilio parser reads of the deployment. */
+type TwilioContext = ParseContext<{ twilio: TwilioConfig }>;
+
+export const twilioParser: PbxParser<{ twilio: TwilioConfig }> = {
   name: 'twilio',
   parse(raw, meta, ctx) {
     const params = Object.fromEntries(new URLSearchParams(raw));
@@ -52,7 +56,7 @@ function validate<T extends z.ZodType>(schema: T, params: Record<string, string>
   return result.data;
 }
 
-function statusEvents(s: StatusCallback, ctx: ParseContext): CallEvent[] {
+function statusEvents(s: StatusCallback, ctx: TwilioContext): CallEvent[] {
   const events: CallEvent[] = [];
   if (TERMINAL_STATUSES.has(s.CallStatus)) events.push(legEnded(s, ctx));
   // A call created with Record=true reports its recording on the status callback too.
@@ -62,7 +66,7 @@ function statusEvents(s: StatusCallback, ctx: ParseContext): CallEvent[] {
   return events;
 }
 
-function legEnded(s: StatusCallback, ctx: ParseContext): LegEnded {
+function legEnded(s: StatusCallback, ctx: TwilioContext): LegEnded {
   const config = ctx.sources.twilio;
   const own = new Set(config.own_numbers);
   const from = twilioParty(s.From, own);

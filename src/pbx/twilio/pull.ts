@@ -13,46 +13,42 @@
  * @module
  */
 import { DateTime } from 'luxon';
-import { inboxDeps, type AppDeps } from '../../deps';
 import type { IngestInput } from '../../ledger/inbox';
-import type { PbxPull, PullWindow } from '../../reconcile/pull';
-import { InvalidPayloadError } from '../source';
+import type { ParseContext } from '../core/parse';
+import { credentialedPull, pagesOfCalls, pullPaging, type PbxPull, type PullDeps, type PullPaging, type PullWindow } from '../core/pull';
 import { accountSidFromLedger, isAccountSid } from './account';
 import { callPages, type CallsOptions, type TwilioCall } from './calls';
+import type { TwilioConfig } from './config';
 import { twilioParser } from './parse';
 import { TERMINAL_STATUSES, type CallStatus } from './schema';
 
 export const CALLS_LIST_ORIGIN = 'calls-list';
 
-export interface TwilioPullOptions {
+/** marginSeconds: how long after the window a <Dial> leg of a call that started in it is still looked for. Default 6 h. */
+export interface TwilioPullOptions extends PullPaging {
   /** The account (AC…) whose calls to list; default: the one named by the stored callbacks. */
   accountSid?: string;
-  /** How long after the window a <Dial> leg of a call that started in it is still looked for. Default 6 h. */
-  marginSeconds?: number;
-  /** Inputs per yielded page (a call's legs are never split). Default 500. */
-  pageSize?: number;
   calls?: CallsOptions;
 }
 
-export function twilioPull(options: TwilioPullOptions = {}): PbxPull {
+type TwilioPullDeps = PullDeps<{ twilio?: string }, { twilio: TwilioConfig }>;
+
+export function twilioPull(options: TwilioPullOptions = {}): PbxPull<TwilioPullDeps> {
   if (options.accountSid !== undefined && !isAccountSid(options.accountSid)) {
     throw new Error('twilioPull: accountSid must be AC followed by 32 hex digits');
   }
-  const margin = (options.marginSeconds ?? 6 * 3600) * 1000;
-  const pageSize = options.pageSize ?? 500;
-  return {
-    source: twilioParser.name,
-    enabled: (deps) => Boolean(deps.settings.secrets.twilio),
-    async *pull(window, deps) {
-      const tokens = deps.settings.secrets.twilio;
-      if (!tokens) throw new Error('the Twilio pull needs TWILIO_AUTH_TOKEN');
+  const { marginMs, pageSize } = pullPaging(options, 6 * 3600);
+  return credentialedPull<'twilio', string, { twilio: TwilioConfig }>({
+    source: 'twilio',
+    reads: CALLS_LIST_ORIGIN,
+    missing: 'the Twilio pull needs TWILIO_AUTH_TOKEN',
+    async *pull(window, { credentials: tokens, ctx, log, deps }) {
       const accountSid = options.accountSid ?? (await accountSidFromLedger(deps.db));
       if (!accountSid) {
         throw new Error('the Twilio pull does not know the account: no Twilio callback is stored yet; give twilioPull({ accountSid })');
       }
-      const log = deps.log.child({ source: 'twilio', pull: CALLS_LIST_ORIGIN });
       const legsByCall = new Map<string, Map<string, TwilioCall>>();
-      for await (const page of callPages(queryFor(window, margin, accountSid), tokens, options.calls)) {
+      for await (const page of callPages(queryFor(window, marginMs, accountSid), tokens, options.calls)) {
         for (const bad of page.invalid) log.warn('a Twilio call cannot be read; skipped', { problem: bad.problem });
         for (const call of page.calls) {
           const key = call.parent_call_sid ?? call.sid;
@@ -61,9 +57,9 @@ export function twilioPull(options: TwilioPullOptions = {}): PbxPull {
           legsByCall.set(key, legs);
         }
       }
-      yield* pages(legsByCall, window, pageSize, deps, log);
+      yield* pages(legsByCall, window, pageSize, ctx, log);
     },
-  };
+  });
 }
 
 /**
@@ -75,49 +71,36 @@ function queryFor(window: PullWindow, marginMs: number, accountSid: string) {
   return { accountSid, startDate: day(window.from), endDate: day(new Date(window.to.getTime() + marginMs + 86_400_000)) };
 }
 
-function* pages(
+function pages(
   legsByCall: Map<string, Map<string, TwilioCall>>,
   window: PullWindow,
   pageSize: number,
-  deps: AppDeps,
-  log: AppDeps['log'],
+  ctx: ParseContext<{ twilio: TwilioConfig }>,
+  log: TwilioPullDeps['log'],
 ): Generator<IngestInput[]> {
-  const ctx = inboxDeps(deps).ctx.parse;
-  let page: IngestInput[] = [];
-  for (const [callSid, legs] of legsByCall) {
-    const parent = legs.get(callSid);
-    // A leg whose parent started before the dates asked for belongs to an earlier window.
-    if (!parent) continue;
-    const started = instant(parent.start_time ?? parent.date_created);
-    if (!started || started < window.from || started >= window.to) continue;
-    if (!TERMINAL_STATUSES.has(parent.status as CallStatus)) {
-      log.warn('a Twilio call of the window has not ended; left out', { call_sid: callSid, status: parent.status });
-      continue;
-    }
-    try {
-      for (const call of legs.values()) {
-        if (!TERMINAL_STATUSES.has(call.status as CallStatus)) continue;
-        const raw = statusCallback(call);
-        const meta = { callback: 'status', origin: CALLS_LIST_ORIGIN };
-        page.push({
-          source: twilioParser.name,
-          raw,
-          meta,
-          dedupeKey: `${CALLS_LIST_ORIGIN}:${call.sid}:${call.status}`,
-          events: twilioParser.parse(raw, meta, ctx),
-        });
+  return pagesOfCalls({
+    calls: legsByCall,
+    pageSize,
+    inputsOf: ([callSid, legs]) => {
+      const parent = legs.get(callSid);
+      // A leg whose parent started before the dates asked for belongs to an earlier window.
+      if (!parent) return null;
+      const started = instant(parent.start_time ?? parent.date_created);
+      if (!started || started < window.from || started >= window.to) return null;
+      if (!TERMINAL_STATUSES.has(parent.status as CallStatus)) {
+        log.warn('a Twilio call of the window has not ended; left out', { call_sid: callSid, status: parent.status });
+        return null;
       }
-    } catch (error) {
-      if (!(error instanceof InvalidPayloadError)) throw error;
-      log.warn('a Twilio call from the Calls list cannot be read; skipped', { call_sid: callSid, problems: error.problems });
-      continue;
-    }
-    if (page.length >= pageSize) {
-      yield page;
-      page = [];
-    }
-  }
-  if (page.length) yield page;
+      return [...legs.values()].filter((call) => TERMINAL_STATUSES.has(call.status as CallStatus)).map((call) => statusInput(call, ctx));
+    },
+    skipped: ([callSid], problems) => log.warn('a Twilio call from the Calls list cannot be read; skipped', { call_sid: callSid, problems }),
+  });
+}
+
+function statusInput(call: TwilioCall, ctx: ParseContext<{ twilio: TwilioConfig }>): IngestInput {
+  const raw = statusCallback(call);
+  const meta = { callback: 'status', origin: CALLS_LIST_ORIGIN };
+  return { source: twilioParser.name, raw, meta, dedupeKey: `${CALLS_LIST_ORIGIN}:${call.sid}:${call.status}`, events: twilioParser.parse(raw, meta, ctx) };
 }
 
 /** The status callback Twilio posts when a call ends, from the call's resource. */

@@ -23,7 +23,7 @@ import { timingSafeEqual } from 'hono/utils/buffer';
 import { sha256BytesHex } from '../../lib/crypto';
 import { binaryString, parseFormBytes } from '../../lib/form-bytes';
 import { concatBytes } from '../../lib/hmac';
-import type { Verdict } from '../webhook';
+import type { Verdict } from '../core/webhook';
 
 export const SIGNATURE_HEADER = 'X-Twilio-Signature';
 

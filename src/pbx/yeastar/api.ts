@@ -36,13 +36,16 @@ interface Held {
 
 export type TokenAnswer = { token: string } | { error: string };
 
+/** What the tokens read of the deps a download is given: the clock. */
+export type TokenContext = DownloadContext<{ now?: () => Date }>;
+
 /** The tokens of the PBXs this process talks to, and refused logins. */
 export class YeastarTokens {
   private readonly held = new Map<string, Held>();
   private readonly refused = new Map<string, { until: number; reason: string }>();
 
   /** A token for the PBX; `fresh` drops the held one first (the PBX said it expired). */
-  async token(api: YeastarApiConfig, context: DownloadContext, fresh: boolean): Promise<TokenAnswer> {
+  async token(api: YeastarApiConfig, context: TokenContext, fresh: boolean): Promise<TokenAnswer> {
     const key = `${api.edition}|${api.base_url}|${api.username}`;
     const now = nowMs(context);
     if (fresh) this.held.delete(key);
@@ -107,6 +110,6 @@ export function unexpected(outcome: FetchOutcome): string {
   return `an answer that is not the API's JSON (${outcome.contentType ?? 'no content type'}, ${outcome.bytes.length} bytes)`;
 }
 
-function nowMs(context: DownloadContext): number {
+function nowMs(context: TokenContext): number {
   return (context.deps.now ?? (() => new Date()))().getTime();
 }

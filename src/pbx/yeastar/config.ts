@@ -3,18 +3,13 @@
  * @module
  */
 import { z } from 'zod';
-import { charsetSchema } from '../../lib/charset';
-import { countryCodeSchema, timeZoneSchema } from '../../config/common';
+import { commonSectionFields, flag } from '../core/config';
 import { yeastarApiSchema } from './api-config';
 import { recordingUrlTemplateSchema } from './recording';
 
 export const yeastarConfigSchema = z
   .strictObject({
-    charset: charsetSchema,
-    default_country: countryCodeSchema.optional().describe('National numbers from this PBX belong to this country; default: the top-level default_country'),
-    time_zone: timeZoneSchema
-      .optional()
-      .describe("the PBX's time zone: Yeastar sends local times without an offset; default: the top-level time_zone"),
+    ...commonSectionFields("the PBX's time zone: Yeastar sends local times without an offset; default: the top-level time_zone"),
     recording_url: recordingUrlTemplateSchema
       .optional()
       .describe(
@@ -23,13 +18,11 @@ export const yeastarConfigSchema = z
           'downloaded through the PBX\'s API (api), else kept by name only and no link goes to the CRM.',
       ),
     api: yeastarApiSchema.optional(),
-    accept_token_in_url: z
-      .boolean()
-      .default(false)
-      .describe(
-        'For PBXs that cannot sign (S-Series and Cloud PBX API pushes): also accept an unsigned request whose URL ' +
-          'carries ?token=<YEASTAR_WEBHOOK_SECRET>. The secret then appears in URLs; prefer X-Signature.',
-      ),
+    accept_token_in_url: flag(
+      false,
+      'For PBXs that cannot sign (S-Series and Cloud PBX API pushes): also accept an unsigned request whose URL ' +
+        'carries ?token=<YEASTAR_WEBHOOK_SECRET>. The secret then appears in URLs; prefer X-Signature.',
+    ),
   })
   .describe('yeastar source');
 

@@ -14,11 +14,12 @@ import { describeIssues } from '../../config/errors';
 import type { CallEvent, LegEnded } from '../../domain/events';
 import { parseInstant } from '../../domain/time';
 import { sha256Hex } from '../../lib/crypto';
-import { InvalidPayloadError, type ParseContext, type PbxParser } from '../source';
+import { InvalidPayloadError, type ParseContext, type PbxParser } from '../core/parse';
+import type { YeastarConfig } from './config';
 import { isRecordingFileName, recordingLocation } from './recording';
 import { callDetailsSchema, newCdrSchema, P_SERIES_NEW_CDR, type YeastarCdr } from './schema';
 
-export const yeastarParser: PbxParser = {
+export const yeastarParser: PbxParser<{ yeastar: YeastarConfig }> = {
   name: 'yeastar',
   parse(raw, _meta, ctx) {
     const body = json(raw, 'body');
@@ -60,7 +61,7 @@ function validate<T extends z.ZodType>(schema: T, value: unknown, prefix: string
 const S_SERIES = { start: 'timestart', talk: 'talkduraction', call: 'callduraction', recording: 'recording' };
 const P_SERIES = { start: 'msg.time_start', talk: 'msg.talk_duration', call: 'msg.call_duration', recording: 'msg.recording' };
 
-function legEnded(cdr: YeastarCdr, ctx: ParseContext, field: typeof S_SERIES): CallEvent {
+function legEnded(cdr: YeastarCdr, ctx: ParseContext<{ yeastar: YeastarConfig }>, field: typeof S_SERIES): CallEvent {
   const config = ctx.sources.yeastar;
   const start = parseInstant(cdr.timeStart, config.time_zone ?? ctx.timeZone);
   const problems: string[] = [];

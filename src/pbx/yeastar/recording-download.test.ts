@@ -28,7 +28,7 @@ function setup(api: Record<string, unknown>) {
   const config = { ...defaultIntegratorConfig(), sources: sourcesConfigSchema.parse({ yeastar: { api: { base_url: BASE, username: 'api', password: 'Passw0rd', ...api } } }) };
   const deps = { settings: parseEnv({}), config, now: () => clock } as unknown as AppDeps;
   const policy: FetchPolicy = { allowedHosts: [], allowPrivate: false, maxBytes: 1_000_000, timeoutMs: 2000, maxRedirects: 3 };
-  const context: DownloadContext = {
+  const context: DownloadContext<AppDeps> = {
     deps,
     fetch: (url, options, widen = {}) =>
       safeFetch(url, { ...policy, ...widen, allowedHosts: [...policy.allowedHosts, ...(widen.allowedHosts ?? [])] }, runtimeFetchFor, options),

@@ -15,6 +15,7 @@
 import { answerJson, failure, looksLikeJson, type DownloadContext, type RecordingDownloader } from '../../recordings/downloads';
 import type { FetchOutcome } from '../../recordings/fetch/port';
 import type { YeastarApiConfig } from './api-config';
+import type { YeastarConfig } from './config';
 import { apiPolicy, jsonPost, P_SERIES_HEADERS, P_SERIES_PATH, S_SERIES_PATH, unexpected, YeastarTokens } from './api';
 
 const TOKEN_EXPIRED = 10004;
@@ -24,7 +25,10 @@ const PERMANENT = new Set([40001, 40002]);
 /** One step's result: the file, a failure to report, or "the token may be stale: renew and redo", with what the PBX said. */
 type Step = FetchOutcome | { stale: string };
 
-export function yeastarRecordingDownloader(tokens = new YeastarTokens()): RecordingDownloader {
+/** What the downloader reads of the deployment: the PBX's API settings, and the clock. */
+type YeastarDownloadDeps = { now?: () => Date; config: { sources: { yeastar: YeastarConfig } } };
+
+export function yeastarRecordingDownloader(tokens = new YeastarTokens()): RecordingDownloader<YeastarDownloadDeps> {
   return {
     source: 'yeastar',
     // Yeastar publishes no rate for these; P-Series serves MP3 downloads one at a time anyway.

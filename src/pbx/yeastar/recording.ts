@@ -6,24 +6,15 @@
  * `sources.yeastar.api` is set (recording-download.ts).
  * @module
  */
-import { z } from 'zod';
+import { PLACEHOLDER, urlTemplateSchema } from '../core/url-template';
 
-const PLACEHOLDER = /\{([^{}]*)\}/g;
-const KNOWN = new Set(['file', 'call_id']);
-
-export const recordingUrlTemplateSchema = z
-  .string()
-  .max(2048)
-  .superRefine((template, ctx) => {
-    const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
-    for (const name of names) {
-      if (!KNOWN.has(name)) ctx.addIssue({ code: 'custom', message: `unknown placeholder {${name}}: use {file} and {call_id}` });
-    }
-    if (!names.includes('file')) ctx.addIssue({ code: 'custom', message: 'expected the {file} placeholder, where the file name goes' });
-    if (!/^https?:\/\/[^\s{}/][^\s]*$/i.test(template) && !/^\/[^\s]*$/.test(template)) {
-      ctx.addIssue({ code: 'custom', message: 'expected an http(s) URL or an absolute path, such as "https://pbx.example/recordings/{file}"' });
-    }
-  });
+export const recordingUrlTemplateSchema = urlTemplateSchema({
+  known: ['file', 'call_id'],
+  use: 'use {file} and {call_id}',
+  missing: (names) => (names.includes('file') ? null : 'expected the {file} placeholder, where the file name goes'),
+  target: /^https?:\/\/[^\s{}/][^\s]*$|^\/[^\s]*$/i,
+  expected: 'expected an http(s) URL or an absolute path, such as "https://pbx.example/recordings/{file}"',
+});
 
 /** A file name as the PBX writes it: no directories climbed, nothing that could change a URL's meaning. */
 export function isRecordingFileName(name: string): boolean {

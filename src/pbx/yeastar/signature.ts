@@ -9,7 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { equalBytes } from '../../lib/hmac';
-import type { Verdict } from '../webhook';
+import type { Verdict } from '../core/webhook';
 
 export const SIGNATURE_HEADER = 'X-Signature';
 

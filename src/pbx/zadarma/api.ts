@@ -7,7 +7,7 @@
  */
 import { md5 } from '@noble/hashes/legacy.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import axios from 'axios';
+import { jsonOrUndefined, vendorApi } from '../core/vendor-api';
 import { zadarmaSignature } from './signature';
 
 export const ZADARMA_API = 'https://api.zadarma.com';
@@ -46,16 +46,8 @@ export interface ZadarmaAnswer {
   text: string;
 }
 
-const http = axios.create({
-  baseURL: ZADARMA_API,
-  adapter: 'fetch',
-  timeout: 15_000,
-  responseType: 'text',
-  // Zadarma explains failures in the body; every status is read by the caller.
-  validateStatus: () => true,
-  maxRedirects: 0,
-  headers: { accept: 'application/json' },
-});
+// Zadarma explains failures in the body; every status is read by the caller.
+const http = vendorApi(ZADARMA_API, 15_000, { accept: 'application/json' });
 
 export interface ZadarmaGetOptions {
   /** How long to wait for the answer (default 15 s; the statistics take longer). */
@@ -76,11 +68,5 @@ export async function zadarmaGet(
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   });
   const text = typeof response.data === 'string' ? response.data : '';
-  let data: unknown;
-  try {
-    data = (options.parse ?? JSON.parse)(text);
-  } catch {
-    data = undefined;
-  }
-  return { status: response.status, data, text: text.slice(0, 200) };
+  return { status: response.status, data: jsonOrUndefined(text, options.parse), text: text.slice(0, 200) };
 }

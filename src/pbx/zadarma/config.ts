@@ -3,8 +3,7 @@
  * @module
  */
 import { z } from 'zod';
-import { charsetSchema } from '../../lib/charset';
-import { countryCodeSchema, timeZoneSchema } from '../../config/common';
+import { commonSectionFields } from '../core/config';
 
 /** Zadarma's bounds for the `lifetime` of a recording link (seconds). */
 export const LINK_LIFETIME_MIN = 180;
@@ -12,14 +11,10 @@ export const LINK_LIFETIME_MAX = 5_184_000;
 
 export const zadarmaConfigSchema = z
   .strictObject({
-    charset: charsetSchema,
-    default_country: countryCodeSchema.optional().describe('National numbers from this PBX belong to this country; default: the top-level default_country'),
-    time_zone: timeZoneSchema
-      .optional()
-      .describe(
-        'the zone of call_start (Zadarma sends local times without an offset, in the zone set in your Zadarma account); ' +
-          'default: the top-level time_zone',
-      ),
+    ...commonSectionFields(
+      'the zone of call_start (Zadarma sends local times without an offset, in the zone set in your Zadarma account); ' +
+        'default: the top-level time_zone',
+    ),
     recording_link_lifetime_seconds: z
       .number()
       .int()

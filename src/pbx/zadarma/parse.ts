@@ -15,11 +15,12 @@ import { describeIssues } from '../../config/errors';
 import type { CallEvent, LegEnded, RecordingRef } from '../../domain/events';
 import type { Disposition } from '../../domain/call';
 import { parseInstant } from '../../domain/time';
-import { InvalidPayloadError, type PbxParser } from '../source';
+import { InvalidPayloadError, type PbxParser } from '../core/parse';
+import type { ZadarmaConfig } from './config';
 import { decodeForm } from './form';
 import { notificationSchema, type NotifyEnd, type NotifyOutEnd, type ZadarmaNotification } from './schema';
 
-export const zadarmaParser: PbxParser = {
+export const zadarmaParser: PbxParser<{ zadarma: ZadarmaConfig }> = {
   name: 'zadarma',
   parse(raw, _meta, ctx) {
     const result = notificationSchema.safeParse(Object.fromEntries(decodeForm(raw)));

@@ -12,10 +12,10 @@
  * @module
  */
 import { DateTime } from 'luxon';
-import { inboxDeps, type AppDeps } from '../../deps';
 import type { IngestInput } from '../../ledger/inbox';
-import type { PbxPull, PullWindow } from '../../reconcile/pull';
-import { InvalidPayloadError } from '../source';
+import { credentialedPull, pagesOfCalls, pullPaging, type PbxPull, type PullDeps, type PullPaging, type PullWindow } from '../core/pull';
+import type { ZadarmaCredentials } from './api';
+import type { ZadarmaConfig } from './config';
 import { zadarmaParser } from './parse';
 import { callNotifications } from './statistics-bodies';
 import { statisticsPages, type CallType, type StatisticsItem, type StatisticsOptions } from './statistics';
@@ -25,71 +25,78 @@ export const STATISTICS_ORIGIN = 'statistics';
 /** Zadarma answers at most a month per request; 28 days is a month whatever the month. */
 const MAX_REQUEST_DAYS = 28;
 
-export interface ZadarmaPullOptions {
-  /** How far around the window lines are read, so calls crossing its edges are whole. Default 3 h. */
-  marginSeconds?: number;
-  /** Inputs per yielded page (a call's inputs are never split). Default 500. */
-  pageSize?: number;
+/** Lines are read 3 h around the window (marginSeconds) unless told otherwise. */
+export interface ZadarmaPullOptions extends PullPaging {
   statistics?: StatisticsOptions;
 }
 
-export function zadarmaPull(options: ZadarmaPullOptions = {}): PbxPull {
-  const margin = (options.marginSeconds ?? 3 * 3600) * 1000;
-  const pageSize = options.pageSize ?? 500;
-  return {
-    source: zadarmaParser.name,
-    enabled: (deps) => deps.settings.secrets.zadarma !== undefined,
-    async *pull(window, deps) {
-      const credentials = deps.settings.secrets.zadarma;
-      if (!credentials) throw new Error('the Zadarma pull needs ZADARMA_API_KEY and ZADARMA_API_SECRET');
-      const inbox = inboxDeps(deps);
-      const zone = deps.config.sources.zadarma.time_zone ?? inbox.ctx.parse.timeZone;
-      const log = deps.log.child({ source: 'zadarma', pull: 'statistics' });
-      const calls = new Map<string, { callType: CallType; items: Map<string, StatisticsItem> }>();
-      let invalid = 0;
-      for (const range of requestRanges(window, margin)) {
-        for (const callType of ['in', 'out'] as const) {
-          const request = { start: local(range.from, zone), end: local(new Date(range.to.getTime() - 1000), zone), callType };
-          for await (const page of statisticsPages(credentials, request, options.statistics)) {
-            invalid += page.invalid.length;
-            for (const bad of page.invalid) log.warn('a Zadarma statistics line cannot be read; skipped', { problem: bad.problem });
-            for (const item of page.items) {
-              const call = calls.get(item.pbx_call_id) ?? { callType, items: new Map() };
-              // A line read twice (pages shifting while read) counts once.
-              call.items.set(item.call_id, item);
-              calls.set(item.pbx_call_id, call);
-            }
-          }
-        }
-      }
-      let page: IngestInput[] = [];
+type ZadarmaPullDeps = PullDeps<{ zadarma?: ZadarmaCredentials }, { zadarma: ZadarmaConfig }>;
+
+interface PulledCall {
+  pbxCallId: string;
+  callType: CallType;
+  items: Map<string, StatisticsItem>;
+}
+
+export function zadarmaPull(options: ZadarmaPullOptions = {}): PbxPull<ZadarmaPullDeps> {
+  const { marginMs, pageSize } = pullPaging(options, 3 * 3600);
+  return credentialedPull<'zadarma', ZadarmaCredentials, { zadarma: ZadarmaConfig }>({
+    source: 'zadarma',
+    reads: STATISTICS_ORIGIN,
+    missing: 'the Zadarma pull needs ZADARMA_API_KEY and ZADARMA_API_SECRET',
+    async *pull(window, { credentials, ctx, log, deps }) {
+      const zone = deps.config.sources.zadarma.time_zone ?? ctx.timeZone;
+      const { calls, invalid } = await readCalls(credentials, requestRanges(window, marginMs), zone, options, log);
       let skipped = 0;
-      for (const [pbxCallId, call] of calls) {
-        const items = [...call.items.values()];
-        const started = earliestStart(items, zone);
-        if (!started || started < window.from || started >= window.to) continue;
-        try {
-          const inputs = callNotifications(items, call.callType).map((fields): IngestInput => {
+      yield* pagesOfCalls({
+        calls: calls.values(),
+        pageSize,
+        inputsOf: (call) => {
+          const items = [...call.items.values()];
+          const started = earliestStart(items, zone);
+          if (!started || started < window.from || started >= window.to) return null;
+          return callNotifications(items, call.callType).map((fields): IngestInput => {
             const raw = new URLSearchParams(fields).toString();
             const meta = { origin: STATISTICS_ORIGIN };
-            return { source: zadarmaParser.name, raw, meta, events: zadarmaParser.parse(raw, meta, inbox.ctx.parse) };
+            return { source: zadarmaParser.name, raw, meta, events: zadarmaParser.parse(raw, meta, ctx) };
           });
-          page.push(...inputs);
-        } catch (error) {
-          if (!(error instanceof InvalidPayloadError)) throw error;
+        },
+        skipped: (call, problems) => {
           skipped++;
-          log.warn('a Zadarma call from the statistics cannot be read; skipped', { pbx_call_id: pbxCallId, problems: error.problems });
-          continue;
-        }
-        if (page.length >= pageSize) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length) yield page;
+          log.warn('a Zadarma call from the statistics cannot be read; skipped', { pbx_call_id: call.pbxCallId, problems });
+        },
+      });
       if (invalid || skipped) log.warn('Zadarma statistics read with omissions', { invalid_lines: invalid, skipped_calls: skipped });
     },
-  };
+  });
+}
+
+/** Every statistics line of the ranges, incoming and outgoing, grouped by pbx_call_id. */
+async function readCalls(
+  credentials: ZadarmaCredentials,
+  ranges: readonly PullWindow[],
+  zone: string,
+  options: ZadarmaPullOptions,
+  log: ZadarmaPullDeps['log'],
+): Promise<{ calls: Map<string, PulledCall>; invalid: number }> {
+  const calls = new Map<string, PulledCall>();
+  let invalid = 0;
+  for (const range of ranges) {
+    for (const callType of ['in', 'out'] as const) {
+      const request = { start: local(range.from, zone), end: local(new Date(range.to.getTime() - 1000), zone), callType };
+      for await (const page of statisticsPages(credentials, request, options.statistics)) {
+        invalid += page.invalid.length;
+        for (const bad of page.invalid) log.warn('a Zadarma statistics line cannot be read; skipped', { problem: bad.problem });
+        for (const item of page.items) {
+          const call = calls.get(item.pbx_call_id) ?? { pbxCallId: item.pbx_call_id, callType, items: new Map() };
+          // A line read twice (pages shifting while read) counts once.
+          call.items.set(item.call_id, item);
+          calls.set(item.pbx_call_id, call);
+        }
+      }
+    }
+  }
+  return { calls, invalid };
 }
 
 /** The window widened by the margin, cut into requests Zadarma accepts. */

@@ -11,10 +11,11 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Db } from '../../db/client';
 import { conversations } from '../../db/schema';
-import type { AppDeps } from '../../deps';
 import type { RecordingLinkResolver, RecordingToLink } from '../../recordings/links';
-import { zadarmaGet } from './api';
+import { zadarmaGet, type ZadarmaCredentials } from './api';
+import type { ZadarmaConfig } from './config';
 
 export const RECORD_REQUEST_METHOD = '/v1/pbx/record/request/';
 
@@ -31,8 +32,16 @@ const answerSchema = z.union([
   z.object({ status: z.literal('error'), message: z.string().optional() }),
 ]);
 
+/** What the resolver reads: the API credentials, the link lifetime, the ledger, the clock. */
+export interface ZadarmaLinkDeps {
+  db: Db;
+  now?: () => Date;
+  settings: { secrets: { zadarma?: ZadarmaCredentials } };
+  config: { sources: { zadarma: ZadarmaConfig } };
+}
+
 /** When the call last had news; a file still missing shortly after is pending, not lost. */
-export type LastActivity = (recording: RecordingToLink, deps: AppDeps) => Promise<Date | null>;
+export type LastActivity = (recording: RecordingToLink, deps: ZadarmaLinkDeps) => Promise<Date | null>;
 
 const lastActivityInLedger: LastActivity = async (recording, deps) => {
   const [row] = await deps.db
@@ -42,7 +51,7 @@ const lastActivityInLedger: LastActivity = async (recording, deps) => {
   return row?.lastEventAt ?? null;
 };
 
-export function zadarmaLinkResolver(lastActivity: LastActivity = lastActivityInLedger): RecordingLinkResolver {
+export function zadarmaLinkResolver(lastActivity: LastActivity = lastActivityInLedger): RecordingLinkResolver<ZadarmaLinkDeps> {
   return {
     source: 'zadarma',
     // Zadarma allows about 100 API requests a minute per account; leave room for everything else.

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { InvalidPayloadError } from '../source';
+import { InvalidPayloadError } from '../core/parse';
 import * as missed from './fixtures/inbound-missed';
 import * as cancelled from './fixtures/outbound-cancelled';
 import * as transfer from './fixtures/inbound-transfer';

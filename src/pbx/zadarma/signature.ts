@@ -14,8 +14,8 @@ import { timingSafeEqual } from 'hono/utils/buffer';
 import { decodeText } from '../../lib/charset';
 import { binaryBytes, binaryString, formValue, parseFormBytes } from '../../lib/form-bytes';
 import { concatBytes, utf8Bytes } from '../../lib/hmac';
-import { InvalidPayloadError } from '../source';
-import type { Verdict } from '../webhook';
+import { InvalidPayloadError } from '../core/parse';
+import type { Verdict } from '../core/webhook';
 import { decodeForm, type FormFields } from './form';
 import { EVENTS, type ZadarmaEventName } from './schema';
 

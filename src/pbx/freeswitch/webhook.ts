@@ -3,22 +3,23 @@
  * authenticated with HTTP Basic (FREESWITCH_BASIC_AUTH).
  * @module
  */
-import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../../deps';
-import { errorResponses } from '../../http/schemas';
-import { receiveWebhook, type WebhookSource } from '../webhook';
-import { freeswitchParser } from './parse';
+import { z } from '@hono/zod-openapi';
+import type { PbxWebhook, WebhookSettings } from '../core/webhook';
+import type { FreeswitchConfig } from './config';
 import { verifyBasicAuth } from './signature';
 
 export const PATH = '/v1/pbx/freeswitch';
 
-export const freeswitchSource: WebhookSource<string> = {
-  parser: freeswitchParser,
+const example = 'cdr=%7B%22core-uuid%22%3A%22…%22%2C%22variables%22%3A%7B%22uuid%22%3A%22…%22%2C%22call_uuid%22%3A%22…%22%7D%7D';
+
+export const freeswitchWebhook: PbxWebhook<string, WebhookSettings<{ freeswitch?: string }, { freeswitch: FreeswitchConfig }>> = {
+  method: 'post',
+  path: PATH,
   enableHint: 'set FREESWITCH_BASIC_AUTH to the "user:pass" given as cred in json_cdr.conf',
   challenge: 'Basic realm="calltrail", charset="UTF-8"',
-  credentials: (deps) => deps.settings.secrets.freeswitch || undefined,
+  credentials: ({ settings }) => settings.secrets.freeswitch || undefined,
   verify: async (request, expected) => verifyBasicAuth(request.headers.get('authorization') ?? undefined, expected),
-  charset: (deps) => deps.config.sources.freeswitch.charset,
+  charset: ({ config }) => config.sources.freeswitch.charset,
   // cdr=<URL-encoded JSON> is a form whose value carries the text; base64 and bare JSON are not.
   form: (request) =>
     !/base64/i.test(request.headers.get('content-type') ?? '') && /^\s*cdr=/.test(new TextDecoder().decode(request.body.subarray(0, 16))),
@@ -36,16 +37,7 @@ export const freeswitchSource: WebhookSource<string> = {
     const uuid = request.query.get('uuid');
     return uuid && /^[\w-]{1,64}$/.test(uuid) ? `leg:${uuid}` : undefined;
   },
-};
-
-const example = 'cdr=%7B%22core-uuid%22%3A%22…%22%2C%22variables%22%3A%7B%22uuid%22%3A%22…%22%2C%22call_uuid%22%3A%22…%22%7D%7D';
-
-export function freeswitchRoutes(deps: AppDeps) {
-  const app = new OpenAPIHono();
-  app.openAPIRegistry.registerPath({
-    method: 'post',
-    path: PATH,
-    tags: ['pbx'],
+  doc: {
     summary: 'FreeSWITCH mod_json_cdr',
     description:
       'One JSON CDR per leg, in any of mod_json_cdr\'s encodings: `cdr=<URL-encoded JSON>` (encode=true, the default), ' +
@@ -64,12 +56,8 @@ export function freeswitchRoutes(deps: AppDeps) {
       },
     },
     security: [{ basic: [] }],
-    responses: {
-      202: { description: 'Stored (and normally applied)' },
-      ...errorResponses(400, 401, 404, 413, 503),
-    },
-  });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'basic', { type: 'http', scheme: 'basic' });
-  app.post(PATH, (c) => receiveWebhook(c, deps, freeswitchSource));
-  return app;
-}
+    responses: { 202: { description: 'Stored (and normally applied)' } },
+    errors: [400, 401, 404, 413, 503],
+    securitySchemes: { basic: { type: 'http', scheme: 'basic' } },
+  },
+};

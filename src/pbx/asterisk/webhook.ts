@@ -1,32 +1,15 @@
 /**
  * POST /v1/pbx/asterisk/cdr — CDRs pushed by a forwarding script on the PBX: Master.csv lines or
  * AMI Cdr events as JSON, signed like the generic webhook with ASTERISK_WEBHOOK_SECRET.
- * Order as for every webhook: enabled? (404) → signature (401) → body (400) → stored (202).
  * @module
  */
-import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../../deps';
-import { errorResponses } from '../../http/schemas';
+import { z } from '@hono/zod-openapi';
+import type { PbxWebhook, WebhookSettings } from '../core/webhook';
 import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from '../generic/signature';
-import { receiveWebhook, type WebhookSource } from '../webhook';
 import { MAX_AMI_EVENTS } from './ami';
-import { asteriskParser } from './parse';
+import type { AsteriskConfig } from './config';
 
 export const PATH = '/v1/pbx/asterisk/cdr';
-
-export const asteriskSource: WebhookSource<{ secret: string }> = {
-  parser: asteriskParser,
-  enableHint: 'set ASTERISK_WEBHOOK_SECRET',
-  credentials: (deps) => (deps.settings.secrets.asterisk ? { secret: deps.settings.secrets.asterisk } : undefined),
-  // Over the bytes as sent: Master.csv lines carry caller names in the PBX's charset (often cp1251).
-  verify: (request, { secret }, now) => verifySignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.body, secret, now),
-  charset: (deps) => deps.config.sources.asterisk.charset,
-  // How the body is read (CSV or JSON) must survive a replay.
-  meta: (request): Record<string, string> => {
-    const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
-    return type ? { content_type: type } : {};
-  },
-};
 
 const Accepted = z
   .object({
@@ -41,12 +24,26 @@ const csvExample =
   '"2026-11-20 10:00:00","2026-11-20 10:00:05","2026-11-20 10:00:35",35,30,"ANSWERED","DOCUMENTATION","1763622000.1",' +
   '"in-74951234567-100-20261120-100000-1763622000.1.wav","","1763622000.1",1';
 
-export function asteriskRoutes(deps: AppDeps) {
-  const app = new OpenAPIHono();
-  app.openAPIRegistry.registerPath({
-    method: 'post',
-    path: PATH,
-    tags: ['pbx'],
+const amiExample = {
+  Event: 'Cdr', Source: '74951234567', Destination: '100', Channel: 'PJSIP/trunk-00000001',
+  DestinationChannel: 'PJSIP/100-00000002', StartTime: '2026-11-20 10:00:00', AnswerTime: '2026-11-20 10:00:05',
+  EndTime: '2026-11-20 10:00:35', Duration: '35', BillableSeconds: '30', Disposition: 'ANSWERED', UniqueID: '1763622000.1',
+};
+
+export const asteriskWebhook: PbxWebhook<{ secret: string }, WebhookSettings<{ asterisk?: string }, { asterisk: AsteriskConfig }>> = {
+  method: 'post',
+  path: PATH,
+  enableHint: 'set ASTERISK_WEBHOOK_SECRET',
+  credentials: ({ settings }) => (settings.secrets.asterisk ? { secret: settings.secrets.asterisk } : undefined),
+  // Over the bytes as sent: Master.csv lines carry caller names in the PBX's charset (often cp1251).
+  verify: (request, { secret }, now) => verifySignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.body, secret, now),
+  charset: ({ config }) => config.sources.asterisk.charset,
+  // How the body is read (CSV or JSON) must survive a replay.
+  meta: (request): Record<string, string> => {
+    const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+    return type ? { content_type: type } : {};
+  },
+  doc: {
     summary: 'Asterisk / FreePBX CDR push',
     description:
       'One or more Master.csv lines (`text/csv` or `text/plain`; columns per `sources.asterisk.csv_columns`, default ' +
@@ -64,21 +61,12 @@ export function asteriskRoutes(deps: AppDeps) {
           'text/csv': { schema: z.string(), example: csvExample },
           'application/json': {
             schema: z.union([z.record(z.string(), z.string()), z.array(z.record(z.string(), z.string()))]),
-            example: {
-              Event: 'Cdr', Source: '74951234567', Destination: '100', Channel: 'PJSIP/trunk-00000001',
-              DestinationChannel: 'PJSIP/100-00000002', StartTime: '2026-11-20 10:00:00', AnswerTime: '2026-11-20 10:00:05',
-              EndTime: '2026-11-20 10:00:35', Duration: '35', BillableSeconds: '30', Disposition: 'ANSWERED', UniqueID: '1763622000.1',
-            },
+            example: amiExample,
           },
         },
       },
     },
-    responses: {
-      202: { description: 'Stored (and normally applied)', content: { 'application/json': { schema: Accepted } } },
-      ...errorResponses(400, 401, 404, 413, 503),
-    },
-  });
-
-  app.post(PATH, (c) => receiveWebhook(c, deps, asteriskSource));
-  return app;
-}
+    responses: { 202: { description: 'Stored (and normally applied)', content: { 'application/json': { schema: Accepted } } } },
+    errors: [400, 401, 404, 413, 503],
+  },
+};

@@ -1,15 +1,15 @@
 /**
- * POST /v1/pbx/generic/events — the generic webhook.
- * Order matters: enabled? → signature (401) → body (400) → stored and applied (202).
+ * POST /v1/pbx/generic/events — the generic webhook: any PBX, or a script beside one, posts its
+ * calls in calltrail's own JSON, signed with GENERIC_WEBHOOK_SECRET (unsigned only in sandbox
+ * mode with no secret set).
  * @module
  */
-import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../../deps';
-import { errorResponses } from '../../http/schemas';
-import { receiveWebhook, type WebhookSource } from '../webhook';
-import { genericParser } from './parse';
+import { z } from '@hono/zod-openapi';
+import type { PbxWebhook, WebhookSettings } from '../core/webhook';
 import { callEndedSchema, MAX_EVENTS_PER_REQUEST, recordingReadySchema } from './schema';
 import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from './signature';
+
+export const PATH = '/v1/pbx/generic/events';
 
 const AcceptedSchema = z
   .object({
@@ -23,28 +23,33 @@ const AcceptedSchema = z
   })
   .openapi('WebhookAccepted');
 
-export const PATH = '/v1/pbx/generic/events';
+const example = {
+  type: 'call.ended',
+  call_id: 'c-1001',
+  direction: 'inbound',
+  from: '+7 (495) 123-45-67',
+  to: '101',
+  extension: '101',
+  started_at: '2026-11-20T10:00:00+03:00',
+  answered_at: '2026-11-20T10:00:05+03:00',
+  ended_at: '2026-11-20T10:03:05+03:00',
+  disposition: 'answered',
+  recording: { id: 'r1', url: 'https://pbx.example/r1.wav' },
+};
 
-/** Signed with GENERIC_WEBHOOK_SECRET; unsigned only in sandbox mode with no secret set. */
-export const genericSource: WebhookSource<{ secret: string | null }> = {
-  parser: genericParser,
+export const genericWebhook: PbxWebhook<{ secret: string | null }, WebhookSettings<{ generic?: string }>> = {
+  method: 'post',
+  path: PATH,
   enableHint: 'set GENERIC_WEBHOOK_SECRET',
-  credentials: (deps) => {
-    const secret = deps.settings.secrets.generic;
+  credentials: ({ settings }) => {
+    const secret = settings.secrets.generic;
     if (secret) return { secret };
-    return deps.settings.sandboxMode ? { secret: null } : undefined;
+    return settings.sandboxMode ? { secret: null } : undefined;
   },
   verify: async (request, { secret }, now) =>
     secret === null ? { ok: true } : verifySignature(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.body, secret, now),
   // No config section: the body is read as UTF-8, or Windows-1251 when it is not UTF-8 (charset auto).
-};
-
-export function genericWebhookRoutes(deps: AppDeps) {
-  const app = new OpenAPIHono();
-  app.openAPIRegistry.registerPath({
-    method: 'post',
-    path: PATH,
-    tags: ['pbx'],
+  doc: {
     summary: 'Generic PBX webhook',
     description:
       `One event or an array of up to ${MAX_EVENTS_PER_REQUEST}. Signed like Stripe: \`${SIGNATURE_HEADER}: t=<unix seconds>,` +
@@ -63,29 +68,12 @@ export function genericWebhookRoutes(deps: AppDeps) {
         content: {
           'application/json': {
             schema: z.union([callEndedSchema, recordingReadySchema, z.array(z.union([callEndedSchema, recordingReadySchema]))]),
-            example: {
-              type: 'call.ended',
-              call_id: 'c-1001',
-              direction: 'inbound',
-              from: '+7 (495) 123-45-67',
-              to: '101',
-              extension: '101',
-              started_at: '2026-11-20T10:00:00+03:00',
-              answered_at: '2026-11-20T10:00:05+03:00',
-              ended_at: '2026-11-20T10:03:05+03:00',
-              disposition: 'answered',
-              recording: { id: 'r1', url: 'https://pbx.example/r1.wav' },
-            },
+            example,
           },
         },
       },
     },
-    responses: {
-      202: { description: 'Stored (and normally applied)', content: { 'application/json': { schema: AcceptedSchema } } },
-      ...errorResponses(400, 401, 404, 413, 503),
-    },
-  });
-
-  app.post(PATH, (c) => receiveWebhook(c, deps, genericSource));
-  return app;
-}
+    responses: { 202: { description: 'Stored (and normally applied)', content: { 'application/json': { schema: AcceptedSchema } } } },
+    errors: [400, 401, 404, 413, 503],
+  },
+};

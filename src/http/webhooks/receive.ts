@@ -1,0 +1,90 @@
+/**
+ * What every PBX webhook does, in this order: is the source enabled (else 404) → is the request
+ * authentic, checked over the body's bytes exactly as sent (else 401, nothing stored) → decode the
+ * bytes to text in the source's charset → does the body parse, and is it something the ledger can
+ * always apply (domain/admit.ts) (else 400 naming the field, nothing stored) → store the text in
+ * the inbox and apply it (2xx only after the commit). Each source supplies, as data
+ * (pbx/core/webhook.ts), its parser, its verification, and what it keeps with the body (meta).
+ * @module
+ */
+import type { Context } from 'hono';
+import { inboxDeps, type AppDeps } from '../../deps';
+import { admissionProblems } from '../../domain/admit';
+import { ingest, type IngestInput, type IngestResult } from '../../ledger/inbox';
+import { InvalidPayloadError, type ParseContext } from '../../pbx/core/parse';
+import type { PbxSource } from '../../pbx/core/source';
+import { ACCEPTED_RESULT, type DecodedWebhookRequest, type PbxUrlCheck, type PbxWebhook, type WebhookRequest } from '../../pbx/core/webhook';
+import { ApiError } from '../errors';
+import { decodedRequest, receivedRequest } from './request';
+
+/** The source's credentials, or the 404 of a source that is not enabled. */
+function enabledCredentials(source: PbxSource, endpoint: PbxWebhook | PbxUrlCheck, deps: AppDeps): unknown {
+  const credentials = endpoint.credentials(deps);
+  if (credentials === undefined) {
+    throw new ApiError(404, 'source_disabled', `the ${source.name} source is not enabled: ${endpoint.enableHint}`);
+  }
+  return credentials;
+}
+
+/** The request, once its signature or credentials checked out (else a 401). */
+async function authenticRequest(c: Context, deps: AppDeps, source: PbxSource, webhook: PbxWebhook): Promise<{ request: WebhookRequest; now: Date }> {
+  const credentials = enabledCredentials(source, webhook, deps);
+  const request = await receivedRequest(c, deps.settings.publicUrl);
+  const now = (deps.now ?? (() => new Date()))();
+  const verdict = await webhook.verify(request, credentials, now.getTime() / 1000);
+  if (!verdict.ok) {
+    if (webhook.challenge) c.header('WWW-Authenticate', webhook.challenge);
+    throw new ApiError(401, 'invalid_signature', verdict.reason);
+  }
+  return { request, now };
+}
+
+export async function receiveWebhook(c: Context, deps: AppDeps, source: PbxSource, webhook: PbxWebhook): Promise<Response> {
+  const { request: received, now } = await authenticRequest(c, deps, source, webhook);
+  if (webhook.receive === 'ignore') {
+    deps.log.debug(`${source.name} notification not used by calltrail`, { path: c.req.path });
+    return c.json({ status: 'ignored' }, 200);
+  }
+  const nul = received.body.indexOf(0);
+  if (nul >= 0) throw new InvalidPayloadError([`body: contains a NUL byte (at byte ${nul})`]);
+  const request = decodedRequest(received, webhook.charset?.(deps) ?? 'auto', webhook.form?.(received) ?? false);
+  const inbox = inboxDeps(deps);
+  const input = await ingestInput(deps, source, webhook, request, inbox.ctx.parse);
+  const problems = admissionProblems(input, { maxCallSeconds: deps.config.max_call_seconds, now });
+  if (problems.length) throw new InvalidPayloadError(problems);
+  const result = await (deps.ingest ? deps.ingest(input) : ingest(inbox, input));
+  if (result.status === 'refused') throw new InvalidPayloadError(result.problems);
+  if (result.status === 'processed') deps.wakeDelivery?.();
+  return accepted(c, webhook, result);
+}
+
+/** The body parsed into events, with what is kept beside it for replays. */
+async function ingestInput(
+  deps: AppDeps,
+  source: PbxSource,
+  webhook: PbxWebhook,
+  request: DecodedWebhookRequest,
+  ctx: ParseContext,
+): Promise<IngestInput> {
+  const meta = { ...webhook.meta?.(request), ...(await webhook.lookup?.(request, deps)) };
+  // The text is what is stored; the charset it was read in is kept for people reading the inbox.
+  if (request.charset !== 'utf-8') meta.charset = request.charset;
+  const events = source.parser.parse(request.raw, meta, ctx);
+  const dedupeKey = webhook.dedupeKey?.(request);
+  return { source: source.name, raw: request.raw, events, ...(Object.keys(meta).length ? { meta } : {}), ...(dedupeKey ? { dedupeKey } : {}) };
+}
+
+function accepted(c: Context, webhook: PbxWebhook, result: Exclude<IngestResult, { status: 'refused' }>): Response {
+  const answer = webhook.accepted ?? ACCEPTED_RESULT;
+  if (answer.body === 'empty') return c.body(null, answer.status);
+  return c.json({ status: result.status, inbox_id: result.inboxId, events: result.events }, answer.status);
+}
+
+/** A GET by which the PBX checks the URL: answered with the text it expects, as plain text. */
+export function answerUrlCheck(c: Context, deps: AppDeps, source: PbxSource, check: PbxUrlCheck): Response {
+  enabledCredentials(source, check, deps);
+  // Read as Hono reads a query (values decoded once), into the source's framework-free form.
+  const text = check.echo(new URLSearchParams(c.req.query()));
+  c.header('X-Content-Type-Options', 'nosniff');
+  return c.text(text, 200);
+}
