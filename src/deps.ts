@@ -1,28 +1,28 @@
 /**
  * What the app is built from. Each runtime entry assembles these once (Node) or per request
  * (Workers) and hands them to createApp; nothing below reads the environment itself.
+ *
+ * The services below declare what they need (recordings/deps.ts, delivery/deps.ts, jobs.ts,
+ * reconcile/deps.ts …); AppDeps satisfies each of them as it is. The wiring helpers the routes
+ * and entries use live here: the ledger's inbox (built in jobs.ts, the lowest layer that sees
+ * both the ledger and the PBX sources) and the dry run's view of the sources.
  * @module
  */
 import type { Settings } from './config/env';
 import type { IntegratorConfig } from './config/integrator';
 import type { Db } from './db/client';
-import type { InboxDeps, IngestInput, IngestResult } from './ledger/inbox';
-import { ledgerContext } from './ledger/context';
-import type { Logger } from './lib/log';
-import type { FetchFor } from './recordings/fetch/port';
-import type { PbxPull } from './reconcile/pull';
 import type { RateLimiter } from './crm/limiter';
-import type { LocalFileReader } from './recordings/local-file';
-import type { RecordingStorage } from './recordings/storage/port';
+import { sourcesReading } from './jobs';
+import type { DryRunContext } from './ledger/dry-run';
+import type { IngestInput, IngestResult } from './ledger/inbox';
+import type { Logger } from './lib/log';
+import { parsers } from './pbx/registry';
+import { InvalidPayloadError } from './pbx/source';
+import type { RecordingsRuntime } from './recordings/deps';
+import type { PbxPull } from './pbx/pull';
 
-/** What archiving and serving recordings needs from the runtime. */
-export interface RecordingsRuntime {
-  storage: RecordingStorage;
-  /** A fetch that enforces a policy where connections are made (Node: DNS answers checked). */
-  fetchFor: FetchFor;
-  /** Node beside the PBX: reads a recording given as a file path (null: no such file). */
-  readLocal?: LocalFileReader;
-}
+export type { RecordingsRuntime } from './recordings/deps';
+export { inboxDeps, ledgerContext } from './jobs';
 
 export interface AppDeps {
   db: Db;
@@ -61,11 +61,23 @@ export interface AppDeps {
   stopping?: AbortSignal;
 }
 
-export function inboxDeps(deps: AppDeps): InboxDeps {
+/**
+ * The PBX side of a dry run (ledger/dry-run.ts, `calltrail check`): the sources' parsers under
+ * this config, a body they refuse reported with its problems rather than thrown.
+ */
+export function dryRunContext(config: IntegratorConfig): DryRunContext {
+  const reading = sourcesReading(config);
   return {
-    db: deps.db,
-    ctx: ledgerContext(deps.settings, deps.config),
-    log: deps.log,
-    now: deps.now ?? (() => new Date()),
+    conversationSource: reading.conversationSource,
+    rulesFor: reading.rulesFor,
+    parse(source, raw, meta) {
+      if (!parsers[source]) throw new Error(`no PBX source named "${source}"`);
+      try {
+        return { events: reading.parseStored(source, raw, meta) };
+      } catch (error) {
+        if (!(error instanceof InvalidPayloadError)) throw error;
+        return { problems: error.problems };
+      }
+    },
   };
 }

@@ -4,12 +4,12 @@
  * @module
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { markStatus } from '../crm/amocrm/auth';
+import { markStatus } from '../crm/account';
 import { crmAccounts, deliveries } from '../db/schema';
 import { type CrmStatus } from '../domain/crm-account';
 import { type DeliveryStep } from '../domain/delivery';
-import type { CrmSettings } from '../config/env';
-import type { AppDeps } from '../deps';
+import type { CrmSettings } from '../crm/settings';
+import type { DeliveryAdminDeps } from './deps';
 
 export interface CrmConnectionStatus {
   accountId: string;
@@ -26,7 +26,7 @@ export interface CrmConnectionStatus {
   deliveries: Record<string, number>;
 }
 
-export async function crmStatus(deps: AppDeps): Promise<CrmConnectionStatus> {
+export async function crmStatus(deps: DeliveryAdminDeps): Promise<CrmConnectionStatus> {
   const crm = deps.settings.crm;
   const [account] = await deps.db.select().from(crmAccounts).where(eq(crmAccounts.id, crm.accountId));
   const counts = await deps.db
@@ -49,7 +49,7 @@ export async function crmStatus(deps: AppDeps): Promise<CrmConnectionStatus> {
 }
 
 /** After amoCRM lifted a block, or the credentials were fixed: deliveries resume. */
-export async function resetCircuit(deps: AppDeps): Promise<void> {
+export async function resetCircuit(deps: DeliveryAdminDeps): Promise<void> {
   const now = (deps.now ?? (() => new Date()))();
   await markStatus(deps.db, deps.settings.crm.accountId, 'ok', null, now);
   deps.log.warn('CRM circuit reset by an admin', { account: deps.settings.crm.accountId });
@@ -61,7 +61,7 @@ export type RetryOutcome =
   | { ok: false; code: 'not_found' | 'already_delivered' | 'skipped'; message: string };
 
 /** Sends a failed call again now (or hurries a pending one). A delivered or skipped call is not. */
-export async function retryDelivery(deps: AppDeps, conversationId: string): Promise<RetryOutcome> {
+export async function retryDelivery(deps: DeliveryAdminDeps, conversationId: string): Promise<RetryOutcome> {
   const now = (deps.now ?? (() => new Date()))();
   const [delivery] = await deps.db
     .select({ id: deliveries.id, state: deliveries.state, step: deliveries.step, reason: deliveries.reason })

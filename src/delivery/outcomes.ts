@@ -6,7 +6,7 @@
 import type { DeliveryStep } from '../domain/delivery';
 import type { CrmError } from '../crm/port';
 import { describeError } from '../lib/log';
-import type { Decision } from './retry-policy';
+import type { Decision } from '../crm/retry-policy';
 import type { ClaimedDelivery, DeliveryRefs, DeliveryUpdate } from './store';
 
 const base = (row: ClaimedDelivery, refs: DeliveryRefs = {}): Omit<DeliveryUpdate, 'state' | 'nextAttemptAt' | 'keepLease'> => ({

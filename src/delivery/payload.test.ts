@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIntegratorConfig } from '../config/integrator';
-import { callbackTask, toCallToLog, userFor, wantsCallbackTask, type DeliverableCall } from './payload';
+import { callbackTask, toCallToLog, wantsCallbackTask, type DeliverableCall } from './payload';
 
 const config = parseIntegratorConfig(
   JSON.stringify({
@@ -64,11 +64,9 @@ describe('what the CRM gets for a call', () => {
     expect(toCallToLog(call({ direction: null }), config).direction).toBe('inbound');
   });
 
-  it('falls back to the default user for unmapped extensions and department-only entries', () => {
-    expect(userFor(config, '101')).toEqual({ userId: 1001, department: null });
-    expect(userFor(config, '300')).toEqual({ userId: 1000, department: 'support' });
-    expect(userFor(config, '999')).toEqual({ userId: 1000, department: null });
-    expect(userFor(config, null)).toEqual({ userId: 1000, department: null });
+  it('puts the default user on calls of unmapped extensions and department-only entries', () => {
+    expect(toCallToLog(call({ extension: '300' }), config)).toMatchObject({ userId: 1000, variables: expect.objectContaining({ department: 'support' }) });
+    expect(toCallToLog(call({ extension: '999' }), config).userId).toBe(1000);
   });
 
   it('asks for a call-back task only for missed inbound calls, when enabled', () => {

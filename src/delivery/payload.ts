@@ -3,11 +3,12 @@
  * integrator config to the port's CallToLog, and the call-back task of a missed call.
  * @module
  */
-import type { IntegratorConfig } from '../config/integrator';
 import { renderTemplate, type CallVariables } from '../config/template';
 import type { Direction, Outcome } from '../domain/call';
 import type { CallToLog, CrmFieldValue, FieldMapping, LoggedCallRef, NewTask } from '../crm/port';
+import { userFor } from '../domain/people';
 import { numberDigits } from '../domain/phone';
+import type { DeliveryConfig } from './deps';
 
 /** The columns of a conversation that the CRM sees. */
 export interface DeliverableCall {
@@ -26,14 +27,7 @@ export interface DeliverableCall {
   link: string | null;
 }
 
-/** The CRM user behind an extension, and its department. */
-export function userFor(config: IntegratorConfig, extension: string | null): { userId: number | null; department: string | null } {
-  const entry = extension === null ? undefined : config.extensions[extension];
-  if (typeof entry === 'number') return { userId: entry, department: null };
-  return { userId: entry?.user ?? config.default_user, department: entry?.department ?? null };
-}
-
-export function callVariables(call: DeliverableCall, config: IntegratorConfig): CallVariables {
+export function callVariables(call: DeliverableCall, config: DeliveryConfig): CallVariables {
   const { userId, department } = userFor(config, call.extension);
   return {
     // A number that could not be normalized goes as its digits: the CRM matches contacts by them.
@@ -56,7 +50,7 @@ export function callVariables(call: DeliverableCall, config: IntegratorConfig): 
  * The call as the CRM gets it. Outbound stays outbound; everything else that reaches a CRM is
  * inbound (internal calls never get here: they are skipped when they settle).
  */
-export function toCallToLog(call: DeliverableCall, config: IntegratorConfig): CallToLog {
+export function toCallToLog(call: DeliverableCall, config: DeliveryConfig): CallToLog {
   const outcome = call.outcome ?? 'failed';
   const result = config.call_results[outcome];
   const vars = callVariables(call, config);
@@ -83,7 +77,7 @@ export function toCallToLog(call: DeliverableCall, config: IntegratorConfig): Ca
  * crm.fields rendered for this call: what a contact or lead created for it carries. A value or
  * tag that renders empty is left out (amoCRM refuses empty values; an empty tag means nothing).
  */
-export function fieldMapping(call: DeliverableCall, config: IntegratorConfig): FieldMapping {
+export function fieldMapping(call: DeliverableCall, config: DeliveryConfig): FieldMapping {
   const vars = callVariables(call, config);
   const { fields } = config.crm;
   const render = (text: string) => renderTemplate(text, vars, config.time_zone);
@@ -105,11 +99,11 @@ export function fieldMapping(call: DeliverableCall, config: IntegratorConfig): F
 }
 
 /** Only a missed inbound call asks for a call-back, and only when the config says so. */
-export function wantsCallbackTask(call: Pick<DeliverableCall, 'direction' | 'outcome'>, config: IntegratorConfig): boolean {
+export function wantsCallbackTask(call: Pick<DeliverableCall, 'direction' | 'outcome'>, config: DeliveryConfig): boolean {
   return config.missed_call_tasks.enabled && call.direction === 'inbound' && call.outcome !== 'answered';
 }
 
-export function callbackTask(call: DeliverableCall, ref: LoggedCallRef, config: IntegratorConfig, now: Date): NewTask {
+export function callbackTask(call: DeliverableCall, ref: LoggedCallRef, config: DeliveryConfig, now: Date): NewTask {
   const vars = callVariables(call, config);
   return {
     requestId: call.deliveryId,

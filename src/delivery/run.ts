@@ -5,20 +5,20 @@
  * any point leaves rows whose next worker knows exactly what may have happened.
  * @module
  */
-import type { IntegratorConfig } from '../config/integrator';
 import type { Db } from '../db/client';
 import type { DeliveryStep } from '../domain/delivery';
 import { CrmError, type CallToLog, type CrmPort, type LoggedCall } from '../crm/port';
 import { describeError, type Logger } from '../lib/log';
 import { advance, afterFailure, deferred, delivered, failed, retryLater, skipped } from './outcomes';
 import { callbackTask, fieldMapping, toCallToLog, wantsCallbackTask } from './payload';
-import { backoffMs, decide, MAX_ATTEMPTS } from './retry-policy';
+import { backoffMs, decide, MAX_ATTEMPTS } from '../crm/retry-policy';
 import { markIntent, writeResults, type AttemptRecord, type ClaimedDelivery, type DeliveryUpdate } from './store';
+import type { DeliveryConfig } from './deps';
 
 export interface RunDeps {
   db: Db;
   crm: CrmPort;
-  config: IntegratorConfig;
+  config: DeliveryConfig;
   log: Logger;
   now: () => Date;
   owner: string;

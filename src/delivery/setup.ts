@@ -6,12 +6,12 @@
  */
 import { connectCrm, type CrmConnection } from '../crm/connect';
 import type { RateLimiter } from '../crm/limiter';
-import type { AppDeps } from '../deps';
 import { linkKeys, signedRecordingUrl } from '../recordings/signed-link';
+import type { DeliveryDeps } from './deps';
 import { DeliveryWorker } from './worker';
 
 /** The configured CRM for these deps (null in sandbox mode without a sandbox). */
-export function crmConnection(deps: AppDeps, options: { limiters?: Map<string, RateLimiter>; timeoutMs?: number } = {}): CrmConnection | null {
+export function crmConnection(deps: DeliveryDeps, options: { limiters?: Map<string, RateLimiter>; timeoutMs?: number } = {}): CrmConnection | null {
   return connectCrm({
     settings: deps.settings,
     config: deps.config,
@@ -26,7 +26,7 @@ export function crmConnection(deps: AppDeps, options: { limiters?: Map<string, R
 }
 
 export function createDeliveryWorker(
-  deps: AppDeps,
+  deps: DeliveryDeps,
   options: { owner: string; limiters?: Map<string, RateLimiter>; timeoutMs?: number },
 ): DeliveryWorker | null {
   const now = deps.now ?? (() => new Date());

@@ -6,20 +6,20 @@
  * @module
  */
 import { and, eq, lte, sql } from 'drizzle-orm';
-import type { IntegratorConfig } from '../config/integrator';
 import type { Db } from '../db/client';
 import { crmAccounts, deliveries } from '../db/schema';
-import { markStatus } from '../crm/amocrm/auth';
+import { markStatus } from '../crm/account';
 import type { CrmPort } from '../crm/port';
 import type { Logger } from '../lib/log';
 import { acquireAccountLease, releaseAccountLease } from './lease';
 import { untouched } from './outcomes';
 import { DeliveryRun, type StopReason } from './run';
 import { claimDue, writeResults } from './store';
+import type { DeliveryConfig } from './deps';
 
 export interface WorkerDeps {
   db: Db;
-  config: IntegratorConfig;
+  config: DeliveryConfig;
   log: Logger;
   now: () => Date;
   accountId: string;

@@ -14,6 +14,7 @@ import { withConfiguredCrm } from '../crm/generic/settings';
 import { connectPostgres } from '../db/client';
 import type { AppDeps, RecordingsRuntime } from '../deps';
 import { runtimeFetchFor } from '../recordings/fetch/runtime-fetch';
+import { recordingSources } from '../pbx/registry';
 import { processRecordings } from '../recordings/process';
 import type { R2BucketLike } from '../recordings/storage/r2';
 import { defaultStorageKind, storageFromSettings } from '../recordings/storage/config';
@@ -103,7 +104,7 @@ function open(env: Env, ctx: ExecutionContext) {
     if (!worker || woken) return;
     woken = true;
     // Recordings first: a call settled by this webhook goes out with its MP3 when it can.
-    defer(processRecordings(deps).then(() => worker.drain({ budgetMs: 20_000 })));
+    defer(processRecordings(deps, recordingSources).then(() => worker.drain({ budgetMs: 20_000 })));
   };
   // The client closes after everything deferred on it has finished.
   const close = () => ctx.waitUntil(Promise.allSettled(pending).then(() => database.close()));

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { integratorConfigSchema } from '../config/integrator';
+import { dryRunContext } from '../deps';
 import { dryRun, type DryRunBody } from './dry-run';
 
 const config = integratorConfigSchema.parse({ time_zone: 'UTC', sources: { asterisk: { csv_columns: 'uniqueid' } } });
+const ctx = dryRunContext(config);
 const row = (cells: string[], line: number): DryRunBody => ({
   source: 'asterisk',
   raw: cells.map((c) => (/^\d+$/.test(c) ? c : `"${c}"`)).join(','),
@@ -21,17 +23,34 @@ describe('dryRun: Asterisk ≤ 11 rows without linkedid', () => {
 
   it('joins the rows a shared channel ties together into one conversation, in any order', () => {
     for (const bodies of [[customer, handover], [handover, customer]]) {
-      const report = dryRun(bodies, config);
+      const report = dryRun(bodies, ctx);
       expect(report.calls.map((c) => [c.callKey, c.legCount, c.direction, c.extension, c.externalNumber])).toEqual([['1763632800.10', 2, 'inbound', '205', '+74951234567']]);
     }
   });
 
   it('never joins calls that reuse a channel name after a restart', () => {
     const later = cdr({ src: '100', dst: '205', ctx: 'from-internal', ch: 'SIP/100-0000000b', dch: 'SIP/205-00000001', start: '2026-11-20 11:30:00', answer: '2026-11-20 11:30:05', end: '2026-11-20 11:31:00', billsec: 55, uid: '1763638200.1' }, 3);
-    const report = dryRun([customer, later], config);
+    const report = dryRun([customer, later], ctx);
     expect(report.calls.map((c) => [c.callKey, c.legCount, c.direction])).toEqual([
       ['1763632800.10', 1, 'inbound'],
       ['1763638200.1', 1, 'internal'],
     ]);
+  });
+});
+
+describe('dryRun: bodies the service would not take', () => {
+  it('lists a body its source refuses with the problems named, and reads the others', () => {
+    const bad: DryRunBody = { source: 'generic', raw: 'not json', meta: {}, at: 'bodies.json [0]' };
+    const good = cdr(
+      { src: '74951234567', dst: '100', ctx: 'from-trunk', ch: 'SIP/trunk-0000000a', dch: 'SIP/100-0000000b', start: '2026-11-20 10:00:00', answer: '2026-11-20 10:00:05', end: '2026-11-20 10:01:00', billsec: 55, uid: '1763632800.10' },
+      1,
+    );
+    const report = dryRun([bad, good], ctx);
+    expect(report.refused).toEqual([{ at: 'bodies.json [0]', problems: [expect.stringMatching(/^body is not valid JSON/)] }]);
+    expect(report.calls.map((c) => c.callKey)).toEqual(['1763632800.10']);
+  });
+
+  it('throws for a source no one has: a mistake of the caller, not of the body', () => {
+    expect(() => dryRun([{ source: 'nosuch', raw: '{}', meta: {}, at: 'x' }], ctx)).toThrow('no PBX source named "nosuch"');
   });
 });

@@ -3,16 +3,27 @@
  * same joining of legs the PBX keyed apart, the same conversation keys, summaries and delivery
  * decisions as ingest → apply → settle. `calltrail check` prints it for an integrator before going
  * live; the field corpus test holds it to what real installations' records must read as.
+ *
+ * The PBX side (its parsers, key spaces and number rules) comes in as a DryRunContext, built by
+ * the composition (deps.ts `dryRunContext(config)`): the ledger sits below the PBX sources.
  * @module
  */
-import type { IntegratorConfig } from '../config/integrator';
 import { factsOfLeg, summarize, type ConversationSummary } from '../domain/assemble';
 import { type CallEvent, type LegEnded, type RecordingRef } from '../domain/events';
+import type { NumberRules } from '../domain/phone';
 import { deliveryDecision } from '../domain/settle';
-import { conversationSource, parsers } from '../pbx/registry';
-import { InvalidPayloadError, numberRules, parseContext, sourceNumberRules } from '../pbx/source';
+import type { LedgerContext } from './context';
 import { planJoins } from './joins';
 import { legVersion, recordingVersion } from './versions';
+
+/** A body as its source reads it: the events, or the problems it would be refused (400) with. */
+export type DryRunParse = { events: CallEvent[] } | { problems: string[] };
+
+/** What a dry run asks of the PBX side. */
+export interface DryRunContext extends Pick<LedgerContext, 'conversationSource' | 'rulesFor'> {
+  /** The source's parser on one body. Throws when no source has that name (a mistake of the caller). */
+  parse(source: string, raw: string, meta: Record<string, string>): DryRunParse;
+}
 
 /** One body as the PBX sent it, with what its route would keep beside it (meta). */
 export interface DryRunBody {
@@ -46,26 +57,21 @@ interface Parsed {
   events: CallEvent[];
 }
 
-export function dryRun(bodies: readonly DryRunBody[], config: IntegratorConfig): DryRunReport {
-  const ctx = parseContext(config);
+export function dryRun(bodies: readonly DryRunBody[], ctx: DryRunContext): DryRunReport {
   const report: DryRunReport = { calls: [], dropped: [], refused: [], bodies: bodies.length };
   const parsed: Parsed[] = [];
   for (const body of bodies) {
-    const parser = parsers[body.source];
-    if (!parser) throw new Error(`no PBX source named "${body.source}"`);
-    try {
-      const events = parser.parse(body.raw, body.meta, ctx);
-      for (const e of events) if (e.kind === 'dropped') report.dropped.push({ at: `${body.at} ${e.at}`, reason: e.reason });
-      parsed.push({ source: body.source, events });
-    } catch (error) {
-      if (!(error instanceof InvalidPayloadError)) throw error;
-      report.refused.push({ at: body.at, problems: error.problems });
+    const read = ctx.parse(body.source, body.raw, body.meta);
+    if ('problems' in read) {
+      report.refused.push({ at: body.at, problems: read.problems });
+      continue;
     }
+    for (const e of read.events) if (e.kind === 'dropped') report.dropped.push({ at: `${body.at} ${e.at}`, reason: e.reason });
+    parsed.push({ source: body.source, events: read.events });
   }
-  const rules = numberRules(config);
-  for (const [key, group] of conversations(joined(parsed))) {
+  for (const [key, group] of conversations(joined(parsed, ctx.conversationSource), ctx.conversationSource)) {
     const [source, callKey] = key.split('\n') as [string, string];
-    const summary = summarizeGroup(group, sourceNumberRules(rules, config, source));
+    const summary = summarizeGroup(group, ctx.rulesFor(source));
     const decision = deliveryDecision(summary);
     report.calls.push({
       ...summary,
@@ -81,7 +87,7 @@ export function dryRun(bodies: readonly DryRunBody[], config: IntegratorConfig):
 }
 
 /** Legs the PBX keyed apart but named as one call are re-keyed to one conversation (ledger/joins.ts). */
-function joined(parsed: Parsed[]): Parsed[] {
+function joined(parsed: Parsed[], conversationSource: (source: string) => string): Parsed[] {
   const families = new Set(parsed.map((p) => conversationSource(p.source)));
   const out: Parsed[] = [];
   for (const family of families) {
@@ -100,7 +106,7 @@ interface Group {
 }
 
 /** Events by conversation, each leg and recording once (the greatest version, as the ledger keeps). */
-function conversations(parsed: Parsed[]): Map<string, Group> {
+function conversations(parsed: Parsed[], conversationSource: (source: string) => string): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const { source, events } of parsed) {
     for (const e of events) {
@@ -123,7 +129,7 @@ function conversations(parsed: Parsed[]): Map<string, Group> {
   return groups;
 }
 
-function summarizeGroup(group: Group, rules: ReturnType<typeof numberRules>): ConversationSummary {
+function summarizeGroup(group: Group, rules: NumberRules): ConversationSummary {
   const summary = summarize(
     [...group.legs.values()].map(factsOfLeg),
     [...group.recordings.values()].map((r) => ({ legKey: r.legKey })),

@@ -17,11 +17,10 @@ import type { Db } from '../db/client';
 import { json, queryRows } from '../db/raw';
 import { inboxEvents } from '../db/schema';
 import type { CallEvent } from '../domain/events';
-import { admissionProblems, DEFAULT_MAX_CALL_SECONDS } from '../domain/admit';
+import { admissionProblems } from '../domain/admit';
 import { isTransientConflict } from '../lib/error-codes';
 import { describeError, type Logger } from '../lib/log';
 import { sha256Hex } from '../lib/crypto';
-import { parsers } from '../pbx/registry';
 import { applyEvents } from './apply';
 import type { LedgerContext } from './context';
 
@@ -70,7 +69,7 @@ export async function ingest(deps: InboxDeps, input: IngestInput): Promise<Inges
 export async function ingestMany(deps: InboxDeps, inputs: readonly IngestInput[]): Promise<IngestResult[]> {
   if (inputs.length === 0) return [];
   // Admission: what could never apply is refused before anything is stored.
-  const rules = { maxCallSeconds: deps.ctx.parse.maxCallSeconds ?? DEFAULT_MAX_CALL_SECONDS, now: deps.now() };
+  const rules = { maxCallSeconds: deps.ctx.maxCallSeconds, now: deps.now() };
   const verdicts = inputs.map((input) => admissionProblems(input, rules));
   if (verdicts.every((problems) => problems.length === 0)) return ingestAdmitted(deps, inputs);
   const admitted = inputs.filter((_, i) => verdicts[i]?.length === 0);
@@ -230,10 +229,8 @@ export async function reprocessInbox(deps: InboxDeps, selection: ReprocessSelect
         .for('update', { skipLocked: true });
       if (!row) return null;
       seen.add(row.id);
-      const parser = parsers[row.source];
       try {
-        if (!parser) throw new Error(`no parser for source "${row.source}"`);
-        const events = parser.parse(row.raw, row.meta, deps.ctx.parse);
+        const events = deps.ctx.parseStored(row.source, row.raw, row.meta);
         await tx.transaction(async (sp) => {
           await applyEvents(sp, deps.ctx, [{ source: row.source, events, inboxEventId: row.id, receivedAt: row.receivedAt }], now);
         });

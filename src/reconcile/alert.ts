@@ -8,8 +8,8 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { crmAccounts, reconcileRuns } from '../db/schema';
 import { FINDING_KINDS } from '../domain/reconcile';
-import type { AppDeps } from '../deps';
 import { describeError } from '../lib/log';
+import type { AlertDeps } from './deps';
 import type { RunRow } from './engine';
 
 export function alertText(run: RunRow, crmStatus: string, consoleUrl: string): string {
@@ -28,7 +28,7 @@ export function alertText(run: RunRow, crmStatus: string, consoleUrl: string): s
   return lines.join('\n');
 }
 
-export async function sendAlert(deps: AppDeps, run: RunRow): Promise<boolean> {
+export async function sendAlert(deps: AlertDeps, run: RunRow): Promise<boolean> {
   const url = deps.config.reconcile.alert_webhook_url;
   if (!url) return false;
   // Claim the alert first: two processes finishing slices never send it twice.

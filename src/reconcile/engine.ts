@@ -17,21 +17,20 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import { markStatus } from '../crm/amocrm/auth';
+import { markStatus } from '../crm/account';
 import { CrmError, type ListPosition } from '../crm/port';
 import type { Db } from '../db/client';
 import { queryRows } from '../db/raw';
 import { conversations, crmAccounts, deliveries, reconcileCrmNotes, reconcileFindings, reconcileRuns, type RunProgress } from '../db/schema';
 import { crmConnection, createDeliveryWorker } from '../delivery/setup';
-import { inboxDeps, type AppDeps } from '../deps';
-import { runTick } from '../jobs';
+import { inboxDeps, runTick } from '../jobs';
 import { ingestMany, type IngestInput } from '../ledger/inbox';
 import { describeError } from '../lib/log';
-import { portablePulls } from '../pbx/pulls';
+import type { PbxPull } from '../pbx/pull';
 import { compare, markResolved } from './compare';
-import type { PbxPull } from './pull';
+import type { ReconcileDeps } from './deps';
 import { callKeyOf } from '../domain/events';
-import { conversationSource } from '../pbx/registry';
+import { conversationSource, portablePulls } from '../pbx/registry';
 
 export type RunRow = typeof reconcileRuns.$inferSelect;
 
@@ -53,12 +52,12 @@ export const MAX_TRANSIENT_FAILURES = 5;
 class OutOfTime extends Error {}
 
 /** The pulls of this runtime that are configured. */
-export function enabledPulls(deps: AppDeps): PbxPull[] {
+export function enabledPulls(deps: ReconcileDeps): PbxPull[] {
   return [...portablePulls, ...(deps.pbxPulls ?? [])].filter((p) => p.enabled(deps));
 }
 
 /** Counts every request sent to the CRM on behalf of the run (token refreshes included). */
-function countingDeps(deps: AppDeps, counter: { n: number }): AppDeps {
+function countingDeps(deps: ReconcileDeps, counter: { n: number }): ReconcileDeps {
   const sandbox = deps.sandbox;
   const base = deps.crmFetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   return {
@@ -80,7 +79,7 @@ function countingDeps(deps: AppDeps, counter: { n: number }): AppDeps {
   };
 }
 
-export async function runSlice(deps: AppDeps, run: RunRow, options: SliceOptions): Promise<SliceEnd> {
+export async function runSlice(deps: ReconcileDeps, run: RunRow, options: SliceOptions): Promise<SliceEnd> {
   const { db } = deps;
   const log = deps.log.child({ component: 'reconcile', run: run.id });
   const now = deps.now ?? (() => new Date());
@@ -259,7 +258,7 @@ export async function runSlice(deps: AppDeps, run: RunRow, options: SliceOptions
  * Ingests the pulled inputs of calls the ledger does not have. A call's inputs are all in one page;
  * a call is judged by its key before any of its inputs is stored, so its later bodies follow.
  */
-async function ingestLost(deps: AppDeps, runId: string, pulled: string, page: IngestInput[]): Promise<number> {
+async function ingestLost(deps: ReconcileDeps, runId: string, pulled: string, page: IngestInput[]): Promise<number> {
   // A FreePBX pull finds calls the Master.csv push or AMI brought in: one key space.
   const source = conversationSource(pulled);
   const keysOf = (input: IngestInput) => [...new Set(input.events.flatMap((e) => callKeyOf(e) ?? []))];
@@ -328,7 +327,7 @@ export async function findingCounts(db: Db, runId: string): Promise<Record<strin
 }
 
 async function crmTrouble(
-  deps: AppDeps,
+  deps: ReconcileDeps,
   accountId: string,
   error: CrmError,
   progress: RunProgress,

@@ -11,19 +11,19 @@
 import { and, eq, inArray, lt, or, isNull, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { reconcileRuns, type RunProgress } from '../db/schema';
-import type { AppDeps } from '../deps';
 import { describeError } from '../lib/log';
+import type { ReconcileDeps } from './deps';
 import { runSlice, type RunRow } from './engine';
 import { sendAlert } from './alert';
 import { dayWindow, yesterday, type Window } from './window';
 
 /** This process (or isolate) in leases: the entry's name for it, or one made on first use. */
-export function processOwner(deps: AppDeps): string {
+export function processOwner(deps: ReconcileDeps): string {
   return (deps.owner ??= `app:${crypto.randomUUID().slice(0, 8)}`);
 }
 
 /** A slice a request starts in the background: within the runtime's allowance, paused when the process stops. */
-export function backgroundSlice(deps: AppDeps): ContinueOptions {
+export function backgroundSlice(deps: ReconcileDeps): ContinueOptions {
   return {
     owner: processOwner(deps),
     ...(deps.backgroundBudgetMs ? { budgetMs: deps.backgroundBudgetMs } : {}),
@@ -35,7 +35,7 @@ export function backgroundSlice(deps: AppDeps): ContinueOptions {
  * Starts a run (or joins the live one) and works its first slice in the background, as the API
  * and the console do; whatever the slice leaves, the schedule resumes.
  */
-export async function startInBackground(deps: AppDeps, request: RunRequest): Promise<{ id: string; joined: boolean }> {
+export async function startInBackground(deps: ReconcileDeps, request: RunRequest): Promise<{ id: string; joined: boolean }> {
   const started = await startRun(deps, request, 'manual');
   if (!started.joined) deps.defer?.(continueRun(deps, started.id, backgroundSlice(deps)));
   return { id: started.id, joined: started.joined };
@@ -56,7 +56,7 @@ export const MAX_WINDOW_DAYS = 31;
 export class RunRequestError extends Error {}
 
 /** The window a request names: a day, a from/to, or (neither) yesterday. Throws RunRequestError. */
-export function requestedWindow(deps: AppDeps, request: RunRequest): Window {
+export function requestedWindow(deps: ReconcileDeps, request: RunRequest): Window {
   const now = (deps.now ?? (() => new Date()))();
   const zone = deps.config.time_zone;
   let window: Window;
@@ -87,7 +87,7 @@ const freshProgress = (): RunProgress => ({ pulled: [], crm: { entity: null, pag
  * Starts a run of the window (or joins the live one) — without working on it. The caller works
  * it: `continueRun` now, `deps.defer(continueRun(…))` in the background, or the next tick.
  */
-export async function startRun(deps: AppDeps, request: RunRequest, trigger: RunTrigger): Promise<{ id: string; joined: boolean; window: Window }> {
+export async function startRun(deps: ReconcileDeps, request: RunRequest, trigger: RunTrigger): Promise<{ id: string; joined: boolean; window: Window }> {
   const window = requestedWindow(deps, request);
   const now = (deps.now ?? (() => new Date()))();
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -123,7 +123,7 @@ export interface ContinueOptions {
  * Works on a run for one slice, if no one else holds it. Returns the run as the slice left it
  * (or as it is, when another process holds it or it is over).
  */
-export async function continueRun(deps: AppDeps, runId: string, options: ContinueOptions): Promise<RunRow | null> {
+export async function continueRun(deps: ReconcileDeps, runId: string, options: ContinueOptions): Promise<RunRow | null> {
   const budgetMs = options.budgetMs ?? deps.config.reconcile.budget_seconds * 1000;
   const leaseSeconds = Math.ceil(budgetMs / 1000) + 120;
   const began = Date.now();
@@ -175,7 +175,7 @@ export async function continueRun(deps: AppDeps, runId: string, options: Continu
 }
 
 /** Works a run slice after slice until it is over (the CLI; tests). */
-export async function runToEnd(deps: AppDeps, runId: string, options: ContinueOptions & { onSlice?: (run: RunRow) => void }): Promise<RunRow> {
+export async function runToEnd(deps: ReconcileDeps, runId: string, options: ContinueOptions & { onSlice?: (run: RunRow) => void }): Promise<RunRow> {
   for (;;) {
     const run = await continueRun(deps, runId, options);
     if (!run) throw new Error(`run ${runId} is gone`);
@@ -187,7 +187,7 @@ export async function runToEnd(deps: AppDeps, runId: string, options: ContinueOp
 }
 
 /** Live runs no one is working on (paused, or their worker died): one slice of the oldest. */
-export async function resumeRuns(deps: AppDeps, options: ContinueOptions): Promise<RunRow | null> {
+export async function resumeRuns(deps: ReconcileDeps, options: ContinueOptions): Promise<RunRow | null> {
   const now = new Date();
   const [next] = await deps.db
     .select({ id: reconcileRuns.id })
@@ -203,7 +203,7 @@ export async function resumeRuns(deps: AppDeps, options: ContinueOptions): Promi
  * no run of yesterday exists yet: the schedule's catch-up after downtime, and on Workers the
  * every-minute trigger's guarantee that the nightly trigger was not missed.
  */
-export async function startNightlyIfDue(deps: AppDeps): Promise<{ id: string } | null> {
+export async function startNightlyIfDue(deps: ReconcileDeps): Promise<{ id: string } | null> {
   const { reconcile, time_zone: zone } = deps.config;
   if (!reconcile.enabled) return null;
   const now = (deps.now ?? (() => new Date()))();
@@ -223,7 +223,7 @@ export async function startNightlyIfDue(deps: AppDeps): Promise<{ id: string } |
 }
 
 /** The nightly run: yesterday, in the configured time zone, one slice now (the rest resumes). */
-export async function nightlyRun(deps: AppDeps, options: ContinueOptions): Promise<RunRow | null> {
+export async function nightlyRun(deps: ReconcileDeps, options: ContinueOptions): Promise<RunRow | null> {
   if (!deps.config.reconcile.enabled) return null;
   const { id } = await startRun(deps, {}, 'nightly');
   return continueRun(deps, id, options);

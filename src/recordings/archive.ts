@@ -10,13 +10,12 @@
 import { and, asc, eq, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { conversations, recordings } from '../db/schema';
-import type { AppDeps, RecordingsRuntime } from '../deps';
-import { userFor } from '../delivery/payload';
+import { userFor } from '../domain/people';
 import { sha256BytesHex } from '../lib/crypto';
 import { detectAudio } from './audio/detect';
 import { AudioFormatError } from './audio/wav';
-import { sourcesSharing } from '../pbx/source';
 import { allowedHostsFor, syncExcluded } from './config';
+import type { RecordingSources, RecordingsDeps, RecordingsRuntime } from './deps';
 import type { RecordingDownloader } from './downloads';
 import type { FetchPolicy } from './fetch/port';
 import { downloadByRef, fetchOrigin } from './origin';
@@ -48,17 +47,17 @@ export interface ArchiveResult {
 }
 
 /**
- * Copies due recordings into storage. `downloaders`: the sources whose files are fetched through
- * their API by id (downloads.ts); their recordings have no origin URL, only the vendor's ref.
+ * Copies due recordings into storage. `sources.downloaders`: the sources whose files are fetched
+ * through their API by id (downloads.ts); their recordings have no origin URL, only the vendor's ref.
  */
 export async function archiveDueRecordings(
-  deps: AppDeps,
+  deps: RecordingsDeps,
   runtime: RecordingsRuntime,
+  sources: RecordingSources,
   limit = 10,
-  downloaders: readonly RecordingDownloader[] = [],
 ): Promise<ArchiveResult> {
   const now = (deps.now ?? (() => new Date()))();
-  const active = downloaders.filter((d) => d.enabled(deps));
+  const active = sources.downloaders.filter((d) => d.enabled(deps));
   const due = await deps.db
     .select({
       id: recordings.id,
@@ -78,7 +77,7 @@ export async function archiveDueRecordings(
     .limit(limit);
   const result: ArchiveResult = { archived: 0, failed: 0, skipped: 0 };
   for (const row of due as DueRecording[]) {
-    const outcome = await archiveOne(deps, runtime, row, now, active);
+    const outcome = await archiveOne(deps, runtime, row, now, { ...sources, downloaders: active });
     result[outcome]++;
   }
   return result;
@@ -91,12 +90,13 @@ function downloadable(active: readonly RecordingDownloader[]): SQL {
   return and(isNull(recordings.originUrl), isNotNull(recordings.vendorRef), sql`${conversations.source} in (${sources})`) as SQL;
 }
 
+/** `sources.downloaders`: the enabled ones only. */
 async function archiveOne(
-  deps: AppDeps,
+  deps: RecordingsDeps,
   runtime: RecordingsRuntime,
   row: DueRecording,
   now: Date,
-  downloaders: readonly RecordingDownloader[],
+  sources: RecordingSources,
 ): Promise<keyof ArchiveResult> {
   const config = deps.config.recordings;
   const { department } = userFor(deps.config, row.extension);
@@ -106,14 +106,16 @@ async function archiveOne(
   }
   const policy: FetchPolicy = {
     // FreePBX's calls live under asterisk: the hosts listed for either serve them.
-    allowedHosts: sourcesSharing(row.source).flatMap((source) => allowedHostsFor(config, source)),
+    allowedHosts: sources.sourcesSharing(row.source).flatMap((source) => allowedHostsFor(config, source)),
     allowPrivate: config.allow_private_hosts,
     maxBytes: config.max_mb * 1024 * 1024,
     timeoutMs: config.timeout_seconds * 1000,
     maxRedirects: 3,
   };
   const fetched =
-    row.originUrl === null ? await downloadByRef(deps, runtime, row, policy, downloaders) : await fetchOrigin(runtime, row.originUrl, policy, config.local_paths);
+    row.originUrl === null
+      ? await downloadByRef(deps, runtime, row, policy, sources.downloaders)
+      : await fetchOrigin(runtime, row.originUrl, policy, config.local_paths);
   // The vendor's allowance for this minute is used up: the recording keeps its turn.
   if (fetched === 'later') return 'skipped';
   if (!fetched.ok && linkDied(row, fetched)) return relink(deps, row, fetched.reason, now);
@@ -127,7 +129,7 @@ function linkDied(row: DueRecording, fetched: { status?: number }): boolean {
 }
 
 /** The dead link is dropped, so the source's resolver asks its API for a new one on the back-off. */
-async function relink(deps: AppDeps, row: DueRecording, reason: string, now: Date): Promise<keyof ArchiveResult> {
+async function relink(deps: RecordingsDeps, row: DueRecording, reason: string, now: Date): Promise<keyof ArchiveResult> {
   const attempts = row.attempts + 1;
   if (attempts >= MAX_FETCH_ATTEMPTS) return fetchFailed(deps, row, { reason, retryable: false }, now);
   await deps.db
@@ -144,7 +146,7 @@ async function relink(deps: AppDeps, row: DueRecording, reason: string, now: Dat
 }
 
 /** Another try later, on the back-off; or, when retrying cannot help or the tries are used up, failed. */
-async function fetchFailed(deps: AppDeps, row: DueRecording, fetched: { reason: string; retryable: boolean }, now: Date): Promise<keyof ArchiveResult> {
+async function fetchFailed(deps: RecordingsDeps, row: DueRecording, fetched: { reason: string; retryable: boolean }, now: Date): Promise<keyof ArchiveResult> {
   const attempts = row.attempts + 1;
   const giveUp = !fetched.retryable || attempts >= MAX_FETCH_ATTEMPTS;
   await deps.db
@@ -164,7 +166,7 @@ async function fetchFailed(deps: AppDeps, row: DueRecording, fetched: { reason: 
 }
 
 /** The fetched file into storage, checksummed, once it is audio we can play. */
-async function store(deps: AppDeps, runtime: RecordingsRuntime, row: DueRecording, bytes: Uint8Array, now: Date): Promise<keyof ArchiveResult> {
+async function store(deps: RecordingsDeps, runtime: RecordingsRuntime, row: DueRecording, bytes: Uint8Array, now: Date): Promise<keyof ArchiveResult> {
   let format: 'wav' | 'mp3' | 'empty';
   try {
     format = detectAudio(bytes);

@@ -8,20 +8,20 @@
  */
 import { and, asc, eq, isNotNull, lte, sql } from 'drizzle-orm';
 import { callAudio, conversations, legs, recordings } from '../db/schema';
-import type { AppDeps, RecordingsRuntime } from '../deps';
-import { userFor } from '../delivery/payload';
+import { userFor } from '../domain/people';
 import { queueNoteUpdates } from '../ledger/settle';
 import { sha256BytesHex } from '../lib/crypto';
 import { describeError } from '../lib/log';
 import { buildCallAudio } from './audio/build';
 import { retentionDays } from './config';
+import type { RecordingsDeps, RecordingsRuntime } from './deps';
 
 export interface BuildResult {
   built: number;
   failed: number;
 }
 
-export async function buildDueAudio(deps: AppDeps, runtime: RecordingsRuntime, limit = 5): Promise<BuildResult> {
+export async function buildDueAudio(deps: RecordingsDeps, runtime: RecordingsRuntime, limit = 5): Promise<BuildResult> {
   const now = (deps.now ?? (() => new Date()))();
   const due = await deps.db
     .select({ id: conversations.id, extension: conversations.extension })
@@ -47,7 +47,7 @@ export async function buildDueAudio(deps: AppDeps, runtime: RecordingsRuntime, l
   return result;
 }
 
-async function buildOne(deps: AppDeps, runtime: RecordingsRuntime, conversation: { id: string; extension: string | null }, now: Date): Promise<boolean> {
+async function buildOne(deps: RecordingsDeps, runtime: RecordingsRuntime, conversation: { id: string; extension: string | null }, now: Date): Promise<boolean> {
   // In the order they were recorded: by their leg's start; a whole-call recording by arrival.
   const segments = await deps.db
     .select({ id: recordings.id, key: recordings.archiveKey, sha256: recordings.sha256, format: recordings.format })

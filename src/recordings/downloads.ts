@@ -7,7 +7,6 @@
  * API afresh. Without archiving storage nothing is downloaded and the call goes out without a link.
  * @module
  */
-import type { AppDeps } from '../deps';
 import type { FetchOutcome, FetchPolicy } from './fetch/port';
 import type { SafeFetchOptions } from './fetch/safe-fetch';
 import type { RecordingToLink } from './links';
@@ -15,8 +14,9 @@ import type { RecordingToLink } from './links';
 /** A recording known by the PBX's name or id of its file (Mango's recording_id, Yeastar's file name). */
 export type RecordingToDownload = RecordingToLink;
 
-export interface DownloadContext {
-  deps: AppDeps;
+export interface DownloadContext<D = unknown> {
+  /** The app's deps, as the downloader types the part it reads (./deps.ts RecordingSources). */
+  deps: D;
   /**
    * safeFetch under the archive's policy (size, time, redirects, the source's allowed hosts). A
    * downloader widens it for its own API (`policy`): the vendor's fixed hosts, or the PBX address
@@ -25,18 +25,18 @@ export interface DownloadContext {
   fetch(url: string, options?: SafeFetchOptions, policy?: Partial<Pick<FetchPolicy, 'allowedHosts' | 'allowPrivate' | 'maxBytes'>>): Promise<FetchOutcome>;
 }
 
-export interface RecordingDownloader {
+export interface RecordingDownloader<D = unknown> {
   source: string;
   /** The vendor API's allowance for these requests; recordings beyond it wait for a later tick. */
   perMinute: number;
   /** Whether the source's API credentials are there; without them its recordings wait. */
-  enabled(deps: AppDeps): boolean;
+  enabled(deps: D): boolean;
   /**
    * The file, or why not. A failure is retryable unless asking again cannot help: "not ready
    * yet" (404, the vendor's not-found) and expired tokens are retryable; the archive's back-off
    * spaces the tries and gives up after its last one.
    */
-  download(recording: RecordingToDownload, context: DownloadContext): Promise<FetchOutcome>;
+  download(recording: RecordingToDownload, context: DownloadContext<D>): Promise<FetchOutcome>;
 }
 
 /** The JSON of an API answer (ok or not), or undefined when it is not JSON. */

@@ -5,10 +5,10 @@
  * @module
  */
 import { and, asc, eq, isNotNull, isNull, lte, sql } from 'drizzle-orm';
-import type { AppDeps } from '../deps';
 import { conversations, recordings } from '../db/schema';
 import { queueNoteUpdates } from '../ledger/settle';
 import { describeError } from '../lib/log';
+import type { RecordingsDeps } from './deps';
 
 export interface RecordingToLink {
   recordingId: string;
@@ -21,13 +21,14 @@ export interface RecordingToLink {
 
 /**
  * A source's way to turn its recording id into a URL. `pending`: the vendor has not finished the
- * file yet (Zadarma needs about 40 s) — ask again later without counting it as a failure.
+ * file yet (Zadarma needs about 40 s) — ask again later without counting it as a failure. `D`:
+ * the part of the app's deps it reads (./deps.ts RecordingSources).
  */
-export interface RecordingLinkResolver {
+export interface RecordingLinkResolver<D = unknown> {
   source: string;
   /** The vendor's API allowance for these requests; calls beyond it wait for a later tick. */
   perMinute: number;
-  resolve(recording: RecordingToLink, deps: AppDeps): Promise<{ url: string } | { pending: true }>;
+  resolve(recording: RecordingToLink, deps: D): Promise<{ url: string } | { pending: true }>;
 }
 
 /** Request times per source in the last minute, in this process (a tick runs every second). */
@@ -47,7 +48,7 @@ export const MAX_LINK_ATTEMPTS = 8;
 
 const delayMs = (attempts: number) => Math.min(6 * 3600_000, 30_000 * 2 ** attempts);
 
-export async function resolveRecordingLinks(deps: AppDeps, resolvers: readonly RecordingLinkResolver[], limit = 50): Promise<number> {
+export async function resolveRecordingLinks(deps: RecordingsDeps, resolvers: readonly RecordingLinkResolver[], limit = 50): Promise<number> {
   const active = resolvers.filter((r) => resolverEnabled(r, deps));
   if (active.length === 0) return 0;
   const now = (deps.now ?? (() => new Date()))();
@@ -124,7 +125,6 @@ export async function resolveRecordingLinks(deps: AppDeps, resolvers: readonly R
 }
 
 /** A resolver needs its source's API credentials; without them recordings wait. */
-function resolverEnabled(resolver: RecordingLinkResolver, deps: AppDeps): boolean {
-  const secrets = deps.settings.secrets as Record<string, unknown>;
-  return secrets[resolver.source] !== undefined;
+function resolverEnabled(resolver: RecordingLinkResolver, deps: RecordingsDeps): boolean {
+  return deps.settings.secrets[resolver.source] !== undefined;
 }

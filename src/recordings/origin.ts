@@ -5,8 +5,8 @@
  * of this one recording, with its reason and whether another try can help.
  * @module
  */
-import type { AppDeps, RecordingsRuntime } from '../deps';
 import type { DueRecording } from './archive';
+import type { RecordingsDeps, RecordingsRuntime } from './deps';
 import type { DownloadContext, RecordingDownloader } from './downloads';
 import type { FetchOutcome, FetchPolicy } from './fetch/port';
 import { safeFetch } from './fetch/safe-fetch';
@@ -15,7 +15,7 @@ import { isUnder, LocalFileRefused, normalizePath, type LocalFileReader } from '
 
 /** The file through its source's API (downloads.ts), within the vendor's allowance. */
 export async function downloadByRef(
-  deps: AppDeps,
+  deps: RecordingsDeps,
   runtime: RecordingsRuntime,
   row: DueRecording,
   policy: FetchPolicy,
@@ -58,7 +58,7 @@ export async function fetchOrigin(runtime: RecordingsRuntime, originUrl: string,
   if (!path || !localPaths.some((root) => isUnder(path, root))) {
     return { ok: false, reason: 'the file lies outside recordings.local_paths', retryable: false };
   }
-  // RecordingsRuntime (deps.ts) still types the reader without its limits; Node's takes them.
+  // RecordingsRuntime (./deps.ts) still types the reader without its limits; Node's takes them.
   return readLocal(runtime.readLocal, path, policy, localPaths);
 }
 

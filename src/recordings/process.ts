@@ -5,10 +5,9 @@
  * retention purge. Node runs it every second, Workers every minute and after a webhook.
  * @module
  */
-import type { AppDeps } from '../deps';
-import { recordingDownloaders, recordingLinkResolvers } from '../pbx/resolvers';
 import { archiveDueRecordings } from './archive';
 import { buildDueAudio } from './build-audio';
+import type { RecordingSources, RecordingsDeps } from './deps';
 import { resolveRecordingLinks } from './links';
 import { purgeIfDue } from './retention';
 
@@ -19,11 +18,12 @@ export interface RecordingsStep {
   purged: number;
 }
 
-export async function processRecordings(deps: AppDeps): Promise<RecordingsStep> {
-  const linked = await resolveRecordingLinks(deps, recordingLinkResolvers);
+/** `sources`: the PBX side (link resolvers, downloaders), given by the tick (jobs.ts). */
+export async function processRecordings(deps: RecordingsDeps, sources: RecordingSources): Promise<RecordingsStep> {
+  const linked = await resolveRecordingLinks(deps, sources.linkResolvers);
   const runtime = deps.recordings;
   if (!runtime) return { linked, archived: 0, built: 0, purged: 0 };
-  const archived = await archiveDueRecordings(deps, runtime, 10, recordingDownloaders);
+  const archived = await archiveDueRecordings(deps, runtime, sources, 10);
   const built = await buildDueAudio(deps, runtime);
   const purge = await purgeIfDue(deps, runtime);
   return { linked, archived: archived.archived, built: built.built, purged: purge?.purgedCalls ?? 0 };

@@ -7,8 +7,8 @@
  */
 import { and, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { callAudio, deliveries, recordingPurges, recordings } from '../db/schema';
-import type { AppDeps, RecordingsRuntime } from '../deps';
 import { describeError } from '../lib/log';
+import type { RecordingsDeps, RecordingsRuntime } from './deps';
 
 export interface PurgeResult {
   purgedCalls: number;
@@ -19,14 +19,14 @@ export interface PurgeResult {
 }
 
 /** Runs the purge if the last one is a day old (cheap to call from every tick). */
-export async function purgeIfDue(deps: AppDeps, runtime: RecordingsRuntime): Promise<PurgeResult | null> {
+export async function purgeIfDue(deps: RecordingsDeps, runtime: RecordingsRuntime): Promise<PurgeResult | null> {
   const now = (deps.now ?? (() => new Date()))();
   const [last] = await deps.db.select({ ranAt: recordingPurges.ranAt }).from(recordingPurges).orderBy(desc(recordingPurges.ranAt)).limit(1);
   if (last && now.getTime() - last.ranAt.getTime() < 86_400_000) return null;
   return purgeExpired(deps, runtime, now);
 }
 
-export async function purgeExpired(deps: AppDeps, runtime: RecordingsRuntime, now: Date, batch = 500): Promise<PurgeResult> {
+export async function purgeExpired(deps: RecordingsDeps, runtime: RecordingsRuntime, now: Date, batch = 500): Promise<PurgeResult> {
   const result: PurgeResult = { purgedCalls: 0, purgedFiles: 0, freedBytes: 0, keptPending: 0, errors: [] };
   const expired = await deps.db
     .select({

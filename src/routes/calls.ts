@@ -7,11 +7,10 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { DELIVERY_STATES } from '../domain/delivery';
 import { OUTCOMES } from '../domain/call';
 import { parseInstant } from '../domain/time';
-import type { AppDeps } from '../deps';
+import { ledgerContext, type AppDeps } from '../deps';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/schemas';
 import { decodeCallCursor, findCall, searchCalls, type CallCursor, type ConversationRow } from '../ledger/calls-query';
-import { ledgerContext } from '../ledger/context';
 import { unstorableText } from '../lib/text';
 
 /** Times PostgreSQL's timestamptz and every call in the ledger fit in, with room to spare. */

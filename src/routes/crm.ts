@@ -6,7 +6,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { exchangeAuthorizationCode } from '../crm/amocrm/auth';
 import { crmStatus, resetCircuit, retryDelivery } from '../delivery/admin';
-import type { CrmSettings } from '../config/env';
+import type { CrmSettings } from '../crm/settings';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/schemas';

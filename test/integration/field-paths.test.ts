@@ -16,7 +16,7 @@ import { asc, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
 import { conversations } from '../../src/db/schema';
-import { inboxDeps } from '../../src/deps';
+import { dryRunContext, inboxDeps } from '../../src/deps';
 import { createFreepbxPoller } from '../../src/entry/node/freepbx-poller';
 import { importAsteriskCsv } from '../../src/entry/node/import';
 import { dryRun, type DryRunCall } from '../../src/ledger/dry-run';
@@ -232,7 +232,7 @@ describe('the field corpus through the ledger reads as `calltrail check` reads i
     h.clock.advance(3600);
     await settleDue(getDb().db, deps.ctx, h.clock.now);
     const stored = await getDb().db.query.conversations.findMany({ with: { deliveries: true }, orderBy: asc(conversations.callKey) });
-    const report = dryRun(bodies, config);
+    const report = dryRun(bodies, dryRunContext(config));
     const ledger = stored.map((c) =>
       view(c, c.deliveries[0] ? [c.deliveries[0].state === 'skipped' ? 'skip' : 'crm', c.deliveries[0].reason] : null),
     );

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dryRunContext } from '../../src/deps';
 import { numberDigits } from '../../src/domain/phone';
 import { dryRun, type DryRunCall } from '../../src/ledger/dry-run';
 import { CORPUS_ROOT, corpusSamples, readSample } from '../support/field-corpus';
@@ -30,7 +31,7 @@ describe('the field corpus', () => {
 
   describe.each(samples.map((s) => [`${s.source}/${s.name}`, s] as const))('%s', (_name, sample) => {
     const { expected, config, bodies } = readSample(sample);
-    const report = dryRun(bodies, config);
+    const report = dryRun(bodies, dryRunContext(config));
     const byKey = new Map(report.calls.map((c) => [c.callKey, c]));
 
     it('is refused nowhere and makes exactly the expected conversations', () => {

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { ConfigError } from '../../config/errors';
 import type { IntegratorConfig } from '../../config/integrator';
+import { dryRunContext } from '../../deps';
 import { maskNumber } from '../../domain/phone';
 import type { CharsetSetting } from '../../lib/charset';
 import { dryRun, type DryRunCall, type DryRunReport } from '../../ledger/dry-run';
@@ -36,7 +37,7 @@ export function checkCommand(args: string[], env: NodeJS.ProcessEnv = process.en
   const options = checkOptions(args, env);
   const charset = (options.config.sources as Record<string, { charset?: CharsetSetting } | undefined>)[options.source]?.charset ?? 'auto';
   const bodies = options.files.flatMap((file) => bodiesFromFile(options.source, file, charset));
-  const report = dryRun(bodies, options.config);
+  const report = dryRun(bodies, dryRunContext(options.config));
   const shown = options.showNumbers ? report : masked(report);
   console.log(options.json ? JSON.stringify(jsonReport(options, shown), null, 2) : textReport(options, shown));
   return report.refused.length ? 1 : 0;
