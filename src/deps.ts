@@ -8,8 +8,8 @@
  * both the ledger and the PBX sources) and the dry run's view of the sources.
  * @module
  */
-import type { Settings } from './config/env';
-import type { IntegratorConfig } from './config/integrator';
+import type { Settings } from './settings/env';
+import type { IntegratorConfig } from './settings/integrator';
 import type { Db } from './db/client';
 import type { RateLimiter } from './crm/limiter';
 import { sourcesReading } from './jobs';

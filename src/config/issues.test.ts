@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors';
-import { parseIntegratorConfig } from './integrator';
+import { parseIntegratorConfig } from '../settings/integrator';
 
 const problems = (config: unknown): string[] => {
   try {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseIntegratorConfig } from '../config/integrator';
+import { parseIntegratorConfig } from '../settings/integrator';
 
 const load = (name: string) => parseIntegratorConfig(readFileSync(join(import.meta.dirname, '../../presets', `${name}.yaml`), 'utf8'), `${name}.yaml`);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIntegratorConfig } from '../config/integrator';
+import { parseIntegratorConfig } from '../settings/integrator';
 import { callbackTask, toCallToLog, wantsCallbackTask, type DeliverableCall } from './payload';
 
 const config = parseIntegratorConfig(

@@ -1,30 +1,35 @@
 /**
  * Cloudflare Workers entry: `fetch` serves the app, `scheduled` runs the periodic tick, drains
- * due deliveries and works reconciliation runs (the nightly trigger starts yesterday's). The
- * database is reached through Hyperdrive, with a client per request (workerd does not let a socket
- * outlive the request that opened it); a webhook that settles calls drains deliveries in
- * waitUntil, and the client closes only after that work is done.
+ * due deliveries and works reconciliation runs (the nightly trigger starts yesterday's).
+ *
+ * The app is built once per isolate (settings parsed, routes and their OpenAPI document made once)
+ * and reused by every request. What belongs to one request lives in a request scope: the database
+ * client over Hyperdrive (workerd does not let a socket outlive the request that opened it), the
+ * background work of waitUntil and the delivery worker on that client. The app's dependencies read
+ * them from the scope (AsyncLocalStorage, which follows the request's promises into waitUntil).
+ * The client closes only after the request's deferred work is done.
  * @module
  */
-import { createApp } from './../app';
-import { parseEnv, type Settings } from '../config/env';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createApp } from '../app';
 import { ConfigError } from '../config/errors';
-import { defaultIntegratorConfig, parseIntegratorConfig, type IntegratorConfig } from '../config/integrator';
-import { withConfiguredCrm } from '../crm/generic/settings';
-import { connectPostgres } from '../db/client';
-import type { AppDeps, RecordingsRuntime } from '../deps';
-import { runtimeFetchFor } from '../recordings/fetch/runtime-fetch';
-import { recordingSources } from '../pbx/registry';
-import { processRecordings } from '../recordings/process';
-import type { R2BucketLike } from '../recordings/storage/r2';
-import { defaultStorageKind, storageFromSettings } from '../recordings/storage/config';
 import { SANDBOX_TOKEN } from '../crm/connect';
 import type { RateLimiter } from '../crm/limiter';
-import { createAmoSandbox } from '../sandbox';
+import { connectPostgres, type Db } from '../db/client';
 import { createDeliveryWorker } from '../delivery/setup';
+import type { DeliveryWorker } from '../delivery/worker';
+import type { AppDeps, RecordingsRuntime } from '../deps';
 import { runTick } from '../jobs';
+import { createLogger, type Logger } from '../lib/log';
+import { recordingSources } from '../pbx/registry';
+import { runtimeFetchFor } from '../recordings/fetch/runtime-fetch';
+import { processRecordings } from '../recordings/process';
+import { defaultStorageKind, storageFromSettings } from '../recordings/storage/config';
+import type { R2BucketLike } from '../recordings/storage/r2';
 import { continueRun, nightlyRun, resumeRuns, startNightlyIfDue } from '../reconcile/runs';
-import { createLogger } from '../lib/log';
+import { createAmoSandbox } from '../sandbox';
+import type { Settings } from '../settings/env';
+import { loadSettings } from '../settings/load';
 
 interface Env {
   HYPERDRIVE?: { connectionString: string };
@@ -43,72 +48,106 @@ interface ScheduledController {
 /** wrangler.toml's every-minute trigger; any other trigger is the nightly reconciliation. */
 const EVERY_MINUTE = '* * * * *';
 
-/** The account's request budget lives as long as the isolate, not one request. */
-const limiters = new Map<string, RateLimiter>();
-/** Sandbox mode: the sandbox CRM lives in the isolate's memory (a demo, not a store). */
-let sandbox: ReturnType<typeof createAmoSandbox> | undefined;
-/** This isolate's name in leases (random values are not allowed at global scope: made lazily). */
-let owner: string | undefined;
-
-/** Parsed once per isolate (bindings do not change while it lives). */
-const parsed = new WeakMap<object, { settings: Settings; config: IntegratorConfig } | ConfigError>();
-
-function configure(env: Env) {
-  let entry = parsed.get(env);
-  if (!entry) {
-    try {
-      const parsedEnv = parseEnv(env);
-      const config = parsedEnv.configJson ? parseIntegratorConfig(parsedEnv.configJson, 'CONFIG') : defaultIntegratorConfig();
-      entry = { settings: withConfiguredCrm(parsedEnv, config, env as unknown as Record<string, unknown>), config };
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      entry = error;
-    }
-    parsed.set(env, entry);
-  }
-  return entry;
+/** What one request (or one scheduled run) owns. */
+interface RequestScope {
+  db: Db;
+  defer: (work: Promise<unknown>) => void;
+  worker: DeliveryWorker | null;
+  wakeDelivery: () => void;
 }
 
-function open(env: Env, ctx: ExecutionContext) {
-  const configured = configure(env);
-  if (configured instanceof ConfigError) return configured;
-  const { settings, config } = configured;
-  const url = env.HYPERDRIVE?.connectionString ?? settings.databaseUrl;
-  if (!url) return new ConfigError('environment', ['HYPERDRIVE: bind a Hyperdrive config (or set DATABASE_URL)']);
-  const database = connectPostgres(url, { max: 5, fetchTypes: false, prepare: false });
+/** What lives as long as the isolate: parsed settings, the app, the rate budgets, the sandbox. */
+interface Isolate {
+  deps: AppDeps;
+  app: ReturnType<typeof createApp>;
+  databaseUrl: string;
+  log: Logger;
+}
+
+const scope = new AsyncLocalStorage<RequestScope>();
+const isolates = new WeakMap<object, Isolate | ConfigError>();
+
+function current(): RequestScope {
+  const found = scope.getStore();
+  if (!found) throw new Error('no request scope: the database is reached only while a request or a scheduled run is being served');
+  return found;
+}
+
+/** Built on the isolate's first request (bindings do not change while it lives). */
+function isolate(env: Env): Isolate | ConfigError {
+  let found = isolates.get(env);
+  if (!found) {
+    try {
+      found = buildIsolate(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      found = error;
+    }
+    isolates.set(env, found);
+  }
+  return found;
+}
+
+function buildIsolate(env: Env): Isolate | ConfigError {
+  const { settings, config } = loadSettings(env);
+  const databaseUrl = env.HYPERDRIVE?.connectionString ?? settings.databaseUrl;
+  if (!databaseUrl) return new ConfigError('environment', ['HYPERDRIVE: bind a Hyperdrive config (or set DATABASE_URL)']);
   const log = createLogger({ level: settings.logLevel, base: { service: 'calltrail', runtime: 'workerd' } });
-  if (settings.crm.kind === 'sandbox') sandbox ??= createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] });
-  const pending: Promise<unknown>[] = [];
-  const defer = (work: Promise<unknown>) => {
-    const tracked = work.catch((error) => log.error('background work failed', { error }));
-    pending.push(tracked);
-    ctx.waitUntil(tracked);
-  };
+  const sandbox = settings.crm.kind === 'sandbox' ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] }) : undefined;
   const recordings = workerRecordings(settings, env);
   const deps: AppDeps = {
-    db: database.db,
+    get db() {
+      return current().db;
+    },
+    get defer() {
+      return current().defer;
+    },
+    get wakeDelivery() {
+      return current().wakeDelivery;
+    },
     settings,
     config,
     log,
-    defer,
-    limiters,
+    limiters: new Map<string, RateLimiter>(),
+    owner: `workerd:${crypto.randomUUID().slice(0, 8)}`,
     backgroundBudgetMs: 25_000,
     ...(sandbox ? { sandbox } : {}),
     ...(recordings ? { recordings } : {}),
   };
-  owner ??= `workerd:${crypto.randomUUID().slice(0, 8)}`;
-  deps.owner = owner;
-  const worker = createDeliveryWorker(deps, { owner });
+  return { deps, app: createApp(deps), databaseUrl, log };
+}
+
+/** Runs `work` with a database client of its own, closed after everything it deferred has finished. */
+async function inScope<T>(found: Isolate, ctx: ExecutionContext, work: (request: RequestScope) => Promise<T>): Promise<T> {
+  const database = connectPostgres(found.databaseUrl, { max: 5, fetchTypes: false, prepare: false });
+  const pending: Promise<unknown>[] = [];
+  const defer = (job: Promise<unknown>) => {
+    const tracked = job.catch((error) => found.log.error('background work failed', { error }));
+    pending.push(tracked);
+    ctx.waitUntil(tracked);
+  };
+  const request: RequestScope = { db: database.db, defer, worker: null, wakeDelivery: () => {} };
+  try {
+    return await scope.run(request, () => {
+      // Made inside the scope: the worker keeps this request's client.
+      request.worker = createDeliveryWorker(found.deps, { owner: found.deps.owner ?? 'workerd' });
+      request.wakeDelivery = wakeOnce(found.deps, request);
+      return work(request);
+    });
+  } finally {
+    ctx.waitUntil(Promise.allSettled(pending).then(() => database.close()));
+  }
+}
+
+/** A webhook that settled calls drains deliveries in waitUntil, once per request; recordings first. */
+function wakeOnce(deps: AppDeps, request: RequestScope): () => void {
   let woken = false;
-  deps.wakeDelivery = () => {
+  return () => {
+    const worker = request.worker;
     if (!worker || woken) return;
     woken = true;
-    // Recordings first: a call settled by this webhook goes out with its MP3 when it can.
-    defer(processRecordings(deps, recordingSources).then(() => worker.drain({ budgetMs: 20_000 })));
+    request.defer(processRecordings(deps, recordingSources).then(() => worker.drain({ budgetMs: 20_000 })));
   };
-  // The client closes after everything deferred on it has finished.
-  const close = () => ctx.waitUntil(Promise.allSettled(pending).then(() => database.close()));
-  return { deps, worker, close };
 }
 
 /** R2 when bound (or S3 when configured); none: recordings are referenced, not archived. */
@@ -119,45 +158,38 @@ function workerRecordings(settings: Settings, env: Env): RecordingsRuntime | und
   return { storage: storageFromSettings({ kind, ...(settings.s3 ? { s3: settings.s3 } : {}) }, bindings), fetchFor: runtimeFetchFor };
 }
 
+function misconfigured(error: ConfigError): Response {
+  console.error(error.message);
+  return Response.json({ error: { code: 'misconfigured', message: error.message, requestId: crypto.randomUUID() } }, { status: 500 });
+}
+
+/** The every-minute trigger: the tick, deliveries, then a slice of a live reconciliation. */
+async function everyMinute(deps: AppDeps, request: RequestScope, cron: string) {
+  const owner = deps.owner ?? 'workerd';
+  const result = await runTick(deps);
+  const delivery = request.worker ? await request.worker.drain({ budgetMs: 30_000 }) : null;
+  const started = await startNightlyIfDue(deps);
+  const run = started ? await continueRun(deps, started.id, { owner, budgetMs: 20_000 }) : await resumeRuns(deps, { owner, budgetMs: 20_000 });
+  deps.log.info('scheduled tick', { cron, ...result, delivery, ...(run ? { reconcile: { run: run.id, status: run.status } } : {}) });
+}
+
+/** The nightly trigger (an hourly-or-rarer trigger may run for 15 minutes): yesterday's run. */
+async function nightly(deps: AppDeps, cron: string) {
+  const budgetMs = Math.min(deps.config.reconcile.budget_seconds, 600) * 1000;
+  const run = await nightlyRun(deps, { owner: deps.owner ?? 'workerd', budgetMs });
+  deps.log.info('nightly reconciliation', { cron, ...(run ? { run: run.id, status: run.status, gapsRemaining: run.gapsRemaining } : {}) });
+}
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const opened = open(env, ctx);
-    if (opened instanceof ConfigError) {
-      console.error(opened.message);
-      return Response.json(
-        { error: { code: 'misconfigured', message: opened.message, requestId: crypto.randomUUID() } },
-        { status: 500 },
-      );
-    }
-    try {
-      return await createApp(opened.deps).fetch(request);
-    } finally {
-      opened.close();
-    }
+    const found = isolate(env);
+    if (found instanceof ConfigError) return misconfigured(found);
+    return inScope(found, ctx, async () => found.app.fetch(request));
   },
 
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-    const opened = open(env, ctx);
-    if (opened instanceof ConfigError) throw opened;
-    const { deps } = opened;
-    try {
-      if (controller.cron === EVERY_MINUTE) {
-        const result = await runTick(deps);
-        // A minute's trigger: delivery, then a slice of a live reconciliation, within the minute.
-        const delivery = opened.worker ? await opened.worker.drain({ budgetMs: 30_000 }) : null;
-        const started = await startNightlyIfDue(deps);
-        const run = started
-          ? await continueRun(deps, started.id, { owner: deps.owner!, budgetMs: 20_000 })
-          : await resumeRuns(deps, { owner: deps.owner!, budgetMs: 20_000 });
-        deps.log.info('scheduled tick', { cron: controller.cron, ...result, delivery, ...(run ? { reconcile: { run: run.id, status: run.status } } : {}) });
-      } else {
-        // The nightly trigger (an hourly-or-rarer trigger may run for 15 minutes): yesterday's run.
-        const budgetMs = Math.min(deps.config.reconcile.budget_seconds, 600) * 1000;
-        const run = await nightlyRun(deps, { owner: deps.owner!, budgetMs });
-        deps.log.info('nightly reconciliation', { cron: controller.cron, ...(run ? { run: run.id, status: run.status, gapsRemaining: run.gapsRemaining } : {}) });
-      }
-    } finally {
-      opened.close();
-    }
+    const found = isolate(env);
+    if (found instanceof ConfigError) throw found;
+    await inScope(found, ctx, (request) => (controller.cron === EVERY_MINUTE ? everyMinute(found.deps, request, controller.cron) : nightly(found.deps, controller.cron)));
   },
 };

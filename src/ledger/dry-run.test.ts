@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { integratorConfigSchema } from '../config/integrator';
+import { integratorConfigSchema } from '../settings/integrator';
 import { dryRunContext } from '../deps';
 import { dryRun, type DryRunBody } from './dry-run';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { integratorConfigSchema } from '../config/integrator';
+import { integratorConfigSchema } from '../settings/integrator';
 import { summarize } from '../domain/assemble';
 import { conversationSource, sourcesSharing } from './registry';
 import { numberRules, sourceNumberRules } from './source';

@@ -3,7 +3,7 @@
  * after defaults, and no credential — from the config file or the environment — reaches the page.
  */
 import { describe, expect, it } from 'vitest';
-import { parseIntegratorConfig } from '../../src/config/integrator';
+import { parseIntegratorConfig } from '../../src/settings/integrator';
 import { ADMIN_TOKEN, harness, SECRET, type Harness } from '../support/app';
 import { useTestDb } from '../support/db';
 

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { defaultIntegratorConfig } from '../../src/config/integrator';
+import { defaultIntegratorConfig } from '../../src/settings/integrator';
 import { deliveries, deliveryAttempts } from '../../src/db/schema';
 import { useTestDb } from '../support/db';
 import { conversationUniq, deliveryHarness } from '../support/delivery';

@@ -4,7 +4,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseIntegratorConfig } from '../../src/config/integrator';
+import { parseIntegratorConfig } from '../../src/settings/integrator';
 import { crmAccounts, deliveries } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import { useTestDb } from '../support/db';

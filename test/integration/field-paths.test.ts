@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
 import { asc, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
+import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
 import { conversations } from '../../src/db/schema';
 import { dryRunContext, inboxDeps } from '../../src/deps';
 import { createFreepbxPoller } from '../../src/entry/node/freepbx-poller';

@@ -5,9 +5,9 @@
  */
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../../src/config/env';
-import { parseIntegratorConfig } from '../../src/config/integrator';
-import { withConfiguredCrm } from '../../src/crm/generic/settings';
+import { parseEnv } from '../../src/settings/env';
+import { parseIntegratorConfig } from '../../src/settings/integrator';
+import { withConfiguredCrm } from '../../src/settings/crm-account';
 import { deliveries } from '../../src/db/schema';
 import { createDeliveryWorker } from '../../src/delivery/setup';
 import { runTick } from '../../src/jobs';

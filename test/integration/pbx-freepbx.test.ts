@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
+import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
 import { pbxCursors } from '../../src/db/schema';
 import { createFreepbxPoller, type FreepbxPoller } from '../../src/entry/node/freepbx-poller';
 import { startService } from '../../src/entry/node/server';
@@ -24,7 +24,7 @@ import { useTestDb } from '../support/db';
 import { useFreepbxDb } from '../support/freepbx-db';
 import { conversationByKey, counts } from '../support/ledger';
 import { sql } from 'drizzle-orm';
-import { parseEnv } from '../../src/config/env';
+import { parseEnv } from '../../src/settings/env';
 
 const freepbxDb = useFreepbxDb('poller');
 const DATABASE_URL = freepbxDb.url;

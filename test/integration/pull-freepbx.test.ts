@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
+import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
 import { inboxDeps } from '../../src/deps';
 import { freepbxPull } from '../../src/entry/node/freepbx-pull';
 import { createFreepbxPoller } from '../../src/entry/node/freepbx-poller';

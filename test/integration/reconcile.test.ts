@@ -9,7 +9,7 @@ import { eq, sql } from 'drizzle-orm';
 import { http as rest, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
+import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
 import { deliveries, reconcileCrmNotes, reconcileFindings, reconcileRuns } from '../../src/db/schema';
 import { inboxDeps, type AppDeps } from '../../src/deps';
 import { runTick } from '../../src/jobs';

@@ -11,7 +11,7 @@ import { unzipSync } from 'fflate';
 import { MPEGDecoder } from 'mpg123-decoder';
 import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
+import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
 import { callAudio, conversations, recordingPurges, recordings } from '../../src/db/schema';
 import type { RecordingsRuntime } from '../../src/deps';
 import { readLocalFile } from '../../src/entry/node/local-file';

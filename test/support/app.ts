@@ -2,8 +2,8 @@
  * The app wired to a test database, a movable clock and a logger that keeps its lines.
  */
 import { createApp } from '../../src/app';
-import { parseEnv } from '../../src/config/env';
-import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
+import { parseEnv } from '../../src/settings/env';
+import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
 import type { AppDeps } from '../../src/deps';
 import { inboxDeps } from '../../src/deps';
 import { memoryLogger } from '../../src/lib/log';

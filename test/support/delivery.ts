@@ -4,7 +4,7 @@
  */
 import { SANDBOX_TOKEN } from '../../src/crm/connect';
 import { createAmoSandbox, type AmoSandbox, type SandboxOptions } from '../../src/sandbox';
-import type { IntegratorConfig } from '../../src/config/integrator';
+import type { IntegratorConfig } from '../../src/settings/integrator';
 import type { RecordingsRuntime } from '../../src/deps';
 import { createDeliveryWorker } from '../../src/delivery/setup';
 import type { DeliveryWorker } from '../../src/delivery/worker';

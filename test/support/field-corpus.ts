@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { parseIntegratorConfig } from '../../src/config/integrator';
+import { parseIntegratorConfig } from '../../src/settings/integrator';
 import { bodiesFromFile } from '../../src/entry/node/check-files';
 
 export const CORPUS_ROOT = join(import.meta.dirname, '../fixtures/field');

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
-import { parseIntegratorConfig, type IntegratorConfig } from '../../src/config/integrator';
+import { parseIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
 import { secretReferences } from '../../src/crm/generic/config';
 import { genericAdapter } from '../../src/crm/generic/connect';
 import { RateLimiter } from '../../src/crm/limiter';

@@ -4,13 +4,13 @@
  * tasks are refused, and connectCrm builds the Bitrix24 adapter at the section's pace.
  */
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../../config/env';
+import { parseEnv } from '../../settings/env';
 import { ConfigError } from '../../config/errors';
-import { parseIntegratorConfig } from '../../config/integrator';
+import { parseIntegratorConfig } from '../../settings/integrator';
 import { memoryLogger } from '../../lib/log';
 import type { Db } from '../../db/client';
 import { connectCrm } from '../connect';
-import { withConfiguredCrm } from '../generic/settings';
+import { withConfiguredCrm } from '../../settings/crm-account';
 
 const config = (extra: Record<string, unknown> = {}) =>
   parseIntegratorConfig(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fieldMapping, type DeliverableCall } from '../../delivery/payload';
 import { ConfigError } from '../../config/errors';
-import { defaultIntegratorConfig, parseIntegratorConfig } from '../../config/integrator';
+import { defaultIntegratorConfig, parseIntegratorConfig } from '../../settings/integrator';
 
 const problems = (config: unknown): string[] => {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIntegratorConfig } from '../../config/integrator';
+import { parseIntegratorConfig } from '../../settings/integrator';
 import { memoryLogger } from '../../lib/log';
 import { createFakeRestCrm, fakeCrmConfig, type FakeCrmOptions } from '../../../test/support/fake-rest-crm';
 import { RateLimiter } from '../limiter';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseEnv } from '../../config/env';
+import { parseEnv } from '../../settings/env';
 import { ConfigError } from '../../config/errors';
 import { memoryLogger } from '../../lib/log';
 import { amiHeader } from '../../pbx/asterisk/ami-wire';

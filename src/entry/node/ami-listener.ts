@@ -12,7 +12,7 @@
  * @module
  */
 import { inboxDeps, type AppDeps } from '../../deps';
-import { parseEnv, type AmiAddress } from '../../config/env';
+import { parseEnv, type AmiAddress } from '../../settings/env';
 import { ingest, type IngestResult } from '../../ledger/inbox';
 import type { Logger } from '../../lib/log';
 import { amiForward, type AmiForward } from '../../pbx/asterisk/ami-forward';

@@ -7,7 +7,7 @@
  * @module
  */
 import { connect, type Socket } from 'node:net';
-import type { AmiAddress } from '../../config/env';
+import type { AmiAddress } from '../../settings/env';
 import type { Logger } from '../../lib/log';
 import { AMI_EVENT_CLASSES } from '../../pbx/asterisk/ami-forward';
 import { AmiReader, amiHeader, formatAmiAction, type AmiFrame, type AmiHeader, type AmiMessage } from '../../pbx/asterisk/ami-wire';

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { ConfigError } from '../../config/errors';
-import type { IntegratorConfig } from '../../config/integrator';
+import type { IntegratorConfig } from '../../settings/integrator';
 import { dryRunContext } from '../../deps';
 import { maskNumber } from '../../domain/phone';
 import type { CharsetSetting } from '../../lib/charset';

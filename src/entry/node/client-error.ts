@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { maxHeaderSize, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorEnvelope } from '../../http/errors';
+import type { ErrorEnvelope } from '../../http/core/errors';
 import type { Logger } from '../../lib/log';
 
 /** How long a refused client may keep the socket while it reads the answer. */

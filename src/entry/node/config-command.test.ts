@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { integratorJsonSchema } from '../../config/json-schema';
+import { integratorJsonSchema } from '../../settings/json-schema';
 import { configSchemaCommand, configValidateCommand, type CommandOutput } from './config-command';
 
 const dir = mkdtempSync(join(tmpdir(), 'calltrail-config-'));

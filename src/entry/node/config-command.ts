@@ -10,9 +10,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { diagnoseIntegratorConfig, formatProblem } from '../../config/diagnose';
-import type { IntegratorConfig } from '../../config/integrator';
-import { integratorJsonSchemaText } from '../../config/json-schema';
+import { diagnoseIntegratorConfig, formatProblem } from '../../settings/diagnose';
+import type { IntegratorConfig } from '../../settings/integrator';
+import { integratorJsonSchemaText } from '../../settings/json-schema';
 
 export const CONFIG_USAGE = `config validate FILE        check an integrator config (JSON or YAML): every problem, with its path
   config schema [--out FILE]  print (or write) the config's JSON Schema, for editors`;

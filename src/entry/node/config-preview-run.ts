@@ -15,7 +15,7 @@
  * layer may be imported.
  * @module
  */
-import type { IntegratorConfig } from '../../config/integrator';
+import type { IntegratorConfig } from '../../settings/integrator';
 import { LongLivedToken } from '../../crm/amocrm/auth';
 import { amoCrmAdapter } from '../../crm/amocrm/connect';
 import type { GenericCrmConfig, RequestName } from '../../crm/generic/config';

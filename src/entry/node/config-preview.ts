@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../config/errors';
-import { parseIntegratorConfig, type IntegratorConfig } from '../../config/integrator';
+import { parseIntegratorConfig, type IntegratorConfig } from '../../settings/integrator';
 import { secretReferences } from '../../crm/generic/config';
 import { previewDelivery, type PreviewAnswers, type RecordedRequest } from './config-preview-run';
 

@@ -5,7 +5,7 @@
  * Asterisk or FreeSWITCH; only under recordings.local_paths, see local-file.ts).
  * @module
  */
-import type { Settings } from '../../config/env';
+import type { Settings } from '../../settings/env';
 import type { RecordingsRuntime } from '../../deps';
 import { defaultStorageKind, storageFromSettings } from '../../recordings/storage/config';
 import { readLocalFile } from './local-file';

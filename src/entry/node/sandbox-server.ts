@@ -16,7 +16,7 @@ import { timingSafeEqual } from 'hono/utils/buffer';
 import { parseArgs } from 'node:util';
 import { createAmoSandbox, type SandboxOptions } from '../../sandbox';
 import { problem } from '../../sandbox/core/responses';
-import { isLoopbackHost } from '../../http/sandbox-access';
+import { isLoopbackHost } from '../../http/admin/core/sandbox-access';
 
 export const SANDBOX_SERVER_USAGE = `  sandbox-crm [--port 4010] [--host 127.0.0.1] [--token T] [--admin-token A] [--rps 7] [--seed demo|none]
               [--unknown partial|reject_batch] [--latency MS] [--fault-rate R --fault-seed N]

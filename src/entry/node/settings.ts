@@ -1,27 +1,19 @@
 /**
- * Reads the process environment and the integrator config file, once, at start-up.
+ * The Node service's settings: the process environment and the file CONFIG_FILE names, through
+ * the one config pass (settings/load.ts).
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { parseEnv, type Settings } from '../../config/env';
-import { ConfigError } from '../../config/errors';
-import { defaultIntegratorConfig, parseIntegratorConfig, type IntegratorConfig } from '../../config/integrator';
-import { withConfiguredCrm } from '../../crm/generic/settings';
+import { loadIntegratorConfig as loadConfig, loadSettings as load, type Loaded } from '../../settings/load';
+import type { Settings } from '../../settings/env';
+import type { IntegratorConfig } from '../../settings/integrator';
 
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): { settings: Settings; config: IntegratorConfig } {
-  const parsed = parseEnv(env);
-  const config = loadIntegratorConfig(parsed);
-  return { settings: withConfiguredCrm(parsed, config, env), config };
+const readFile = (path: string) => readFileSync(path, 'utf8');
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Loaded {
+  return load(env, readFile);
 }
 
 export function loadIntegratorConfig(settings: Pick<Settings, 'configFile' | 'configJson'>): IntegratorConfig {
-  if (settings.configJson) return parseIntegratorConfig(settings.configJson, 'CONFIG');
-  if (!settings.configFile) return defaultIntegratorConfig();
-  let text: string;
-  try {
-    text = readFileSync(settings.configFile, 'utf8');
-  } catch (error) {
-    throw new ConfigError('CONFIG_FILE', [`cannot read ${settings.configFile}: ${(error as Error).message}`]);
-  }
-  return parseIntegratorConfig(text, settings.configFile);
+  return loadConfig(settings, readFile);
 }

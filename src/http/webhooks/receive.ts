@@ -14,7 +14,7 @@ import { ingest, type IngestInput, type IngestResult } from '../../ledger/inbox'
 import { InvalidPayloadError, type ParseContext } from '../../pbx/core/parse';
 import type { PbxSource } from '../../pbx/core/source';
 import { ACCEPTED_RESULT, type DecodedWebhookRequest, type PbxUrlCheck, type PbxWebhook, type WebhookRequest } from '../../pbx/core/webhook';
-import { ApiError } from '../errors';
+import { ApiError } from '../core/errors';
 import { decodedRequest, receivedRequest } from './request';
 
 /** The source's credentials, or the 404 of a source that is not enabled. */

@@ -9,7 +9,7 @@ import type { AppDeps } from '../../deps';
 import type { PbxSource } from '../../pbx/core/source';
 import type { PbxEndpoint, WebhookDoc } from '../../pbx/core/webhook';
 import { pbxSources } from '../../pbx/registry';
-import { errorResponses } from '../schemas';
+import { errorResponses } from '../core/schemas';
 import { answerUrlCheck, receiveWebhook } from './receive';
 
 export function webhookRoutes(deps: AppDeps) {

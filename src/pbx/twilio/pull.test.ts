@@ -1,8 +1,8 @@
 import { http as rest, HttpResponse } from 'msw';
 import { strictMswServer } from '../../../test/support/msw';
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../../config/env';
-import { defaultIntegratorConfig } from '../../config/integrator';
+import { parseEnv } from '../../settings/env';
+import { defaultIntegratorConfig } from '../../settings/integrator';
 import type { AppDeps } from '../../deps';
 import type { IngestInput } from '../../ledger/inbox';
 import { memoryLogger } from '../../lib/log';

@@ -1,0 +1,40 @@
+/**
+ * The admin console at /admin: server-rendered pages over the same functions as the JSON API.
+ * Every response gets the security headers; every page but the login needs a session; every
+ * POST needs our origin and the session's CSRF token; failures render as pages, not JSON.
+ * Mounted by createApp with app.route('/', adminConsole(deps)).
+ * @module
+ */
+import { Hono } from 'hono';
+import type { AppDeps } from '../../deps';
+import type { AdminEnv } from './core/env';
+import { requireCsrf, requireSession } from './routes/guard';
+import { securityHeaders } from './core/headers';
+import { failurePage, notFoundPage } from './pages/errors';
+import { agentsPages } from './routes/agents';
+import { authRoutes } from './routes/auth';
+import { callsPages } from './routes/calls';
+import { configPages } from './routes/config';
+import { crmPages } from './routes/crm';
+import { overviewPages } from './routes/overview';
+import { runsPages } from './routes/runs';
+
+export function adminConsole(deps: AppDeps) {
+  const app = new Hono<AdminEnv>();
+  // Scoped to /admin (Hono's '/admin/*' matches '/admin' itself too): a middleware on '*' here
+  // would run for the whole app this one is mounted in.
+  app.use('/admin/*', securityHeaders(), requireSession(deps), requireCsrf(deps));
+  app.route('/', authRoutes(deps));
+  app.route('/', overviewPages(deps));
+  app.route('/', callsPages(deps));
+  app.route('/', runsPages(deps));
+  app.route('/', agentsPages(deps));
+  app.route('/', crmPages(deps));
+  app.route('/', configPages(deps));
+  app.all('/admin/*', (c) => notFoundPage(c));
+  app.onError((error, c) => {
+    deps.log.error('admin console: unhandled error', { requestId: c.get('requestId'), path: c.req.path, error });
+    return failurePage(c);
+  });
+  return app;
+}
