@@ -5,8 +5,8 @@
  * @module
  */
 import postgres from 'postgres';
-import { parseEnv } from '../../src/config/env';
-import { parseIntegratorConfig } from '../../src/config/integrator';
+import { parseEnv } from '../../src/settings/env';
+import { parseIntegratorConfig } from '../../src/settings/integrator';
 import { inboxDeps } from '../../src/deps';
 import { openDatabase } from '../../src/entry/node/database';
 import { ingestMany, type IngestInput } from '../../src/ledger/inbox';
