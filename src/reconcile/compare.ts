@@ -45,7 +45,7 @@ export async function compare(db: Db, input: CompareInput): Promise<{ calls: num
     : sql`exists (select 1 from ${recordings} r where r.conversation_id = c.id and r.status = 'referenced'
                     and r.origin_url ~* '^https?://')`;
   // Each statement writes its findings and acts on them; they are counted afterwards from the
-  // table (engine.ts findingCounts).
+  // table (phases.ts findingCounts).
 
   // missing_in_crm
   await db.execute(

@@ -4,7 +4,8 @@
  * FreePBX CDR poller and the Asterisk AMI listener when configured. Stops in order: no new
  * connections, running requests finish, the poll in hand ends, AMI logs off and its received
  * events are stored, queued bodies are applied, the tick and the
- * delivery claim in hand end — only then may the database be closed.
+ * delivery claim in hand end — only then may the database be closed. The two loops themselves
+ * are in service-loops.ts.
  * @module
  */
 import { serve, type ServerType } from '@hono/node-server';
@@ -21,14 +22,14 @@ import type { IntegratorConfig } from '../../settings/integrator';
 import type { DbHandle } from '../../db/client';
 import { inboxDeps, type AppDeps, type RecordingsRuntime } from '../../deps';
 import { nodeRecordingsRuntime } from './recordings-runtime';
-import { runTick } from '../../jobs';
 import { IngestBatcher } from '../../ledger/batcher';
 import type { Logger } from '../../lib/log';
 import { answerClientErrors } from './client-error';
-import { startAmiListener } from './ami-listener';
-import { startFreepbxPoller } from './freepbx-poller';
+import { type AmiListener, startAmiListener } from './ami-listener';
+import { type FreepbxPoller, startFreepbxPoller } from './freepbx-poller';
 import { freepbxPull } from './freepbx-pull';
-import { startReconcileSchedule } from './reconcile-schedule';
+import { type ReconcileSchedule, startReconcileSchedule } from './reconcile-schedule';
+import { deliveryLoop, tickLoop, type DeliveryLoop, type TickLoop } from './service-loops';
 
 export interface RunningService {
   port: number;
@@ -55,10 +56,37 @@ export interface ServiceOptions {
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const background = new Set<Promise<unknown>>();
   const stopSignal = new AbortController();
+  const deps = serviceDeps(options, stopSignal.signal, background);
+  if (options.database.kind === 'pglite') await releaseLeases(deps);
+  const owner = `node:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  deps.owner = owner;
+  const worker = createDeliveryWorker(deps, { owner });
+  const batcher = ingestBatcher(deps, options.database.kind);
+  deps.ingest = batcher.submit;
+  const delivery = deliveryLoop(worker, stopSignal.signal, options.log);
+  deps.wakeDelivery = delivery.wake;
+  const requests = trackRequests(createApp(deps));
+  const ticks = tickLoop(deps, delivery.wake, stopSignal.signal, options.tickMs ?? 1000);
+
+  const { server, port } = await listen(requests.fetch, options);
+  ticks.start();
+  // Reads FreePBX's CDR table when sources.freepbx.database_url is set.
+  const freepbx = startFreepbxPoller(deps);
+  // Follows Asterisk's AMI (Cdr and CEL events) when ASTERISK_AMI_URL is set.
+  const ami = startAmiListener(deps);
+  // The nightly reconciliation (croner, reconcile.time in time_zone) and the resumption of paused runs.
+  const reconcile = startReconcileSchedule(deps, owner);
+
+  const parts: ServiceParts = { stopSignal, server, requests, freepbx, ami, reconcile, batcher, ticks, delivery, background };
+  return { port, deps, stop: () => stopService(parts, options) };
+}
+
+/** The service's AppDeps, before the pieces that need them (owner, ingest, wakeDelivery) are added. */
+function serviceDeps(options: ServiceOptions, stopping: AbortSignal, background: Set<Promise<unknown>>): AppDeps {
   // No CRM configured: the sandbox CRM runs in this process, so calls have somewhere to land.
   const sandbox =
     options.settings.crm.kind === 'sandbox' ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] }) : undefined;
-  const deps: AppDeps = {
+  return {
     db: options.database.db,
     settings: options.settings,
     config: options.config,
@@ -72,110 +100,90 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     recordings: options.recordings ?? nodeRecordingsRuntime(options.settings),
     limiters: new Map(),
     pbxPulls: [freepbxPull()],
-    stopping: stopSignal.signal,
+    stopping,
   };
-  if (options.database.kind === 'pglite') {
-    // PGlite belongs to this process alone: leases left by a previous run of it are dead.
-    await deps.db.execute(sql`update crm_accounts set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
-    await deps.db.execute(sql`update deliveries set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
-    await deps.db.execute(sql`update reconcile_runs set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
-  }
-  const owner = `node:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  deps.owner = owner;
-  const worker = createDeliveryWorker(deps, { owner });
+}
+
+/** PGlite belongs to this process alone: leases left by a previous run of it are dead. */
+async function releaseLeases(deps: AppDeps): Promise<void> {
+  await deps.db.execute(sql`update crm_accounts set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
+  await deps.db.execute(sql`update deliveries set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
+  await deps.db.execute(sql`update reconcile_runs set lease_owner = null, lease_expires_at = null where lease_owner is not null`);
+}
+
+function ingestBatcher(deps: AppDeps, database: DbHandle['kind']): IngestBatcher {
   // PGlite runs on this thread and serializes transactions: with a second slot every request
   // would find one free and go alone, and no group would ever form. A server can overlap two.
-  const batcher = new IngestBatcher(inboxDeps(deps), {
-    maxInFlight: options.database.kind === 'pglite' ? 1 : 2,
+  return new IngestBatcher(inboxDeps(deps), {
+    maxInFlight: database === 'pglite' ? 1 : 2,
     defer: (start) => setImmediate(start),
   });
-  deps.ingest = batcher.submit;
+}
 
-  let stopping = false;
-  // One drain at a time; a wake during a drain asks for another one right after it.
-  let draining: Promise<unknown> | null = null;
-  let again = false;
-  const wakeDelivery = () => {
-    if (!worker || stopping) return;
-    if (draining) {
-      again = true;
-      return;
-    }
-    again = false;
-    draining = worker
-      .drain({ budgetMs: 20_000, shouldStop: () => stopping })
-      .then((report) => {
-        if (report.claimed > 0 && report.stopped === null) again = true;
-      })
-      .catch((error) => options.log.error('delivery drain failed', { error }))
-      .finally(() => {
-        draining = null;
-        if (again && !stopping) setImmediate(wakeDelivery);
-      });
-  };
-  deps.wakeDelivery = wakeDelivery;
-  const app = createApp(deps);
+interface RequestTracker {
+  fetch(request: Request): Promise<Response>;
+  /** Waits for the running requests, at most `timeoutMs`. */
+  finish(timeoutMs: number, log: Logger): Promise<void>;
+}
 
-  // Requests keep running after their client hangs up; the database must outlive them.
+/** Requests keep running after their client hangs up; the database must outlive them. */
+function trackRequests(app: { fetch(request: Request): Response | Promise<Response> }): RequestTracker {
   let running = 0;
   let onIdle: (() => void) | undefined;
-  const fetch = async (request: Request) => {
-    running++;
-    try {
-      return await app.fetch(request);
-    } finally {
-      if (--running === 0) onIdle?.();
-    }
+  return {
+    async fetch(request) {
+      running++;
+      try {
+        return await app.fetch(request);
+      } finally {
+        if (--running === 0) onIdle?.();
+      }
+    },
+    async finish(timeoutMs, log) {
+      if (running === 0) return;
+      const idle = new Promise<void>((resolve) => (onIdle = resolve));
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+      await Promise.race([idle, timeout]);
+      if (running > 0) log.warn('stopping with requests still running', { running });
+    },
   };
+}
 
-  let timer: NodeJS.Timeout | undefined;
-  let ticking: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    ticking = runTick(deps)
-      .then(() => wakeDelivery())
-      .catch((error) => options.log.error('tick failed', { error }))
-      .finally(() => {
-        if (!stopping) timer = setTimeout(tick, options.tickMs ?? 1000);
-      });
-  };
-
+async function listen(fetch: RequestTracker['fetch'], options: ServiceOptions): Promise<{ server: ServerType; port: number }> {
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch, port: options.settings.port, hostname: options.hostname ?? '0.0.0.0' }, () => resolve(s));
   });
   // Requests Node refuses before Hono (oversized headers: 431, bad request line: 400) get the JSON envelope too.
   answerClientErrors(server as HttpServer, options.log);
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.settings.port;
-  tick();
-  // Reads FreePBX's CDR table when sources.freepbx.database_url is set.
-  const freepbx = startFreepbxPoller(deps);
-  // Follows Asterisk's AMI (Cdr and CEL events) when ASTERISK_AMI_URL is set.
-  const ami = startAmiListener(deps);
-  // The nightly reconciliation (croner, reconcile.time in time_zone) and the resumption of paused runs.
-  const reconcile = startReconcileSchedule(deps, owner);
+  return { server, port: typeof address === 'object' && address ? address.port : options.settings.port };
+}
 
-  return {
-    port,
-    deps,
-    async stop() {
-      stopping = true;
-      stopSignal.abort();
-      clearTimeout(timer);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      if (running > 0) {
-        const idle = new Promise<void>((resolve) => (onIdle = resolve));
-        const timeout = new Promise<void>((resolve) => setTimeout(resolve, options.stopTimeoutMs ?? 15_000).unref());
-        await Promise.race([idle, timeout]);
-        if (running > 0) options.log.warn('stopping with requests still running', { running });
-      }
-      await freepbx?.stop();
-      await ami?.stop();
-      await reconcile.stop();
-      await batcher.drain();
-      await ticking;
-      await draining;
-      await Promise.allSettled([...background]);
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-    },
-  };
+/** What a stop ends, each in its turn. */
+interface ServiceParts {
+  stopSignal: AbortController;
+  server: ServerType;
+  requests: RequestTracker;
+  freepbx: FreepbxPoller | undefined;
+  ami: AmiListener | undefined;
+  reconcile: ReconcileSchedule;
+  batcher: IngestBatcher;
+  ticks: TickLoop;
+  delivery: DeliveryLoop;
+  background: Set<Promise<unknown>>;
+}
+
+async function stopService(parts: ServiceParts, options: ServiceOptions): Promise<void> {
+  parts.stopSignal.abort();
+  parts.ticks.halt();
+  const closed = new Promise<void>((resolve) => parts.server.close(() => resolve()));
+  await parts.requests.finish(options.stopTimeoutMs ?? 15_000, options.log);
+  await parts.freepbx?.stop();
+  await parts.ami?.stop();
+  await parts.reconcile.stop();
+  await parts.batcher.drain();
+  await parts.ticks.inHand();
+  await parts.delivery.inHand();
+  await Promise.allSettled([...parts.background]);
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
 }

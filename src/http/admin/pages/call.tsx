@@ -14,10 +14,16 @@ import { PLAYER_SCRIPT, Recordings } from './call-player';
 import { LegsTimeline } from './call-timeline';
 import { Direction } from './calls';
 
-export function callPage(
-  c: Context<AdminEnv>,
-  d: { zone: string; call: CallDetail; delivery: CallDetail['deliveries'][number] | null; audio: PlayerLink | null; archiving: boolean; notice: string | undefined },
-) {
+export interface CallPageData {
+  zone: string;
+  call: CallDetail;
+  delivery: CallDetail['deliveries'][number] | null;
+  audio: PlayerLink | null;
+  archiving: boolean;
+  notice: string | undefined;
+}
+
+export function callPage(c: Context<AdminEnv>, d: CallPageData) {
   const call = d.call;
   const number = partyNumber(call.externalNumber, call.externalNumberRaw);
   return render(
@@ -33,50 +39,7 @@ export function callPage(
       <Notice code={d.notice} />
       <section class="card">
         <h2>Summary</h2>
-        <dl class="kv" id="summary">
-          <dt>Direction</dt>
-          <dd>
-            <Direction value={call.direction} />
-            {call.directionRule ? <span class="muted"> — {call.directionRule}</span> : null}
-          </dd>
-          <dt>Number</dt>
-          <dd>{number}</dd>
-          {call.externalNumberRaw && call.externalNumberRaw !== call.externalNumber ? (
-            <>
-              <dt>As the PBX sent it</dt>
-              <dd>
-                {call.externalNumberRaw}
-                {call.externalNumberNote ? <span class="muted"> — {call.externalNumberNote}</span> : null}
-              </dd>
-            </>
-          ) : null}
-          <dt>Extension</dt>
-          <dd>{call.extension ?? '—'}</dd>
-          <dt>Started</dt>
-          <dd>{localTime(call.startedAt, d.zone)}</dd>
-          <dt>Answered</dt>
-          <dd>{localTime(call.answeredAt, d.zone)}</dd>
-          <dt>Ended</dt>
-          <dd>{localTime(call.endedAt, d.zone)}</dd>
-          <dt>Duration</dt>
-          <dd>{clock(call.durationSeconds)}</dd>
-          <dt>Talk time</dt>
-          <dd>{clock(call.talkSeconds)}</dd>
-          <dt>Legs</dt>
-          <dd>{call.legCount}</dd>
-          <dt>Source</dt>
-          <dd>
-            {call.source} · <code>{call.callKey}</code>
-          </dd>
-          <dt>Settled</dt>
-          <dd>{call.settledAt ? localTime(call.settledAt, d.zone) : call.finalSeenAt ? `due ${localTime(call.settleDueAt, d.zone)}` : 'still going on'}</dd>
-          {call.awaitingRecordings ? (
-            <>
-              <dt>Recordings</dt>
-              <dd>waiting for answered legs' recordings</dd>
-            </>
-          ) : null}
-        </dl>
+        <CallSummary call={call} number={number} zone={d.zone} />
       </section>
       <section class="card">
         <h2>Legs</h2>
@@ -93,3 +56,57 @@ export function callPage(
     </>,
   );
 }
+
+/** Settled when, due when, or still going on. */
+function settledText(call: CallDetail, zone: string): string {
+  if (call.settledAt) return localTime(call.settledAt, zone);
+  return call.finalSeenAt ? `due ${localTime(call.settleDueAt, zone)}` : 'still going on';
+}
+
+/** The call's facts: direction and why, the number as shown and as the PBX sent it, times, source. */
+const CallSummary = ({ call, number, zone }: { call: CallDetail; number: string; zone: string }) => (
+  <dl class="kv" id="summary">
+    <dt>Direction</dt>
+    <dd>
+      <Direction value={call.direction} />
+      {call.directionRule ? <span class="muted"> — {call.directionRule}</span> : null}
+    </dd>
+    <dt>Number</dt>
+    <dd>{number}</dd>
+    {call.externalNumberRaw && call.externalNumberRaw !== call.externalNumber ? (
+      <>
+        <dt>As the PBX sent it</dt>
+        <dd>
+          {call.externalNumberRaw}
+          {call.externalNumberNote ? <span class="muted"> — {call.externalNumberNote}</span> : null}
+        </dd>
+      </>
+    ) : null}
+    <dt>Extension</dt>
+    <dd>{call.extension ?? '—'}</dd>
+    <dt>Started</dt>
+    <dd>{localTime(call.startedAt, zone)}</dd>
+    <dt>Answered</dt>
+    <dd>{localTime(call.answeredAt, zone)}</dd>
+    <dt>Ended</dt>
+    <dd>{localTime(call.endedAt, zone)}</dd>
+    <dt>Duration</dt>
+    <dd>{clock(call.durationSeconds)}</dd>
+    <dt>Talk time</dt>
+    <dd>{clock(call.talkSeconds)}</dd>
+    <dt>Legs</dt>
+    <dd>{call.legCount}</dd>
+    <dt>Source</dt>
+    <dd>
+      {call.source} · <code>{call.callKey}</code>
+    </dd>
+    <dt>Settled</dt>
+    <dd>{settledText(call, zone)}</dd>
+    {call.awaitingRecordings ? (
+      <>
+        <dt>Recordings</dt>
+        <dd>waiting for answered legs' recordings</dd>
+      </>
+    ) : null}
+  </dl>
+);

@@ -35,115 +35,31 @@ function query(form: CallsForm, extra: Record<string, string> = {}): string {
   return text ? `?${text}` : '';
 }
 
-export function callsPage(
-  c: Context<AdminEnv>,
-  d: { zone: string; form: CallsForm; rows: CallRow[]; nextCursor: string | null; paged: boolean; errors: string[] },
-) {
+export interface CallsPageData {
+  zone: string;
+  form: CallsForm;
+  rows: CallRow[];
+  nextCursor: string | null;
+  /** Whether this is a later page (then the pager links back to the newest). */
+  paged: boolean;
+  errors: string[];
+}
+
+export function callsPage(c: Context<AdminEnv>, d: CallsPageData) {
   const f = d.form;
   return render(
     c,
     { title: 'Calls', nav: 'calls', status: d.errors.length ? 400 : 200 },
     <>
       <h1>Calls</h1>
-      <form class="filters card" method="get" action="/admin/calls" role="search">
-        <label>
-          Number
-          <input type="search" name="phone" value={f.phone} placeholder="+7 495 123-45-67, 84951234567, 101" inputmode="tel" />
-        </label>
-        <label>
-          Extension
-          <input type="text" name="extension" value={f.extension} inputmode="numeric" />
-        </label>
-        <label>
-          From (date)
-          <input type="date" name="from" value={f.from} />
-        </label>
-        <label>
-          To (date, inclusive)
-          <input type="date" name="to" value={f.to} />
-        </label>
-        <label>
-          Outcome
-          <select name="outcome">
-            <option value="">any</option>
-            {OUTCOMES.map((o) => (
-              <option value={o} selected={f.outcome === o}>
-                {o}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Delivery
-          <select name="state">
-            <option value="">any</option>
-            {[...DELIVERY_STATES, 'unsettled'].map((s) => (
-              <option value={s} selected={f.state === s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        {f.limit ? <input type="hidden" name="limit" value={f.limit} /> : null}
-        <div class="actions">
-          <button type="submit">Search</button>
-          <a href="/admin/calls">Clear</a>
-        </div>
-      </form>
+      <CallsSearch form={f} />
       {d.errors.map((e) => (
         <p class="notice error" role="alert">
           {e}
         </p>
       ))}
       <p class="muted">Times in {d.zone}, newest first.</p>
-      <div class="scroll" id="calls-table">
-        <table>
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Direction</th>
-              <th>Number</th>
-              <th>Extension</th>
-              <th>Outcome</th>
-              <th class="num">Talk</th>
-              <th>Delivery</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            {d.rows.length === 0 ? (
-              <tr>
-                <td colspan={8} class="muted">
-                  No calls match.
-                </td>
-              </tr>
-            ) : (
-              d.rows.map(({ call, delivery }) => (
-                <tr data-call-id={call.id}>
-                  <td>
-                    <a href={`/admin/calls/${call.id}`}>{localTime(call.startedAt ?? call.lastEventAt, d.zone)}</a>
-                  </td>
-                  <td>
-                    <Direction value={call.direction} />
-                  </td>
-                  <td class="number">{partyNumber(call.externalNumber, call.externalNumberRaw)}</td>
-                  <td>{call.extension ?? '—'}</td>
-                  <td>
-                    <Badge value={call.outcome} />
-                  </td>
-                  <td class="num">{clock(call.talkSeconds)}</td>
-                  <td>
-                    <Badge value={delivery?.state ?? 'unsettled'} />
-                  </td>
-                  <td>
-                    <a href={`/admin/calls/${call.id}`}>Open</a>
-                  </td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
-      </div>
+      <CallsTable rows={d.rows} zone={d.zone} />
       <nav class="pager" aria-label="Pages">
         {d.paged ? <a href={`/admin/calls${query(f)}`}>« Newest</a> : null}
         {d.nextCursor ? (
@@ -155,3 +71,100 @@ export function callsPage(
     </>,
   );
 }
+
+/** The search form, filled with what was asked. */
+const CallsSearch = ({ form: f }: { form: CallsForm }) => (
+  <form class="filters card" method="get" action="/admin/calls" role="search">
+    <label>
+      Number
+      <input type="search" name="phone" value={f.phone} placeholder="+7 495 123-45-67, 84951234567, 101" inputmode="tel" />
+    </label>
+    <label>
+      Extension
+      <input type="text" name="extension" value={f.extension} inputmode="numeric" />
+    </label>
+    <label>
+      From (date)
+      <input type="date" name="from" value={f.from} />
+    </label>
+    <label>
+      To (date, inclusive)
+      <input type="date" name="to" value={f.to} />
+    </label>
+    <Choice label="Outcome" name="outcome" values={OUTCOMES} selected={f.outcome} />
+    <Choice label="Delivery" name="state" values={[...DELIVERY_STATES, 'unsettled']} selected={f.state} />
+    {f.limit ? <input type="hidden" name="limit" value={f.limit} /> : null}
+    <div class="actions">
+      <button type="submit">Search</button>
+      <a href="/admin/calls">Clear</a>
+    </div>
+  </form>
+);
+
+/** A labelled select of `values` whose first option, "any", asks for no filter. */
+const Choice = ({ label, name, values, selected }: { label: string; name: string; values: readonly string[]; selected: string }) => (
+  <label>
+    {label}
+    <select name={name}>
+      <option value="">any</option>
+      {values.map((v) => (
+        <option value={v} selected={selected === v}>
+          {v}
+        </option>
+      ))}
+    </select>
+  </label>
+);
+
+const CallsTable = ({ rows, zone }: { rows: CallRow[]; zone: string }) => (
+  <div class="scroll" id="calls-table">
+    <table>
+      <thead>
+        <tr>
+          <th>Time</th>
+          <th>Direction</th>
+          <th>Number</th>
+          <th>Extension</th>
+          <th>Outcome</th>
+          <th class="num">Talk</th>
+          <th>Delivery</th>
+          <th></th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 ? (
+          <tr>
+            <td colspan={8} class="muted">
+              No calls match.
+            </td>
+          </tr>
+        ) : (
+          rows.map((row) => <CallsTableRow row={row} zone={zone} />)
+        )}
+      </tbody>
+    </table>
+  </div>
+);
+
+const CallsTableRow = ({ row: { call, delivery }, zone }: { row: CallRow; zone: string }) => (
+  <tr data-call-id={call.id}>
+    <td>
+      <a href={`/admin/calls/${call.id}`}>{localTime(call.startedAt ?? call.lastEventAt, zone)}</a>
+    </td>
+    <td>
+      <Direction value={call.direction} />
+    </td>
+    <td class="number">{partyNumber(call.externalNumber, call.externalNumberRaw)}</td>
+    <td>{call.extension ?? '—'}</td>
+    <td>
+      <Badge value={call.outcome} />
+    </td>
+    <td class="num">{clock(call.talkSeconds)}</td>
+    <td>
+      <Badge value={delivery?.state ?? 'unsettled'} />
+    </td>
+    <td>
+      <a href={`/admin/calls/${call.id}`}>Open</a>
+    </td>
+  </tr>
+);

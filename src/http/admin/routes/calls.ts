@@ -29,57 +29,9 @@ export function callsPages(deps: AppDeps) {
 
   return new Hono<AdminEnv>()
     .get('/admin/calls', async (c) => {
-      const q = (name: string) => (c.req.query(name) ?? '').trim().slice(0, 64);
-      const form: CallsForm = {
-        phone: q('phone'),
-        extension: q('extension'),
-        from: q('from'),
-        to: q('to'),
-        outcome: q('outcome'),
-        state: q('state'),
-        limit: q('limit'),
-      };
-      const errors: string[] = [];
-      // Text PostgreSQL refuses (NUL, lone surrogates) is a message, not a 500.
-      for (const [name, value] of Object.entries({ ...form, cursor: c.req.query('cursor') })) {
-        const problem = filterTextProblem(name, value);
-        if (problem) errors.push(problem);
-      }
-      const filters: CallFilters = { limit: PAGE_SIZE };
-      if (form.phone) filters.phone = form.phone;
-      if (form.extension) filters.extension = form.extension;
-      const edge = (name: 'from' | 'to') => {
-        try {
-          const day = dayWindow(form[name], zone);
-          return name === 'from' ? day.from : day.to;
-        } catch {
-          errors.push(`${name}: expected a date (YYYY-MM-DD), got "${form[name]}"`);
-          return undefined;
-        }
-      };
-      const from = form.from ? edge('from') : undefined;
-      const to = form.to ? edge('to') : undefined;
-      if (from) filters.from = from;
-      if (to) filters.to = to;
-      if (form.outcome) {
-        if ((OUTCOMES as readonly string[]).includes(form.outcome)) filters.outcome = form.outcome as Outcome;
-        else errors.push(`outcome: expected one of ${OUTCOMES.join(', ')}`);
-      }
-      if (form.state) {
-        if (STATES.includes(form.state)) filters.state = form.state as CallStateFilter;
-        else errors.push(`delivery: expected one of ${STATES.join(', ')}`);
-      }
-      if (form.limit) {
-        const limit = Number(form.limit);
-        if (Number.isInteger(limit) && limit >= 1 && limit <= 200) filters.limit = limit;
-        else errors.push('limit: expected a whole number from 1 to 200');
-      }
+      const form = readCallsForm((name) => c.req.query(name));
       const cursorText = c.req.query('cursor');
-      if (cursorText) {
-        const cursor = decodeCallCursor(cursorText);
-        if (cursor && plausibleCursor(cursor)) filters.cursor = cursor;
-        else errors.push('that page link is not valid any more; start from the newest calls');
-      }
+      const { filters, errors } = callFilters(form, cursorText, zone);
       const page = errors.length ? { items: [], nextCursor: null } : await searchCalls(deps.db, ctx.rules, deps.settings.crm.accountId, filters);
       return callsPage(c, { zone, form, rows: page.items, nextCursor: page.nextCursor, paged: !!filters.cursor, errors });
     })
@@ -98,4 +50,57 @@ export function callsPages(deps: AppDeps) {
       const code = outcome.ok ? 'retry_queued' : `retry_${outcome.code}`;
       return c.redirect(`/admin/calls/${id}?notice=${code}`, 303);
     });
+}
+
+/** The search form as asked: each field trimmed and cut to 64 characters. */
+function readCallsForm(query: (name: string) => string | undefined): CallsForm {
+  const q = (name: string) => (query(name) ?? '').trim().slice(0, 64);
+  return { phone: q('phone'), extension: q('extension'), from: q('from'), to: q('to'), outcome: q('outcome'), state: q('state'), limit: q('limit') };
+}
+
+/** The form (and the pager's cursor) as search filters, and a message per field that is not valid. */
+function callFilters(form: CallsForm, cursorText: string | undefined, zone: string): { filters: CallFilters; errors: string[] } {
+  const errors: string[] = [];
+  // Text PostgreSQL refuses (NUL, lone surrogates) is a message, not a 500.
+  for (const [name, value] of Object.entries({ ...form, cursor: cursorText })) {
+    const problem = filterTextProblem(name, value);
+    if (problem) errors.push(problem);
+  }
+  const filters: CallFilters = { limit: PAGE_SIZE };
+  if (form.phone) filters.phone = form.phone;
+  if (form.extension) filters.extension = form.extension;
+  const from = form.from ? dayEdge(form, 'from', zone, errors) : undefined;
+  const to = form.to ? dayEdge(form, 'to', zone, errors) : undefined;
+  if (from) filters.from = from;
+  if (to) filters.to = to;
+  if (form.outcome) {
+    if ((OUTCOMES as readonly string[]).includes(form.outcome)) filters.outcome = form.outcome as Outcome;
+    else errors.push(`outcome: expected one of ${OUTCOMES.join(', ')}`);
+  }
+  if (form.state) {
+    if (STATES.includes(form.state)) filters.state = form.state as CallStateFilter;
+    else errors.push(`delivery: expected one of ${STATES.join(', ')}`);
+  }
+  if (form.limit) {
+    const limit = Number(form.limit);
+    if (Number.isInteger(limit) && limit >= 1 && limit <= 200) filters.limit = limit;
+    else errors.push('limit: expected a whole number from 1 to 200');
+  }
+  if (cursorText) {
+    const cursor = decodeCallCursor(cursorText);
+    if (cursor && plausibleCursor(cursor)) filters.cursor = cursor;
+    else errors.push('that page link is not valid any more; start from the newest calls');
+  }
+  return { filters, errors };
+}
+
+/** "from" starts its local day, "to" ends its own (inclusive); a date that is not one is an error. */
+function dayEdge(form: CallsForm, name: 'from' | 'to', zone: string, errors: string[]): Date | undefined {
+  try {
+    const day = dayWindow(form[name], zone);
+    return name === 'from' ? day.from : day.to;
+  } catch {
+    errors.push(`${name}: expected a date (YYYY-MM-DD), got "${form[name]}"`);
+    return undefined;
+  }
 }
