@@ -19,7 +19,6 @@ function cp1251(text: string): Uint8Array {
 const escaped = (bytes: Uint8Array) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
 
 const LETTERS = 'АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя';
-const cyrillic = fc.string({ unit: fc.constantFrom(...LETTERS), minLength: 1 });
 /** Letters other than Ё/ё are all UTF-8 lead bytes in cp1251 (0xC0–0xFF) that no letter can continue. */
 const withoutYo = fc.string({ unit: fc.constantFrom(...LETTERS.replace(/[Ёё]/g, ''), ' ', '"', '<', '1'), minLength: 1 }).filter((t) => /[А-я]/.test(t));
 
@@ -62,7 +61,9 @@ describe('decodeBody', () => {
   });
 
   it('any form of cp1251 values percent-escaped reads back to its values', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.stringMatching(/^[a-z_]{1,8}$/), cyrillic), { minLength: 1, maxLength: 5 }), (pairs) => {
+    // Ё/ё (0xA8/0xB8) are UTF-8 continuation bytes, so a value such as "ЗЁ" (C7 A8) is also valid UTF-8;
+    // that ambiguity is pinned by "can be fooled by a capital followed by Ё/ё" above, and this property draws from the letters without it.
+    fc.assert(fc.property(fc.array(fc.tuple(fc.stringMatching(/^[a-z_]{1,8}$/), withoutYo), { minLength: 1, maxLength: 5 }), (pairs) => {
       const body = utf8(pairs.map(([k, v]) => `${k}=${escaped(cp1251(v))}`).join('&'));
       expect([...new URLSearchParams(decodeBody(body, 'auto', true).text)]).toEqual(pairs);
     }));
