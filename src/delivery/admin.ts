@@ -8,6 +8,7 @@ import { markStatus } from '../crm/account';
 import { crmAccounts, deliveries } from '../db/schema';
 import { type CrmStatus } from '../domain/crm-account';
 import { type DeliveryStep } from '../domain/delivery';
+import type { ErrorCode } from '../domain/errors';
 import type { CrmSettings } from '../crm/settings';
 import type { DeliveryAdminDeps } from './deps';
 
@@ -58,7 +59,7 @@ export async function resetCircuit(deps: DeliveryAdminDeps): Promise<void> {
 
 export type RetryOutcome =
   | { ok: true; step: DeliveryStep }
-  | { ok: false; code: 'not_found' | 'already_delivered' | 'skipped'; message: string };
+  | { ok: false; code: Extract<ErrorCode, 'not_found' | 'already_delivered' | 'skipped'>; message: string };
 
 /** Sends a failed call again now (or hurries a pending one). A delivered or skipped call is not. */
 export async function retryDelivery(deps: DeliveryAdminDeps, conversationId: string): Promise<RetryOutcome> {

@@ -19,6 +19,7 @@ import { connectPostgres, type Db } from '../db/client';
 import { createDeliveryWorker } from '../delivery/setup';
 import type { DeliveryWorker } from '../delivery/worker';
 import type { AppDeps, RecordingsRuntime } from '../deps';
+import { ERROR_STATUS, type ErrorEnvelope } from '../http/core/errors';
 import { runTick } from '../jobs';
 import { createLogger, type Logger } from '../lib/log';
 import { recordingSources } from '../pbx/registry';
@@ -160,7 +161,8 @@ function workerRecordings(settings: Settings, env: Env): RecordingsRuntime | und
 
 function misconfigured(error: ConfigError): Response {
   console.error(error.message);
-  return Response.json({ error: { code: 'misconfigured', message: error.message, requestId: crypto.randomUUID() } }, { status: 500 });
+  const envelope: ErrorEnvelope = { error: { code: 'misconfigured', message: error.message, requestId: crypto.randomUUID() } };
+  return Response.json(envelope, { status: ERROR_STATUS.misconfigured });
 }
 
 /** The every-minute trigger: the tick, deliveries, then a slice of a live reconciliation. */

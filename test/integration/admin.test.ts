@@ -350,7 +350,15 @@ describe('the call page', () => {
     const again = await post(h, `/admin/calls/${call?.id}/retry`, cookie, { _csrf: csrfOf(page) });
     expect(again.status).toBe(303);
     expect(again.headers.get('location')).toBe(`/admin/calls/${call?.id}?notice=retry_already_delivered`);
-    expect(await html(h, again.headers.get('location') as string, cookie)).toContain('Not retried: the call is already delivered to the CRM.');
+    const refused = await html(h, again.headers.get('location') as string, cookie);
+    expect(refused).toContain('Not retried: the call is already delivered to the CRM.');
+    // The console names the refusal with the code the API answers it with, and the log carries.
+    expect(refused).toContain('<code class="error-code">already_delivered</code>');
+    const api = await h.admin(`/v1/calls/${call?.id}/retry`, { method: 'POST' });
+    const envelope = ((await api.json()) as { error: { code: string; requestId: string } }).error;
+    expect({ status: api.status, code: envelope.code }).toEqual({ status: 409, code: 'already_delivered' });
+    const logged = h.log.lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string; code?: string });
+    expect(logged.find((l) => l.msg === 'request' && l.requestId === envelope.requestId)?.code).toBe('already_delivered');
 
     await testDb().db.update(deliveries).set({ state: 'failed', reason: 'gave up after 8 attempts' });
     const failed = await html(h, `/admin/calls/${call?.id}`, cookie);

@@ -15,7 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import { maxHeaderSize, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorEnvelope } from '../../http/core/errors';
+import type { ErrorCode } from '../../domain/errors';
+import { ERROR_STATUS, type ErrorEnvelope } from '../../http/core/errors';
 import type { Logger } from '../../lib/log';
 
 /** How long a refused client may keep the socket while it reads the answer. */
@@ -23,20 +24,22 @@ const LINGER_MS = 2_000;
 
 interface Refusal {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
+
+const refusal = (code: ErrorCode, message: string): Refusal => ({ status: ERROR_STATUS[code], code, message });
 
 export function refusalFor(errorCode: string | undefined, maxHeaderBytes: number): Refusal {
   switch (errorCode) {
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, code: 'header_too_large', message: `the request's headers are larger than the ${maxHeaderBytes} bytes this server accepts` };
+      return refusal('header_too_large', `the request's headers are larger than the ${maxHeaderBytes} bytes this server accepts`);
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
-      return { status: 413, code: 'payload_too_large', message: 'the chunk extensions of the request body are too large' };
+      return refusal('payload_too_large', 'the chunk extensions of the request body are too large');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, code: 'request_timeout', message: 'the request did not arrive in time' };
+      return refusal('request_timeout', 'the request did not arrive in time');
     default:
-      return { status: 400, code: 'bad_request', message: `the request is not valid HTTP/1.1 (${errorCode ?? 'unreadable'})` };
+      return refusal('bad_request', `the request is not valid HTTP/1.1 (${errorCode ?? 'unreadable'})`);
   }
 }
 

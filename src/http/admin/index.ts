@@ -33,7 +33,7 @@ export function adminConsole(deps: AppDeps) {
   app.route('/', configPages(deps));
   app.all('/admin/*', (c) => notFoundPage(c));
   app.onError((error, c) => {
-    deps.log.error('admin console: unhandled error', { requestId: c.get('requestId'), path: c.req.path, error });
+    deps.log.error('admin console: unhandled error', { code: 'internal', requestId: c.get('requestId'), path: c.req.path, error });
     return failurePage(c);
   });
   return app;

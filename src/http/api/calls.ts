@@ -101,7 +101,7 @@ export function callRoutes(deps: AppDeps) {
   const time = (name: string, value: string | undefined) => {
     if (!value) return undefined;
     const parsed = parseInstant(value, ctx.timeZone);
-    if (!parsed.ok) throw new ApiError(400, 'invalid_query', `${name}: ${parsed.message}`);
+    if (!parsed.ok) throw new ApiError('invalid_query', `${name}: ${parsed.message}`);
     return parsed.value;
   };
   return new OpenAPIHono()
@@ -109,10 +109,10 @@ export function callRoutes(deps: AppDeps) {
       const q = c.req.valid('query');
       for (const name of ['phone', 'extension', 'from', 'to', 'cursor'] as const) {
         const problem = filterTextProblem(name, q[name]);
-        if (problem) throw new ApiError(400, 'invalid_query', problem);
+        if (problem) throw new ApiError('invalid_query', problem);
       }
       const cursor = q.cursor ? decodeCallCursor(q.cursor) : undefined;
-      if (cursor === null || (cursor && !plausibleCursor(cursor))) throw new ApiError(400, 'invalid_query', 'cursor: not a cursor this API returned');
+      if (cursor === null || (cursor && !plausibleCursor(cursor))) throw new ApiError('invalid_query', 'cursor: not a cursor this API returned');
       const from = time('from', q.from);
       const to = time('to', q.to);
       const page = await searchCalls(deps.db, ctx.rules, deps.settings.crm.accountId, {
@@ -130,7 +130,7 @@ export function callRoutes(deps: AppDeps) {
     .openapi(getRoute, async (c) => {
       const { id } = c.req.valid('param');
       const call = await findCall(deps.db, id);
-      if (!call) throw new ApiError(404, 'not_found', `no call ${id}`);
+      if (!call) throw new ApiError('not_found', `no call ${id}`);
       const delivery = call.deliveries.find((d) => d.crmAccountId === deps.settings.crm.accountId) ?? null;
       return c.json(
         {

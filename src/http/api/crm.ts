@@ -87,7 +87,7 @@ export function crmRoutes(deps: AppDeps) {
     })
     .openapi(retryRoute, async (c) => {
       const outcome = await retryDelivery(deps, c.req.valid('param').id);
-      if (!outcome.ok) throw new ApiError(outcome.code === 'not_found' ? 404 : 409, outcome.code, outcome.message);
+      if (!outcome.ok) throw new ApiError(outcome.code, outcome.message);
       return c.json({ state: 'pending' as const, step: outcome.step }, 202);
     });
 }
@@ -101,21 +101,21 @@ export function oauthRoutes(deps: AppDeps) {
 
   app.get('/v1/crm/amocrm/connect', async (c) => {
     const url = await amoConnectUrl(crm, now());
-    if (!url) throw new ApiError(404, 'oauth_disabled', 'OAuth is not configured: set AMOCRM_CLIENT_ID, _SECRET and _REDIRECT_URI');
+    if (!url) throw new ApiError('oauth_disabled', 'OAuth is not configured: set AMOCRM_CLIENT_ID, _SECRET and _REDIRECT_URI');
     return c.redirect(url, 302);
   });
 
   app.get('/v1/crm/amocrm/oauth/callback', async (c) => {
-    if (!oauth || !crm.baseUrl) throw new ApiError(404, 'oauth_disabled', 'OAuth is not configured');
+    if (!oauth || !crm.baseUrl) throw new ApiError('oauth_disabled', 'OAuth is not configured');
     const code = c.req.query('code');
     const state = c.req.query('state') ?? '';
-    if (!code) throw new ApiError(400, 'invalid_request', `amoCRM did not send a code${c.req.query('error') ? `: ${c.req.query('error')}` : ''}`);
+    if (!code) throw new ApiError('invalid_request', `amoCRM did not send a code${c.req.query('error') ? `: ${c.req.query('error')}` : ''}`);
     const [issued, signature] = state.split('.');
     const age = now().getTime() / 1000 - Number(issued);
     const valid =
       !!issued && !!signature && age >= 0 && age < STATE_TTL_SECONDS &&
       (await verifyHmacSha256Hex(oauth.clientSecret, `calltrail-oauth:${issued}`, signature));
-    if (!valid) throw new ApiError(400, 'invalid_state', 'the OAuth state is missing, forged or older than 30 minutes: start again from /v1/crm/amocrm/connect');
+    if (!valid) throw new ApiError('invalid_state', 'the OAuth state is missing, forged or older than 30 minutes: start again from /v1/crm/amocrm/connect');
     const result = await exchangeAuthorizationCode(
       {
         db: deps.db,
@@ -127,7 +127,7 @@ export function oauthRoutes(deps: AppDeps) {
       },
       code,
     );
-    if (!result.ok) throw new ApiError(400, 'oauth_refused', `amoCRM refused the authorization code: ${result.detail}`);
+    if (!result.ok) throw new ApiError('oauth_refused', `amoCRM refused the authorization code: ${result.detail}`);
     deps.wakeDelivery?.();
     return c.html(
       '<!doctype html><meta charset="utf-8"><title>calltrail</title><p>amoCRM is connected. Pending calls are being delivered; you can close this page.</p>',

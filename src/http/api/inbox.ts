@@ -139,7 +139,7 @@ export function inboxRoutes(deps: AppDeps) {
     .openapi(getRoute, async (c) => {
       const { id } = c.req.valid('param');
       const [row] = await deps.db.select().from(inboxEvents).where(eq(inboxEvents.id, id));
-      if (!row) throw new ApiError(404, 'not_found', `no inbox event ${id}`);
+      if (!row) throw new ApiError('not_found', `no inbox event ${id}`);
       return c.json({ ...present(row), raw: row.raw }, 200);
     })
     .openapi(reprocessRoute, async (c) => {

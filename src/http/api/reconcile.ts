@@ -126,7 +126,7 @@ export function reconcileRoutes(deps: AppDeps) {
         });
         return c.json(started, 202);
       } catch (error) {
-        if (error instanceof RunRequestError) throw new ApiError(400, 'invalid_request', error.message);
+        if (error instanceof RunRequestError) throw new ApiError('invalid_request', error.message);
         throw error;
       }
     })
@@ -140,7 +140,7 @@ export function reconcileRoutes(deps: AppDeps) {
       const csv = ref.toLowerCase().endsWith('.csv');
       const id = csv ? ref.slice(0, -4) : ref;
       const run = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? await getRun(deps.db, id) : null;
-      if (!run) throw new ApiError(404, 'not_found', `no reconciliation run ${id}`);
+      if (!run) throw new ApiError('not_found', `no reconciliation run ${id}`);
       const accountId = deps.settings.crm.accountId;
       if (csv) return findingsCsvResponse(deps.db, run, deps.config.time_zone, accountId) as never;
       const q = c.req.valid('query');

@@ -48,7 +48,7 @@ const purgesRoute = createRoute({
 export function recordingAdminRoutes(deps: AppDeps) {
   const app = new OpenAPIHono();
   const runtime = () => {
-    if (!deps.recordings) throw new ApiError(404, 'recordings_off', 'recordings are not archived by this deployment (no storage configured)');
+    if (!deps.recordings) throw new ApiError('recordings_off', 'recordings are not archived by this deployment (no storage configured)');
     return deps.recordings;
   };
 
@@ -71,15 +71,15 @@ export function recordingAdminRoutes(deps: AppDeps) {
 
   app.get('/v1/calls/:id/recording.mp3', async (c) => {
     const id = c.req.param('id');
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError(400, 'invalid_request', 'id: expected a call id (uuid)');
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError('invalid_request', 'id: expected a call id (uuid)');
     const [audio] = await deps.db
       .select({ key: callAudio.storageKey, bytes: callAudio.bytes, startedAt: conversations.startedAt })
       .from(callAudio)
       .innerJoin(conversations, eq(conversations.id, callAudio.conversationId))
       .where(and(eq(callAudio.conversationId, id), isNull(callAudio.purgedAt)));
-    if (!audio) throw new ApiError(404, 'not_found', `call ${id} has no archived recording`);
+    if (!audio) throw new ApiError('not_found', `call ${id} has no archived recording`);
     const object = await runtime().storage.get(audio.key);
-    if (!object) throw new ApiError(404, 'not_found', `the recording of call ${id} is missing from storage`);
+    if (!object) throw new ApiError('not_found', `the recording of call ${id} is missing from storage`);
     return new Response(object.body, {
       headers: {
         'Content-Type': 'audio/mpeg',
@@ -94,14 +94,14 @@ export function recordingAdminRoutes(deps: AppDeps) {
     const zone = deps.config.time_zone;
     const bound = (name: string) => {
       const value = c.req.query(name);
-      if (!value) throw new ApiError(400, 'invalid_request', `${name}: required (an ISO time or a date in ${zone})`);
+      if (!value) throw new ApiError('invalid_request', `${name}: required (an ISO time or a date in ${zone})`);
       const parsed = parseInstant(value, zone);
-      if (!parsed.ok) throw new ApiError(400, 'invalid_request', `${name}: ${parsed.message}`);
+      if (!parsed.ok) throw new ApiError('invalid_request', `${name}: ${parsed.message}`);
       return parsed.value;
     };
     const from = bound('from');
     const to = bound('to');
-    if (to <= from) throw new ApiError(400, 'invalid_request', 'to: must be after from');
+    if (to <= from) throw new ApiError('invalid_request', 'to: must be after from');
     const storage = runtime().storage;
     const stamp = (d: Date) => DateTime.fromJSDate(d, { zone }).toFormat('yyyy-MM-dd');
     return new Response(exportZip(deps, storage, from, to), {

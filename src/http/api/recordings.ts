@@ -39,7 +39,7 @@ export function recordingRoutes(deps: AppDeps) {
 }
 
 async function serveRecording(c: Context, deps: AppDeps): Promise<Response> {
-  const notFound = () => new ApiError(404, 'not_found', 'no such recording');
+  const notFound = () => new ApiError('not_found', 'no such recording');
   const id = ID.exec(c.req.param('file') ?? '')?.[1];
   const runtime = deps.recordings;
   if (!id || !runtime) throw notFound();

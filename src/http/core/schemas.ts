@@ -3,11 +3,12 @@
  * @module
  */
 import { z } from '@hono/zod-openapi';
+import { ERROR_CODE_LIST } from '../../domain/errors';
 
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: 'invalid_body' }),
+      code: z.enum(ERROR_CODE_LIST).openapi({ example: 'invalid_body', description: 'One of the codes listed in README "Error codes"' }),
       message: z.string().openapi({ example: '[0].ended_at: is before started_at' }),
       requestId: z.string().openapi({ example: '3b9f6a52-5b8e-4a7e-9d0f-4d1c2e6b7a10' }),
       details: z.array(z.string()).optional(),

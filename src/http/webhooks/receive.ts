@@ -21,7 +21,7 @@ import { decodedRequest, receivedRequest } from './request';
 function enabledCredentials(source: PbxSource, endpoint: PbxWebhook | PbxUrlCheck, deps: AppDeps): unknown {
   const credentials = endpoint.credentials(deps);
   if (credentials === undefined) {
-    throw new ApiError(404, 'source_disabled', `the ${source.name} source is not enabled: ${endpoint.enableHint}`);
+    throw new ApiError('source_disabled', `the ${source.name} source is not enabled: ${endpoint.enableHint}`);
   }
   return credentials;
 }
@@ -34,7 +34,7 @@ async function authenticRequest(c: Context, deps: AppDeps, source: PbxSource, we
   const verdict = await webhook.verify(request, credentials, now.getTime() / 1000);
   if (!verdict.ok) {
     if (webhook.challenge) c.header('WWW-Authenticate', webhook.challenge);
-    throw new ApiError(401, 'invalid_signature', verdict.reason);
+    throw new ApiError('invalid_signature', verdict.reason);
   }
   return { request, now };
 }

@@ -39,6 +39,12 @@ export const Notice = ({ code }: { code: string | undefined }) => {
   return n ? (
     <p class={`notice ${n.kind}`} role="status">
       {n.text}
+      {n.code ? (
+        <>
+          {' '}
+          <code class="error-code">{n.code}</code>
+        </>
+      ) : null}
     </p>
   ) : null;
 };

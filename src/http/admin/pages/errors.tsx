@@ -42,7 +42,10 @@ export function failurePage(c: Context<AdminEnv>) {
     { title: 'Error', status: 500 },
     <div class="card">
       <h1>Something went wrong</h1>
-      <p>The page could not be shown. The request id identifies the failure in the service's log:</p>
+      <p>
+        The page could not be shown (<code class="error-code">internal</code>). The request id identifies the failure in the
+        service's log, on the line with the same code:
+      </p>
       <p>
         <code>{requestId}</code>
       </p>

@@ -13,6 +13,7 @@ import { decodeCallCursor, findCall, searchCalls, type CallFilters, type CallSta
 import { filterTextProblem, plausibleCursor } from '../../api/calls';
 import { dayWindow } from '../../../reconcile/window';
 import type { AdminEnv } from '../core/env';
+import { retryNotice } from '../core/notices';
 import { callPage } from '../pages/call';
 import { callsPage, type CallsForm } from '../pages/calls';
 import { notFoundPage } from '../pages/errors';
@@ -47,7 +48,7 @@ export function callsPages(deps: AppDeps) {
       const id = c.req.param('id');
       if (!UUID.test(id)) return notFoundPage(c, 'There is no such call.');
       const outcome = await retryDelivery(deps, id);
-      const code = outcome.ok ? 'retry_queued' : `retry_${outcome.code}`;
+      const code = outcome.ok ? 'retry_queued' : retryNotice(outcome.code);
       return c.redirect(`/admin/calls/${id}?notice=${code}`, 303);
     });
 }
