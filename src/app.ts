@@ -31,7 +31,7 @@ export function createApp(deps: AppDeps) {
     defaultHook: (result, c) => {
       if (!result.success) {
         const problems = describeIssues(result.error, result.target);
-        return errorResponse(c, 400, 'invalid_request', problems.join('; '), problems);
+        return errorResponse(c, 'invalid_request', problems.join('; '), problems);
       }
     },
   });
@@ -42,12 +42,12 @@ export function createApp(deps: AppDeps) {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError(413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+        throw new ApiError('payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
       },
     }),
   );
   app.onError(handleError(deps.log));
-  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
   app.route('/', healthRoutes(deps));
   app.route('/', webhookRoutes(deps));
