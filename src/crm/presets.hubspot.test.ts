@@ -7,21 +7,21 @@
  * the reconciliation listing across pages, and 429s — including whether the preset's pace stays
  * under HubSpot's search limit.
  */
-import { strictMswServer } from '../../test/support/msw';
+import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
-import { loadPreset, presetAdapter, recordingHandler, virtualClock } from '../../test/support/presets';
-import { HUBSPOT_TOKEN, hubspotFake, type HubSpotFakeOptions } from '../../test/support/vendors/hubspot';
+import { loadPreset, presetAdapter, recordingHandler, virtualClock } from '#test/presets';
+import { HUBSPOT_TOKEN, hubspotFake, type HubSpotFakeOptions } from '#test/vendors/hubspot';
 import { callToLog } from './amocrm/testing';
 import type { LoggedCall } from './port';
 import { collectPages as collect, crmFailure as failure } from './testing';
 
 const server = strictMswServer();
 
-function setup(fakeOptions: HubSpotFakeOptions = {}, extra = '') {
+function setup(fakeOptions: HubSpotFakeOptions = {}, extra = '', token = HUBSPOT_TOKEN) {
   const clock = virtualClock();
   const fake = hubspotFake({ now: clock.now, ...fakeOptions });
   server.use(fake.handler, recordingHandler);
-  const { adapter, limiter } = presetAdapter(loadPreset('hubspot', extra), { HUBSPOT_TOKEN }, clock);
+  const { adapter, limiter } = presetAdapter(loadPreset('hubspot', extra), { HUBSPOT_TOKEN: token }, clock);
   return { fake, adapter, limiter, clock };
 }
 
@@ -205,10 +205,7 @@ describe('hubspot preset: rate limits', () => {
   });
 
   it('a wrong token: 401 with HubSpot’s body → unauthorized', async () => {
-    const clock = virtualClock();
-    const fake = hubspotFake({ now: clock.now });
-    server.use(fake.handler);
-    const { adapter } = presetAdapter(loadPreset('hubspot'), { HUBSPOT_TOKEN: 'pat-na1-wrong' }, clock);
+    const { adapter } = setup({}, '', 'pat-na1-wrong');
     const error = await failure(adapter.findContacts('+74951230031'));
     expect(error.failure.kind).toBe('unauthorized');
     expect(error.message).toContain('INVALID_AUTHENTICATION');

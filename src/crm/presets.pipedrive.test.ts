@@ -7,22 +7,22 @@
  * second upload's 409 taken as done, a lost answer found again through the note, the listing by
  * start/limit, 429s — and, as a characterization, the call logs the listing cannot see.
  */
-import { strictMswServer } from '../../test/support/msw';
+import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
-import { loadPreset, presetAdapter, recordingHandler, virtualClock } from '../../test/support/presets';
-import { PIPEDRIVE_TOKEN, pipedriveFake, type PipedriveFakeOptions } from '../../test/support/vendors/pipedrive';
+import { loadPreset, presetAdapter, recordingHandler, virtualClock } from '#test/presets';
+import { PIPEDRIVE_TOKEN, pipedriveFake, type PipedriveFakeOptions } from '#test/vendors/pipedrive';
 import { callToLog } from './amocrm/testing';
 import { collectPages as collect, crmFailure as failure } from './testing';
 
 const server = strictMswServer();
 
 /** The config keeps calltrail's default time zone (Europe/Moscow): Pipedrive must still get UTC. */
-function setup(fakeOptions: PipedriveFakeOptions = {}, extra = '') {
+function setup(fakeOptions: PipedriveFakeOptions = {}, extra = '', token = PIPEDRIVE_TOKEN) {
   const clock = virtualClock();
   const fake = pipedriveFake({ now: clock.now, ...fakeOptions });
   server.use(fake.handler, recordingHandler);
   const config = loadPreset('pipedrive', extra);
-  const { adapter, limiter } = presetAdapter(config, { PIPEDRIVE_API_TOKEN: PIPEDRIVE_TOKEN }, clock);
+  const { adapter, limiter } = presetAdapter(config, { PIPEDRIVE_API_TOKEN: token }, clock);
   return { fake, adapter, limiter, clock, config };
 }
 
@@ -147,10 +147,7 @@ describe('pipedrive preset: limits and errors', () => {
   });
 
   it('a wrong token: 401 "unauthorized access" → unauthorized', async () => {
-    const clock = virtualClock();
-    const fake = pipedriveFake({ now: clock.now });
-    server.use(fake.handler);
-    const { adapter } = presetAdapter(loadPreset('pipedrive'), { PIPEDRIVE_API_TOKEN: 'nope' }, clock);
+    const { adapter } = setup({}, '', 'nope');
     const error = await failure(adapter.findContacts('+74951230031'));
     expect(error.failure.kind).toBe('unauthorized');
   });

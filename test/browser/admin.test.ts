@@ -14,11 +14,11 @@ import postgres from 'postgres';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationUniq } from '../../src/ledger/versions';
-import { ADMIN_TOKEN, SECRET } from '../support/app';
-import { databaseUrl, TEST_DATABASE_URL } from '../support/database-url';
-import { callEnded } from '../support/events';
-import { fileServer, toneWav, type FileServer } from '../support/pbx-files';
-import { postSigned, startService, type Service } from '../support/process';
+import { ADMIN_TOKEN, SECRET } from '#test/app';
+import { databaseUrl, TEST_DATABASE_URL } from '#test/database-url';
+import { callEnded } from '#test/events';
+import { fileServer, toneWav, type FileServer } from '#test/pbx-files';
+import { postSigned, startService, type Service } from '#test/process';
 
 const SHOTS = join(import.meta.dirname, '../../test-results/screenshots');
 /** Ivan Petrov of the sandbox CRM's demo data, as the PBX sends him… */

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, SECRET } from '../support/app';
-import { callEnded } from '../support/events';
-import { fileServer, toneWav, type FileServer } from '../support/pbx-files';
-import { postSigned, startService, type Service } from '../support/process';
+import { ADMIN_TOKEN, SECRET } from '#test/app';
+import { callEnded } from '#test/events';
+import { fileServer, toneWav, type FileServer } from '#test/pbx-files';
+import { postSigned, startService, type Service } from '#test/process';
 
 let dir: string;
 let pbx: FileServer;

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseIntegratorConfig } from '../../src/settings/integrator';
-import { ADMIN_TOKEN, harness, SECRET, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
+import { ADMIN_TOKEN, harness, SECRET, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
 
 const testDb = useTestDb();
 const ORIGIN = 'http://localhost';

@@ -11,10 +11,10 @@ import { runTick } from '../../src/jobs';
 import { verifyHmacSha256Hex } from '../../src/lib/crypto';
 import { MemoryStorage } from '../../src/recordings/storage/memory';
 import { runtimeFetchFor } from '../../src/recordings/fetch/runtime-fetch';
-import { ADMIN_TOKEN, harness, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { deliveryHarness } from '../support/delivery';
-import { callEnded } from '../support/events';
+import { ADMIN_TOKEN, harness, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { deliveryHarness } from '#test/delivery';
+import { callEnded } from '#test/events';
 
 const testDb = useTestDb();
 const ORIGIN = 'http://localhost';

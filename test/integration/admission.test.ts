@@ -10,10 +10,10 @@ import { inboxDeps } from '../../src/deps';
 import { ingestMany, reprocessInbox } from '../../src/ledger/inbox';
 import { genericParser } from '../../src/pbx/generic/parse';
 import aLeg from '../../src/pbx/freeswitch/fixtures/a-leg-inbound-recorded.json';
-import { ADMIN_TOKEN, harness, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { callEnded } from '../support/events';
-import { counts } from '../support/ledger';
+import { ADMIN_TOKEN, harness, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { callEnded } from '#test/events';
+import { counts } from '#test/ledger';
 
 const testDb = useTestDb();
 

@@ -21,10 +21,10 @@ import { startService } from '../../src/entry/node/server';
 import { memoryLogger } from '../../src/lib/log';
 import { amiEvent, missedCall, transferChain } from '../../src/pbx/asterisk/testing';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
-import { harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationByKey, counts } from '../support/ledger';
-import { freePort } from '../support/process';
+import { harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationByKey, counts } from '#test/ledger';
+import { freePort } from '#test/process';
 
 const getDb = useTestDb();
 const config: IntegratorConfig = { ...defaultIntegratorConfig(), time_zone: 'Europe/Moscow', sources: sourcesConfigSchema.parse({ asterisk: { time_zone: 'Europe/Moscow' } }) };

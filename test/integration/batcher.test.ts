@@ -10,10 +10,10 @@ import { IngestBatcher } from '../../src/ledger/batcher';
 import type { IngestInput } from '../../src/ledger/inbox';
 import { genericParser } from '../../src/pbx/generic/parse';
 import { defaultParseContext } from '../../src/pbx/source';
-import { harness } from '../support/app';
-import { createTestDb, type TestDb } from '../support/db';
-import { callEnded } from '../support/events';
-import { conversationByKey, counts } from '../support/ledger';
+import { harness } from '#test/app';
+import { createTestDb, type TestDb } from '#test/db';
+import { callEnded } from '#test/events';
+import { conversationByKey, counts } from '#test/ledger';
 
 let db: TestDb;
 beforeAll(async () => {

@@ -7,9 +7,9 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultIntegratorConfig } from '../../src/settings/integrator';
 import { deliveries, deliveryAttempts } from '../../src/db/schema';
-import { useTestDb } from '../support/db';
-import { conversationUniq, deliveryHarness } from '../support/delivery';
-import { callEnded } from '../support/events';
+import { useTestDb } from '#test/db';
+import { conversationUniq, deliveryHarness } from '#test/delivery';
+import { callEnded } from '#test/events';
 
 const testDb = useTestDb();
 

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmoSandbox, type AmoSandbox } from '../../src/sandbox';
 import { conversationUniq } from '../../src/ledger/versions';
-import { ADMIN_TOKEN, SECRET } from '../support/app';
-import { createTestDb, testDbKind, type TestDb } from '../support/db';
-import { callEnded } from '../support/events';
-import { postSigned, startService } from '../support/process';
+import { ADMIN_TOKEN, SECRET } from '#test/app';
+import { createTestDb, testDbKind, type TestDb } from '#test/db';
+import { callEnded } from '#test/events';
+import { postSigned, startService } from '#test/process';
 
 const TOKEN = 'crash-test-long-lived-token';
 let dir: string;

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseIntegratorConfig } from '../../src/settings/integrator';
 import { crmAccounts, deliveries } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
-import { useTestDb } from '../support/db';
-import { conversationUniq, deliveryHarness, type DeliveryHarness } from '../support/delivery';
-import { callEnded, recordingReady } from '../support/events';
+import { useTestDb } from '#test/db';
+import { conversationUniq, deliveryHarness, type DeliveryHarness } from '#test/delivery';
+import { callEnded, recordingReady } from '#test/events';
 
 const testDb = useTestDb();
 

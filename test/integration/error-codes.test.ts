@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/domain/errors';
 import { ERROR_STATUS } from '../../src/http/core/errors';
-import { ADMIN_TOKEN, harness, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { callEnded } from '../support/events';
+import { ADMIN_TOKEN, harness, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { callEnded } from '#test/events';
 
 const testDb = useTestDb();
 

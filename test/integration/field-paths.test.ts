@@ -29,12 +29,12 @@ import { freepbxConfigSchema } from '../../src/pbx/freepbx/config';
 import { parsers } from '../../src/pbx/registry';
 import { parseContext } from '../../src/pbx/source';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
-import { harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { deliveryHarness } from '../support/delivery';
-import { useFreepbxDb } from '../support/freepbx-db';
-import { counts } from '../support/ledger';
-import { corpusSamples, readSample } from '../support/field-corpus';
+import { harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { deliveryHarness } from '#test/delivery';
+import { useFreepbxDb } from '#test/freepbx-db';
+import { counts } from '#test/ledger';
+import { corpusSamples, readSample } from '#test/field-corpus';
 
 const getDb = useTestDb();
 const freepbxDb = useFreepbxDb('paths');

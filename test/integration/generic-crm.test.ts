@@ -12,11 +12,11 @@ import { deliveries } from '../../src/db/schema';
 import { createDeliveryWorker } from '../../src/delivery/setup';
 import { runTick } from '../../src/jobs';
 import { runToEnd, startRun } from '../../src/reconcile/runs';
-import { ADMIN_TOKEN, harness, SECRET } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationUniq } from '../support/delivery';
-import { callEnded, recordingReady } from '../support/events';
-import { createFakeRestCrm, fakeCrmConfig, type FakeCrmOptions } from '../support/fake-rest-crm';
+import { ADMIN_TOKEN, harness, SECRET } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationUniq } from '#test/delivery';
+import { callEnded, recordingReady } from '#test/events';
+import { createFakeRestCrm, fakeCrmConfig, type FakeCrmOptions } from '#test/fake-rest-crm';
 
 const testDb = useTestDb();
 const uniq = (callId: string) => conversationUniq('generic', callId);

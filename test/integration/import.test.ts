@@ -12,9 +12,9 @@ import type { DbHandle } from '../../src/db/client';
 import { openDatabase } from '../../src/entry/node/database';
 import { masterCsvLine, transferChain } from '../../src/pbx/asterisk/testing';
 import { generateMasterCsv, type Generated } from '../../bench/import/generate';
-import { createTestDb, testDbKind, type TestDb } from '../support/db';
-import { conversationByKey, counts } from '../support/ledger';
-import { runCommand } from '../support/process';
+import { createTestDb, testDbKind, type TestDb } from '#test/db';
+import { conversationByKey, counts } from '#test/ledger';
+import { runCommand } from '#test/process';
 
 let dir: string;
 let db: TestDb | undefined;

@@ -9,8 +9,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, testDbKind, type TestDb } from '../support/db';
-import { startService, type Service } from '../support/process';
+import { createTestDb, testDbKind, type TestDb } from '#test/db';
+import { startService, type Service } from '#test/process';
 
 let dir: string;
 let db: TestDb | undefined;

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, SECRET } from '../support/app';
-import { createTestDb, testDbKind, type TestDb } from '../support/db';
-import { callEnded } from '../support/events';
-import { fileServer, toneWav } from '../support/pbx-files';
-import { postSigned, runCommand, startService } from '../support/process';
+import { ADMIN_TOKEN, SECRET } from '#test/app';
+import { createTestDb, testDbKind, type TestDb } from '#test/db';
+import { callEnded } from '#test/events';
+import { fileServer, toneWav } from '#test/pbx-files';
+import { postSigned, runCommand, startService } from '#test/process';
 
 let dir: string;
 let db: TestDb | undefined;

@@ -13,9 +13,9 @@ import { createDeliveryWorker } from '../../src/delivery/setup';
 import { crmAccounts } from '../../src/db/schema';
 import { memoryLogger } from '../../src/lib/log';
 import { conversationUniq } from '../../src/ledger/versions';
-import { harness } from '../support/app';
-import { testDbKind, useTestDb } from '../support/db';
-import { callEnded } from '../support/events';
+import { harness } from '#test/app';
+import { testDbKind, useTestDb } from '#test/db';
+import { callEnded } from '#test/events';
 
 const testDb = useTestDb();
 

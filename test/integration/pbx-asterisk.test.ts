@@ -6,12 +6,13 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { shuffled } from '#test/shuffle';
 import { inboxEvents } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import { amiEvent, masterCsvLine, missedCall, transferChain } from '../../src/pbx/asterisk/testing';
-import { harness, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationByKey, counts, snapshot } from '../support/ledger';
+import { harness, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationByKey, counts, snapshot } from '#test/ledger';
 
 const SECRET = 'asterisk-secret-0123456789';
 const getDb = useTestDb();
@@ -30,18 +31,6 @@ function post(h: Harness, raw: string, options: { type?: string; signature?: str
 
 const setup = () => harness(getDb(), { env: { ASTERISK_WEBHOOK_SECRET: SECRET } });
 const csv = (id: string) => transferChain(id).map((c) => masterCsvLine(c));
-
-/** Deterministic shuffle, so a failure can be replayed. */
-function shuffled<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
 
 describe('POST /v1/pbx/asterisk/cdr', () => {
   it('makes a transfer chain one conversation handled by the rep, with every recording segment, however it arrives', async () => {

@@ -18,11 +18,11 @@ import { memoryLogger } from '../../src/lib/log';
 import { missedCall, transferChain, type FixtureCdr } from '../../src/pbx/asterisk/testing';
 import { freepbxConfigSchema } from '../../src/pbx/freepbx/config';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
-import { harness } from '../support/app';
-import { freePort } from '../support/process';
-import { useTestDb } from '../support/db';
-import { useFreepbxDb } from '../support/freepbx-db';
-import { conversationByKey, counts } from '../support/ledger';
+import { harness } from '#test/app';
+import { freePort } from '#test/process';
+import { useTestDb } from '#test/db';
+import { useFreepbxDb } from '#test/freepbx-db';
+import { conversationByKey, counts } from '#test/ledger';
 import { sql } from 'drizzle-orm';
 import { parseEnv } from '../../src/settings/env';
 

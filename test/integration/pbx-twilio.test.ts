@@ -6,15 +6,16 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { shuffled } from '#test/shuffle';
 import { inboxEvents } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
 import * as inbound from '../../src/pbx/twilio/fixtures/inbound-transfer';
 import * as browser from '../../src/pbx/twilio/fixtures/outbound-from-browser';
 import * as api from '../../src/pbx/twilio/fixtures/outbound-api';
-import { harness, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationByKey, counts, snapshot } from '../support/ledger';
+import { harness, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationByKey, counts, snapshot } from '#test/ledger';
 
 const testDb = useTestDb();
 const TOKEN = '9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c';
@@ -51,18 +52,6 @@ const conversation: [string, Params][] = [
   [RECORDING, inbound.recordingInProgress],
   [RECORDING, inbound.recordingCompleted],
 ];
-
-/** A deterministic shuffle, so a failing order can be replayed. */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
 
 describe('twilio: one conversation from its callbacks', () => {
   it('waits for the late recording, then settles one conversation with the transfer in it', async () => {

@@ -6,16 +6,16 @@
 import { createHash, createHmac } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { http as rest, HttpResponse } from 'msw';
-import { strictMswServer } from '../support/msw';
+import { strictMswServer } from '#test/msw';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { inboxEvents, recordings } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import * as transfer from '../../src/pbx/zadarma/fixtures/inbound-transfer';
 import type { Notification } from '../../src/pbx/zadarma/fixtures/form';
-import { harness, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationByKey, counts, snapshot } from '../support/ledger';
-import { API, KEY, SECRET, zadarmaSignature } from '../support/zadarma';
+import { harness, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationByKey, counts, snapshot } from '#test/ledger';
+import { API, KEY, SECRET, zadarmaSignature } from '#test/zadarma';
 
 const signature = zadarmaSignature;
 
@@ -91,16 +91,9 @@ describe('a transferred call, late recording included', () => {
     const [reference] = await snapshot(testDb().db, 'ref-');
     const [run] = await snapshot(testDb().db, 'run-');
     expect(run).toEqual(reference);
+    expect(run).toMatchObject({ direction: 'inbound', externalNumber: '+74951234567', outcome: 'answered', talkSeconds: 210, extension: '205', legCount: 5 });
+    expect(run).toMatchObject({ awaitingRecordings: false, final: true, settled: true });
     expect(run).toMatchObject({
-      direction: 'inbound',
-      externalNumber: '+74951234567',
-      outcome: 'answered',
-      talkSeconds: 210,
-      extension: '205',
-      legCount: 5,
-      awaitingRecordings: false,
-      final: true,
-      settled: true,
       deliveries: [{ state: 'pending' }],
     });
     expect(run?.legs.map((l) => [l.legKey, l.disposition, l.talkSeconds]).sort()).toEqual([

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
-import { strictMswServer } from '../support/msw';
+import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/settings/env';
 import { parseIntegratorConfig } from '../../src/settings/integrator';
@@ -16,13 +16,13 @@ import { withConfiguredCrm } from '../../src/settings/crm-account';
 import { createDeliveryWorker } from '../../src/delivery/setup';
 import { runTick } from '../../src/jobs';
 import { runToEnd, startRun } from '../../src/reconcile/runs';
-import { ADMIN_TOKEN, harness, SECRET } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationUniq } from '../support/delivery';
-import { callEnded } from '../support/events';
-import { BITRIX24_WEBHOOK, bitrix24Fake } from '../support/vendors/bitrix24';
-import { HUBSPOT_TOKEN, hubspotFake } from '../support/vendors/hubspot';
-import { PIPEDRIVE_TOKEN, pipedriveFake } from '../support/vendors/pipedrive';
+import { ADMIN_TOKEN, harness, SECRET } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationUniq } from '#test/delivery';
+import { callEnded } from '#test/events';
+import { BITRIX24_WEBHOOK, bitrix24Fake } from '#test/vendors/bitrix24';
+import { HUBSPOT_TOKEN, hubspotFake } from '#test/vendors/hubspot';
+import { PIPEDRIVE_TOKEN, pipedriveFake } from '#test/vendors/pipedrive';
 
 const server = strictMswServer();
 

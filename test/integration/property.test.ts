@@ -11,9 +11,9 @@ import { IngestBatcher } from '../../src/ledger/batcher';
 import { ingest } from '../../src/ledger/inbox';
 import { settleDue } from '../../src/ledger/settle';
 import { genericParser } from '../../src/pbx/generic/parse';
-import { harness } from '../support/app';
-import { createTestDb, testDbKind, type TestDb } from '../support/db';
-import { snapshot } from '../support/ledger';
+import { harness } from '#test/app';
+import { createTestDb, testDbKind, type TestDb } from '#test/db';
+import { snapshot } from '#test/ledger';
 
 type Json = Record<string, unknown>;
 

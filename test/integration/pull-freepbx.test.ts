@@ -15,10 +15,10 @@ import { ingestMany, type IngestInput } from '../../src/ledger/inbox';
 import { missedCall, transferChain, type FixtureCdr } from '../../src/pbx/asterisk/testing';
 import { freepbxConfigSchema } from '../../src/pbx/freepbx/config';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
-import { harness, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { useFreepbxDb } from '../support/freepbx-db';
-import { snapshot } from '../support/ledger';
+import { harness, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { useFreepbxDb } from '#test/freepbx-db';
+import { snapshot } from '#test/ledger';
 import { callKeyOf } from '../../src/domain/events';
 
 const freepbx = useFreepbxDb('pull');

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { http as rest, HttpResponse } from 'msw';
-import { strictMswServer } from '../support/msw';
+import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
 import { inboxDeps } from '../../src/deps';
 import { runTick } from '../../src/jobs';
@@ -14,9 +14,9 @@ import { ingestMany, type IngestInput } from '../../src/ledger/inbox';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
 import * as inbound from '../../src/pbx/twilio/fixtures/inbound-transfer';
 import { twilioPull } from '../../src/pbx/twilio/pull';
-import { harness, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationByKey, counts, snapshot } from '../support/ledger';
+import { harness, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationByKey, counts, snapshot } from '#test/ledger';
 
 const TOKEN = '9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c';
 const PUBLIC_URL = 'https://calltrail.example';
@@ -99,16 +99,8 @@ describe('the Twilio pull into the ledger', () => {
     await runTick(h.deps);
     const [pulled] = await snapshot(testDb().db, '');
     expect(pulled).toEqual(reference);
-    expect(pulled).toMatchObject({
-      callKey: inbound.PARENT_SID,
-      direction: 'inbound',
-      externalNumber: '+74951234567',
-      outcome: 'answered',
-      talkSeconds: 180,
-      legCount: 4,
-      final: true,
-      settled: true,
-    });
+    expect(pulled).toMatchObject({ callKey: inbound.PARENT_SID, direction: 'inbound', externalNumber: '+74951234567', outcome: 'answered', talkSeconds: 180 });
+    expect(pulled).toMatchObject({ legCount: 4, final: true, settled: true });
   });
 
   it('lists the account named by the callbacks already stored when none is given', async () => {

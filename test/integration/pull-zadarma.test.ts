@@ -5,7 +5,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { http as rest, HttpResponse } from 'msw';
-import { strictMswServer } from '../support/msw';
+import { strictMswServer } from '#test/msw';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { inboxDeps } from '../../src/deps';
 import type { IngestInput } from '../../src/ledger/inbox';
@@ -14,9 +14,9 @@ import { runTick } from '../../src/jobs';
 import { zadarmaPull } from '../../src/pbx/zadarma/pull';
 import * as transfer from '../../src/pbx/zadarma/fixtures/inbound-transfer';
 import type { Notification } from '../../src/pbx/zadarma/fixtures/form';
-import { harness, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationByKey, snapshot } from '../support/ledger';
+import { harness, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationByKey, snapshot } from '#test/ledger';
 
 const KEY = 'a248a6a984459935b569';
 const SECRET = '8a8e91d214fb728889c7';
@@ -108,15 +108,9 @@ describe('the Zadarma pull into the ledger', () => {
     const [reference] = await snapshot(testDb().db, 'ref-');
     const [pulled] = await snapshot(testDb().db, 'run-');
     expect(pulled).toEqual(reference);
+    expect(pulled).toMatchObject({ callKey: transfer.PBX_CALL_ID, direction: 'inbound', externalNumber: '+74951234567', extension: '205' });
+    expect(pulled).toMatchObject({ outcome: 'answered', talkSeconds: 210, final: true, settled: true });
     expect(pulled).toMatchObject({
-      callKey: transfer.PBX_CALL_ID,
-      direction: 'inbound',
-      externalNumber: '+74951234567',
-      extension: '205',
-      outcome: 'answered',
-      talkSeconds: 210,
-      final: true,
-      settled: true,
       recordings: [
         { recordingKey: '1795158000.1001', status: 'referenced' },
         { recordingKey: '1795158000.2051', status: 'referenced' },

@@ -21,10 +21,10 @@ import { reconcileCommand } from '../../src/entry/node/reconcile-command';
 import { startReconcileSchedule } from '../../src/entry/node/reconcile-schedule';
 import { runtimeFetchFor } from '../../src/recordings/fetch/runtime-fetch';
 import { MemoryStorage } from '../../src/recordings/storage/memory';
-import { useTestDb } from '../support/db';
-import { conversationUniq, deliveryHarness, type DeliveryHarness } from '../support/delivery';
-import { callEnded } from '../support/events';
-import { fileServer, toneWav, type FileServer } from '../support/pbx-files';
+import { useTestDb } from '#test/db';
+import { conversationUniq, deliveryHarness, type DeliveryHarness } from '#test/delivery';
+import { callEnded } from '#test/events';
+import { fileServer, toneWav, type FileServer } from '#test/pbx-files';
 
 const ALERT_URL = 'https://hooks.example.test/services/T000/B000/calltrail';
 const alerts: { text: string }[] = [];

@@ -10,11 +10,11 @@ import { runTick } from '../../src/jobs';
 import * as transfer from '../../src/pbx/zadarma/fixtures/inbound-transfer';
 import { runtimeFetchFor } from '../../src/recordings/fetch/runtime-fetch';
 import { MemoryStorage } from '../../src/recordings/storage/memory';
-import { harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { strictMswServer } from '../support/msw';
-import { toneWav } from '../support/pbx-files';
-import { API, KEY, SECRET, zadarmaSignature } from '../support/zadarma';
+import { harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { strictMswServer } from '#test/msw';
+import { toneWav } from '#test/pbx-files';
+import { API, KEY, SECRET, zadarmaSignature } from '#test/zadarma';
 
 const signature = zadarmaSignature;
 

@@ -18,10 +18,10 @@ import { readLocalFile } from '../../src/entry/node/local-file';
 import { runTick } from '../../src/jobs';
 import { runtimeFetchFor } from '../../src/recordings/fetch/runtime-fetch';
 import { MemoryStorage } from '../../src/recordings/storage/memory';
-import { useTestDb } from '../support/db';
-import { conversationUniq, deliveryHarness } from '../support/delivery';
-import { callEnded, recordingReady } from '../support/events';
-import { fileServer, toneWav, type FileServer } from '../support/pbx-files';
+import { useTestDb } from '#test/db';
+import { conversationUniq, deliveryHarness } from '#test/delivery';
+import { callEnded, recordingReady } from '#test/events';
+import { fileServer, toneWav, type FileServer } from '#test/pbx-files';
 
 const testDb = useTestDb();
 let pbx: FileServer;

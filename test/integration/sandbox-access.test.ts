@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_TOKEN } from '../../src/crm/connect';
-import { ADMIN_TOKEN, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationUniq, deliveryHarness } from '../support/delivery';
-import { callEnded } from '../support/events';
+import { ADMIN_TOKEN, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationUniq, deliveryHarness } from '#test/delivery';
+import { callEnded } from '#test/events';
 
 const testDb = useTestDb();
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };

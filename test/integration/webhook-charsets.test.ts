@@ -10,9 +10,9 @@ import { inboxEvents } from '../../src/db/schema';
 import { masterCsvLine, transferChain } from '../../src/pbx/asterisk/testing';
 import * as mango from '../../src/pbx/mango/fixtures/inbound-transfer';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
-import { harness, SECRET, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { conversationByKey, counts } from '../support/ledger';
+import { harness, SECRET, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { conversationByKey, counts } from '#test/ledger';
 
 const testDb = useTestDb();
 

@@ -16,9 +16,9 @@ import { inboxDeps } from '../../src/deps';
 import { reprocessInbox } from '../../src/ledger/inbox';
 import aLeg from '../../src/pbx/freeswitch/fixtures/a-leg-inbound-recorded.json';
 import { EVENTS } from '../../src/pbx/zadarma/schema';
-import { harness, SECRET, type Harness } from '../support/app';
-import { useTestDb } from '../support/db';
-import { near, type Form } from '../support/pbx-arbitraries';
+import { harness, SECRET, type Harness } from '#test/app';
+import { useTestDb } from '#test/db';
+import { near, type Form } from '#test/pbx-arbitraries';
 
 const testDb = useTestDb();
 const RUNS = 50;

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { conversations, deliveries, inboxEvents, legs, recordings } from '../../src/db/schema';
 import { createApp } from '../../src/app';
 import { runTick } from '../../src/jobs';
-import { createTestDb, type TestDb } from '../support/db';
-import { harness, SECRET, type Harness } from '../support/app';
-import { callEnded, recordingReady, transferChain } from '../support/events';
-import { conversationByKey, counts, snapshot } from '../support/ledger';
+import { createTestDb, type TestDb } from '#test/db';
+import { harness, SECRET, type Harness } from '#test/app';
+import { callEnded, recordingReady, transferChain } from '#test/events';
+import { conversationByKey, counts, snapshot } from '#test/ledger';
 
 let db: TestDb;
 let h: Harness;

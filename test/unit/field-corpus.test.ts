@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { dryRunContext } from '../../src/deps';
 import { numberDigits } from '../../src/domain/phone';
 import { dryRun, type DryRunCall } from '../../src/ledger/dry-run';
-import { CORPUS_ROOT, corpusSamples, readSample } from '../support/field-corpus';
+import { CORPUS_ROOT, corpusSamples, readSample } from '#test/field-corpus';
 
 /** What the corpus writes for a call's outside party: E.164, "raw:<digits>", or null. */
 function externalOf(call: DryRunCall): string | null {

@@ -16,7 +16,7 @@ import { defaultParseContext, InvalidPayloadError, type PbxParser } from '../../
 import { twilioParser } from '../../src/pbx/twilio/parse';
 import { yeastarParser } from '../../src/pbx/yeastar/parse';
 import { zadarmaParser } from '../../src/pbx/zadarma/parse';
-import { asText, nasty, near } from '../support/pbx-arbitraries';
+import { asText, nasty, near } from '#test/pbx-arbitraries';
 
 type Body = { raw: string; meta: Record<string, string> };
 

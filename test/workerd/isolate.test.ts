@@ -5,7 +5,7 @@
  * sockets, AsyncLocalStorage) is covered by worker.test.ts under wrangler.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestDb, type TestDb } from '../support/db';
+import { createTestDb, type TestDb } from '#test/db';
 
 const built = vi.hoisted(() => ({ apps: 0 }));
 vi.mock('../../src/app', async (original) => {

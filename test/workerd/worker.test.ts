@@ -14,10 +14,10 @@ import { createAmoSandbox } from '../../src/sandbox';
 import { conversations, inboxEvents, reconcileRuns } from '../../src/db/schema';
 import { conversationUniq } from '../../src/ledger/versions';
 import { signatureHeader } from '../../src/pbx/generic/signature';
-import { fileServer, toneWav, type FileServer } from '../support/pbx-files';
-import { ADMIN_TOKEN, SECRET } from '../support/app';
-import { createTestDb, type TestDb } from '../support/db';
-import { callEnded } from '../support/events';
+import { fileServer, toneWav, type FileServer } from '#test/pbx-files';
+import { ADMIN_TOKEN, SECRET } from '#test/app';
+import { createTestDb, type TestDb } from '#test/db';
+import { callEnded } from '#test/events';
 
 type Worker = Awaited<ReturnType<typeof unstable_dev>>;
 

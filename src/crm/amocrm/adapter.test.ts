@@ -1,5 +1,5 @@
 import { http as rest, HttpResponse } from 'msw';
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
 import { CrmError, type CallToLog, type LoggedCall, type LoggedCallsPage } from '../port';
 import { last10, NOTE_ENTITY_TYPES, pluralEntity } from './adapter';

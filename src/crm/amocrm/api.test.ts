@@ -1,5 +1,5 @@
 import { delay, http as rest, HttpResponse, type JsonBodyType } from 'msw';
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
 import { describeBody } from './table';
 import { BASE_URL, countingTokens, makeHttp } from './testing';

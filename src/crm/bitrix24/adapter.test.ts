@@ -3,9 +3,9 @@
  * REST documentation (test/support/vendors/bitrix24.ts): the three-step flow and its bodies,
  * exactly once after lost answers at each step, error mapping, and the statistics listing.
  */
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
-import { BITRIX24_WEBHOOK, bitrix24Fake, type Bitrix24Fake } from '../../../test/support/vendors/bitrix24';
+import { BITRIX24_WEBHOOK, bitrix24Fake, type Bitrix24Fake } from '#test/vendors/bitrix24';
 import { callToLog } from '../amocrm/testing';
 import { RateLimiter } from '../limiter';
 import { CrmError, type CallToLog, type LoggedCallsPage, type LogResult } from '../port';

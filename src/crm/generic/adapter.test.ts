@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIntegratorConfig } from '../../settings/integrator';
 import { memoryLogger } from '../../lib/log';
-import { createFakeRestCrm, fakeCrmConfig, type FakeCrmOptions } from '../../../test/support/fake-rest-crm';
+import { createFakeRestCrm, fakeCrmConfig, type FakeCrmOptions } from '#test/fake-rest-crm';
 import { RateLimiter } from '../limiter';
 import type { CallToLog } from '../port';
 import { crmFailure as failure } from '../testing';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../config/errors';
 import { parseIntegratorConfig } from '../../settings/integrator';
-import { fakeCrmConfig } from '../../../test/support/fake-rest-crm';
+import { fakeCrmConfig } from '#test/fake-rest-crm';
 
 const base = fakeCrmConfig('https://crm.example/api/v1');
 

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fakeCrmConfig } from '../../../test/support/fake-rest-crm';
-import { callEnded } from '../../../test/support/events';
+import { fakeCrmConfig } from '#test/fake-rest-crm';
+import { callEnded } from '#test/events';
 import { configPreviewCommand } from './config-preview';
 
 const dir = mkdtempSync(join(tmpdir(), 'calltrail-preview-'));

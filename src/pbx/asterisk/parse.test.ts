@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '#test/parse';
 import { sourcesConfigSchema } from '../sources-config';
-import { InvalidPayloadError, type ParseContext } from '../source';
+import { type ParseContext } from '../source';
 import type { LegEnded } from '../../domain/events';
 import { asteriskParser } from './parse';
 import { amiEvent, masterCsvLine, missedCall, transferChain } from './testing';
@@ -10,15 +11,7 @@ const ctx = (asterisk: Record<string, unknown> = {}): ParseContext => ({
   sources: sourcesConfigSchema.parse({ asterisk }),
 });
 const parse = (raw: string, meta: Record<string, string> = {}, c = ctx()) => asteriskParser.parse(raw, meta, c) as LegEnded[];
-const problems = (raw: string, meta: Record<string, string> = {}, c = ctx()) => {
-  try {
-    parse(raw, meta, c);
-  } catch (error) {
-    if (error instanceof InvalidPayloadError) return error.problems;
-    throw error;
-  }
-  return [];
-};
+const problems = (raw: string, meta: Record<string, string> = {}, c = ctx()) => problemsOf(() => parse(raw, meta, c));
 
 const chain = transferChain();
 const csv = chain.map((c) => masterCsvLine(c)).join('\n');

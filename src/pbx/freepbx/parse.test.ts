@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '#test/parse';
 import type { LegEnded } from '../../domain/events';
 import { asteriskParser } from '../asterisk/parse';
 import { amiEvent, freepbxRow, missedCall, transferChain } from '../asterisk/testing';
-import { InvalidPayloadError, type ParseContext } from '../source';
+import type { ParseContext } from '../source';
 import { sourcesConfigSchema } from '../sources-config';
 import { freepbxParser } from './parse';
 
@@ -44,15 +45,7 @@ describe('freepbx parser', () => {
   });
 
   it('names the row and field of each problem', () => {
-    const problems = (body: unknown) => {
-      try {
-        freepbxParser.parse(JSON.stringify(body), {}, ctx());
-      } catch (error) {
-        if (error instanceof InvalidPayloadError) return error.problems;
-        throw error;
-      }
-      return [];
-    };
+    const problems = (body: unknown) => problemsOf(() => freepbxParser.parse(JSON.stringify(body), {}, ctx()));
     const row = freepbxRow(chain[0]!);
     expect(problems([row, { ...row, disposition: 'X' }])).toEqual(['[1].disposition: expected ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION, got "X"']);
     // A row with MySQL's zero date records no call (a real table's first row: freepbx/ukraine-gsm-gateway):

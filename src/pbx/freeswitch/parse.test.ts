@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '#test/parse';
 import type { LegEnded } from '../../domain/events';
 import { sourcesConfigSchema } from '../sources-config';
-import { defaultParseContext, InvalidPayloadError, type ParseContext } from '../source';
+import { defaultParseContext, type ParseContext } from '../source';
 import aLeg from './fixtures/a-leg-inbound-recorded.json';
 import b101 from './fixtures/b-leg-101-answered-then-transferred.json';
 import b102 from './fixtures/b-leg-102-after-transfer.json';
@@ -15,15 +16,7 @@ const withConfig = (freeswitch: Record<string, unknown>): ParseContext => ({ ...
 const form = (cdr: unknown) => `cdr=${encodeURIComponent(JSON.stringify(cdr))}`;
 const parse = (cdr: unknown, context = ctx) => freeswitchParser.parse(form(cdr), { content_type: 'application/x-www-form-urlencoded' }, context)[0] as LegEnded;
 const vars = (cdr: Cdr, variables: Record<string, string | undefined>) => ({ ...cdr, variables: { ...cdr.variables, ...variables } });
-const problems = (body: unknown) => {
-  try {
-    freeswitchParser.parse(typeof body === 'string' ? body : form(body), {}, ctx);
-  } catch (error) {
-    if (error instanceof InvalidPayloadError) return error.problems;
-    throw error;
-  }
-  return [];
-};
+const problems = (body: unknown) => problemsOf(() => freeswitchParser.parse(typeof body === 'string' ? body : form(body), {}, ctx));
 
 describe('freeswitch legs', () => {
   it("reads the A-leg from its epochs, talk from the bridge, its recording from FusionPBX's variables", () => {

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultParseContext, InvalidPayloadError } from '../source';
+import { problemsOf } from '#test/parse';
+import { defaultParseContext } from '../source';
 import { genericParser } from './parse';
 
 const ctx = defaultParseContext('Europe/Moscow');
 const parse = (body: unknown) => genericParser.parse(typeof body === 'string' ? body : JSON.stringify(body), {}, ctx);
-const problems = (body: unknown) => {
-  try {
-    parse(body);
-  } catch (error) {
-    if (error instanceof InvalidPayloadError) return error.problems;
-    throw error;
-  }
-  return [];
-};
+const problems = (body: unknown) => problemsOf(() => parse(body));
 
 const ended = {
   type: 'call.ended',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '#test/parse';
 import { sourcesConfigSchema } from '../sources-config';
-import { defaultParseContext, InvalidPayloadError, type ParseContext } from '../source';
+import { defaultParseContext, type ParseContext } from '../source';
 import * as documented from './fixtures/documented-summaries';
 import * as t from './fixtures/inbound-transfer';
 import { unansweredDisposition } from './legs';
@@ -14,15 +15,7 @@ const parse = (event: string, json: unknown, extra: Record<string, string> = {},
 /** A call notification arriving after `stored` were kept in the inbox (what the route looks up). */
 const call = (json: object, stored: object[] = [], context: ParseContext = ctx) =>
   parse('call', json, stored.length ? { timeline: JSON.stringify(stored.map((s) => JSON.stringify(s))) } : {}, context);
-const problems = (event: string | undefined, json: unknown) => {
-  try {
-    mangoParser.parse(body(json), event === undefined ? {} : { event }, ctx);
-  } catch (error) {
-    if (error instanceof InvalidPayloadError) return error.problems;
-    throw error;
-  }
-  return [];
-};
+const problems = (event: string | undefined, json: unknown) => problemsOf(() => mangoParser.parse(body(json), event === undefined ? {} : { event }, ctx));
 const withConfig = (mango: object): ParseContext => ({ timeZone: 'Europe/Moscow', sources: sourcesConfigSchema.parse({ mango }) });
 const at = (unix: number) => new Date(unix * 1000);
 const T = 1_795_158_000;

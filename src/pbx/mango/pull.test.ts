@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto';
 import { http as rest, HttpResponse } from 'msw';
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
+import { collect, failureOf, pullDeps, vendorAnswer } from '#test/pull';
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../../settings/env';
-import { defaultIntegratorConfig } from '../../settings/integrator';
-import type { AppDeps } from '../../deps';
 import type { LegEnded } from '../../domain/events';
 import type { IngestInput } from '../../ledger/inbox';
-import { memoryLogger } from '../../lib/log';
 import { defaultParseContext } from '../source';
-import { sourcesConfigSchema } from '../sources-config';
 import * as transfer from './fixtures/inbound-transfer';
 import { mangoParser } from './parse';
 import { mangoPull } from './pull';
@@ -21,11 +17,7 @@ const API = 'https://app.mango-office.ru/vpbx';
 
 const server = strictMswServer();
 
-function deps(env: Record<string, string> = { MANGO_API_KEY: KEY, MANGO_API_SALT: SALT }, mango: Record<string, unknown> = {}) {
-  const log = memoryLogger();
-  const config = { ...defaultIntegratorConfig(), sources: sourcesConfigSchema.parse({ mango }) };
-  return { deps: { settings: parseEnv(env), config, log } as unknown as AppDeps, log };
-}
+const deps = (env: Record<string, string> = { MANGO_API_KEY: KEY, MANGO_API_SALT: SALT }, mango: Record<string, unknown> = {}) => pullDeps(env, { mango });
 
 /** Mango's documented signature, computed here with node:crypto. */
 const sign = (json: string) => createHash('sha256').update(KEY + json + SALT).digest('hex');
@@ -67,12 +59,6 @@ const transferLines = [
   `[MToxMDE2MzUyODozMzM6cmVj];${T};${T + 55};${T + 5};;74955404444;333;44332211;1120;74957654321;abonent;${E}`,
   `[MToxMDE2MzUyODozMjE6cmVj];${T + 45};${T + 240};${T + 60};;74955404444;321;87654321;1110;74957654321;abonent;${E}`,
 ];
-
-async function collect(pull: AsyncIterable<IngestInput[]>) {
-  const pages: IngestInput[][] = [];
-  for await (const page of pull) pages.push(page);
-  return pages;
-}
 
 const window = { from: new Date('2026-11-19T21:00:00Z'), to: new Date('2026-11-20T21:00:00Z') };
 const noWait = { sleep: async () => {} };
@@ -206,11 +192,8 @@ describe('the Mango pull', () => {
     ['/stats/result', 500, 'Internal Server Error', /stats\/result: Mango answered HTTP 500: Internal Server Error/],
   ])('fails clearly when %s answers HTTP %i, without the key or the salt', async (path, status, body, message) => {
     mango(transferLines);
-    server.use(rest.post(`${API}${path}`, () => (typeof body === 'string' ? new HttpResponse(body, { status }) : HttpResponse.json(body, { status }))));
-    const error = await collect(mangoPull().pull(window, deps().deps)).then(
-      () => null,
-      (e: unknown) => e as Error,
-    );
+    server.use(rest.post(`${API}${path}`, () => vendorAnswer(body, status)));
+    const error = await failureOf(mangoPull().pull(window, deps().deps));
     expect(error?.message).toMatch(message);
     expect(error?.message).not.toContain(KEY);
     expect(error?.message).not.toContain(SALT);

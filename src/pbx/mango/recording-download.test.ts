@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
 import { parseEnv } from '../../settings/env';
 import { defaultIntegratorConfig } from '../../settings/integrator';
 import type { AppDeps } from '../../deps';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '#test/parse';
 import { sourcesConfigSchema } from '../sources-config';
-import { defaultParseContext, InvalidPayloadError, type ParseContext } from '../source';
+import { defaultParseContext, type ParseContext } from '../source';
 import * as browser from './fixtures/outbound-from-browser';
 import * as inbound from './fixtures/inbound-transfer';
 import * as api from './fixtures/outbound-api';
@@ -10,15 +11,7 @@ const ctx = defaultParseContext('Europe/Moscow');
 const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
 const parse = (params: Record<string, string>, callback?: 'status' | 'recording', context: ParseContext = ctx) =>
   twilioParser.parse(form(params), callback ? { callback } : {}, context);
-const problems = (params: Record<string, string>, callback: 'status' | 'recording' = 'status') => {
-  try {
-    parse(params, callback);
-  } catch (error) {
-    if (error instanceof InvalidPayloadError) return error.problems;
-    throw error;
-  }
-  return [];
-};
+const problems = (params: Record<string, string>, callback: 'status' | 'recording' = 'status') => problemsOf(() => parse(params, callback));
 const withSources = (twilio: Record<string, unknown>): ParseContext => ({ ...ctx, sources: sourcesConfigSchema.parse({ twilio }) });
 
 describe('twilio status callbacks', () => {

@@ -1,11 +1,7 @@
 import { http as rest, HttpResponse } from 'msw';
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
+import { collect, failureOf, pullDeps, vendorAnswer } from '#test/pull';
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../../settings/env';
-import { defaultIntegratorConfig } from '../../settings/integrator';
-import type { AppDeps } from '../../deps';
-import type { IngestInput } from '../../ledger/inbox';
-import { memoryLogger } from '../../lib/log';
 import { defaultParseContext } from '../source';
 import { sourcesConfigSchema } from '../sources-config';
 import * as inbound from './fixtures/inbound-transfer';
@@ -19,12 +15,10 @@ const ENDPOINT = `https://api.twilio.com/2010-04-01/Accounts/${SID}/Calls.json`;
 
 const server = strictMswServer();
 
-const sources = sourcesConfigSchema.parse({ twilio: { own_numbers: ['+74993334455'] } });
+const TWILIO = { twilio: { own_numbers: ['+74993334455'] } };
+const sources = sourcesConfigSchema.parse(TWILIO);
 
-function deps(env: Record<string, string> = { TWILIO_AUTH_TOKEN: TOKEN }) {
-  const log = memoryLogger();
-  return { deps: { settings: parseEnv(env), config: { ...defaultIntegratorConfig(), sources }, log } as unknown as AppDeps, log };
-}
+const deps = (env: Record<string, string> = { TWILIO_AUTH_TOKEN: TOKEN }) => pullDeps(env, TWILIO);
 
 /** Twilio's Call resources (API 2010-04-01) for the fixture's transferred call. */
 const call = (fields: Record<string, unknown>) => ({
@@ -90,12 +84,6 @@ function callsList(pages: unknown[][], options: { tokens?: string[] } = {}) {
     }),
   );
   return seen;
-}
-
-async function collect(pull: AsyncIterable<IngestInput[]>) {
-  const pages: IngestInput[][] = [];
-  for await (const page of pull) pages.push(page);
-  return pages;
 }
 
 const window = { from: new Date('2026-11-19T21:00:00Z'), to: new Date('2026-11-20T21:00:00Z') };
@@ -199,11 +187,8 @@ describe('the Twilio pull', () => {
     [404, { code: 20404, message: 'The requested resource was not found', status: 404 }, /HTTP 404: The requested resource was not found/],
     [503, 'Service Unavailable', /HTTP 503: Service Unavailable/],
   ])('fails clearly on HTTP %i, without the token', async (status, body, message) => {
-    server.use(rest.get(ENDPOINT, () => (typeof body === 'string' ? new HttpResponse(body, { status }) : HttpResponse.json(body, { status }))));
-    const error = await collect(pull().pull(window, deps().deps)).then(
-      () => null,
-      (e: unknown) => e as Error,
-    );
+    server.use(rest.get(ENDPOINT, () => vendorAnswer(body, status)));
+    const error = await failureOf(pull().pull(window, deps().deps));
     expect(error?.message).toMatch(message);
     expect(error?.message).not.toContain(TOKEN);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '#test/parse';
 import { sourcesConfigSchema } from '../sources-config';
-import { defaultParseContext, InvalidPayloadError, type ParseContext } from '../source';
+import { defaultParseContext, type ParseContext } from '../source';
 import pInternal from './fixtures/p-series-internal-call.json';
 import transfer from './fixtures/s-series-inbound-transfer.json';
 import sInternal from './fixtures/s-series-internal-call.json';
@@ -11,15 +12,7 @@ import { callKeyOf } from '../../domain/events';
 const ctx = defaultParseContext('Europe/Moscow');
 const withConfig = (yeastar: Record<string, unknown>): ParseContext => ({ ...ctx, sources: sourcesConfigSchema.parse({ yeastar }) });
 const parse = (body: unknown, context: ParseContext = ctx) => yeastarParser.parse(typeof body === 'string' ? body : JSON.stringify(body), {}, context);
-const problems = (body: unknown) => {
-  try {
-    parse(body);
-  } catch (error) {
-    if (error instanceof InvalidPayloadError) return error.problems;
-    throw error;
-  }
-  return [];
-};
+const problems = (body: unknown) => problemsOf(() => parse(body));
 const pSeries = (details: Record<string, unknown>) => ({ ...pInternal, msg: JSON.stringify({ ...JSON.parse(pInternal.msg), ...details }) });
 
 describe('yeastar S-Series / Cloud PBX NewCdr', () => {

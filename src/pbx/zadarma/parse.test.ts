@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '#test/parse';
 import { sourcesConfigSchema } from '../sources-config';
-import { defaultParseContext, InvalidPayloadError, type ParseContext } from '../source';
+import { defaultParseContext, type ParseContext } from '../source';
 import { formBody, type Notification } from './fixtures/form';
 import * as missed from './fixtures/inbound-missed';
 import * as transfer from './fixtures/inbound-transfer';
@@ -10,15 +11,7 @@ import { dispositionOf, zadarmaParser } from './parse';
 
 const ctx = defaultParseContext('Europe/Moscow');
 const parse = (n: Notification, context: ParseContext = ctx) => zadarmaParser.parse(formBody(n), {}, context);
-const problems = (n: Notification | string) => {
-  try {
-    zadarmaParser.parse(typeof n === 'string' ? n : formBody(n), {}, ctx);
-  } catch (error) {
-    if (error instanceof InvalidPayloadError) return error.problems;
-    throw error;
-  }
-  return [];
-};
+const problems = (n: Notification | string) => problemsOf(() => zadarmaParser.parse(typeof n === 'string' ? n : formBody(n), {}, ctx));
 
 const ID = transfer.PBX_CALL_ID;
 const at = (iso: string) => new Date(iso);

@@ -1,14 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { http as rest, HttpResponse } from 'msw';
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
+import { collect, failureOf, pullDeps, vendorAnswer } from '#test/pull';
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../../settings/env';
-import { defaultIntegratorConfig } from '../../settings/integrator';
-import type { AppDeps } from '../../deps';
 import type { LegEnded } from '../../domain/events';
 import type { IngestInput } from '../../ledger/inbox';
-import { memoryLogger } from '../../lib/log';
-import { sourcesConfigSchema } from '../sources-config';
 import { requestRanges, zadarmaPull } from './pull';
 import { callKeyOf } from '../../domain/events';
 
@@ -18,11 +14,8 @@ const ENDPOINT = 'https://api.zadarma.com/v1/statistics/pbx/';
 
 const server = strictMswServer();
 
-function deps(env: Record<string, string> = { ZADARMA_API_KEY: KEY, ZADARMA_API_SECRET: SECRET }, zadarma: Record<string, unknown> = {}) {
-  const log = memoryLogger();
-  const config = { ...defaultIntegratorConfig(), sources: sourcesConfigSchema.parse({ zadarma }) };
-  return { deps: { settings: parseEnv(env), config, log, db: undefined } as unknown as AppDeps, log };
-}
+const deps = (env: Record<string, string> = { ZADARMA_API_KEY: KEY, ZADARMA_API_SECRET: SECRET }, zadarma: Record<string, unknown> = {}) =>
+  pullDeps(env, { zadarma });
 
 /**
  * Zadarma's documented API signature, computed here with node:crypto: the parameters sorted by
@@ -64,12 +57,6 @@ function statistics(lines: { in: Line[]; out: Line[] }, options: { raw?: (params
     }),
   );
   return seen;
-}
-
-async function collect(pull: AsyncIterable<IngestInput[]>) {
-  const pages: IngestInput[][] = [];
-  for await (const page of pull) pages.push(page);
-  return pages;
 }
 
 // The night of 19 → 20 November 2026 in Moscow (UTC+3).
@@ -236,11 +223,8 @@ describe('the Zadarma pull', () => {
     [400, { status: 'error', message: 'Wrong parameters: period is longer than a month' }, /HTTP 400: Wrong parameters: period is longer than a month/],
     [500, '<html>Internal Server Error</html>', /HTTP 500 with an unexpected body: <html>Internal Server Error/],
   ])('fails clearly on HTTP %i, without the key or the secret', async (status, body, message) => {
-    server.use(rest.get(ENDPOINT, () => (typeof body === 'string' ? new HttpResponse(body, { status }) : HttpResponse.json(body, { status }))));
-    const error = await collect(zadarmaPull().pull(window, deps().deps)).then(
-      () => null,
-      (e: unknown) => e as Error,
-    );
+    server.use(rest.get(ENDPOINT, () => vendorAnswer(body, status)));
+    const error = await failureOf(zadarmaPull().pull(window, deps().deps));
     expect(error?.message).toMatch(message);
     expect(error?.message).toMatch(/Zadarma's PBX statistics \(in, 2026-11-19 21:00:00 – 2026-11-21 02:59:59, skip 0\)/);
     expect(error?.message).not.toContain(KEY);

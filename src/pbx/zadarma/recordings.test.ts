@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { http as rest, HttpResponse } from 'msw';
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../deps';
 import type { RecordingToLink } from '../../recordings/links';

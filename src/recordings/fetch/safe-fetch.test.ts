@@ -1,5 +1,5 @@
 import { http, HttpResponse } from 'msw';
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
 import { AddressRefusedError } from './ip-policy';
 import type { FetchFor, FetchOutcome, FetchPolicy } from './port';

@@ -1,4 +1,4 @@
-import { strictMswServer } from '../../../test/support/msw';
+import { strictMswServer } from '#test/msw';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RangeNotSatisfiableError } from './port';
 import { S3Storage, type S3Options } from './s3';

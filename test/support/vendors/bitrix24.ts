@@ -9,7 +9,8 @@
  * or fail a method with a status.
  * @module
  */
-import { http, HttpResponse, type JsonBodyType } from 'msw';
+import { http, HttpResponse, } from 'msw';
+import { routeFaults } from './faults';
 
 export const BITRIX24_PORTAL = 'https://calltrail-test.bitrix24.ru';
 export const BITRIX24_WEBHOOK = `${BITRIX24_PORTAL}/rest/1/k3yw3bh00kc0de/`;
@@ -66,8 +67,8 @@ export function bitrix24Fake(options: Bitrix24FakeOptions = {}) {
   const active = new Map<string, ActiveCall>();
   const stats: StatRow[] = [];
   const requests: { method: string; params: Record<string, unknown> }[] = [];
-  const drops = new Map<string, number>();
-  const failures = new Map<string, { status: number; body: JsonBodyType; times: number }>();
+  // Methods are case-insensitive: told and looked up in lower case.
+  const faults = routeFaults<string>((method) => method.toLowerCase());
   let level = 0;
   let levelAt = now();
   let nextId = 100;
@@ -219,21 +220,11 @@ export function bitrix24Fake(options: Bitrix24FakeOptions = {}) {
     levelAt = t;
     if (level + 1 > bucket.reserve) return error(503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests');
     level += 1;
-    const failure = failures.get(key);
-    if (failure && failure.times > 0) {
-      failure.times--;
-      return HttpResponse.json(failure.body, { status: failure.status });
-    }
+    const failed = faults.failure(key);
+    if (failed) return failed;
     const run = methods[key];
     if (!run) return error(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
-    const answer = run(body);
-    const drop = drops.get(key) ?? 0;
-    if (drop > 0 && answer.status < 300) {
-      drops.set(key, drop - 1);
-      // The portal acted; the answer never arrives.
-      return HttpResponse.error();
-    }
-    return answer;
+    return faults.deliver(key, run(body));
   });
 
   return {
@@ -249,14 +240,7 @@ export function bitrix24Fake(options: Bitrix24FakeOptions = {}) {
       entities.push(e);
       return e;
     },
-    /** The next `times` successful answers of `method` are lost after the portal acted. */
-    dropAnswer(method: string, times = 1) {
-      drops.set(method.toLowerCase(), times);
-    },
-    /** The next `times` calls of `method` answer `status` with `body` and do nothing. */
-    fail(method: string, status: number, body: JsonBodyType, times = 1) {
-      failures.set(method.toLowerCase(), { status, body, times });
-    },
+    ...faults.controls,
     /** Fill the bucket: the next request over the reserve gets QUERY_LIMIT_EXCEEDED. */
     exhaust() {
       level = bucket.reserve;

@@ -21,7 +21,8 @@
  * Switches drop an answer after the write (lost answer) or fail a route; `requests` counts them.
  * @module
  */
-import { http, HttpResponse, type JsonBodyType } from 'msw';
+import { http, HttpResponse, } from 'msw';
+import { rollingWindow, routeFaults, tallies } from './faults';
 
 export const HUBSPOT_API = 'https://api.hubapi.com';
 export const HUBSPOT_TOKEN = 'pat-na1-7c0ffee0-0000-4000-8000-calltrail0001';
@@ -81,10 +82,9 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
   const contacts: HubSpotRecord[] = [];
   const calls: HubSpotRecord[] = [];
   const requests: { route: Route | 'unknown'; method: string; path: string; body: unknown; status: number }[] = [];
-  const accepted: number[] = [];
-  const searches: number[] = [];
-  const drops = new Map<Route, number>();
-  const failures = new Map<Route, { status: number; body: JsonBodyType; times: number }>();
+  const all = rollingWindow(tenSecondLimit, 10_000, now);
+  const searches = rollingWindow(searchPerSecond, 1_000, now);
+  const faults = routeFaults<Route>();
   let nextId = 51_001;
   let correlation = 0;
 
@@ -284,18 +284,15 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
 
   /** The rolling windows; a request over either limit is refused and not counted. */
   function throttled(isSearch: boolean): Response | null {
-    const t = now();
-    while (accepted.length && (accepted[0] as number) <= t - 10_000) accepted.shift();
-    while (searches.length && (searches[0] as number) <= t - 1_000) searches.shift();
     const body = (message: string, policyName: string) =>
       HttpResponse.json(
         { status: 'error', message, errorType: 'RATE_LIMIT', correlationId: correlationId(), policyName, requestId: `req-${correlation}` },
         { status: 429 },
       );
-    if (accepted.length >= tenSecondLimit) return body('You have reached your ten_secondly_rolling limit.', 'TEN_SECONDLY_ROLLING');
-    if (isSearch && searches.length >= searchPerSecond) return body('You have reached your secondly limit.', 'SECONDLY');
-    accepted.push(t);
-    if (isSearch) searches.push(t);
+    if (!all.fits()) return body('You have reached your ten_secondly_rolling limit.', 'TEN_SECONDLY_ROLLING');
+    if (isSearch && !searches.fits()) return body('You have reached your secondly limit.', 'SECONDLY');
+    all.admit();
+    if (isSearch) searches.admit();
     return null;
   }
 
@@ -319,22 +316,13 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
     const limited = throttled(found.route.endsWith('.search'));
     if (limited) return limited;
     if (body === null && request.method !== 'GET') return error(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1, column 1: no content to map');
-    const failure = failures.get(found.route);
-    if (failure && failure.times > 0) {
-      failure.times--;
-      return HttpResponse.json(failure.body, { status: failure.status });
-    }
-    const answer = routes[found.route](body ?? {}, found.id);
-    const drop = drops.get(found.route) ?? 0;
-    if (drop > 0 && answer.status < 300) {
-      drops.set(found.route, drop - 1);
-      // HubSpot wrote it; the answer never arrives.
-      return HttpResponse.error();
-    }
-    if (!found.route.endsWith('.search')) {
+    const failed = faults.failure(found.route);
+    if (failed) return failed;
+    const answer = faults.deliver(found.route, routes[found.route](body ?? {}, found.id));
+    if (answer.type !== 'error' && !found.route.endsWith('.search')) {
       answer.headers.set('X-HubSpot-RateLimit-Interval-Milliseconds', '10000');
       answer.headers.set('X-HubSpot-RateLimit-Max', String(tenSecondLimit));
-      answer.headers.set('X-HubSpot-RateLimit-Remaining', String(Math.max(0, tenSecondLimit - accepted.length)));
+      answer.headers.set('X-HubSpot-RateLimit-Remaining', String(all.remaining()));
     }
     return answer;
   }
@@ -344,10 +332,7 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
     contacts,
     calls,
     requests,
-    /** How many requests reached a route (429s included). */
-    count: (r: Route) => requests.filter((q) => q.route === r).length,
-    /** Requests answered 429. */
-    throttledCount: () => requests.filter((q) => q.status === 429).length,
+    ...tallies<Route>(requests),
     addContact(properties: Record<string, string>): HubSpotRecord {
       const t = now() - indexLagMs;
       const contact: HubSpotRecord = { id: String(nextId++), properties: { ...properties }, createdAt: t, updatedAt: t, contactIds: [] };
@@ -363,19 +348,9 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
       calls.push(call);
       return call;
     },
-    /** The next `times` successful answers of `r` are lost after HubSpot wrote. */
-    dropAnswer(r: Route, times = 1) {
-      drops.set(r, times);
-    },
-    /** The next `times` requests of `r` answer `status` with `body` and do nothing. */
-    fail(r: Route, status: number, body: JsonBodyType, times = 1) {
-      failures.set(r, { status, body, times });
-    },
+    ...faults.controls,
     /** Use up the 10-second window now: the next requests get 429 until it rolls on. */
-    exhaust() {
-      const t = now();
-      while (accepted.length < tenSecondLimit) accepted.push(t);
-    },
+    exhaust: all.exhaust,
   };
 }
 

@@ -21,7 +21,8 @@
  * Switches drop an answer after the write (lost answer) or fail a route; `requests` counts them.
  * @module
  */
-import { http, HttpResponse, type JsonBodyType } from 'msw';
+import { http, HttpResponse, } from 'msw';
+import { rollingWindow, routeFaults, tallies } from './faults';
 
 export const PIPEDRIVE_API = 'https://api.pipedrive.com';
 export const PIPEDRIVE_TOKEN = '3f5e0c1a9b7d2e4f6a8c0b1d3e5f7a9c0b2d4e6f';
@@ -82,10 +83,9 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
   const persons: PipedrivePerson[] = [];
   const callLogs: PipedriveCallLog[] = [];
   const requests: { route: Route | 'unknown'; method: string; path: string; query: Record<string, string>; body: unknown; status: number }[] = [];
-  const accepted: number[] = [];
-  const searches: number[] = [];
-  const drops = new Map<Route, number>();
-  const failures = new Map<Route, { status: number; body: JsonBodyType; times: number }>();
+  const all = rollingWindow(limit, 2_000, now);
+  const searches = rollingWindow(searchLimit, 2_000, now);
+  const faults = routeFaults<Route>();
   let nextPerson = 301;
   let nextActivity = 9001;
   let nextLog = 1;
@@ -210,21 +210,17 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
 
   /** Rolling 2-second windows per token; a refused request is not counted. */
   function window(isSearch: boolean): { limited: boolean; headers: Record<string, string> } {
-    const t = now();
-    while (accepted.length && (accepted[0] as number) <= t - 2_000) accepted.shift();
-    while (searches.length && (searches[0] as number) <= t - 2_000) searches.shift();
-    const limited = accepted.length >= limit || (isSearch && searches.length >= searchLimit);
+    const limited = !all.fits() || (isSearch && !searches.fits());
     if (!limited) {
-      accepted.push(t);
-      if (isSearch) searches.push(t);
+      all.admit();
+      if (isSearch) searches.admit();
     }
-    const oldest = accepted[0] ?? t;
     return {
       limited,
       headers: {
         'x-ratelimit-limit': String(limit),
-        'x-ratelimit-remaining': String(Math.max(0, limit - accepted.length)),
-        'x-ratelimit-reset': String(Math.max(1, Math.ceil((oldest + 2_000 - t) / 1000))),
+        'x-ratelimit-remaining': String(all.remaining()),
+        'x-ratelimit-reset': String(Math.max(1, Math.ceil((all.resetsAt() - now()) / 1000))),
       },
     };
   }
@@ -256,19 +252,10 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
       return r;
     };
     if (limited) return withHeaders(HttpResponse.json({ success: false, error: 'Request over limit', errorCode: 429, error_info: ERROR_INFO, data: null, additional_data: null }, { status: 429 }));
-    const failure = failures.get(found.route);
-    if (failure && failure.times > 0) {
-      failure.times--;
-      return withHeaders(HttpResponse.json(failure.body, { status: failure.status }));
-    }
-    const answer = routes[found.route]({ query: url.searchParams, body, form, id: found.id });
-    const drop = drops.get(found.route) ?? 0;
-    if (drop > 0 && answer.status < 300) {
-      drops.set(found.route, drop - 1);
-      // Pipedrive wrote it; the answer never arrives.
-      return HttpResponse.error();
-    }
-    return withHeaders(answer);
+    const failed = faults.failure(found.route);
+    if (failed) return withHeaders(failed);
+    const answer = faults.deliver(found.route, routes[found.route]({ query: url.searchParams, body, form, id: found.id }));
+    return answer.type === 'error' ? answer : withHeaders(answer);
   }
 
   return {
@@ -276,9 +263,7 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
     persons,
     callLogs,
     requests,
-    /** How many requests reached a route (429s included). */
-    count: (r: Route) => requests.filter((q) => q.route === r).length,
-    throttledCount: () => requests.filter((q) => q.status === 429).length,
+    ...tallies<Route>(requests),
     addPerson(name: string, ...phones: string[]): PipedrivePerson {
       const person = createPerson(name, phones);
       if (person instanceof Response) throw new Error('bad person');
@@ -294,19 +279,9 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
       callLogs.push(log);
       return log;
     },
-    /** The next `times` successful answers of `r` are lost after Pipedrive wrote. */
-    dropAnswer(r: Route, times = 1) {
-      drops.set(r, times);
-    },
-    /** The next `times` requests of `r` answer `status` with `body` and do nothing. */
-    fail(r: Route, status: number, body: JsonBodyType, times = 1) {
-      failures.set(r, { status, body, times });
-    },
+    ...faults.controls,
     /** Use up the 2-second window now. */
-    exhaust() {
-      const t = now();
-      while (accepted.length < limit) accepted.push(t);
-    },
+    exhaust: all.exhaust,
   };
 }
 
