@@ -84,8 +84,7 @@ export function createApp(deps: AppDeps) {
       info: {
         title: 'calltrail',
         version: API_VERSION,
-        description:
-          'Receives PBX call records and recordings, assembles conversations, and puts each call exactly once on the CRM timeline.',
+        description: 'Receives PBX call records and recordings, assembles conversations, and puts each call exactly once on the CRM timeline.',
       },
     });
   app.get('/openapi.json', (c) => c.json(document()));
@@ -94,4 +93,3 @@ export function createApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
-

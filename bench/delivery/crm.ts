@@ -74,7 +74,10 @@ export async function verifyCrm(
     for (const contact of state.contacts) {
       for (const key of new Set(contactPhones(contact).map(last10))) byNumber.set(key, (byNumber.get(key) ?? 0) + 1);
     }
-    for (const [kind, numbers] of [['known', contacts.known], ['unknown', contacts.unknown]] as const) {
+    for (const [kind, numbers] of [
+      ['known', contacts.known],
+      ['unknown', contacts.unknown],
+    ] as const) {
       const wrong = numbers.filter((n) => byNumber.get(last10(n)) !== 1);
       if (wrong.length) {
         const example = wrong[0] as string;

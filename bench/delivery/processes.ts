@@ -66,7 +66,21 @@ export interface Sandbox extends Child {
 export async function startSandbox(options: { token: string; rps: number }): Promise<Sandbox> {
   let resolveUrl: (url: string) => void = () => {};
   const listening = new Promise<string>((resolve) => (resolveUrl = resolve));
-  const args = ['sandbox-crm', '--port', '0', '--host', '127.0.0.1', '--token', options.token, '--rps', String(options.rps), '--seed', 'none', '--unknown', 'partial'];
+  const args = [
+    'sandbox-crm',
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--token',
+    options.token,
+    '--rps',
+    String(options.rps),
+    '--seed',
+    'none',
+    '--unknown',
+    'partial',
+  ];
   const child = spawnCli(args, baseEnv(), (line) => {
     try {
       const parsed = JSON.parse(line) as { msg?: string; url?: string };
@@ -146,7 +160,10 @@ async function waitFor<T>(ready: Promise<T>, child: Child, timeoutMs: number, wh
       reject(new Error(`${what}: it exited with ${child.exited()}`));
     }, 50);
     void timeout.catch(() => clearInterval(poll));
-    void ready.then(() => clearInterval(poll), () => clearInterval(poll));
+    void ready.then(
+      () => clearInterval(poll),
+      () => clearInterval(poll),
+    );
   });
   try {
     return await Promise.race([ready, timeout, exit]);

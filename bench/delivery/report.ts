@@ -94,7 +94,9 @@ export function printSummary(context: Context, scenarios: ScenarioResult[], base
       ` known: 100 % from known numbers; mixed: ${percent(settings.known)} known, ${percent(unknownShare)} from distinct unknown numbers`,
   );
   out.push(`             sandbox CRM: calltrail sandbox-crm --rps ${settings.rps} --seed none --unknown partial, a fresh process per run`);
-  out.push(`             service: calltrail serve, AMOCRM_RPS=${settings.rps}, batch_size ${settings.batch}, unknown callers: contact (default), LOG_LEVEL=warn`);
+  out.push(
+    `             service: calltrail serve, AMOCRM_RPS=${settings.rps}, batch_size ${settings.batch}, unknown callers: contact (default), LOG_LEVEL=warn`,
+  );
   out.push(
     `             baseline: a bare fetch loop, batches of ${settings.batch}, one in flight, starts ${fixed(1000 / settings.rps)} ms apart and` +
       ` ≥ ${1000 + WINDOW_GUARD_MS} ms after the start ${settings.rps} requests earlier`,
@@ -124,10 +126,16 @@ export function printSummary(context: Context, scenarios: ScenarioResult[], base
   };
   for (const s of scenarios) out.push(row(`${s.name}: service`, s.calls, s.seconds, s.stats, s.cpu));
   if (baseline) out.push(row('baseline: bare client', baseline.calls, baseline.seconds, baseline.stats, baseline.cpu));
-  out.push('', '  CRM requests by route (and answers by status), from the sandbox\'s counters');
+  out.push('', "  CRM requests by route (and answers by status), from the sandbox's counters");
   const routes = (stats: SandboxStats) =>
-    `${Object.entries(stats.byRoute).map(([route, n]) => `${route} ${n}`).join(', ') || 'none'}` +
-    `  [${Object.entries(stats.byStatus).map(([status, n]) => `${status}: ${n}`).join(', ')}]`;
+    `${
+      Object.entries(stats.byRoute)
+        .map(([route, n]) => `${route} ${n}`)
+        .join(', ') || 'none'
+    }` +
+    `  [${Object.entries(stats.byStatus)
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ')}]`;
   for (const s of scenarios) {
     const contactPosts = s.stats.byRoute['POST /api/v4/contacts'] ?? 0;
     const created = contactPosts ? `; ${s.contactsCreated} contacts created, ${fixed(s.contactsCreated / contactPosts)} per POST /api/v4/contacts` : '';
@@ -170,7 +178,12 @@ export function printSummary(context: Context, scenarios: ScenarioResult[], base
   const mixed = scenarios.find((s) => s.name === 'mixed');
   if (known) {
     const perCall = known.stats.requests / known.calls;
-    out.push(goal(perCall <= GOALS.knownRequestsPerCall, `known: ≤ ${GOALS.knownRequestsPerCall} CRM requests per call: ${known.stats.requests} / ${known.calls} = ${fixed(perCall, 4)}`));
+    out.push(
+      goal(
+        perCall <= GOALS.knownRequestsPerCall,
+        `known: ≤ ${GOALS.knownRequestsPerCall} CRM requests per call: ${known.stats.requests} / ${known.calls} = ${fixed(perCall, 4)}`,
+      ),
+    );
   }
   if (mixed) {
     const share = mixed.calls / mixed.seconds / limit;
@@ -181,11 +194,14 @@ export function printSummary(context: Context, scenarios: ScenarioResult[], base
       ),
     );
   }
-  for (const s of scenarios) out.push(goal(tooMany(s.stats) === 0 && !s.stats.blocked, `${s.name}: no 429: ${tooMany(s.stats)} × 429${s.stats.blocked ? ', account BLOCKED' : ''}`));
+  for (const s of scenarios)
+    out.push(goal(tooMany(s.stats) === 0 && !s.stats.blocked, `${s.name}: no 429: ${tooMany(s.stats)} × 429${s.stats.blocked ? ', account BLOCKED' : ''}`));
   if (baseline) {
     const base = baseline.calls / baseline.seconds;
     for (const s of scenarios) {
-      out.push(`  ${'info'.padEnd(7)}${s.name}: service ${fixed(s.calls / s.seconds)} calls/s = ${percent(s.calls / s.seconds / base)} of the baseline's ${fixed(base)} calls/s`);
+      out.push(
+        `  ${'info'.padEnd(7)}${s.name}: service ${fixed(s.calls / s.seconds)} calls/s = ${percent(s.calls / s.seconds / base)} of the baseline's ${fixed(base)} calls/s`,
+      );
     }
     out.push(`  ${'info'.padEnd(7)}baseline: ${tooMany(baseline.stats)} × 429 (resent in the next slot)${baseline.stats.blocked ? ', account BLOCKED' : ''}`);
   }

@@ -86,7 +86,11 @@ export function memoryLine(run: ChildRun): string {
   // Over time: the first, middle and last tenth, to show it is flat rather than growing.
   const tenth = Math.max(1, Math.floor(run.rss.length / 10));
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-  const phases = [run.rss.slice(0, tenth), run.rss.slice(Math.floor(run.rss.length / 2) - tenth / 2, Math.floor(run.rss.length / 2) + tenth / 2), run.rss.slice(-tenth)];
+  const phases = [
+    run.rss.slice(0, tenth),
+    run.rss.slice(Math.floor(run.rss.length / 2) - tenth / 2, Math.floor(run.rss.length / 2) + tenth / 2),
+    run.rss.slice(-tenth),
+  ];
   return (
     `RSS MiB min ${at(0).toFixed(0)} / median ${at(0.5).toFixed(0)} / max ${at(1 - 1e-9).toFixed(0)} over ${run.rss.length} samples; ` +
     `peak (VmHWM) ${run.peakMiB.toFixed(0)}; first/middle/last tenth avg ${phases.map((p) => avg(p).toFixed(0)).join(' / ')}`

@@ -43,10 +43,29 @@ function callCdrs(i: number, random: () => number): { cdrs: FixtureCdr[]; transf
   const ext = () => String(100 + Math.floor(random() * 200));
   const first = ext();
   const blank: FixtureCdr = {
-    accountcode: '', src: caller, dst: first, dcontext: 'from-did-direct', clid: `"" <${caller}>`, channel: `PJSIP/trunk-${pad(i % 0xffffff, 8)}`,
-    dstchannel: `PJSIP/${first}-${pad((i * 3) % 0xffffff, 8)}`, lastapp: 'Dial', lastdata: `PJSIP/${first},30`, start: local(start), answer: '',
-    end: '', duration: 0, billsec: 0, disposition: 'ANSWERED', amaflags: 'DOCUMENTATION', uniqueid: linkedid, userfield: '', peeraccount: '',
-    linkedid, sequence: i * 4 + 1, recordingfile: '', did: '',
+    accountcode: '',
+    src: caller,
+    dst: first,
+    dcontext: 'from-did-direct',
+    clid: `"" <${caller}>`,
+    channel: `PJSIP/trunk-${pad(i % 0xffffff, 8)}`,
+    dstchannel: `PJSIP/${first}-${pad((i * 3) % 0xffffff, 8)}`,
+    lastapp: 'Dial',
+    lastdata: `PJSIP/${first},30`,
+    start: local(start),
+    answer: '',
+    end: '',
+    duration: 0,
+    billsec: 0,
+    disposition: 'ANSWERED',
+    amaflags: 'DOCUMENTATION',
+    uniqueid: linkedid,
+    userfield: '',
+    peeraccount: '',
+    linkedid,
+    sequence: i * 4 + 1,
+    recordingfile: '',
+    did: '',
   };
   const roll = random();
   if (roll < 0.3) {
@@ -57,28 +76,68 @@ function callCdrs(i: number, random: () => number): { cdrs: FixtureCdr[]; transf
     const legs: FixtureCdr[] = [
       { ...blank, answer: local(start + 5), end: local(start + 5 + a), duration: 5 + a, billsec: a, recordingfile: `in-${caller}-${first}-${linkedid}.wav` },
       {
-        ...blank, src: first, dst: rep, dcontext: 'from-internal', clid: `"" <${first}>`, channel: `PJSIP/${first}-${pad((i * 3 + 1) % 0xffffff, 8)}`,
-        dstchannel: `PJSIP/${rep}-${pad((i * 3 + 2) % 0xffffff, 8)}`, start: local(start + a), answer: local(start + a + 3), end: local(start + 5 + a),
-        duration: 5, billsec: 2, uniqueid: `${start}.${i}c`, sequence: i * 4 + 2,
+        ...blank,
+        src: first,
+        dst: rep,
+        dcontext: 'from-internal',
+        clid: `"" <${first}>`,
+        channel: `PJSIP/${first}-${pad((i * 3 + 1) % 0xffffff, 8)}`,
+        dstchannel: `PJSIP/${rep}-${pad((i * 3 + 2) % 0xffffff, 8)}`,
+        start: local(start + a),
+        answer: local(start + a + 3),
+        end: local(start + 5 + a),
+        duration: 5,
+        billsec: 2,
+        uniqueid: `${start}.${i}c`,
+        sequence: i * 4 + 2,
       },
       {
-        ...blank, dst: rep, dcontext: 'from-internal-xfer', dstchannel: `PJSIP/${rep}-${pad((i * 3 + 2) % 0xffffff, 8)}`, start: local(start + 5 + a),
-        answer: local(start + 5 + a), end: local(start + 5 + a + b), duration: b, billsec: b, sequence: i * 4 + 3, recordingfile: `in-${caller}-${rep}-${linkedid}.wav`,
+        ...blank,
+        dst: rep,
+        dcontext: 'from-internal-xfer',
+        dstchannel: `PJSIP/${rep}-${pad((i * 3 + 2) % 0xffffff, 8)}`,
+        start: local(start + 5 + a),
+        answer: local(start + 5 + a),
+        end: local(start + 5 + a + b),
+        duration: b,
+        billsec: b,
+        sequence: i * 4 + 3,
+        recordingfile: `in-${caller}-${rep}-${linkedid}.wav`,
       },
     ];
     // Some transfers go on to a third extension.
     if (random() < 0.3) {
       const third = String(400 + Math.floor(random() * 50));
       legs.push({
-        ...blank, dst: third, dstchannel: `PJSIP/${third}-00000000`, start: local(start + 5 + a + b), answer: local(start + 8 + a + b),
-        end: local(start + 18 + a + b), duration: 13, billsec: 10, sequence: i * 4 + 4,
+        ...blank,
+        dst: third,
+        dstchannel: `PJSIP/${third}-00000000`,
+        start: local(start + 5 + a + b),
+        answer: local(start + 8 + a + b),
+        end: local(start + 18 + a + b),
+        duration: 13,
+        billsec: 10,
+        sequence: i * 4 + 4,
       });
     }
     return { cdrs: legs, transferred: true, rep };
   }
   if (roll < 0.8) {
     const talk = 5 + Math.floor(random() * 300);
-    return { cdrs: [{ ...blank, answer: local(start + 4), end: local(start + 4 + talk), duration: 4 + talk, billsec: talk, recordingfile: `in-${caller}-${first}-${linkedid}.wav` }], transferred: false, rep: first };
+    return {
+      cdrs: [
+        {
+          ...blank,
+          answer: local(start + 4),
+          end: local(start + 4 + talk),
+          duration: 4 + talk,
+          billsec: talk,
+          recordingfile: `in-${caller}-${first}-${linkedid}.wav`,
+        },
+      ],
+      transferred: false,
+      rep: first,
+    };
   }
   // Missed: the ring group rang two phones, nobody answered.
   return {

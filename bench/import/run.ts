@@ -107,7 +107,9 @@ async function main(): Promise<number> {
   console.log(`\n[3/3] baseline: COPY master_csv FROM STDIN (FORMAT csv) into ${COPY_DB}`);
   const copy = await copyBaseline(dbUrl(COPY_DB), file);
   console.log(`  ${copy.seconds.toFixed(1)} s, ${rate(copy.rows, copy.seconds)}`);
-  console.log(`\nimport / COPY: ${((generated.rows / run.seconds) / (copy.rows / copy.seconds) * 100).toFixed(1)} % of COPY's rate; ledger database ${storage?.size}`);
+  console.log(
+    `\nimport / COPY: ${((generated.rows / run.seconds / (copy.rows / copy.seconds)) * 100).toFixed(1)} % of COPY's rate; ledger database ${storage?.size}`,
+  );
 
   const checks: [string, boolean][] = [
     [`import exit code 0 (got ${run.code})`, run.code === 0],

@@ -75,9 +75,7 @@ async function closedLoop({ url, ledger, latencies, connections, duration }) {
 export async function hammer({ url, phase, connections, duration, rate }) {
   const ledger = new Ledger(phase);
   const latencies = [];
-  const result = rate
-    ? await fixedRate({ url, ledger, latencies, rate, duration })
-    : await closedLoop({ url, ledger, latencies, connections, duration });
+  const result = rate ? await fixedRate({ url, ledger, latencies, rate, duration }) : await closedLoop({ url, ledger, latencies, connections, duration });
   latencies.sort((a, b) => a - b);
   const at = (q) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] : NaN);
   return {
@@ -112,9 +110,7 @@ export async function verifyPhase(query, run) {
        from conversations c where c.call_key like $1`,
     [`${ledger.prefix}%`],
   );
-  const inbox = await query(`select status, count(*)::int as n from inbox_events where raw like $1 group by status`, [
-    `%"call_id":"${ledger.prefix}%`,
-  ]);
+  const inbox = await query(`select status, count(*)::int as n from inbox_events where raw like $1 group by status`, [`%"call_id":"${ledger.prefix}%`]);
   const counts = { inbox: 0, conversations: rows.length, legs: 0, recordings: 0, deliveries: 0 };
   for (const { status, n } of inbox) {
     if (status === 'processed') counts.inbox = n;

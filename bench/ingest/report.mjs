@@ -107,7 +107,10 @@ export function printSummary(context, results) {
     out.push(`  ${(check.ok ? 'OK' : 'FAILED').padEnd(7)}${describeCheck(check)}`);
     for (const problem of check.problems) out.push(`           ${problem}`);
   }
-  for (const [engine, m] of [['PostgreSQL', pg], ['PGlite', pglite]]) {
+  for (const [engine, m] of [
+    ['PostgreSQL', pg],
+    ['PGlite', pglite],
+  ]) {
     if (m?.serviceLog.count) {
       out.push(`  note   the ${engine} service logged ${m.serviceLog.count} line(s) at warn level or above; last:`);
       for (const line of m.serviceLog.tail) out.push(`           ${line.slice(0, 300)}`);

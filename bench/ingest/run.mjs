@@ -148,9 +148,7 @@ async function databaseInfo(admin) {
   const settingsRows = await admin`
     select name, setting from pg_settings
      where name in ('fsync', 'synchronous_commit', 'shared_buffers', 'max_connections') order by name`;
-  const described = settingsRows.map((s) =>
-    s.name === 'shared_buffers' ? `shared_buffers ${(Number(s.setting) * 8) / 1024} MB` : `${s.name} ${s.setting}`,
-  );
+  const described = settingsRows.map((s) => (s.name === 'shared_buffers' ? `shared_buffers ${(Number(s.setting) * 8) / 1024} MB` : `${s.name} ${s.setting}`));
   return { version, settings: described.join(', '), host: new URL(ADMIN_URL).host };
 }
 

@@ -42,7 +42,12 @@ const N = Number(flags.calls);
 const MISSING = Number(flags.missing);
 const DUPLICATES = Number(flags.duplicates);
 const RPS = Number(flags.rps);
-for (const [name, v, min, max] of [['calls', N, 1, 1_000_000], ['missing', MISSING, 0, N], ['duplicates', DUPLICATES, 0, N - MISSING], ['rps', RPS, 1, 50]] as const) {
+for (const [name, v, min, max] of [
+  ['calls', N, 1, 1_000_000],
+  ['missing', MISSING, 0, N],
+  ['duplicates', DUPLICATES, 0, N - MISSING],
+  ['rps', RPS, 1, 50],
+] as const) {
   if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${name} expects an integer from ${min} to ${max}, got ${v}`);
 }
 
@@ -90,7 +95,14 @@ async function seedNotes(url: string, calls: PlannedCall[]): Promise<void> {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
           body: JSON.stringify(
-            batch.map((c) => ({ direction: 'inbound', uniq: c.uniq, duration: c.durationSeconds, source: 'calltrail', phone: c.phone, link: `https://pbx.example/${c.callId}.mp3` })),
+            batch.map((c) => ({
+              direction: 'inbound',
+              uniq: c.uniq,
+              duration: c.durationSeconds,
+              source: 'calltrail',
+              phone: c.phone,
+              link: `https://pbx.example/${c.callId}.mp3`,
+            })),
           ),
         });
         if (response.status !== 200) throw new Error(`seeding notes: POST /api/v4/calls answered ${response.status}: ${await response.text()}`);
@@ -108,7 +120,12 @@ async function baseline(url: string, databaseUrl: string, accountId: string, fro
   const seen = new Map<string, number>();
   for (const type of NOTE_TYPES) {
     for (let page = 1; ; page++) {
-      const query = new URLSearchParams({ 'filter[updated_at][from]': String(Math.floor(from.getTime() / 1000)), limit: String(PAGE), page: String(page), 'order[id]': 'asc' });
+      const query = new URLSearchParams({
+        'filter[updated_at][from]': String(Math.floor(from.getTime() / 1000)),
+        limit: String(PAGE),
+        page: String(page),
+        'order[id]': 'asc',
+      });
       query.append('filter[note_type][]', 'call_in');
       query.append('filter[note_type][]', 'call_out');
       await limiter.acquire();
@@ -172,7 +189,12 @@ async function main() {
   const plan = planCalls('reconcile', N, 1);
   await seedContacts(sandbox.url, plan.knownNumbers);
   const { accountId } = await fillLedger(env, plan.calls, (close) => cleanups.push(close));
-  const missing = new Set(plan.calls.filter((_, i) => i % Math.max(1, Math.floor(N / Math.max(1, MISSING))) === 0).slice(0, MISSING).map((c) => c.uniq));
+  const missing = new Set(
+    plan.calls
+      .filter((_, i) => i % Math.max(1, Math.floor(N / Math.max(1, MISSING))) === 0)
+      .slice(0, MISSING)
+      .map((c) => c.uniq),
+  );
   const inCrm = plan.calls.filter((c) => !missing.has(c.uniq));
   await seedNotes(sandbox.url, [...inCrm, ...inCrm.filter((_, i) => i % Math.floor(inCrm.length / Math.max(1, DUPLICATES)) === 0).slice(0, DUPLICATES)]);
   // Every call was delivered once (a note id each; the missing ones' notes were deleted since).
@@ -214,7 +236,10 @@ async function main() {
   };
   // The minimum: a page per 250 call notes of each entity type, one (204) for a type with none.
   const seeded = (await (await fetch(`${sandbox.url}/__sandbox/state`)).json()) as { notes: { entity_type: string; note_type: string }[] };
-  const minimum = NOTE_TYPES.reduce((n, t) => n + Math.max(1, Math.ceil(seeded.notes.filter((x) => x.entity_type === t && x.note_type.startsWith('call_')).length / PAGE)), 0);
+  const minimum = NOTE_TYPES.reduce(
+    (n, t) => n + Math.max(1, Math.ceil(seeded.notes.filter((x) => x.entity_type === t && x.note_type.startsWith('call_')).length / PAGE)),
+    0,
+  );
   const before = (await (await fetch(`${sandbox.url}/__sandbox/stats`)).json()) as { requests: number; byRoute: Record<string, number> };
   let peakRss = 0;
   let peakHeap = 0;
@@ -242,8 +267,16 @@ async function main() {
   const stillMissing = plan.calls.filter((c) => !inCrmNow.has(c.uniq)).length;
   const checks = [
     { name: `status done`, ok: run.status === 'done', got: run.status },
-    { name: `missing_in_crm = ${MISSING} (baseline: ${base.missing})`, ok: run.counts.missing_in_crm === MISSING && base.missing === MISSING, got: run.counts.missing_in_crm ?? 0 },
-    { name: `duplicate_in_crm = ${DUPLICATES} (baseline: ${base.duplicated})`, ok: (run.counts.duplicate_in_crm ?? 0) === DUPLICATES && base.duplicated === DUPLICATES, got: run.counts.duplicate_in_crm ?? 0 },
+    {
+      name: `missing_in_crm = ${MISSING} (baseline: ${base.missing})`,
+      ok: run.counts.missing_in_crm === MISSING && base.missing === MISSING,
+      got: run.counts.missing_in_crm ?? 0,
+    },
+    {
+      name: `duplicate_in_crm = ${DUPLICATES} (baseline: ${base.duplicated})`,
+      ok: (run.counts.duplicate_in_crm ?? 0) === DUPLICATES && base.duplicated === DUPLICATES,
+      got: run.counts.duplicate_in_crm ?? 0,
+    },
     { name: 'gaps remaining = 0', ok: run.gapsRemaining === 0, got: run.gapsRemaining },
     { name: 'every call in the CRM after the run', ok: stillMissing === 0, got: `${stillMissing} missing` },
     { name: `calls judged = ${N}`, ok: run.calls === N, got: run.calls },
@@ -265,7 +298,9 @@ async function main() {
     `CRM requests, listing    ${String(listing).padStart(10)}     ${String(base.requests).padStart(10)}    minimum ${minimum} (note pages): ${((listing / minimum - 1) * 100).toFixed(1)} % over; goal ≤ 5 %: ${listing <= minimum * 1.05 ? 'met' : 'MISSED'}`,
     `CRM requests, all        ${String(run.crmRequests).padStart(10)}                    (listing + re-push of ${MISSING}: ${after.requests - before.requests} seen by the CRM)`,
     `peak RSS                 ${mib(peakRss).padStart(10)}                    (${mib(baseRss)} before the run; peak heap ${mib(peakHeap)})`,
-    `calltrail by phase       ${Object.entries(run.progress.phaseMs ?? {}).map(([k, v]) => `${k} ${s(v)}`).join(' · ')}   (wall time, waits included)`,
+    `calltrail by phase       ${Object.entries(run.progress.phaseMs ?? {})
+      .map(([k, v]) => `${k} ${s(v)}`)
+      .join(' · ')}   (wall time, waits included)`,
     `findings                 ${JSON.stringify(run.counts)}`,
     '',
     ...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.ok ? '' : ` — got ${String(c.got)}`}`),

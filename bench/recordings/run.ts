@@ -32,7 +32,10 @@ for (const [name, value] of Object.entries({ seconds, connections, runs })) {
 
 const cleanups: (() => Promise<unknown>)[] = [];
 async function cleanUp() {
-  while (cleanups.length) await cleanups.pop()?.().catch((error: Error) => console.error(`cleanup: ${error.message}`));
+  while (cleanups.length)
+    await cleanups
+      .pop()?.()
+      .catch((error: Error) => console.error(`cleanup: ${error.message}`));
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
 
@@ -59,7 +62,9 @@ try {
     { dataDir, adminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres', wav, connections, seconds },
     cleanups,
   );
-  print(`  one 10-minute call's MP3 (${(fileBytes / 1024 / 1024).toFixed(2)} MiB); ${connections} connections for ${seconds} s each; every request a random 64 KiB range`);
+  print(
+    `  one 10-minute call's MP3 (${(fileBytes / 1024 / 1024).toFixed(2)} MiB); ${connections} connections for ${seconds} s each; every request a random 64 KiB range`,
+  );
   print();
   const row = (f: ServeFigures) =>
     `  ${f.label.padEnd(64)} ${f.requestsPerSecond.toFixed(0).padStart(7)} req/s ${f.megabytesPerSecond.toFixed(1).padStart(7)} MiB/s  p50 ${String(f.p50).padStart(4)} ms  p99 ${String(f.p99).padStart(4)} ms  non-2xx ${f.non2xx}`;
@@ -71,7 +76,9 @@ try {
   if (service.cores !== undefined) print(`  service CPU ${service.cores.toFixed(2)} cores`);
   if (service.rssMiB) {
     const { min, median, max, thirds } = service.rssMiB;
-    print(`  service RSS during the run: min ${min.toFixed(0)} / median ${median.toFixed(0)} / max ${max.toFixed(0)} MiB; median of each third ${thirds.map((t) => t.toFixed(0)).join(' / ')} MiB`);
+    print(
+      `  service RSS during the run: min ${min.toFixed(0)} / median ${median.toFixed(0)} / max ${max.toFixed(0)} MiB; median of each third ${thirds.map((t) => t.toFixed(0)).join(' / ')} MiB`,
+    );
     // Streamed, not buffered: memory settles after warm-up instead of climbing with the requests.
     if (thirds[2] - thirds[1] > 32) {
       ok = false;

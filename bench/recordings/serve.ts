@@ -39,7 +39,10 @@ export interface ServeOptions {
 const SECRET = 'bench-recordings-secret-0123456789';
 const ADMIN = 'bench-recordings-admin-0123456789';
 
-export async function benchServing(options: ServeOptions, cleanups: (() => Promise<unknown>)[]): Promise<{ service: ServeFigures; baseline: ServeFigures; fileBytes: number }> {
+export async function benchServing(
+  options: ServeOptions,
+  cleanups: (() => Promise<unknown>)[],
+): Promise<{ service: ServeFigures; baseline: ServeFigures; fileBytes: number }> {
   // The PBX's recording server.
   const pbx = createServer((_req, res) => res.writeHead(200, { 'content-type': 'audio/wav' }).end(Buffer.from(options.wav)));
   await new Promise<void>((resolve) => pbx.listen(0, '127.0.0.1', resolve));
@@ -81,8 +84,16 @@ export async function benchServing(options: ServeOptions, cleanups: (() => Promi
   // A 10-minute call with its recording, through the real path: webhook, fetch, archive, MP3, note.
   const now = Math.floor(Date.now() / 1000);
   const body = JSON.stringify({
-    type: 'call.ended', call_id: 'bench-rec-1', direction: 'inbound', from: '+7 495 123-45-67', to: '101', extension: '101',
-    started_at: now - 610, answered_at: now - 605, ended_at: now - 5, disposition: 'answered',
+    type: 'call.ended',
+    call_id: 'bench-rec-1',
+    direction: 'inbound',
+    from: '+7 495 123-45-67',
+    to: '101',
+    extension: '101',
+    started_at: now - 610,
+    answered_at: now - 605,
+    ended_at: now - 5,
+    disposition: 'answered',
     recording: { id: 'r1', url: `http://127.0.0.1:${pbxPort}/call.wav` },
   });
   const { signatureHeader } = await import('../../src/pbx/generic/signature');
@@ -93,11 +104,17 @@ export async function benchServing(options: ServeOptions, cleanups: (() => Promi
   });
   if (posted.status !== 202) throw new Error(`the webhook answered ${posted.status}`);
   let link = '';
-  await until(async () => {
-    const state = (await (await fetch(`${base}/sandbox/amocrm/__sandbox/state`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { notes: { params: { link?: string } }[] };
-    link = state.notes.find((n) => n.params.link)?.params.link ?? '';
-    return link !== '';
-  }, 120_000, 'the note with its recording link');
+  await until(
+    async () => {
+      const state = (await (await fetch(`${base}/sandbox/amocrm/__sandbox/state`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+        notes: { params: { link?: string } }[];
+      };
+      link = state.notes.find((n) => n.params.link)?.params.link ?? '';
+      return link !== '';
+    },
+    120_000,
+    'the note with its recording link',
+  );
   const path = new URL(link).pathname + new URL(link).search;
   const head = await fetch(`${base}${path}`, { method: 'HEAD' });
   const fileBytes = Number(head.headers.get('content-length'));

@@ -22,8 +22,14 @@ export function speechSamples(seconds: number, sampleRate: number, seed = 1): In
   const rnd = random(seed);
   const out = new Int16Array(Math.round(seconds * sampleRate));
   // Two resonators (F1, F2): y = x + a1·y[-1] + a2·y[-2], retuned at every syllable.
-  let y1 = 0, y2 = 0, z1 = 0, z2 = 0;
-  let a1 = 0, a2 = 0, b1 = 0, b2 = 0;
+  let y1 = 0,
+    y2 = 0,
+    z1 = 0,
+    z2 = 0;
+  let a1 = 0,
+    a2 = 0,
+    b1 = 0,
+    b2 = 0;
   const tune = (f: number, bandwidth: number): [number, number] => {
     const r = Math.exp((-Math.PI * bandwidth) / sampleRate);
     return [2 * r * Math.cos((2 * Math.PI * f) / sampleRate), -r * r];

@@ -133,10 +133,19 @@ export async function runTranscodeBench(options: TranscodeOptions = {}): Promise
     const growthPerRun = runs > 1 ? ((afterMiB.at(-1) as number) - (afterMiB[from] as number)) / (runs - 1 - from) : 0;
     const checks = [
       { what: `durationMs ${output.durationMs} = ${audioSeconds * 1000}`, ok: output.durationMs === audioSeconds * 1000 },
-      { what: `mpg123 decodes ${decoded.samplesDecoded} samples at ${decoded.sampleRate} Hz = the input's ${samples.length}`, ok: decoded.samplesDecoded === samples.length && decoded.sampleRate === SAMPLE_RATE },
-      { what: `${output.mp3.length} bytes ≈ ${kbps} kbit/s × ${audioSeconds} s (${expectedBytes}, ±1 %)`, ok: Math.abs(output.mp3.length - expectedBytes) < expectedBytes * 0.01 },
+      {
+        what: `mpg123 decodes ${decoded.samplesDecoded} samples at ${decoded.sampleRate} Hz = the input's ${samples.length}`,
+        ok: decoded.samplesDecoded === samples.length && decoded.sampleRate === SAMPLE_RATE,
+      },
+      {
+        what: `${output.mp3.length} bytes ≈ ${kbps} kbit/s × ${audioSeconds} s (${expectedBytes}, ±1 %)`,
+        ok: Math.abs(output.mp3.length - expectedBytes) < expectedBytes * 0.01,
+      },
       { what: `RSS flat from run ${from + 1} on: ${growthPerRun >= 0 ? '+' : ''}${growthPerRun.toFixed(1)} MiB a run (< 4)`, ok: growthPerRun < 4 },
-      { what: `nothing kept: heap + ArrayBuffers ${liveAfterMiB.toFixed(1)} MiB after the runs vs ${liveBeforeMiB.toFixed(1)} before (+ the ${(output.mp3.length / MiB).toFixed(1)} MiB MP3 still referenced, < +4)`, ok: liveAfterMiB - liveBeforeMiB < output.mp3.length / MiB + 4 },
+      {
+        what: `nothing kept: heap + ArrayBuffers ${liveAfterMiB.toFixed(1)} MiB after the runs vs ${liveBeforeMiB.toFixed(1)} before (+ the ${(output.mp3.length / MiB).toFixed(1)} MiB MP3 still referenced, < +4)`,
+        ok: liveAfterMiB - liveBeforeMiB < output.mp3.length / MiB + 4,
+      },
     ];
     return {
       machine: machineInfo(),
@@ -250,14 +259,18 @@ export function printTranscode(result: TranscodeResult, print: (line: string) =>
   }
   const peaks = memory.peakMiB ? `; peak during each run ${memory.peakMiB.map((m) => m.toFixed(0)).join(', ')}` : '; peak during runs not measurable here';
   print(`memory (RSS, MiB): before ${memory.beforeMiB.toFixed(0)}, after each run ${memory.afterMiB.map((m) => m.toFixed(0)).join(', ')}${peaks}`);
-  print(`  JS heap + ArrayBuffers after GC: ${memory.liveBeforeMiB.toFixed(1)} MiB before the runs (the input WAV and its samples included), ${memory.liveAfterMiB.toFixed(1)} after`);
+  print(
+    `  JS heap + ArrayBuffers after GC: ${memory.liveBeforeMiB.toFixed(1)} MiB before the runs (the input WAV and its samples included), ${memory.liveAfterMiB.toFixed(1)} after`,
+  );
   print('checks:');
   for (const check of result.checks) print(`  ${check.ok ? 'ok  ' : 'FAIL'} ${check.what}`);
 }
 
 const invoked = process.argv[1] ? resolve(process.argv[1]) === fileURLToPath(import.meta.url) : false;
 if (invoked) {
-  const { values: flags } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean' } } });
+  const { values: flags } = parseArgs({
+    options: { minutes: { type: 'string', default: '10' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean' } },
+  });
   const minutes = Number(flags.minutes);
   const runs = Number(flags.runs);
   if (!(minutes > 0 && minutes <= 120)) throw new Error(`--minutes expects a number from 0 to 120, got "${flags.minutes}"`);

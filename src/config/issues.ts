@@ -56,7 +56,10 @@ function schemaAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]): 
     current = unwrap(current);
   }
   // A union of a number and an object (extensions: 101 or {user}): the object's keys.
-  if (current && def(current).type === 'union') return def(current).options?.map(unwrap).find((o) => o && def(o).type === 'object');
+  if (current && def(current).type === 'union')
+    return def(current)
+      .options?.map(unwrap)
+      .find((o) => o && def(o).type === 'object');
   return current;
 }
 

@@ -30,8 +30,18 @@ export interface CallVariables {
 }
 
 export const TEMPLATE_VARIABLES: readonly (keyof CallVariables)[] = [
-  'phone', 'phone_raw', 'extension', 'direction', 'outcome', 'started_at', 'duration', 'total_duration', 'uniq',
-  'call_id', 'user_id', 'department',
+  'phone',
+  'phone_raw',
+  'extension',
+  'direction',
+  'outcome',
+  'started_at',
+  'duration',
+  'total_duration',
+  'uniq',
+  'call_id',
+  'user_id',
+  'department',
 ];
 
 export class TemplateError extends Error {}

@@ -13,8 +13,5 @@ import type { CrmStatus } from '../domain/crm-account';
 
 /** Opens (blocked, unauthorized) or closes (ok) the account's circuit, with the reason shown to admins. */
 export async function markStatus(db: Db, accountId: string, status: CrmStatus, reason: string | null, now: Date): Promise<void> {
-  await db
-    .update(crmAccounts)
-    .set({ status, statusReason: reason, statusChangedAt: now, updatedAt: now })
-    .where(eq(crmAccounts.id, accountId));
+  await db.update(crmAccounts).set({ status, statusReason: reason, statusChangedAt: now, updatedAt: now }).where(eq(crmAccounts.id, accountId));
 }

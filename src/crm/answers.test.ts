@@ -66,29 +66,113 @@ describe('what every CRM adapter decides the same way', () => {
 describe('the vendors’ tables', () => {
   const cases: [string, VendorTable, number, unknown, boolean, Record<string, unknown>][] = [
     // amoCRM
-    ['amoCRM 401', AMOCRM_TABLE, 401, { title: 'Unauthorized', hint: 'Token has been revoked' }, false, { kind: 'unauthorized', detail: 'Unauthorized; Token has been revoked' }],
+    [
+      'amoCRM 401',
+      AMOCRM_TABLE,
+      401,
+      { title: 'Unauthorized', hint: 'Token has been revoked' },
+      false,
+      { kind: 'unauthorized', detail: 'Unauthorized; Token has been revoked' },
+    ],
     ['amoCRM 402', AMOCRM_TABLE, 402, { title: 'Payment Required' }, true, { kind: 'blocked', detail: 'HTTP 402: Payment Required' }],
-    ['amoCRM 403 nginx page', AMOCRM_TABLE, 403, '<html><h1>403 Forbidden</h1><center>nginx</center></html>', false, { kind: 'blocked', detail: 'HTTP 403: 403 Forbidden nginx' }],
+    [
+      'amoCRM 403 nginx page',
+      AMOCRM_TABLE,
+      403,
+      '<html><h1>403 Forbidden</h1><center>nginx</center></html>',
+      false,
+      { kind: 'blocked', detail: 'HTTP 403: 403 Forbidden nginx' },
+    ],
     ['amoCRM 429', AMOCRM_TABLE, 429, '', true, { kind: 'rate_limited', retryAfterMs: null }],
     ['amoCRM 504 on a write', AMOCRM_TABLE, 504, '', true, { kind: 'too_large', detail: 'HTTP 504' }],
     ['amoCRM 504 on a read', AMOCRM_TABLE, 504, '', false, { kind: 'unavailable', sent: false, status: 504 }],
-    ['amoCRM 502 on a write', AMOCRM_TABLE, 502, { title: 'Bad Gateway' }, true, { kind: 'unavailable', sent: true, status: 502, detail: 'HTTP 502: Bad Gateway' }],
-    ['amoCRM 404', AMOCRM_TABLE, 404, { title: 'Not Found', detail: 'Lead not found' }, false, { kind: 'rejected', status: 404, detail: 'Not Found; Lead not found' }],
+    [
+      'amoCRM 502 on a write',
+      AMOCRM_TABLE,
+      502,
+      { title: 'Bad Gateway' },
+      true,
+      { kind: 'unavailable', sent: true, status: 502, detail: 'HTTP 502: Bad Gateway' },
+    ],
+    [
+      'amoCRM 404',
+      AMOCRM_TABLE,
+      404,
+      { title: 'Not Found', detail: 'Lead not found' },
+      false,
+      { kind: 'rejected', status: 404, detail: 'Not Found; Lead not found' },
+    ],
     // a generic CRM, retry_statuses by default
     ['generic 422', GENERIC_TABLE, 422, { error: 'bad' }, true, { kind: 'rejected', status: 422, detail: 'HTTP 422: {"error":"bad"}' }],
     ['generic 503', GENERIC_TABLE, 503, '', true, { kind: 'unavailable', sent: true, status: 503, detail: 'HTTP 503' }],
     ['generic 504 on a write', GENERIC_TABLE, 504, '', true, { kind: 'unavailable', sent: true, status: 504 }],
     ['generic 403', GENERIC_TABLE, 403, 'forbidden', false, { kind: 'blocked', detail: 'HTTP 403: forbidden' }],
     // Bitrix24: the code in the body first, whatever the status
-    ['Bitrix24 QUERY_LIMIT_EXCEEDED', BITRIX24_TABLE, 503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' }, false, { kind: 'rate_limited' }],
-    ['Bitrix24 OVERLOAD_LIMIT with 401', BITRIX24_TABLE, 401, { error: 'OVERLOAD_LIMIT', error_description: 'REST API is blocked due to overload' }, false, { kind: 'blocked' }],
-    ['Bitrix24 expired_token', BITRIX24_TABLE, 401, { error: 'expired_token', error_description: 'The access token provided has expired' }, false, { kind: 'unauthorized', detail: 'expired_token: The access token provided has expired' }],
-    ['Bitrix24 WRONG_AUTH_TYPE with 400', BITRIX24_TABLE, 400, { error: 'WRONG_AUTH_TYPE', error_description: 'Current authorization type is denied for this method' }, true, { kind: 'unauthorized' }],
-    ['Bitrix24 refusal with a 200', BITRIX24_TABLE, 200, { error: 'ERROR_CORE', error_description: 'Unsupported phone number format' }, true, { kind: 'rejected', status: 400, detail: 'ERROR_CORE: Unsupported phone number format' }],
-    ['Bitrix24 INTERNAL_SERVER_ERROR', BITRIX24_TABLE, 500, { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' }, true, { kind: 'unavailable', sent: true, status: 500 }],
+    [
+      'Bitrix24 QUERY_LIMIT_EXCEEDED',
+      BITRIX24_TABLE,
+      503,
+      { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' },
+      false,
+      { kind: 'rate_limited' },
+    ],
+    [
+      'Bitrix24 OVERLOAD_LIMIT with 401',
+      BITRIX24_TABLE,
+      401,
+      { error: 'OVERLOAD_LIMIT', error_description: 'REST API is blocked due to overload' },
+      false,
+      { kind: 'blocked' },
+    ],
+    [
+      'Bitrix24 expired_token',
+      BITRIX24_TABLE,
+      401,
+      { error: 'expired_token', error_description: 'The access token provided has expired' },
+      false,
+      { kind: 'unauthorized', detail: 'expired_token: The access token provided has expired' },
+    ],
+    [
+      'Bitrix24 WRONG_AUTH_TYPE with 400',
+      BITRIX24_TABLE,
+      400,
+      { error: 'WRONG_AUTH_TYPE', error_description: 'Current authorization type is denied for this method' },
+      true,
+      { kind: 'unauthorized' },
+    ],
+    [
+      'Bitrix24 refusal with a 200',
+      BITRIX24_TABLE,
+      200,
+      { error: 'ERROR_CORE', error_description: 'Unsupported phone number format' },
+      true,
+      { kind: 'rejected', status: 400, detail: 'ERROR_CORE: Unsupported phone number format' },
+    ],
+    [
+      'Bitrix24 INTERNAL_SERVER_ERROR',
+      BITRIX24_TABLE,
+      500,
+      { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' },
+      true,
+      { kind: 'unavailable', sent: true, status: 500 },
+    ],
     ['Bitrix24 a bare 403', BITRIX24_TABLE, 403, { error: '', error_description: '' }, true, { kind: 'blocked', detail: 'HTTP 403' }],
-    ['Bitrix24 an HTML 502 from a proxy', BITRIX24_TABLE, 502, '<html>bad gateway</html>', false, { kind: 'unavailable', sent: false, status: 502, detail: 'HTTP 502: bad gateway' }],
-    ['Bitrix24 an unknown code with 400', BITRIX24_TABLE, 400, { error: 'INVALID_ARGUMENT', error_description: 'CALL_ID' }, true, { kind: 'rejected', status: 400 }],
+    [
+      'Bitrix24 an HTML 502 from a proxy',
+      BITRIX24_TABLE,
+      502,
+      '<html>bad gateway</html>',
+      false,
+      { kind: 'unavailable', sent: false, status: 502, detail: 'HTTP 502: bad gateway' },
+    ],
+    [
+      'Bitrix24 an unknown code with 400',
+      BITRIX24_TABLE,
+      400,
+      { error: 'INVALID_ARGUMENT', error_description: 'CALL_ID' },
+      true,
+      { kind: 'rejected', status: 400 },
+    ],
   ];
 
   it.each(cases)('%s', (_what, table, status, body, write, expected) => {
@@ -102,7 +186,11 @@ describe('the vendors’ tables', () => {
   });
 
   it('masks phone numbers in what it quotes', () => {
-    expect(failureOf(AMOCRM_TABLE, 400, { title: 'Bad Request', detail: 'phone +7 495 123-45-67 is odd' })).toMatchObject({ detail: 'Bad Request; phone ***4567 is odd' });
-    expect(failureOf(BITRIX24_TABLE, 400, { error: 'ERROR_CORE', error_description: 'bad number +74951234567' })).toMatchObject({ detail: 'ERROR_CORE: bad number ***4567' });
+    expect(failureOf(AMOCRM_TABLE, 400, { title: 'Bad Request', detail: 'phone +7 495 123-45-67 is odd' })).toMatchObject({
+      detail: 'Bad Request; phone ***4567 is odd',
+    });
+    expect(failureOf(BITRIX24_TABLE, 400, { error: 'ERROR_CORE', error_description: 'bad number +74951234567' })).toMatchObject({
+      detail: 'ERROR_CORE: bad number ***4567',
+    });
   });
 });

@@ -143,7 +143,8 @@ export function networkFailure(error: unknown, write: boolean): CrmError {
   // axios wraps fetch's TypeError, which wraps the socket's error: the code worth reading is inside.
   const codes = errorCodes(error);
   const code = codes.find((c) => UNSENT.has(c)) ?? codes.find((c) => /^E[A-Z]/.test(c) && c !== 'ERR_NETWORK') ?? e.code ?? '';
-  const timeout = e.name === 'TimeoutError' || e.name === 'AbortError' || codes.includes('ECONNABORTED') || codes.includes('ETIMEDOUT') || /timeout/i.test(e.message ?? '');
+  const timeout =
+    e.name === 'TimeoutError' || e.name === 'AbortError' || codes.includes('ECONNABORTED') || codes.includes('ETIMEDOUT') || /timeout/i.test(e.message ?? '');
   return new CrmError({
     kind: 'unavailable',
     sent: write && !UNSENT.has(code),
@@ -154,5 +155,10 @@ export function networkFailure(error: unknown, write: boolean): CrmError {
 
 /** The start of an answer's body, fit for an error message and the logs. */
 export function snippet(text: string, max = 200): string {
-  return maskText(text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()).slice(0, max);
+  return maskText(
+    text
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  ).slice(0, max);
 }

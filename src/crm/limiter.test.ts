@@ -194,7 +194,7 @@ describe('RateLimiter over a long run', () => {
       const starts: number[] = [];
       // A deterministic pseudo-random workload: bursts of work, idle gaps and occasional 429s.
       let seed = 42;
-      const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+      const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
       for (let i = 0; i < 3000; i++) {
         await limiter.acquire();
         starts.push(clock.now());

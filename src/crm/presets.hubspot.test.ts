@@ -36,7 +36,10 @@ describe('hubspot preset: logging a call', () => {
     expect(result).toEqual({ status: 'logged', ref: { noteId: fake.calls[0]?.id, entityId: contact.id, entityType: 'contacts' } });
     expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /crm/v3/objects/contacts/search', 'POST /crm/v3/objects/calls']);
     expect(fake.requests[0]?.body).toMatchObject({
-      filterGroups: [{ filters: [{ propertyName: 'phone', operator: 'EQ', value: '+74951230001' }] }, { filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: '+74951230001' }] }],
+      filterGroups: [
+        { filters: [{ propertyName: 'phone', operator: 'EQ', value: '+74951230001' }] },
+        { filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: '+74951230001' }] },
+      ],
     });
     expect(fake.requests[1]?.body).toEqual({
       properties: {
@@ -64,7 +67,13 @@ describe('hubspot preset: logging a call', () => {
     expect(result?.status === 'logged' && result.ref.entityId).toBe(contact.id);
     expect(fake.count('contacts.search')).toBe(2);
     const props = fake.calls[0]?.properties;
-    expect(props).toMatchObject({ hs_call_direction: 'OUTBOUND', hs_call_status: 'NO_ANSWER', hs_call_duration: '0', hs_call_from_number: '205', hs_call_to_number: '+74951230002' });
+    expect(props).toMatchObject({
+      hs_call_direction: 'OUTBOUND',
+      hs_call_status: 'NO_ANSWER',
+      hs_call_duration: '0',
+      hs_call_from_number: '205',
+      hs_call_to_number: '+74951230002',
+    });
     expect(props?.hs_call_recording_url).toBeNull();
   });
 
@@ -74,7 +83,9 @@ describe('hubspot preset: logging a call', () => {
     expect(fake.count('contacts.search')).toBe(3);
     expect(fake.calls).toHaveLength(0);
     const [created] = await adapter.createContacts([{ requestId: 'd-3', name: 'Caller 0003', phone: '+74951230003', userId: null }]);
-    expect(fake.contacts).toEqual([expect.objectContaining({ id: created?.id, properties: expect.objectContaining({ firstname: 'Caller 0003', phone: '+74951230003' }) })]);
+    expect(fake.contacts).toEqual([
+      expect.objectContaining({ id: created?.id, properties: expect.objectContaining({ firstname: 'Caller 0003', phone: '+74951230003' }) }),
+    ]);
     const [result] = await adapter.logCalls([call(3)]);
     expect(result?.status === 'logged' && result.ref.entityId).toBe(created?.id);
     expect(fake.calls[0]?.contactIds).toEqual([created?.id]);
@@ -154,7 +165,13 @@ describe('hubspot preset: late recording, lost answers, reconciliation', () => {
 
   it('reconciliation: every call with calltrail_uniq changed in the window, 100 a page by the after cursor, resumable from a position', async () => {
     const { fake, adapter, clock } = setup();
-    for (let i = 0; i < 230; i++) fake.addCall({ hs_timestamp: '2026-11-20T07:00:00.000Z', calltrail_uniq: `ct1-r${i}`, hs_call_recording_url: `https://pbx.example/r/r${i}.mp3`, hs_call_duration: '5000' });
+    for (let i = 0; i < 230; i++)
+      fake.addCall({
+        hs_timestamp: '2026-11-20T07:00:00.000Z',
+        calltrail_uniq: `ct1-r${i}`,
+        hs_call_recording_url: `https://pbx.example/r/r${i}.mp3`,
+        hs_call_duration: '5000',
+      });
     fake.addCall({ hs_timestamp: '2026-11-20T07:00:00.000Z' }); // logged by a rep: no uniq
     fake.addCall({ hs_timestamp: '2026-11-19T07:00:00.000Z', calltrail_uniq: 'ct1-old' }, Date.parse('2026-11-19T07:00:00Z'));
     const pages = await collect(adapter.listLoggedCalls(window(clock)));

@@ -37,7 +37,11 @@ describe('pipedrive preset: logging a call', () => {
     const [result] = await adapter.logCalls([call(1, { durationSeconds: 65 })]);
     const log = fake.callLogs[0];
     expect(result).toEqual({ status: 'logged', ref: { noteId: log?.id, entityId: person.id, entityType: 'contacts' } });
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v2/persons/search', 'POST /v1/callLogs', `POST /v1/callLogs/${log?.id}/recordings`]);
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/v2/persons/search',
+      'POST /v1/callLogs',
+      `POST /v1/callLogs/${log?.id}/recordings`,
+    ]);
     expect(fake.requests[0]?.query).toEqual({ term: '+74951230001', fields: 'phone', exact_match: 'true', limit: '10' });
     expect(fake.requests[1]?.body).toEqual({
       subject: 'Call from +74951230001',
@@ -50,14 +54,25 @@ describe('pipedrive preset: logging a call', () => {
       person_id: person.id,
       note: 'ct1-0001',
     });
-    expect(log).toMatchObject({ user_id: 1, duration: '65', person_id: person.id, note: 'ct1-0001', has_recording: true, recording: { name: 'ct1-0001.mp3', type: 'audio/mpeg', size: 4 } });
+    expect(log).toMatchObject({
+      user_id: 1,
+      duration: '65',
+      person_id: person.id,
+      note: 'ct1-0001',
+      has_recording: true,
+      recording: { name: 'ct1-0001.mp3', type: 'audio/mpeg', size: 4 },
+    });
   });
 
   it('outcomes: answered → connected, busy → busy, missed and failed → no_answer; outbound puts the client in to_phone_number', async () => {
     const { fake, adapter } = setup();
     fake.addPerson('Olga', '+74951230002');
     const outcomes = ['answered', 'busy', 'missed', 'failed'] as const;
-    await adapter.logCalls(outcomes.map((outcome, i) => call(2, { uniq: `ct1-o${i}`, outcome, direction: 'outbound', durationSeconds: outcome === 'answered' ? 10 : 0, link: null })));
+    await adapter.logCalls(
+      outcomes.map((outcome, i) =>
+        call(2, { uniq: `ct1-o${i}`, outcome, direction: 'outbound', durationSeconds: outcome === 'answered' ? 10 : 0, link: null }),
+      ),
+    );
     expect(fake.callLogs.map((l) => l.outcome)).toEqual(['connected', 'busy', 'no_answer', 'no_answer']);
     expect(fake.callLogs[0]).toMatchObject({ from_phone_number: '205', to_phone_number: '+74951230002', subject: 'Call to +74951230002' });
   });
@@ -75,7 +90,9 @@ describe('pipedrive preset: logging a call', () => {
     expect(await adapter.logCalls([call(4)])).toEqual([{ status: 'unknown_number' }]);
     expect(fake.callLogs).toHaveLength(0);
     const [created] = await adapter.createContacts([{ requestId: 'd-4', name: 'Caller 0004', phone: '+74951230004', userId: null }]);
-    expect(fake.persons).toEqual([expect.objectContaining({ id: created?.id, name: 'Caller 0004', phones: [{ value: '+74951230004', primary: true, label: 'work' }] })]);
+    expect(fake.persons).toEqual([
+      expect.objectContaining({ id: created?.id, name: 'Caller 0004', phones: [{ value: '+74951230004', primary: true, label: 'work' }] }),
+    ]);
     const [result] = await adapter.logCalls([call(4)]);
     expect(result?.status === 'logged' && result.ref.entityId).toBe(created?.id);
     expect(fake.callLogs[0]?.person_id).toBe(created?.id);
@@ -104,7 +121,9 @@ describe('pipedrive preset: recordings, lost answers, listing', () => {
     expect(fake.count('recordings.upload')).toBe(0);
     // What the delivery engine does before sending again (delivery/run.ts findLogged).
     const found = (await collect(adapter.listLoggedCalls(window(clock)))).flatMap((p) => p.calls).filter((c) => c.uniq === 'ct1-0012');
-    expect(found).toEqual([expect.objectContaining({ noteId: fake.callLogs[0]?.id, entityId: fake.persons[0]?.id, durationSeconds: 185, phone: '205', link: null })]);
+    expect(found).toEqual([
+      expect.objectContaining({ noteId: fake.callLogs[0]?.id, entityId: fake.persons[0]?.id, durationSeconds: 185, phone: '205', link: null }),
+    ]);
     expect(fake.callLogs).toHaveLength(1);
   });
 

@@ -69,7 +69,12 @@ describe('the CRM transport: a request', () => {
     expect(answer).toEqual({ status: 200, data: { ok: 1 } });
     expect(limiter.requests).toBe(1);
     expect(transport.requestsMade).toBe(1);
-    expect(Object.fromEntries(seen[0]?.headers ?? [])).toMatchObject({ accept: 'application/json', 'content-type': 'application/json', 'x-vendor': 'v', 'x-both': 'request' });
+    expect(Object.fromEntries(seen[0]?.headers ?? [])).toMatchObject({
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'x-vendor': 'v',
+      'x-both': 'request',
+    });
     expect(seen[0]?.body).toBe('[]');
   });
 
@@ -77,7 +82,10 @@ describe('the CRM transport: a request', () => {
     const { transport, seen } = setup([json(409, { error: 'exists' })]);
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array([1, 2])]), 'a.mp3');
-    expect(await transport.request({ method: 'POST', url: 'https://crm.example/api/rec', body: form, accept: [409] })).toEqual({ status: 409, data: { error: 'exists' } });
+    expect(await transport.request({ method: 'POST', url: 'https://crm.example/api/rec', body: form, accept: [409] })).toEqual({
+      status: 409,
+      data: { error: 'exists' },
+    });
     expect(seen[0]?.headers.get('content-type')).toMatch(/^multipart\/form-data; boundary=/);
   });
 });
@@ -110,9 +118,12 @@ describe('the CRM transport: 429', () => {
   });
 
   it('reads a rate limit from the body where the vendor puts it there (Bitrix24’s QUERY_LIMIT_EXCEEDED)', async () => {
-    const { transport, penalties, seen } = setup([json(503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' }), json(200, { result: true })], {
-      vendor: BITRIX24_TABLE,
-    });
+    const { transport, penalties, seen } = setup(
+      [json(503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' }), json(200, { result: true })],
+      {
+        vendor: BITRIX24_TABLE,
+      },
+    );
     expect((await transport.request({ ...POST, write: false })).data).toEqual({ result: true });
     expect(penalties).toEqual([1000]);
     expect(seen).toHaveLength(2);

@@ -60,10 +60,7 @@ function preparing<T extends postgres.Sql>(sql: T): T {
       if (key === 'begin' || key === 'savepoint') {
         return (...args: unknown[]) => {
           const run = args.pop() as (tx: postgres.Sql) => unknown;
-          return (Reflect.get(target, key, receiver) as (...a: unknown[]) => unknown).apply(target, [
-            ...args,
-            (tx: postgres.Sql) => run(preparing(tx)),
-          ]);
+          return (Reflect.get(target, key, receiver) as (...a: unknown[]) => unknown).apply(target, [...args, (tx: postgres.Sql) => run(preparing(tx))]);
         };
       }
       return Reflect.get(target, key, receiver);

@@ -23,7 +23,5 @@ export async function acquireAccountLease(db: Db, accountId: string, owner: stri
 }
 
 export async function releaseAccountLease(db: Db, accountId: string, owner: string): Promise<void> {
-  await db.execute(
-    sql`update ${crmAccounts} set lease_owner = null, lease_expires_at = null where id = ${accountId} and lease_owner = ${owner}`,
-  );
+  await db.execute(sql`update ${crmAccounts} set lease_owner = null, lease_expires_at = null where id = ${accountId} and lease_owner = ${owner}`);
 }

@@ -102,7 +102,13 @@ export class DeliveryRun {
   private async request(step: DeliveryStep, rows: ClaimedDelivery[]) {
     const { db, owner } = this.deps;
     const now = this.deps.now();
-    await markIntent(db, owner, rows.map((r) => r.deliveryId), step, now);
+    await markIntent(
+      db,
+      owner,
+      rows.map((r) => r.deliveryId),
+      step,
+      now,
+    );
     for (const r of rows) r.attempts++;
     const updates: DeliveryUpdate[] = [];
     const attempts: AttemptRecord[] = [];
@@ -185,7 +191,14 @@ export class DeliveryRun {
     const byPhone = groupBy(rows, (r) => this.phone(r));
     const firsts = [...byPhone.values()].map((group) => this.withMapping(group[0] as ClaimedDelivery));
     const created = await this.deps.crm.createContacts(
-      firsts.map((c) => ({ requestId: c.requestId, name: c.contactName, phone: c.phone, userId: c.userId, fields: c.mapping?.contact.fields, tags: c.mapping?.contact.tags })),
+      firsts.map((c) => ({
+        requestId: c.requestId,
+        name: c.contactName,
+        phone: c.phone,
+        userId: c.userId,
+        fields: c.mapping?.contact.fields,
+        tags: c.mapping?.contact.tags,
+      })),
     );
     firsts.forEach((first, i) => {
       const contact = created[i];
@@ -229,7 +242,12 @@ export class DeliveryRun {
     const ready = rows.filter((r) => r.refs.entity_id !== undefined && r.refs.entity_type !== undefined);
     for (const r of rows) if (!ready.includes(r)) this.count(updates, delivered(r, now, {}, null));
     const tasks = ready.map((r) =>
-      callbackTask(r, { noteId: r.refs.note_id ?? '', entityId: r.refs.entity_id as string | number, entityType: r.refs.entity_type as string }, this.deps.config, now),
+      callbackTask(
+        r,
+        { noteId: r.refs.note_id ?? '', entityId: r.refs.entity_id as string | number, entityType: r.refs.entity_type as string },
+        this.deps.config,
+        now,
+      ),
     );
     const created = await this.deps.crm.addTasks(tasks);
     ready.forEach((row, i) => {

@@ -107,7 +107,14 @@ export class DeliveryWorker {
           await run.process(rows);
         } finally {
           const leftovers = run.leftovers();
-          if (leftovers.length) await writeResults(db, owner, leftovers.map((r) => untouched(r, this.deps.now())), [], this.deps.now());
+          if (leftovers.length)
+            await writeResults(
+              db,
+              owner,
+              leftovers.map((r) => untouched(r, this.deps.now())),
+              [],
+              this.deps.now(),
+            );
         }
         report.delivered += run.totals.delivered;
         report.skipped += run.totals.skipped;
@@ -133,13 +140,7 @@ export class DeliveryWorker {
     const rows = await this.deps.db
       .select({ one: sql<number>`1` })
       .from(deliveries)
-      .where(
-        and(
-          eq(deliveries.crmAccountId, this.deps.accountId),
-          eq(deliveries.state, 'pending'),
-          lte(deliveries.nextAttemptAt, this.deps.now()),
-        ),
-      )
+      .where(and(eq(deliveries.crmAccountId, this.deps.accountId), eq(deliveries.state, 'pending'), lte(deliveries.nextAttemptAt, this.deps.now())))
       .limit(1);
     return rows.length > 0;
   }

@@ -78,7 +78,10 @@ export function eventProblems(events: readonly CallEvent[], rules: AdmissionRule
     }
     if (event.kind === 'leg') problems.push(...legProblems(event, rules).map((p) => `${p} (${where(event)})`));
     else problems.push(...recordingProblems('recording', event.recording).map((p) => `${p} (${where(event)})`));
-    for (const [field, key] of [['call_id', event.callKey], ['leg_id', event.legKey]] as const) {
+    for (const [field, key] of [
+      ['call_id', event.callKey],
+      ['leg_id', event.legKey],
+    ] as const) {
       const problem = keyProblem(key);
       if (problem) problems.push(`${field}: ${problem}`);
     }
@@ -88,18 +91,28 @@ export function eventProblems(events: readonly CallEvent[], rules: AdmissionRule
 
 function legProblems(leg: LegEnded, rules: AdmissionRules): string[] {
   const problems: string[] = [];
-  const parties = [['from', leg.from], ['to', leg.to], ['extension', leg.extension], ['line', leg.line ?? null]] as const;
+  const parties = [
+    ['from', leg.from],
+    ['to', leg.to],
+    ['extension', leg.extension],
+    ['line', leg.line ?? null],
+  ] as const;
   for (const [field, value] of parties) {
     const problem = partyProblem(value);
     if (problem) problems.push(`${field}: ${problem}`);
   }
   const rule = typeof leg.directionRule === 'string' ? unstorableText(leg.directionRule) : null;
   if (rule) problems.push(`direction rule: ${rule}`);
-  if (leg.direction !== null && !(DIRECTIONS as readonly string[]).includes(leg.direction)) problems.push('direction: is not one of inbound, outbound, internal');
+  if (leg.direction !== null && !(DIRECTIONS as readonly string[]).includes(leg.direction))
+    problems.push('direction: is not one of inbound, outbound, internal');
   if (!(DISPOSITIONS as readonly string[]).includes(leg.disposition)) problems.push(`disposition: is not one of ${DISPOSITIONS.join(', ')}`);
   if (typeof leg.final !== 'boolean') problems.push('final: is not true or false');
   if (leg.recorded !== null && typeof leg.recorded !== 'boolean') problems.push('recorded: is not true, false or null');
-  const times = [['started_at', leg.startedAt], ['answered_at', leg.answeredAt], ['ended_at', leg.endedAt]] as const;
+  const times = [
+    ['started_at', leg.startedAt],
+    ['answered_at', leg.answeredAt],
+    ['ended_at', leg.endedAt],
+  ] as const;
   let timesOk = true;
   for (const [field, value] of times) {
     if (value === null) continue; // only answered_at may be null
@@ -115,7 +128,8 @@ function legProblems(leg: LegEnded, rules: AdmissionRules): string[] {
   }
   if (leg.talkSeconds !== null) {
     if (typeof leg.talkSeconds !== 'number' || !Number.isFinite(leg.talkSeconds)) problems.push('talk_seconds: is not a number');
-    else if (leg.talkSeconds > rules.maxCallSeconds) problems.push(`talk_seconds: ${Math.round(leg.talkSeconds)} is more than max_call_seconds (${rules.maxCallSeconds})`);
+    else if (leg.talkSeconds > rules.maxCallSeconds)
+      problems.push(`talk_seconds: ${Math.round(leg.talkSeconds)} is more than max_call_seconds (${rules.maxCallSeconds})`);
   }
   if (leg.recording) problems.push(...recordingProblems('recording', leg.recording));
   for (const link of leg.joins ?? []) {
@@ -129,7 +143,10 @@ function recordingProblems(at: string, recording: RecordingRef): string[] {
   const problems: string[] = [];
   const key = keyProblem(recording.key);
   if (key) problems.push(`${at}.id: ${key}`);
-  for (const [field, value] of [['url', recording.url], ['vendor_ref', recording.vendorRef ?? null]] as const) {
+  for (const [field, value] of [
+    ['url', recording.url],
+    ['vendor_ref', recording.vendorRef ?? null],
+  ] as const) {
     const problem = value === null ? null : typeof value === 'string' ? unstorableText(value) : 'is not text';
     if (problem) problems.push(`${at}.${field}: ${problem}`);
   }

@@ -109,7 +109,13 @@ describe('summarize', () => {
 
   it('keeps the direction the PBX declares: a short service number on a trunk is an outside party, not an extension', () => {
     const inbound = summarize([leg({ legKey: 'a', direction: 'inbound', directionRule: 'Yeastar type Inbound', fromRaw: '900', toRaw: '102' })], [], rules);
-    expect(inbound).toMatchObject({ direction: 'inbound', directionRule: 'Yeastar type Inbound', externalNumber: null, externalNumberRaw: '900', extension: '102' });
+    expect(inbound).toMatchObject({
+      direction: 'inbound',
+      directionRule: 'Yeastar type Inbound',
+      externalNumber: null,
+      externalNumberRaw: '900',
+      extension: '102',
+    });
     expect(inbound.externalNumberNote).toMatch(/short number/);
     const outbound = summarize([leg({ legKey: 'a', direction: 'outbound', fromRaw: '101', toRaw: '0611' })], [], rules);
     expect(outbound).toMatchObject({ direction: 'outbound', externalNumberRaw: '0611', extension: '101' });
@@ -129,7 +135,10 @@ describe('summarize', () => {
     // 8 029 … is a Belarusian mobile in national form; read as Russian it is no valid number.
     const s = summarize([leg({ legKey: 'a', fromRaw: '80291234567', line: '+375 17 000-00-00' })], [], lines);
     expect(s.externalNumber).toBe('+375291234567');
-    const other = summarize([leg({ legKey: 'a', fromRaw: '80291234567', line: '+7 495 000-00-00' })], [], { ...rules, lineCountries: new Map([['375170000000', 'BY']]) });
+    const other = summarize([leg({ legKey: 'a', fromRaw: '80291234567', line: '+7 495 000-00-00' })], [], {
+      ...rules,
+      lineCountries: new Map([['375170000000', 'BY']]),
+    });
     expect(other).toMatchObject({ externalNumber: null, externalNumberRaw: '80291234567' });
   });
 
@@ -190,7 +199,17 @@ describe('summarize', () => {
           const startedAt = new Date(t('10:00:00').getTime() + a.start * 1000);
           const answeredAt = a.talk === null ? null : new Date(startedAt.getTime() + a.ring * 1000);
           const endedAt = new Date(startedAt.getTime() + (a.ring + (a.talk ?? 0)) * 1000);
-          return leg({ legKey: a.legKey, toRaw: a.toRaw, fromRaw: a.fromRaw, direction: a.direction, startedAt, answeredAt, endedAt, final: a.final, recorded: a.recorded });
+          return leg({
+            legKey: a.legKey,
+            toRaw: a.toRaw,
+            fromRaw: a.fromRaw,
+            direction: a.direction,
+            startedAt,
+            answeredAt,
+            endedAt,
+            final: a.final,
+            recorded: a.recorded,
+          });
         });
         const shuffled = [...legs].sort((x, y) => ((x.legKey.charCodeAt(0) * seed) % 7) - ((y.legKey.charCodeAt(0) * seed) % 7));
         expect(summarize(shuffled, [], rules)).toEqual(summarize(legs, [], rules));

@@ -79,8 +79,7 @@ export interface ConversationSummary {
   awaitingRecordings: boolean;
 }
 
-const byStart = (a: LegFacts, b: LegFacts) =>
-  a.startedAt.getTime() - b.startedAt.getTime() || (a.legKey < b.legKey ? -1 : a.legKey > b.legKey ? 1 : 0);
+const byStart = (a: LegFacts, b: LegFacts) => a.startedAt.getTime() - b.startedAt.getTime() || (a.legKey < b.legKey ? -1 : a.legKey > b.legKey ? 1 : 0);
 
 const isExternal = (p: PartyNumber) => p.kind === 'external' || p.kind === 'unknown';
 
@@ -129,7 +128,8 @@ function shortOutsideNumber(p: Extract<PartyNumber, { kind: 'extension' }>): Par
 function numbersDirection(from: PartyNumber, to: PartyNumber, rules: NumberRules): { direction: Direction; rule: string } | null {
   const pattern = `extension_pattern ${rules.extensionPattern.source}`;
   if (isExternal(from) && !isExternal(to)) return { direction: 'inbound', rule: `the caller ${shown(from)} is not an extension by ${pattern}` };
-  if (from.kind === 'extension' && isExternal(to)) return { direction: 'outbound', rule: `the caller ${from.extension} is an extension, the callee is not (${pattern})` };
+  if (from.kind === 'extension' && isExternal(to))
+    return { direction: 'outbound', rule: `the caller ${from.extension} is an extension, the callee is not (${pattern})` };
   if (from.kind === 'extension' && to.kind === 'extension') {
     return { direction: 'internal', rule: `caller ${from.extension} and callee ${to.extension} both match ${pattern}` };
   }
@@ -155,11 +155,7 @@ function legExtension(leg: LegFacts, from: PartyNumber, to: PartyNumber, directi
   return null;
 }
 
-export function summarize(
-  legs: readonly LegFacts[],
-  recordings: readonly RecordingFacts[],
-  rules: NumberRules,
-): ConversationSummary {
+export function summarize(legs: readonly LegFacts[], recordings: readonly RecordingFacts[], rules: NumberRules): ConversationSummary {
   const sorted = [...legs].sort(byStart);
   const parties: Party[] = sorted.map((leg) => {
     const p = legParties(leg, rules);

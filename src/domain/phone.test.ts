@@ -3,7 +3,20 @@ import fc from 'fast-check';
 import { classifyNumber, maskNumber, numberDigits, type NumberRules } from './phone';
 
 /** E.164 numbers of many countries and kinds (mobile, fixed, toll-free). */
-const SAMPLES = ['+79161234567', '+74951234567', '+78123456789', '+442071234567', '+12025550123', '+380441234567', '+4930123456', '+77011234567', '+375291234567', '+8613812345678', '+971501234567', '+33612345678'];
+const SAMPLES = [
+  '+79161234567',
+  '+74951234567',
+  '+78123456789',
+  '+442071234567',
+  '+12025550123',
+  '+380441234567',
+  '+4930123456',
+  '+77011234567',
+  '+375291234567',
+  '+8613812345678',
+  '+971501234567',
+  '+33612345678',
+];
 
 const RU: NumberRules = { defaultCountry: 'RU', extensionPattern: /^\d{2,5}$/ };
 const e164 = (input: string, rules = RU) => {
@@ -106,15 +119,22 @@ describe('classifyNumber', () => {
 
   it('never throws and never invents: any text is a number it can place, an extension, kept as dialled, or none (property)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom<NumberRules['defaultCountry']>('RU', 'US', 'DE', 'KZ', 'GB'), (text, country) => {
-        const n = classifyNumber(text, { defaultCountry: country, extensionPattern: /^\d{2,5}$/ });
-        if (n.kind === 'external') {
-          expect(n.e164).toMatch(/^\+\d{6,15}$/);
-          // The same digits always give the same number: reading is a function of the digits.
-          expect(classifyNumber(numberDigits(text), { defaultCountry: country, extensionPattern: /^\d{2,5}$/ })).toMatchObject({ kind: 'external', e164: n.e164 });
-        }
-        if (n.kind === 'unknown') expect(n.digits).toBe(numberDigits(text));
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 40 }),
+        fc.constantFrom<NumberRules['defaultCountry']>('RU', 'US', 'DE', 'KZ', 'GB'),
+        (text, country) => {
+          const n = classifyNumber(text, { defaultCountry: country, extensionPattern: /^\d{2,5}$/ });
+          if (n.kind === 'external') {
+            expect(n.e164).toMatch(/^\+\d{6,15}$/);
+            // The same digits always give the same number: reading is a function of the digits.
+            expect(classifyNumber(numberDigits(text), { defaultCountry: country, extensionPattern: /^\d{2,5}$/ })).toMatchObject({
+              kind: 'external',
+              e164: n.e164,
+            });
+          }
+          if (n.kind === 'unknown') expect(n.digits).toBe(numberDigits(text));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

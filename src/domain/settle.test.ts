@@ -11,15 +11,11 @@ describe('settleDueAt', () => {
     expect(settleDueAt({ final: true, awaitingRecordings: false, lastEventAt: last }, 30)).toEqual(last);
   });
   it('gives late recordings SETTLE_SECONDS after the last event', () => {
-    expect(settleDueAt({ final: true, awaitingRecordings: true, lastEventAt: last }, 30)).toEqual(
-      new Date('2026-11-20T10:00:30Z'),
-    );
+    expect(settleDueAt({ final: true, awaitingRecordings: true, lastEventAt: last }, 30)).toEqual(new Date('2026-11-20T10:00:30Z'));
     expect(settleDueAt({ final: true, awaitingRecordings: true, lastEventAt: last }, 0)).toEqual(last);
   });
   it('waits SETTLE_SECONDS of quiet when the source cannot tell which record ends the call', () => {
-    expect(settleDueAt({ final: true, awaitingRecordings: false, tentativeFinal: true, lastEventAt: last }, 30)).toEqual(
-      new Date('2026-11-20T10:00:30Z'),
-    );
+    expect(settleDueAt({ final: true, awaitingRecordings: false, tentativeFinal: true, lastEventAt: last }, 30)).toEqual(new Date('2026-11-20T10:00:30Z'));
     expect(settleDueAt({ final: false, awaitingRecordings: false, tentativeFinal: true, lastEventAt: last }, 30)).toBeNull();
   });
 });

@@ -192,6 +192,8 @@ export default {
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
     const found = isolate(env);
     if (found instanceof ConfigError) throw found;
-    await inScope(found, ctx, (request) => (controller.cron === EVERY_MINUTE ? everyMinute(found.deps, request, controller.cron) : nightly(found.deps, controller.cron)));
+    await inScope(found, ctx, (request) =>
+      controller.cron === EVERY_MINUTE ? everyMinute(found.deps, request, controller.cron) : nightly(found.deps, controller.cron),
+    );
   },
 };

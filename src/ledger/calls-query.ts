@@ -47,12 +47,7 @@ export const callTime = sql`coalesce(${conversations.startedAt}, ${conversations
 /** Raw SQL has no column type to map a Date with: pass ISO text and cast it. */
 export const instantParam = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 
-export async function searchCalls(
-  db: Db,
-  rules: NumberRules,
-  crmAccountId: string,
-  q: CallFilters,
-): Promise<{ items: CallRow[]; nextCursor: string | null }> {
+export async function searchCalls(db: Db, rules: NumberRules, crmAccountId: string, q: CallFilters): Promise<{ items: CallRow[]; nextCursor: string | null }> {
   const filters: (SQL | undefined)[] = [];
   if (q.phone?.trim()) {
     const number = classifyNumber(q.phone, rules);

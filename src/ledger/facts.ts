@@ -68,7 +68,12 @@ async function readFacts(tx: Db, ids: string[]): Promise<Map<string, Conversatio
           (select json_agg(r.leg_key) from ${recordings} r where r.conversation_id = c.id) as recordings
         from ${conversations} c where c.id = any(${uuidArray(ids)})`,
   );
-  return new Map(rows.map((row) => [row.id, { legs: (row.legs ?? []).map(storedLegFacts), recordings: (row.recordings ?? []).map((legKey): RecordingFacts => ({ legKey })) }]));
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      { legs: (row.legs ?? []).map(storedLegFacts), recordings: (row.recordings ?? []).map((legKey): RecordingFacts => ({ legKey })) },
+    ]),
+  );
 }
 
 /** A leg as readFacts' json_build_object gives it back. */

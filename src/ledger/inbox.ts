@@ -154,13 +154,7 @@ export function droppedNote(events: readonly CallEvent[]): string | null {
 }
 
 /** Applying failed: keep the body, marked failed with the cause, due for an automatic retry. */
-async function storeFailed(
-  deps: InboxDeps,
-  input: IngestInput,
-  dedupeKey: string,
-  receivedAt: Date,
-  failure: unknown,
-): Promise<IngestResult> {
+async function storeFailed(deps: InboxDeps, input: IngestInput, dedupeKey: string, receivedAt: Date, failure: unknown): Promise<IngestResult> {
   const message = describeError(failure);
   deps.log.error('inbox event could not be applied; stored for retry', { source: input.source, error: failure });
   const [stored] = await deps.db
@@ -247,8 +241,7 @@ export async function reprocessInbox(deps: InboxDeps, selection: ReprocessSelect
           .set({
             attempts,
             error: message,
-            nextAttemptAt:
-              attempts < MAX_AUTOMATIC_ATTEMPTS ? new Date(now.getTime() + retryDelaySeconds(attempts) * 1000) : null,
+            nextAttemptAt: attempts < MAX_AUTOMATIC_ATTEMPTS ? new Date(now.getTime() + retryDelaySeconds(attempts) * 1000) : null,
           })
           .where(eq(inboxEvents.id, row.id));
         deps.log.warn('inbox event still fails', { inboxId: row.id, attempts, error });

@@ -61,7 +61,10 @@ export async function joinConversations<T extends JoinItem>(tx: Db, items: reado
   for (const [family, keys] of [...joining].sort(([a], [b]) => (a < b ? -1 : 1))) {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`calltrail:joins:${family}`}))`);
     const existing = await findExisting(tx, family, [...keys]);
-    const plan = planJoins(items.filter((i) => familyOf(i.source) === family), existing);
+    const plan = planJoins(
+      items.filter((i) => familyOf(i.source) === family),
+      existing,
+    );
     for (const [from, to] of plan.rename) rename.set(`${family}\n${from}`, to);
     for (const step of plan.moves) await moveInto(tx, family, step);
     merged.push(...plan.targets.map((callKey) => ({ source: family, callKey })));
@@ -160,7 +163,10 @@ export function planJoins(items: readonly JoinItem[], existing: readonly Existin
 
 /** A conversation already in the CRM stays; else the one that started first; ties by key. */
 function chooseTarget(candidates: string[], stored: readonly Existing[], starts: ReadonlyMap<string, number>): string {
-  const inCrm = stored.filter((s) => s.in_crm).map((s) => s.call_key).sort();
+  const inCrm = stored
+    .filter((s) => s.in_crm)
+    .map((s) => s.call_key)
+    .sort();
   if (inCrm[0] !== undefined) return inCrm[0];
   const startOf = (key: string) => {
     const times = [starts.get(key), ...stored.filter((s) => s.call_key === key).map((s) => (s.started_at ? new Date(s.started_at).getTime() : undefined))];
@@ -191,7 +197,9 @@ async function moveInto(tx: Db, family: string, move: Move): Promise<void> {
   if (!target) throw new Error(`joined conversation ${move.target} is missing`);
   // A leg or recording both conversations hold (sent twice under both keys) stays once: the target's.
   await tx.execute(sql`delete from legs l using legs t where l.conversation_id = any(${ids}) and t.conversation_id = ${target.id} and t.leg_key = l.leg_key`);
-  await tx.execute(sql`delete from recordings r using recordings t where r.conversation_id = any(${ids}) and t.conversation_id = ${target.id} and t.recording_key = r.recording_key`);
+  await tx.execute(
+    sql`delete from recordings r using recordings t where r.conversation_id = any(${ids}) and t.conversation_id = ${target.id} and t.recording_key = r.recording_key`,
+  );
   await tx.execute(sql`update legs set conversation_id = ${target.id}, updated_at = now() where conversation_id = any(${ids})`);
   await tx.execute(sql`update recordings set conversation_id = ${target.id}, updated_at = now() where conversation_id = any(${ids})`);
   await tx.execute(sql`delete from deliveries where conversation_id = any(${ids})`);

@@ -17,17 +17,20 @@ export type Settleable = { id: string; uniq: string } & Pick<
 >;
 
 /** Marks the conversations settled and writes one delivery per conversation for the CRM account. */
-export async function settleConversations(
-  tx: Db,
-  ctx: LedgerContext,
-  rows: Settleable[],
-  now: Date,
-): Promise<void> {
+export async function settleConversations(tx: Db, ctx: LedgerContext, rows: Settleable[], now: Date): Promise<void> {
   if (rows.length === 0) return;
   await tx
     .update(conversations)
     .set({ settledAt: now, settleDueAt: null, updatedAt: sql`now()` })
-    .where(and(inArray(conversations.id, rows.map((r) => r.id)), isNull(conversations.settledAt)));
+    .where(
+      and(
+        inArray(
+          conversations.id,
+          rows.map((r) => r.id),
+        ),
+        isNull(conversations.settledAt),
+      ),
+    );
   await tx.execute(sql`with ${deliveryInsert(ctx, deliveryRows(rows, now))} select 1`);
 }
 
@@ -78,13 +81,7 @@ export async function refreshDeliveryDecision(tx: Db, conversationId: string, su
       nextAttemptAt: decision.deliver ? sql`coalesce(${deliveries.nextAttemptAt}, now())` : null,
       updatedAt: sql`now()`,
     })
-    .where(
-      and(
-        eq(deliveries.conversationId, conversationId),
-        inArray(deliveries.state, ['pending', 'skipped']),
-        eq(deliveries.attempts, 0),
-      ),
-    );
+    .where(and(eq(deliveries.conversationId, conversationId), inArray(deliveries.state, ['pending', 'skipped']), eq(deliveries.attempts, 0)));
 }
 
 /**
@@ -97,13 +94,7 @@ export async function queueNoteUpdates(tx: Db, conversationIds: string[], now: D
   await tx
     .update(deliveries)
     .set({ state: 'pending', step: 'update', attempts: 0, nextAttemptAt: now, updatedAt: sql`now()` })
-    .where(
-      and(
-        inArray(deliveries.conversationId, conversationIds),
-        eq(deliveries.state, 'delivered'),
-        sql`${deliveries.crmRefs} ? 'note_id'`,
-      ),
-    );
+    .where(and(inArray(deliveries.conversationId, conversationIds), eq(deliveries.state, 'delivered'), sql`${deliveries.crmRefs} ? 'note_id'`));
 }
 
 /**
@@ -126,9 +117,7 @@ export async function settleDue(db: Db, ctx: LedgerContext, now: Date, batchSize
           legCount: conversations.legCount,
         })
         .from(conversations)
-        .where(
-          and(isNull(conversations.settledAt), isNotNull(conversations.finalSeenAt), lte(conversations.settleDueAt, now)),
-        )
+        .where(and(isNull(conversations.settledAt), isNotNull(conversations.finalSeenAt), lte(conversations.settleDueAt, now)))
         .orderBy(asc(conversations.settleDueAt))
         .limit(batchSize)
         .for('update', { skipLocked: true });

@@ -85,7 +85,11 @@ function closedSummary(summary: ConversationSummary, closed: boolean): Conversat
 export async function storeSummaries(tx: Db, ctx: LedgerContext, plan: SummaryPlan, now: Date): Promise<void> {
   await writeSummaries(tx, ctx, plan.updates, deliveryRows(plan.toSettle, now));
   for (const c of plan.settledChanged) await refreshDeliveryDecision(tx, c.id, c.summary);
-  await queueNoteUpdates(tx, plan.settledChanged.map((c) => c.id), now);
+  await queueNoteUpdates(
+    tx,
+    plan.settledChanged.map((c) => c.id),
+    now,
+  );
 }
 
 /**

@@ -8,8 +8,17 @@ import { sha256Hex } from '../lib/crypto';
 
 export function legVersion(leg: LegEnded): string {
   const canonical = JSON.stringify([
-    leg.direction, leg.from, leg.to, leg.extension, leg.startedAt.getTime(), leg.answeredAt?.getTime() ?? null,
-    leg.endedAt.getTime(), leg.disposition, leg.final, leg.recorded, leg.talkSeconds,
+    leg.direction,
+    leg.from,
+    leg.to,
+    leg.extension,
+    leg.startedAt.getTime(),
+    leg.answeredAt?.getTime() ?? null,
+    leg.endedAt.getTime(),
+    leg.disposition,
+    leg.final,
+    leg.recorded,
+    leg.talkSeconds,
   ]);
   // A later end is the more complete record; the hash breaks ties deterministically.
   return `${String(leg.endedAt.getTime()).padStart(15, '0')}:${sha256Hex(canonical).slice(0, 16)}`;

@@ -35,15 +35,19 @@ describe('decodeBody', () => {
   });
 
   it('any UTF-8 text comes back as it was (auto)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (text) => {
-      expect(decodeBody(utf8(text), 'auto', false).text).toBe(text.replace(/^\ufeff/, ''));
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => {
+        expect(decodeBody(utf8(text), 'auto', false).text).toBe(text.replace(/^\ufeff/, ''));
+      }),
+    );
   });
 
   it('any text with Cyrillic letters but Ё/ё, in cp1251, comes back as it was (auto)', () => {
-    fc.assert(fc.property(withoutYo, (text) => {
-      expect(decodeBody(cp1251(text), 'auto', false)).toEqual({ text, charset: 'windows-1251' });
-    }));
+    fc.assert(
+      fc.property(withoutYo, (text) => {
+        expect(decodeBody(cp1251(text), 'auto', false)).toEqual({ text, charset: 'windows-1251' });
+      }),
+    );
   });
 
   it('can be fooled by a capital followed by Ё/ё alone (valid UTF-8 by accident): set the charset then', () => {
@@ -57,16 +61,22 @@ describe('decodeBody', () => {
     expect(decodeBody(utf8(sent), 'auto', true)).toEqual({ text: sent, charset: 'utf-8' });
     const legacy = decodeBody(utf8(`CallSid=CA1&CallerName=${escaped(cp1251('Иван'))}&To=%2B7499`), 'auto', true);
     expect(legacy.charset).toBe('windows-1251');
-    expect([...new URLSearchParams(legacy.text)]).toEqual([['CallSid', 'CA1'], ['CallerName', 'Иван'], ['To', '+7499']]);
+    expect([...new URLSearchParams(legacy.text)]).toEqual([
+      ['CallSid', 'CA1'],
+      ['CallerName', 'Иван'],
+      ['To', '+7499'],
+    ]);
   });
 
   it('any form of cp1251 values percent-escaped reads back to its values', () => {
     // Ё/ё (0xA8/0xB8) are UTF-8 continuation bytes, so a value such as "ЗЁ" (C7 A8) is also valid UTF-8;
     // that ambiguity is pinned by "can be fooled by a capital followed by Ё/ё" above, and this property draws from the letters without it.
-    fc.assert(fc.property(fc.array(fc.tuple(fc.stringMatching(/^[a-z_]{1,8}$/), withoutYo), { minLength: 1, maxLength: 5 }), (pairs) => {
-      const body = utf8(pairs.map(([k, v]) => `${k}=${escaped(cp1251(v))}`).join('&'));
-      expect([...new URLSearchParams(decodeBody(body, 'auto', true).text)]).toEqual(pairs);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.stringMatching(/^[a-z_]{1,8}$/), withoutYo), { minLength: 1, maxLength: 5 }), (pairs) => {
+        const body = utf8(pairs.map(([k, v]) => `${k}=${escaped(cp1251(v))}`).join('&'));
+        expect([...new URLSearchParams(decodeBody(body, 'auto', true).text)]).toEqual(pairs);
+      }),
+    );
   });
 });
 
@@ -81,17 +91,25 @@ describe('chooseCharset', () => {
 
 describe('parseFormBytes', () => {
   it('reads what URLSearchParams writes, for any text', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' })), { maxLength: 6 }), (pairs) => {
-      const body = utf8(new URLSearchParams(pairs).toString());
-      const decoder = new TextDecoder();
-      expect(parseFormBytes(body).map(([k, v]) => [decoder.decode(k), decoder.decode(v)])).toEqual(pairs);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' })), { maxLength: 6 }), (pairs) => {
+        const body = utf8(new URLSearchParams(pairs).toString());
+        const decoder = new TextDecoder();
+        expect(parseFormBytes(body).map(([k, v]) => [decoder.decode(k), decoder.decode(v)])).toEqual(pairs);
+      }),
+    );
   });
 
   it('gives back any bytes percent-escaped, and reads "+" as a space and a stray "%" as itself', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
-      expect(parseFormBytes(utf8(`v=${escaped(bytes)}`))).toEqual([[utf8('v'), bytes]]);
-    }));
-    expect(parseFormBytes(utf8('a=1+2%&b&&=c%4'))).toEqual([[utf8('a'), utf8('1 2%')], [utf8('b'), new Uint8Array()], [new Uint8Array(), utf8('c%4')]]);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        expect(parseFormBytes(utf8(`v=${escaped(bytes)}`))).toEqual([[utf8('v'), bytes]]);
+      }),
+    );
+    expect(parseFormBytes(utf8('a=1+2%&b&&=c%4'))).toEqual([
+      [utf8('a'), utf8('1 2%')],
+      [utf8('b'), new Uint8Array()],
+      [new Uint8Array(), utf8('c%4')],
+    ]);
   });
 });

@@ -14,8 +14,17 @@ export function errorCodes(error: unknown): string[] {
 
 /** PostgreSQL and client errors meaning the database cannot be reached or is going away. */
 const UNAVAILABLE = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT',
-  'CONNECTION_DESTROYED', '57P01', '57P03', '53300',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_DESTROYED',
+  '57P01',
+  '57P03',
+  '53300',
 ]);
 /** Lost a race with a concurrent transaction: serialization failure, deadlock, unique violation. */
 const TRANSIENT_CONFLICT = new Set(['40001', '40P01', '23505']);

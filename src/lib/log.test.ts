@@ -40,9 +40,7 @@ describe('describeError', () => {
   it('puts the root cause first and leaves query parameters out', () => {
     const root = Object.assign(new Error('duplicate key value violates unique constraint'), { name: 'PostgresError' });
     const wrapped = new Error('Failed query: insert into "legs" values ($1)\nparams: +74951234567', { cause: root });
-    expect(describeError(wrapped)).toBe(
-      'PostgresError: duplicate key value violates unique constraint (Failed query: insert into "legs" values ($1))',
-    );
+    expect(describeError(wrapped)).toBe('PostgresError: duplicate key value violates unique constraint (Failed query: insert into "legs" values ($1))');
     expect(describeError('plain')).toBe('plain');
   });
 });

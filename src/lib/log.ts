@@ -59,11 +59,7 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(options: {
-  level?: LogLevel;
-  base?: Record<string, unknown>;
-  write?: (line: string, level: LogLevel) => void;
-} = {}): Logger {
+export function createLogger(options: { level?: LogLevel; base?: Record<string, unknown>; write?: (line: string, level: LogLevel) => void } = {}): Logger {
   const min = RANK[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => console.log(line));
   const base = options.base ?? {};

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PbxSource } from './core/source';
-import {
-  conversationSource,
-  parsers,
-  pbxSources,
-  portablePulls,
-  recordingSources,
-  sourcesSharing,
-  tentativeFinalSources,
-} from './registry';
+import { conversationSource, parsers, pbxSources, portablePulls, recordingSources, sourcesSharing, tentativeFinalSources } from './registry';
 import { sourcesConfigSchema } from './sources-config';
 
 const sources: readonly PbxSource[] = pbxSources;

@@ -22,8 +22,20 @@ describe('number rules per source and per line', () => {
 
   it('reads national numbers of a line in the line’s country, however the line is written', () => {
     const leg = (line: string | null) => ({
-      legKey: 'a', direction: 'inbound' as const, directionRule: null, fromRaw: '80291234567', toRaw: '101', extension: null, line,
-      startedAt: new Date(0), answeredAt: null, endedAt: new Date(0), disposition: 'no_answer' as const, talkSeconds: 0, final: true, recorded: null,
+      legKey: 'a',
+      direction: 'inbound' as const,
+      directionRule: null,
+      fromRaw: '80291234567',
+      toRaw: '101',
+      extension: null,
+      line,
+      startedAt: new Date(0),
+      answeredAt: null,
+      endedAt: new Date(0),
+      disposition: 'no_answer' as const,
+      talkSeconds: 0,
+      final: true,
+      recorded: null,
     });
     // A Belarusian mobile in national form: on the Minsk line it is +375 29…; read as Russian it is no valid number.
     for (const line of ['375172000000', '+375 (17) 200-00-00', '00375172000000']) {

@@ -76,7 +76,13 @@ async function ingestLost(deps: ReconcileDeps, runId: string, pulled: string, pa
     await deps.db
       .insert(reconcileFindings)
       .values(
-        created.map((c) => ({ runId, conversationId: c.id, kind: 'lost_webhook' as const, action: 'ingested' as const, detail: { source: pulled, call_key: c.callKey } })),
+        created.map((c) => ({
+          runId,
+          conversationId: c.id,
+          kind: 'lost_webhook' as const,
+          action: 'ingested' as const,
+          detail: { source: pulled, call_key: c.callKey },
+        })),
       );
   }
   return created.length;

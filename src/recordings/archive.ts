@@ -50,12 +50,7 @@ export interface ArchiveResult {
  * Copies due recordings into storage. `sources.downloaders`: the sources whose files are fetched
  * through their API by id (downloads.ts); their recordings have no origin URL, only the vendor's ref.
  */
-export async function archiveDueRecordings(
-  deps: RecordingsDeps,
-  runtime: RecordingsRuntime,
-  sources: RecordingSources,
-  limit = 10,
-): Promise<ArchiveResult> {
+export async function archiveDueRecordings(deps: RecordingsDeps, runtime: RecordingsRuntime, sources: RecordingSources, limit = 10): Promise<ArchiveResult> {
   const now = (deps.now ?? (() => new Date()))();
   const active = sources.downloaders.filter((d) => d.enabled(deps));
   const due = await deps.db
@@ -86,7 +81,10 @@ export async function archiveDueRecordings(
 /** Recordings known only by the vendor's ref, of a source whose downloader is enabled. */
 function downloadable(active: readonly RecordingDownloader[]): SQL {
   if (active.length === 0) return sql`false`;
-  const sources = sql.join(active.map((d) => sql`${d.source}`), sql`, `);
+  const sources = sql.join(
+    active.map((d) => sql`${d.source}`),
+    sql`, `,
+  );
   return and(isNull(recordings.originUrl), isNotNull(recordings.vendorRef), sql`${conversations.source} in (${sources})`) as SQL;
 }
 

@@ -6,9 +6,7 @@
  */
 import { z } from 'zod';
 
-const host = z
-  .string()
-  .regex(/^(\*\.)?[^\s/:@*[\]]+$|^\[[0-9a-f:.]+\]$/i, 'expected a host name ("pbx.example.com"), "*.example.com", or an IP literal');
+const host = z.string().regex(/^(\*\.)?[^\s/:@*[\]]+$|^\[[0-9a-f:.]+\]$/i, 'expected a host name ("pbx.example.com"), "*.example.com", or an IP literal');
 
 /** Hosts the vendors' own recording links point at, allowed without configuration. */
 export const VENDOR_RECORDING_HOSTS: Readonly<Record<string, readonly string[]>> = {
@@ -69,7 +67,6 @@ export function retentionDays(config: RecordingsConfig, extension: string | null
 
 export function syncExcluded(config: RecordingsConfig, extension: string | null, department: string | null): boolean {
   return (
-    (extension !== null && config.sync.exclude_extensions.includes(extension)) ||
-    (department !== null && config.sync.exclude_departments.includes(department))
+    (extension !== null && config.sync.exclude_extensions.includes(extension)) || (department !== null && config.sync.exclude_departments.includes(department))
   );
 }

@@ -70,7 +70,10 @@ export async function resolveRecordingLinks(deps: RecordingsDeps, resolvers: rea
         lte(recordings.nextFetchAt, now),
         isNull(recordings.originUrl),
         isNotNull(recordings.vendorRef),
-        sql`${conversations.source} in (${sql.join(active.map((r) => sql`${r.source}`), sql`, `)})`,
+        sql`${conversations.source} in (${sql.join(
+          active.map((r) => sql`${r.source}`),
+          sql`, `,
+        )})`,
       ),
     )
     .orderBy(asc(recordings.nextFetchAt))
@@ -104,7 +107,10 @@ export async function resolveRecordingLinks(deps: RecordingsDeps, resolvers: rea
       });
       linked++;
     } else if ('pending' in outcome) {
-      await deps.db.update(recordings).set({ nextFetchAt: new Date(now.getTime() + 20_000) }).where(eq(recordings.id, row.recordingId));
+      await deps.db
+        .update(recordings)
+        .set({ nextFetchAt: new Date(now.getTime() + 20_000) })
+        .where(eq(recordings.id, row.recordingId));
     } else {
       const attempts = row.attempts + 1;
       const giveUp = attempts >= MAX_LINK_ATTEMPTS;

@@ -61,7 +61,12 @@ export async function purgeExpired(deps: RecordingsDeps, runtime: RecordingsRunt
           await tx
             .update(recordings)
             .set({ fetchState: 'purged', updatedAt: now })
-            .where(inArray(recordings.id, segments.map((s) => s.id)));
+            .where(
+              inArray(
+                recordings.id,
+                segments.map((s) => s.id),
+              ),
+            );
         }
       });
       result.purgedCalls++;

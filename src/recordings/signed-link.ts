@@ -36,7 +36,10 @@ async function generatedKey(db: Db): Promise<LinkKey[]> {
   const [row] = await db.select({ value: appSecrets.value }).from(appSecrets).where(eq(appSecrets.name, GENERATED));
   if (row) return [{ kid: GENERATED_KID, secret: row.value }];
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const value = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const value = btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
   // Two processes may race here; the row that lands first is everyone's key.
   await db.insert(appSecrets).values({ name: GENERATED, value }).onConflictDoNothing({ target: appSecrets.name });
   const [stored] = await db.select({ value: appSecrets.value }).from(appSecrets).where(eq(appSecrets.name, GENERATED));

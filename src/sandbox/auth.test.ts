@@ -74,7 +74,13 @@ describe('API auth', () => {
     const again = await token(sb, { grant_type: 'refresh_token', refresh_token: refresh });
     expect(again.status).toBe(401);
     expect(again.contentType).toContain('application/problem+json');
-    expect(again.json).toEqual({ title: 'Unauthorized', type: 'https://httpstatus.es/401', status: 401, detail: 'Token has been revoked', hint: 'Token has been revoked' });
+    expect(again.json).toEqual({
+      title: 'Unauthorized',
+      type: 'https://httpstatus.es/401',
+      status: 401,
+      detail: 'Token has been revoked',
+      hint: 'Token has been revoked',
+    });
 
     // The old access token lives on until it expires; the new refresh token works.
     expect((await call(sb, 'GET', '/api/v4/account', undefined, String(first.json.access_token))).status).toBe(200);

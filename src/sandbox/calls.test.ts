@@ -179,17 +179,32 @@ describe('POST /api/v4/calls', () => {
   it('answers 504 before writing anything when the batch is above gatewayTimeoutAbove', async () => {
     const { sb } = testSandbox({ gatewayTimeoutAbove: 3 });
     sb.store.addContact({ name: 'Ivan', phones: ['+7 495 123-45-67'] });
-    const res = await call(sb, 'POST', '/api/v4/calls', Array.from({ length: 4 }, () => callItem('+74951234567')));
+    const res = await call(
+      sb,
+      'POST',
+      '/api/v4/calls',
+      Array.from({ length: 4 }, () => callItem('+74951234567')),
+    );
     expect(res.status).toBe(504);
     expect(sb.store.callNotes()).toHaveLength(0);
-    const ok = await call(sb, 'POST', '/api/v4/calls', Array.from({ length: 3 }, () => callItem('+74951234567')));
+    const ok = await call(
+      sb,
+      'POST',
+      '/api/v4/calls',
+      Array.from({ length: 3 }, () => callItem('+74951234567')),
+    );
     expect(ok.status).toBe(200);
   });
 
   it('refuses batches above maxBatch with a 400', async () => {
     const { sb } = testSandbox();
     sb.store.addContact({ name: 'Ivan', phones: ['+7 495 123-45-67'] });
-    const res = await call(sb, 'POST', '/api/v4/calls', Array.from({ length: 251 }, () => callItem('+74951234567')));
+    const res = await call(
+      sb,
+      'POST',
+      '/api/v4/calls',
+      Array.from({ length: 251 }, () => callItem('+74951234567')),
+    );
     expect(res.status).toBe(400);
     expect(res.json['validation-errors']).toHaveLength(1);
     expect(sb.store.callNotes()).toHaveLength(0);

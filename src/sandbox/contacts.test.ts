@@ -13,7 +13,13 @@ describe('GET /api/v4/contacts', () => {
       name: 'Ivan Petrov',
       responsible_user_id: 1000,
       custom_fields_values: [
-        { field_id: 1, field_name: 'Телефон', field_code: 'PHONE', field_type: 'multitext', values: [{ value: '+7 495 123-45-67', enum_id: 1, enum_code: 'WORK' }] },
+        {
+          field_id: 1,
+          field_name: 'Телефон',
+          field_code: 'PHONE',
+          field_type: 'multitext',
+          values: [{ value: '+7 495 123-45-67', enum_id: 1, enum_code: 'WORK' }],
+        },
       ],
       _embedded: { companies: [] },
     });

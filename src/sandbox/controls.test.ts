@@ -26,7 +26,10 @@ describe('sandbox controls and account', () => {
 
   it('loses a call note, or its recording link, on request (for reconciliation demos and tests)', async () => {
     const { sb } = testSandbox({ seed: 'demo' });
-    await call(sb, 'POST', '/api/v4/calls', [callItem('+74951234567', { uniq: 'lose-1', link: 'https://pbx.example/1.mp3' }), callItem('+74951234567', { uniq: 'keep-1', link: 'https://pbx.example/2.mp3' })]);
+    await call(sb, 'POST', '/api/v4/calls', [
+      callItem('+74951234567', { uniq: 'lose-1', link: 'https://pbx.example/1.mp3' }),
+      callItem('+74951234567', { uniq: 'keep-1', link: 'https://pbx.example/2.mp3' }),
+    ]);
     expect(sb.store.notesByUniq('lose-1')).toHaveLength(1);
     const unlinked = await sb.app.request('/__sandbox/notes/keep-1/link', { method: 'DELETE' });
     expect(await unlinked.json()).toEqual({ unlinked: 1 });
@@ -40,7 +43,10 @@ describe('sandbox controls and account', () => {
 
   it('exposes state and stats, and adds contacts over HTTP', async () => {
     const { sb } = testSandbox();
-    const added = await sb.app.request('/__sandbox/contacts', { method: 'POST', body: JSON.stringify({ name: 'Demo', phones: ['+7 999 000-00-01'], leads: 1 }) });
+    const added = await sb.app.request('/__sandbox/contacts', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Demo', phones: ['+7 999 000-00-01'], leads: 1 }),
+    });
     expect(added.status).toBe(201);
     await call(sb, 'POST', '/api/v4/calls', [callItem('+79990000001', { uniq: 'x' })]);
     await call(sb, 'GET', '/api/v4/contacts/1000001');

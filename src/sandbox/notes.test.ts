@@ -29,14 +29,26 @@ describe('GET /api/v4/{type}/notes', () => {
     expect(notes.map((n: { id: number }) => n.id)).toEqual(ids);
     expect(notes[0]).toMatchObject({ entity_id: contactId, group_id: 0, note_type: 'call_in', params: { uniq: 'u-0' }, account_id: sb.store.accountId });
     expect(Object.keys(notes[0])).toEqual(
-      expect.arrayContaining(['id', 'entity_id', 'created_by', 'updated_by', 'created_at', 'updated_at', 'responsible_user_id', 'group_id', 'note_type', 'params', 'account_id', '_links']),
+      expect.arrayContaining([
+        'id',
+        'entity_id',
+        'created_by',
+        'updated_by',
+        'created_at',
+        'updated_at',
+        'responsible_user_id',
+        'group_id',
+        'note_type',
+        'params',
+        'account_id',
+        '_links',
+      ]),
     );
   });
 
   it('filters by note type, entity, id and updated_at (inclusive)', async () => {
     const { sb, ids, times, contactId } = await seeded();
-    const get = async (q: string) =>
-      ((await call(sb, 'GET', `/api/v4/contacts/notes?${q}`)).json?._embedded.notes ?? []).map((n: { id: number }) => n.id);
+    const get = async (q: string) => ((await call(sb, 'GET', `/api/v4/contacts/notes?${q}`)).json?._embedded.notes ?? []).map((n: { id: number }) => n.id);
     expect(await get('filter[note_type][]=call_out')).toEqual([ids[1]]);
     expect(await get('filter[note_type]=call_in')).toEqual([ids[0], ids[2]]);
     expect(await get('filter[note_type][]=call_in&filter[note_type][]=call_out')).toEqual(ids);
@@ -47,7 +59,7 @@ describe('GET /api/v4/{type}/notes', () => {
     expect(await get('order[updated_at]=desc')).toEqual([...ids].reverse());
   });
 
-  it('lists one entity\'s notes on /{type}/{id}/notes and keeps entity types apart', async () => {
+  it("lists one entity's notes on /{type}/{id}/notes and keeps entity types apart", async () => {
     const { sb, ids, contactId } = await seeded();
     const res = await call(sb, 'GET', `/api/v4/contacts/${contactId}/notes`);
     expect(res.json._embedded.notes).toHaveLength(ids.length);
@@ -92,7 +104,9 @@ describe('PATCH notes', () => {
   it('merges params and bumps updated_at', async () => {
     const { sb, clock, ids, contactId } = await seeded();
     clock.advance(3_600_000);
-    const res = await call(sb, 'PATCH', '/api/v4/contacts/notes', [{ id: ids[0], note_type: 'call_in', params: { link: 'https://rec.example/late.mp3' }, request_id: 'p1' }]);
+    const res = await call(sb, 'PATCH', '/api/v4/contacts/notes', [
+      { id: ids[0], note_type: 'call_in', params: { link: 'https://rec.example/late.mp3' }, request_id: 'p1' },
+    ]);
     expect(res.status).toBe(200);
     expect(res.json._embedded.notes).toEqual([expect.objectContaining({ id: ids[0], entity_id: contactId, updated_at: clock.unix, request_id: 'p1' })]);
     const note = sb.store.notesOf('contacts').get(ids[0] ?? 0);

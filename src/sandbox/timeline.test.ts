@@ -12,7 +12,14 @@ describe('timeline page', () => {
   it('shows a call note with its details and an audio player', async () => {
     const { sb } = testSandbox({ seed: 'demo' });
     await call(sb, 'POST', '/api/v4/calls', [
-      callItem('+79165551234', { uniq: 'conv-42', duration: 125, call_status: 4, call_result: 'agreed', responsible_user_id: 1001, link: 'https://rec.example/conv-42.mp3' }),
+      callItem('+79165551234', {
+        uniq: 'conv-42',
+        duration: 125,
+        call_status: 4,
+        call_result: 'agreed',
+        responsible_user_id: 1001,
+        link: 'https://rec.example/conv-42.mp3',
+      }),
     ]);
     const html = await page(sb);
     expect(html.startsWith('<!doctype html>')).toBe(true);
@@ -59,7 +66,11 @@ describe('timeline page', () => {
     await call(sb, 'POST', '/api/v4/tasks', [{ text: 'Call Ivan back', complete_till: clock.unix + 60, entity_type: 'contacts', entity_id: ivan?.id }]);
     clock.advance(2000);
     await call(sb, 'POST', '/api/v4/leads/unsorted/sip', [
-      { source_uid: 's', source_name: 'PBX', metadata: { uniq: 'unk-1', from: 'x', phone: '+7 903 000-00-09', called_at: clock.unix, duration: 3, service_code: 'pbx' } },
+      {
+        source_uid: 's',
+        source_name: 'PBX',
+        metadata: { uniq: 'unk-1', from: 'x', phone: '+7 903 000-00-09', called_at: clock.unix, duration: 3, service_code: 'pbx' },
+      },
     ]);
     await call(sb, 'GET', '/api/v4/account');
     const html = await page(sb);

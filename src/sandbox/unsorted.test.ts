@@ -5,7 +5,15 @@ function sip(uniq: string, extra: Record<string, unknown> = {}) {
   return {
     source_uid: 'calltrail',
     source_name: 'calltrail',
-    metadata: { uniq, from: 'Unknown caller', phone: '+7 903 000-00-01', called_at: 1_763_622_000, duration: 42, service_code: 'calltrail', link: 'https://rec.example/x.mp3' },
+    metadata: {
+      uniq,
+      from: 'Unknown caller',
+      phone: '+7 903 000-00-01',
+      called_at: 1_763_622_000,
+      duration: 42,
+      service_code: 'calltrail',
+      link: 'https://rec.example/x.mp3',
+    },
     _embedded: { leads: [{ name: 'Missed call' }], contacts: [{ name: 'Caller' }] },
     ...extra,
   };
@@ -18,7 +26,11 @@ describe('unsorted SIP items', () => {
     expect(res.status).toBe(200);
     expect(res.json._total_items).toBe(1);
     const [item] = res.json._embedded.unsorted;
-    expect(item).toMatchObject({ account_id: sb.store.accountId, request_id: 'r1', _embedded: { leads: [{ id: expect.any(Number) }], contacts: [{ id: expect.any(Number) }] } });
+    expect(item).toMatchObject({
+      account_id: sb.store.accountId,
+      request_id: 'r1',
+      _embedded: { leads: [{ id: expect.any(Number) }], contacts: [{ id: expect.any(Number) }] },
+    });
     expect(item.uid).toMatch(/^[0-9a-f]{32}$/);
     expect(sb.store.unsorted()[0]).toMatchObject({ uid: item.uid, created_at: clock.unix, metadata: { uniq: 'u-1' }, lead: { name: 'Missed call' } });
 

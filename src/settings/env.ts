@@ -134,10 +134,9 @@ export const envSchema = z
     S3_ACCESS_KEY_ID: optionalString,
     S3_SECRET_ACCESS_KEY: optionalString,
     S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
-    RECORDING_LINK_KEYS: optionalString.refine(
-      (v) => v === undefined || v.split(',').every((pair) => /^[A-Za-z0-9_-]{1,16}:.{16,}$/.test(pair.trim())),
-      { message: 'expected kid:secret[,kid:secret…] (kid up to 16 letters, digits, _ or -; secret at least 16 characters); the first signs' },
-    ),
+    RECORDING_LINK_KEYS: optionalString.refine((v) => v === undefined || v.split(',').every((pair) => /^[A-Za-z0-9_-]{1,16}:.{16,}$/.test(pair.trim())), {
+      message: 'expected kid:secret[,kid:secret…] (kid up to 16 letters, digits, _ or -; secret at least 16 characters); the first signs',
+    }),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional(),
     GENERIC_WEBHOOK_SECRET: secret('a shared secret', 16),
     ASTERISK_WEBHOOK_SECRET: secret('a shared secret', 16),
@@ -263,8 +262,7 @@ export function parseEnv(source: Record<string, unknown>): Settings {
         rps: env.AMOCRM_RPS ?? 7,
       }
     : { kind: 'sandbox', accountId: 'sandbox', rps: env.AMOCRM_RPS ?? 7 };
-  const pair = <T>(a: string | undefined, b: string | undefined, make: (a: string, b: string) => T) =>
-    a && b ? make(a, b) : undefined;
+  const pair = <T>(a: string | undefined, b: string | undefined, make: (a: string, b: string) => T) => (a && b ? make(a, b) : undefined);
   return {
     port,
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),

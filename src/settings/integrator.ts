@@ -34,9 +34,11 @@ const template = (fallback: string) =>
       }
     });
 
-const unknownCallerPolicy = z.enum(['contact', 'unsorted', 'skip']).describe(
-  'contact: create the contact with the number, then log the call; unsorted: file an unknown-caller lead (Unsorted); skip: leave it out of the CRM, listed with the reason',
-);
+const unknownCallerPolicy = z
+  .enum(['contact', 'unsorted', 'skip'])
+  .describe(
+    'contact: create the contact with the number, then log the call; unsorted: file an unknown-caller lead (Unsorted); skip: leave it out of the CRM, listed with the reason',
+  );
 
 const callResult = (status: number, text: string) =>
   z
@@ -96,7 +98,12 @@ export const integratorConfigSchema = z
       .strictObject({
         enabled: z.boolean().default(false),
         text: template('Call back {{ phone }} (missed at {{ started_at | date: "HH:mm" }})'),
-        due_minutes: z.number().int().min(0).max(60 * 24 * 30).default(30),
+        due_minutes: z
+          .number()
+          .int()
+          .min(0)
+          .max(60 * 24 * 30)
+          .default(30),
         task_type: z.number().int().positive().default(1).describe('amoCRM task type id; 1 is "call"'),
       })
       .prefault({})

@@ -57,7 +57,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'calltrail-admin-browser-'));
   pbx = await fileServer();
   const config = join(dir, 'calltrail.json');
-  writeFileSync(config, JSON.stringify({ recordings: { allowed_hosts: { generic: [pbx.host] }, allow_private_hosts: true }, extensions: { '101': { department: 'sales' } } }));
+  writeFileSync(
+    config,
+    JSON.stringify({ recordings: { allowed_hosts: { generic: [pbx.host] }, allow_private_hosts: true }, extensions: { '101': { department: 'sales' } } }),
+  );
   // A PostgreSQL database of its own for the service.
   dbName = `calltrail_browser_admin_${process.pid}_${Date.now().toString(36)}`;
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -96,7 +99,14 @@ describe('the admin console in Chromium', () => {
     const now = Math.floor(Date.now() / 1000);
     const posted = await postSigned(
       service.url,
-      callEnded({ call_id: 'admin-1', from: IVAN, started_at: now - 40, answered_at: now - 30, ended_at: now - 2, recording: { id: 'r1', url: pbx.url('/monitor/admin-1.wav') } }),
+      callEnded({
+        call_id: 'admin-1',
+        from: IVAN,
+        started_at: now - 40,
+        answered_at: now - 30,
+        ended_at: now - 2,
+        recording: { id: 'r1', url: pbx.url('/monitor/admin-1.wav') },
+      }),
       SECRET,
     );
     expect(posted.status).toBe(202);
@@ -174,7 +184,10 @@ describe('the admin console in Chromium', () => {
     // In the CRM, someone removed the recording link from the call's note. A reconciliation of
     // today, started from the console's form, finds it and puts the link back.
     const uniq = conversationUniq('generic', 'admin-1');
-    const unlinked = await fetch(`${service.url}/sandbox/amocrm/__sandbox/notes/${uniq}/link`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const unlinked = await fetch(`${service.url}/sandbox/amocrm/__sandbox/notes/${uniq}/link`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(await unlinked.json()).toEqual({ unlinked: 1 });
     await page.click('nav.main >> text=Reconciliation');
     await page.waitForURL(`${service.url}/admin/runs`);
@@ -187,7 +200,9 @@ describe('the admin console in Chromium', () => {
       if (Date.now() > until) throw new Error(`the run did not finish in time: ${JSON.stringify(run)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    const state = await (await fetch(`${service.url}/sandbox/amocrm/__sandbox/state`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json() as { notes: { params: { uniq?: string; link?: string } }[] };
+    const state = (await (await fetch(`${service.url}/sandbox/amocrm/__sandbox/state`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
+      notes: { params: { uniq?: string; link?: string } }[];
+    };
     expect(state.notes.filter((n) => n.params.uniq === uniq).map((n) => n.params.link)).toEqual([expect.stringMatching(/\/recordings\/[0-9a-f-]{36}\.mp3\?/)]);
 
     await page.click('nav.main >> text=Reconciliation');
@@ -199,10 +214,14 @@ describe('the admin console in Chromium', () => {
     await shot(page, 'run');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv-export')]);
     expect(download.suggestedFilename()).toMatch(/^calltrail-reconcile-\d{4}-\d{2}-\d{2}-[0-9a-f]{8}\.csv$/);
-    const csv = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
+    const csv = readFileSync(await download.path(), 'utf8')
+      .trimEnd()
+      .split('\r\n');
     expect(csv[0]).toBe('kind,action,resolved,call_id,source,started_at,number,extension,direction,outcome,delivery_state,detail');
     expect(csv).toHaveLength(2);
-    expect(csv[1]).toMatch(/^missing_recording,note_updated,true,admin-1,generic,[^,]+,\+74951234567,101,inbound,answered,delivered,"\{""note"":\{""note_id"":""\d+""/);
+    expect(csv[1]).toMatch(
+      /^missing_recording,note_updated,true,admin-1,generic,[^,]+,\+74951234567,101,inbound,answered,delivered,"\{""note"":\{""note_id"":""\d+""/,
+    );
 
     // The other pages, for the record.
     await page.click('nav.main >> text=Agents');

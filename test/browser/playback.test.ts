@@ -43,7 +43,13 @@ describe('a recording in the CRM note', () => {
     const now = Math.floor(Date.now() / 1000);
     const res = await postSigned(
       service.url,
-      callEnded({ call_id: 'browser-1', started_at: now - 30, answered_at: now - 25, ended_at: now - 1, recording: { id: 'r1', url: pbx.url('/monitor/call-1.wav') } }),
+      callEnded({
+        call_id: 'browser-1',
+        started_at: now - 30,
+        answered_at: now - 25,
+        ended_at: now - 1,
+        recording: { id: 'r1', url: pbx.url('/monitor/call-1.wav') },
+      }),
       SECRET,
     );
     expect(res.status).toBe(202);
@@ -67,10 +73,11 @@ describe('a recording in the CRM note', () => {
 
     const audio = page.locator('audio').first();
     const played = await audio.evaluate(async (el: HTMLAudioElement) => {
-      const event = (name: string) => new Promise<void>((resolve, reject) => {
-        el.addEventListener(name, () => resolve(), { once: true });
-        el.addEventListener('error', () => reject(new Error(`media error ${el.error?.code}: ${el.error?.message}`)), { once: true });
-      });
+      const event = (name: string) =>
+        new Promise<void>((resolve, reject) => {
+          el.addEventListener(name, () => resolve(), { once: true });
+          el.addEventListener('error', () => reject(new Error(`media error ${el.error?.code}: ${el.error?.message}`)), { once: true });
+        });
       el.preload = 'auto';
       el.load();
       await event('loadedmetadata');

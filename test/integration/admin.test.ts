@@ -66,7 +66,12 @@ function rowCells(page: string, attr: string): string[] {
   const literal = attr.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const row = new RegExp(`<tr[^>]*${literal}[^>]*>([\\s\\S]*?)</tr>`).exec(page)?.[1];
   if (row === undefined) throw new Error(`no row ${attr}`);
-  return [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) => (m[1] ?? '').replace(/<[^>]+>/g, '').replace(/&amp;/g, '&').trim());
+  return [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) =>
+    (m[1] ?? '')
+      .replace(/<[^>]+>/g, '')
+      .replace(/&amp;/g, '&')
+      .trim(),
+  );
 }
 
 // --- the ledger, by hand ------------------------------------------------------------------------
@@ -96,7 +101,15 @@ async function seedCall(over: Partial<typeof conversations.$inferInsert> & { del
   if (!row) throw new Error('no row');
   if (delivery) {
     await testDb().db.insert(crmAccounts).values({ id: 'sandbox', kind: 'sandbox' }).onConflictDoNothing();
-    await testDb().db.insert(deliveries).values({ conversationId: row.id, crmAccountId: 'sandbox', state: delivery, uniq: row.uniq, reason: delivery === 'failed' ? 'amoCRM answered 500 five times' : null });
+    await testDb()
+      .db.insert(deliveries)
+      .values({
+        conversationId: row.id,
+        crmAccountId: 'sandbox',
+        state: delivery,
+        uniq: row.uniq,
+        reason: delivery === 'failed' ? 'amoCRM answered 500 five times' : null,
+      });
   }
   return row;
 }
@@ -125,9 +138,18 @@ async function seedRun(findings: number) {
   for (let i = 0; i < findings; i++) {
     await testDb()
       .db.insert(reconcileFindings)
-      .values({ runId: run.id, conversationId: i === 0 ? call.id : null, kind: 'missing_in_crm', action: 'repushed', resolved: i > 0, detail: { note: `gap, "${i}"` } });
+      .values({
+        runId: run.id,
+        conversationId: i === 0 ? call.id : null,
+        kind: 'missing_in_crm',
+        action: 'repushed',
+        resolved: i > 0,
+        detail: { note: `gap, "${i}"` },
+      });
   }
-  await testDb().db.insert(reconcileFindings).values({ runId: run.id, kind: 'duplicate_in_crm', action: 'listed', detail: { notes: [1, 2] } });
+  await testDb()
+    .db.insert(reconcileFindings)
+    .values({ runId: run.id, kind: 'duplicate_in_crm', action: 'listed', detail: { notes: [1, 2] } });
   return { run, call };
 }
 
@@ -233,7 +255,17 @@ describe('logging in', () => {
 });
 
 describe('sessions', () => {
-  const pages = ['/admin', '/admin/calls?phone=%2B74951234567', '/admin/calls/00000000-0000-4000-8000-000000000000', '/admin/runs', '/admin/runs/00000000-0000-4000-8000-000000000000.csv', '/admin/agents', '/admin/crm', '/admin/crm/connect', '/admin/nothing-here'];
+  const pages = [
+    '/admin',
+    '/admin/calls?phone=%2B74951234567',
+    '/admin/calls/00000000-0000-4000-8000-000000000000',
+    '/admin/runs',
+    '/admin/runs/00000000-0000-4000-8000-000000000000.csv',
+    '/admin/agents',
+    '/admin/crm',
+    '/admin/crm/connect',
+    '/admin/nothing-here',
+  ];
 
   it('every page redirects to the login without a session, remembering where it was going', async () => {
     const h = harness(testDb());
@@ -381,19 +413,73 @@ describe('the call page', () => {
       legCount: 2,
       delivery: 'pending',
     });
-    await testDb().db.insert(legs).values([
-      { conversationId: call.id, legKey: 'a', extension: '100', startedAt: new Date('2026-11-20T07:00:00Z'), answeredAt: new Date('2026-11-20T07:00:10Z'), endedAt: new Date('2026-11-20T07:01:00Z'), disposition: 'answered', talkSeconds: 50, version: '1' },
-      { conversationId: call.id, legKey: 'b', extension: '205', startedAt: new Date('2026-11-20T07:01:00Z'), answeredAt: new Date('2026-11-20T07:01:40Z'), endedAt: new Date('2026-11-20T07:03:20Z'), disposition: 'answered', talkSeconds: 100, final: true, version: '1' },
-    ]);
-    await testDb().db.insert(recordings).values([
-      { conversationId: call.id, recordingKey: 'seg-a', legKey: 'a', status: 'referenced', fetchState: 'archived', format: 'wav', bytes: 2048, version: '1' },
-      { conversationId: call.id, recordingKey: 'seg-b', legKey: 'b', status: 'referenced', fetchState: 'failed', fetchError: 'the PBX answered 404', fetchAttempts: 5, version: '1' },
-    ]);
+    await testDb()
+      .db.insert(legs)
+      .values([
+        {
+          conversationId: call.id,
+          legKey: 'a',
+          extension: '100',
+          startedAt: new Date('2026-11-20T07:00:00Z'),
+          answeredAt: new Date('2026-11-20T07:00:10Z'),
+          endedAt: new Date('2026-11-20T07:01:00Z'),
+          disposition: 'answered',
+          talkSeconds: 50,
+          version: '1',
+        },
+        {
+          conversationId: call.id,
+          legKey: 'b',
+          extension: '205',
+          startedAt: new Date('2026-11-20T07:01:00Z'),
+          answeredAt: new Date('2026-11-20T07:01:40Z'),
+          endedAt: new Date('2026-11-20T07:03:20Z'),
+          disposition: 'answered',
+          talkSeconds: 100,
+          final: true,
+          version: '1',
+        },
+      ]);
+    await testDb()
+      .db.insert(recordings)
+      .values([
+        { conversationId: call.id, recordingKey: 'seg-a', legKey: 'a', status: 'referenced', fetchState: 'archived', format: 'wav', bytes: 2048, version: '1' },
+        {
+          conversationId: call.id,
+          recordingKey: 'seg-b',
+          legKey: 'b',
+          status: 'referenced',
+          fetchState: 'failed',
+          fetchError: 'the PBX answered 404',
+          fetchAttempts: 5,
+          version: '1',
+        },
+      ]);
     const mp3 = new Uint8Array(4096).fill(7);
     await storage.put('audio/test.mp3', mp3, 'audio/mpeg');
-    const [audio] = await testDb().db.insert(callAudio).values({ conversationId: call.id, storageKey: 'audio/test.mp3', sha256: 'ab'.repeat(32), bytes: mp3.length, durationMs: 200_000, builtFrom: [], transcoded: true }).returning();
+    const [audio] = await testDb()
+      .db.insert(callAudio)
+      .values({
+        conversationId: call.id,
+        storageKey: 'audio/test.mp3',
+        sha256: 'ab'.repeat(32),
+        bytes: mp3.length,
+        durationMs: 200_000,
+        builtFrom: [],
+        transcoded: true,
+      })
+      .returning();
     const [delivery] = await testDb().db.select().from(deliveries);
-    await testDb().db.insert(deliveryAttempts).values({ deliveryId: delivery?.id as string, step: 'log', outcome: 'error', httpStatus: 502, detail: 'bad gateway', at: new Date('2026-11-20T07:05:00Z') });
+    await testDb()
+      .db.insert(deliveryAttempts)
+      .values({
+        deliveryId: delivery?.id as string,
+        step: 'log',
+        outcome: 'error',
+        httpStatus: 502,
+        detail: 'bad gateway',
+        at: new Date('2026-11-20T07:05:00Z'),
+      });
 
     const cookie = await login(h);
     const page = await html(h, `/admin/calls/${call.id}`, cookie);
@@ -439,7 +525,14 @@ describe('the calls search', () => {
   it('finds a number in any format, by extension, day, outcome and delivery state', async () => {
     const h = harness(testDb());
     const ivan = await seedCall({ externalNumber: '+74951234567', extension: '101', startedAt: new Date('2026-11-19T08:00:00Z'), delivery: 'delivered' });
-    const olga = await seedCall({ externalNumber: '+74957654321', extension: '102', outcome: 'missed', talkSeconds: 0, startedAt: new Date('2026-11-20T06:00:00Z'), delivery: 'failed' });
+    const olga = await seedCall({
+      externalNumber: '+74957654321',
+      extension: '102',
+      outcome: 'missed',
+      talkSeconds: 0,
+      startedAt: new Date('2026-11-20T06:00:00Z'),
+      delivery: 'failed',
+    });
     const late = await seedCall({ externalNumber: '+74951234567', extension: '102', startedAt: new Date('2026-11-20T22:30:00Z') }); // 01:30 on the 21st in Moscow
     const cookie = await login(h);
     const ids = async (query: string) => [...(await html(h, `/admin/calls${query}`, cookie)).matchAll(/data-call-id="([^"]+)"/g)].map((m) => m[1]);
@@ -529,7 +622,17 @@ describe('reconciliation pages', () => {
     const { run, call } = await seedRun(3);
     const cookie = await login(h);
     const list = await html(h, '/admin/runs', cookie);
-    expect(rowCells(list, `data-run-id="${run.id}"`)).toEqual(['2026-11-19', '2026-11-20 05:30:00', 'nightly', 'done', '40', 'missing in CRM 3 · duplicate in CRM 1', '1', '12', '4.2 s']);
+    expect(rowCells(list, `data-run-id="${run.id}"`)).toEqual([
+      '2026-11-19',
+      '2026-11-20 05:30:00',
+      'nightly',
+      'done',
+      '40',
+      'missing in CRM 3 · duplicate in CRM 1',
+      '1',
+      '12',
+      '4.2 s',
+    ]);
 
     const page = await html(h, `/admin/runs/${run.id}`, cookie);
     expect(page).toMatch(/data-kind="missing_in_crm">\s*3/);
@@ -557,7 +660,9 @@ describe('reconciliation pages', () => {
     const lines = (await res.text()).trimEnd().split('\r\n');
     expect(lines[0]).toBe('kind,action,resolved,call_id,source,started_at,number,extension,direction,outcome,delivery_state,detail');
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toMatch(/^missing_in_crm,repushed,false,seed-\d+,generic,2026-11-19T09:15:00.000Z,\+74957654321,205,inbound,answered,delivered,"\{""note"":""gap, \\""0\\""""\}"$/);
+    expect(lines[1]).toMatch(
+      /^missing_in_crm,repushed,false,seed-\d+,generic,2026-11-19T09:15:00.000Z,\+74957654321,205,inbound,answered,delivered,"\{""note"":""gap, \\""0\\""""\}"$/,
+    );
     expect(lines[3]).toBe('duplicate_in_crm,listed,false,,,,,,,,,"{""notes"":[1,2]}"');
     expect((await get(h, '/admin/runs/00000000-0000-4000-8000-000000000000.csv', cookie)).status).toBe(404);
   });
@@ -581,7 +686,12 @@ describe('reconciliation pages', () => {
     const location = first.headers.get('location') as string;
     expect(location).toMatch(/^\/admin\/runs\/[0-9a-f-]{36}\?notice=run_started$/);
     const [run] = await testDb().db.select().from(reconcileRuns);
-    expect(run).toMatchObject({ trigger: 'manual', status: 'running', windowFrom: new Date('2026-11-18T21:00:00Z'), windowTo: new Date('2026-11-19T21:00:00Z') });
+    expect(run).toMatchObject({
+      trigger: 'manual',
+      status: 'running',
+      windowFrom: new Date('2026-11-18T21:00:00Z'),
+      windowTo: new Date('2026-11-19T21:00:00Z'),
+    });
     expect(location).toContain(run!.id);
     const again = await post(h, '/admin/runs', cookie, { _csrf: csrfOf(page), date: '2026-11-19' });
     expect(again.headers.get('location')).toBe(`/admin/runs/${run!.id}?notice=run_joined`);
@@ -616,7 +726,12 @@ describe('the overview', () => {
 describe('Connect amoCRM', () => {
   it('redirects to the consent screen with a state the OAuth callback accepts', async () => {
     const h = harness(testDb(), {
-      env: { AMOCRM_BASE_URL: 'https://example.amocrm.ru', AMOCRM_CLIENT_ID: 'client-1', AMOCRM_CLIENT_SECRET: 'client-secret-1', AMOCRM_REDIRECT_URI: 'https://calls.example.com/v1/crm/amocrm/oauth/callback' },
+      env: {
+        AMOCRM_BASE_URL: 'https://example.amocrm.ru',
+        AMOCRM_CLIENT_ID: 'client-1',
+        AMOCRM_CLIENT_SECRET: 'client-secret-1',
+        AMOCRM_REDIRECT_URI: 'https://calls.example.com/v1/crm/amocrm/oauth/callback',
+      },
     });
     const cookie = await login(h);
     expect(await html(h, '/admin/crm', cookie)).toContain('href="/admin/crm/connect"');
@@ -646,10 +761,18 @@ describe('security headers', () => {
     const storage = new MemoryStorage();
     const h = harness(testDb(), { deps: { recordings: { storage, fetchFor: runtimeFetchFor } } });
     const call = await seedCall();
-    await testDb().db.insert(callAudio).values({ conversationId: call.id, storageKey: 'x', sha256: 'cd'.repeat(32), bytes: 1, durationMs: 1000, builtFrom: [], transcoded: true });
+    await testDb()
+      .db.insert(callAudio)
+      .values({ conversationId: call.id, storageKey: 'x', sha256: 'cd'.repeat(32), bytes: 1, durationMs: 1000, builtFrom: [], transcoded: true });
     const cookie = await login(h);
     const nonces = new Set<string>();
-    for (const [path, withCookie] of [['/admin/login', false], ['/admin', true], [`/admin/calls/${call.id}`, true], ['/admin/agents', true], ['/admin/nothing-here', true]] as const) {
+    for (const [path, withCookie] of [
+      ['/admin/login', false],
+      ['/admin', true],
+      [`/admin/calls/${call.id}`, true],
+      ['/admin/agents', true],
+      ['/admin/nothing-here', true],
+    ] as const) {
       const res = await get(h, path, withCookie ? cookie : undefined);
       expect(res.headers.get('cache-control'), path).toBe('no-store');
       expect(res.headers.get('x-frame-options'), path).toBe('DENY');

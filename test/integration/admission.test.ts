@@ -30,9 +30,17 @@ describe('the generic webhook refuses, naming the field, and stores nothing', ()
     ['a lone surrogate in call_id', { call_id: 'call-\ud800' }, /call_id: contains a lone UTF-16 surrogate/],
     ['a lone surrogate in extension', { extension: '10\udc001' }, /extension: contains a lone UTF-16 surrogate/],
     ['an answered call without answered_at', { answered_at: null }, /answered_at: is required when disposition is "answered"/],
-    ['a call of more than a day', { ended_at: '2026-11-21T10:00:06+03:00' }, /ended_at: the leg lasts 86406 s from started_at, more than max_call_seconds \(86400\)/],
+    [
+      'a call of more than a day',
+      { ended_at: '2026-11-21T10:00:06+03:00' },
+      /ended_at: the leg lasts 86406 s from started_at, more than max_call_seconds \(86400\)/,
+    ],
     ['talk seconds past int4', { answered_at: null, talk_seconds: 3_000_000_000 }, /talk_seconds: 3000000000 is more than max_call_seconds/],
-    ['a call more than a day in the future', { started_at: '2026-11-22T10:00:00+03:00', answered_at: null, ended_at: '2026-11-22T10:01:00+03:00', disposition: 'no_answer' }, /started_at: 2026-11-22T07:00:00.000Z is more than a day in the future/],
+    [
+      'a call more than a day in the future',
+      { started_at: '2026-11-22T10:00:00+03:00', answered_at: null, ended_at: '2026-11-22T10:01:00+03:00', disposition: 'no_answer' },
+      /started_at: 2026-11-22T07:00:00.000Z is more than a day in the future/,
+    ],
   ])('%s', async (_name, overrides, message) => {
     const h = harness(testDb());
     await refused(await h.post(callEnded(overrides)), message);
@@ -46,7 +54,10 @@ describe('the generic webhook refuses, naming the field, and stores nothing', ()
 
   it('refuses a leg longer than a configured max_call_seconds', async () => {
     const h = harness(testDb(), { config: { max_call_seconds: 600 } });
-    await refused(await h.post(callEnded({ ended_at: '2026-11-20T10:10:01+03:00' })), /ended_at: the leg lasts 601 s from started_at, more than max_call_seconds \(600\)/);
+    await refused(
+      await h.post(callEnded({ ended_at: '2026-11-20T10:10:01+03:00' })),
+      /ended_at: the leg lasts 601 s from started_at, more than max_call_seconds \(600\)/,
+    );
     expect((await h.post(callEnded({ call_id: 'ok', ended_at: '2026-11-20T10:10:00+03:00' }))).status).toBe(202);
   });
 });
@@ -103,7 +114,10 @@ describe('admin filters', () => {
     ['extension=1%000', /^extension: contains a NUL character/],
     ['cursor=%00', /^cursor: contains a NUL character/],
     // A cursor in the API's own format, but at a time PostgreSQL cannot hold.
-    [`cursor=${Buffer.from('-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url')}`, /^cursor: not a cursor this API returned/],
+    [
+      `cursor=${Buffer.from('-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url')}`,
+      /^cursor: not a cursor this API returned/,
+    ],
   ])('GET /v1/calls?%s is a 400 with a message', async (query, message) => {
     const h = harness(testDb());
     const error = await refused(await api(h, query), message);
@@ -121,7 +135,10 @@ describe('admin filters', () => {
     for (const [query, message] of [
       ['phone=%2B7%00495', 'phone: contains a NUL character'],
       ['extension=%00', 'extension: contains a NUL character'],
-      [`cursor=${Buffer.from('+275760-09-13T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url')}`, 'that page link is not valid any more'],
+      [
+        `cursor=${Buffer.from('+275760-09-13T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url')}`,
+        'that page link is not valid any more',
+      ],
     ] as const) {
       const res = await h.app.request(`/admin/calls?${query}`, { headers: { cookie } });
       expect(res.status, query).toBe(400);

@@ -27,7 +27,11 @@ import { conversationByKey, counts } from '#test/ledger';
 import { freePort } from '#test/process';
 
 const getDb = useTestDb();
-const config: IntegratorConfig = { ...defaultIntegratorConfig(), time_zone: 'Europe/Moscow', sources: sourcesConfigSchema.parse({ asterisk: { time_zone: 'Europe/Moscow' } }) };
+const config: IntegratorConfig = {
+  ...defaultIntegratorConfig(),
+  time_zone: 'Europe/Moscow',
+  sources: sourcesConfigSchema.parse({ asterisk: { time_zone: 'Europe/Moscow' } }),
+};
 
 let fake: FakeAmi | undefined;
 let listener: AmiListener | undefined;
@@ -78,7 +82,9 @@ describe('AMI listener → ledger', () => {
     expect(await conversationByKey(db, '1763622300.5')).toMatchObject({ outcome: 'missed', extension: '100', legCount: 1 });
     const rows = await inboxRows();
     expect(rows.map((r) => [r.dedupeKey, r.status, r.meta])).toContainEqual([
-      'ami:cdr:1763622000.1:1', 'processed', { content_type: 'application/json', via: 'ami' },
+      'ami:cdr:1763622000.1:1',
+      'processed',
+      { content_type: 'application/json', via: 'ami' },
     ]);
     expect(rows).toHaveLength(4);
   });
@@ -134,10 +140,28 @@ describe('AMI listener → ledger', () => {
     expect(await conversationByKey(getDb().db, '1763622000.1')).toMatchObject({ closedAt: null });
     // In cel_manager.c's header order; the values are this fixture call's (invented).
     const cel = (name: string) => ({
-      Event: 'CEL', Privilege: 'call,all', EventName: name, AccountCode: '', CallerIDnum: '74951234567', CallerIDname: 'Ivan Petrov',
-      CallerIDani: '74951234567', CallerIDrdnis: '', CallerIDdnid: '74951112233', Exten: '205', Context: 'from-internal-xfer',
-      Channel: 'PJSIP/trunk-00000001', Application: '', AppData: '', EventTime: '2026-11-20 10:03:35', AMAFlags: 'DOCUMENTATION',
-      UniqueID: '1763622000.1', LinkedID: '1763622000.1', Userfield: '', Peer: '', PeerAccount: '', Extra: '',
+      Event: 'CEL',
+      Privilege: 'call,all',
+      EventName: name,
+      AccountCode: '',
+      CallerIDnum: '74951234567',
+      CallerIDname: 'Ivan Petrov',
+      CallerIDani: '74951234567',
+      CallerIDrdnis: '',
+      CallerIDdnid: '74951112233',
+      Exten: '205',
+      Context: 'from-internal-xfer',
+      Channel: 'PJSIP/trunk-00000001',
+      Application: '',
+      AppData: '',
+      EventTime: '2026-11-20 10:03:35',
+      AMAFlags: 'DOCUMENTATION',
+      UniqueID: '1763622000.1',
+      LinkedID: '1763622000.1',
+      Userfield: '',
+      Peer: '',
+      PeerAccount: '',
+      Extra: '',
     });
     await ami.sendEvent(cel('CHAN_END'));
     await ami.sendEvent(cel('LINKEDID_END'));
@@ -187,7 +211,13 @@ describe('calltrail serve with ASTERISK_AMI_URL', () => {
 
   it('does not start the listener without ASTERISK_AMI_URL', async () => {
     fake = await startFakeAmi();
-    const service = await startService({ settings: parseEnv({ PORT: String(await freePort()) }), config, database: getDb(), log: memoryLogger(), hostname: '127.0.0.1' });
+    const service = await startService({
+      settings: parseEnv({ PORT: String(await freePort()) }),
+      config,
+      database: getDb(),
+      log: memoryLogger(),
+      hostname: '127.0.0.1',
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     await service.stop();
     expect(fake.connections).toBe(0);
@@ -200,7 +230,14 @@ describe('calltrail ami', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'calltrail-ami-'));
     const db = getDb();
     // PostgreSQL: this file's database, read back below; PGlite: the child's own, in a temporary directory.
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'debug', ASTERISK_AMI_URL: fake.url, DATA_DIR: dataDir, ...(db.url ? { DATABASE_URL: db.url } : {}) };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LOG_LEVEL: 'debug',
+      ASTERISK_AMI_URL: fake.url,
+      DATA_DIR: dataDir,
+      ...(db.url ? { DATABASE_URL: db.url } : {}),
+    };
     const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/calltrail.mjs'), 'ami'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));

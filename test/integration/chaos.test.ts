@@ -21,7 +21,13 @@ describe.each(['partial', 'reject_batch'] as const)('a CRM that fails 20 %% of r
     const h = deliveryHarness(testDb(), {
       sandbox: {
         unknownNumbers: mode,
-        faults: { seed: Number(process.env.CHAOS_SEED ?? 20261124), rate: 0.2, kinds: { '502_before': 1, '504_before': 1, '502_after': 2, slow_after: 1 }, slowMs: 400, reads: true },
+        faults: {
+          seed: Number(process.env.CHAOS_SEED ?? 20261124),
+          rate: 0.2,
+          kinds: { '502_before': 1, '504_before': 1, '502_after': 2, slow_after: 1 },
+          slowMs: 400,
+          reads: true,
+        },
       },
       timeoutMs: 150,
       // Small batches: many requests, so one in five failing is many failures.

@@ -51,7 +51,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -71,7 +70,11 @@ describe('a service killed with SIGKILL while the CRM holds a written batch', ()
     const ids = Array.from({ length: 120 }, (_, i) => `crash-${i}`);
     for (const [i, id] of ids.entries()) {
       const from = ['+7 (495) 123-45-67', '8 916 555 12 34', '+7 999 200-00-0' + (i % 10)][i % 3] as string;
-      const res = await postSigned(service.url, callEnded({ call_id: id, from, started_at: now - 300 + i, answered_at: now - 290 + i, ended_at: now - 100 + i, recorded: false }), SECRET);
+      const res = await postSigned(
+        service.url,
+        callEnded({ call_id: id, from, started_at: now - 300 + i, answered_at: now - 290 + i, ended_at: now - 100 + i, recorded: false }),
+        SECRET,
+      );
       expect(res.status).toBe(202);
     }
     await until('a batch written by the CRM', () => sandbox.store.callNotes().length > 0 || undefined, 20_000);
@@ -101,7 +104,10 @@ describe('a service killed with SIGKILL while the CRM holds a written batch', ()
     // Unknown callers got one contact per number, the crash notwithstanding.
     for (let k = 0; k < 10; k++) {
       const digits = `7999200000${k}`;
-      expect(sandbox.store.contacts().filter((c) => c.phones.some((p) => p.value.replace(/\D/g, '') === digits)), digits).toHaveLength(1);
+      expect(
+        sandbox.store.contacts().filter((c) => c.phones.some((p) => p.value.replace(/\D/g, '') === digits)),
+        digits,
+      ).toHaveLength(1);
     }
   }, 90_000);
 });

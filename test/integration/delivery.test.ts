@@ -19,8 +19,8 @@ const OLGA = '8 916 555 12 34'; // a demo contact with one active lead
 const NOBODY = '+7 (999) 000-11-22';
 
 async function delivery(h: DeliveryHarness, callId: string) {
-  const [row] = await testDb().db
-    .select()
+  const [row] = await testDb()
+    .db.select()
     .from(deliveries)
     .where(eq(deliveries.uniq, uniq(callId)));
   return row;
@@ -47,7 +47,15 @@ describe('a call with a known number', () => {
       note_type: 'call_in',
       responsible_user_id: 1001,
       created_by: 1001,
-      params: { uniq: uniq('k1'), duration: 180, source: 'calltrail', link: 'https://pbx.example/k1.wav', phone: '+74951234567', call_status: 4, call_result: 'Conversation' },
+      params: {
+        uniq: uniq('k1'),
+        duration: 180,
+        source: 'calltrail',
+        link: 'https://pbx.example/k1.wav',
+        phone: '+74951234567',
+        call_status: 4,
+        call_result: 'Conversation',
+      },
     });
     expect(await delivery(h, 'k1')).toMatchObject({
       state: 'delivered',
@@ -126,7 +134,10 @@ describe('unknown callers', () => {
     await h.post(callEnded({ call_id: 'u3', from: NOBODY, recording: { id: 'r', url: 'https://pbx.example/u3.wav' } }));
     expect(await h.drain()).toMatchObject({ delivered: 1 });
     const [item] = h.sandbox.store.unsorted();
-    expect(item).toMatchObject({ source_name: 'calltrail', metadata: { uniq: uniq('u3'), from: 'calltrail 101', phone: '+79990001122', link: 'https://pbx.example/u3.wav' } });
+    expect(item).toMatchObject({
+      source_name: 'calltrail',
+      metadata: { uniq: uniq('u3'), from: 'calltrail 101', phone: '+79990001122', link: 'https://pbx.example/u3.wav' },
+    });
     expect(await delivery(h, 'u3')).toMatchObject({ state: 'delivered', step: 'unsorted', crmRefs: { unsorted_uid: item?.uid } });
     expect(h.sandbox.store.callNotes()).toHaveLength(0);
   });
@@ -161,7 +172,13 @@ describe('missed inbound calls', () => {
     expect(note).toMatchObject({ entity_type: 'leads', params: { duration: 0, call_status: 6, call_result: 'Missed call' } });
     const tasks = h.sandbox.store.tasks();
     expect(tasks).toHaveLength(1);
-    expect(tasks[0]).toMatchObject({ text: 'Call +79165551234 back', entity_type: 'leads', entity_id: note?.entity_id, responsible_user_id: 1001, task_type_id: 1 });
+    expect(tasks[0]).toMatchObject({
+      text: 'Call +79165551234 back',
+      entity_type: 'leads',
+      entity_id: note?.entity_id,
+      responsible_user_id: 1001,
+      task_type_id: 1,
+    });
     expect(tasks[0]?.complete_till).toBe(Math.floor(h.clock.now.getTime() / 1000) + 15 * 60);
     expect(await delivery(h, 'm1')).toMatchObject({ state: 'delivered', step: 'task', crmRefs: { task_id: tasks[0]?.id, note_id: note?.id } });
   });
@@ -192,7 +209,8 @@ describe('when amoCRM says stop', () => {
   it('opens the circuit on a 403 block: no further requests, deliveries wait, an admin resets it', async () => {
     const h = deliveryHarness(testDb(), { sandbox: { rps: 2, blockAfter429s: 2 } });
     // Someone else hammered the account into a block.
-    for (let i = 0; i < 8; i++) await h.sandbox.fetch(new Request('http://sandbox/api/v4/account', { headers: { authorization: 'Bearer calltrail-sandbox-long-lived-token' } }));
+    for (let i = 0; i < 8; i++)
+      await h.sandbox.fetch(new Request('http://sandbox/api/v4/account', { headers: { authorization: 'Bearer calltrail-sandbox-long-lived-token' } }));
     expect(h.sandbox.stats().blocked).toBe(true);
 
     await h.post(call('x1', IVAN));

@@ -36,8 +36,16 @@ const REFUSALS: [string, (h: Harness) => Response | Promise<Response>, string][]
   ['a webhook body that breaks the schema', (h) => h.post({ type: 'call.ended', call_id: 'x', started_at: 'later' }), 'invalid_body'],
   ['the admin API without a token', (h) => h.app.request('/v1/calls'), 'unauthorized'],
   ['a calls query with a bad date', (h) => h.app.request('/v1/calls?from=yesterday-ish', { headers: bearer }), 'invalid_query'],
-  ['a retry of a call that does not exist', (h) => h.app.request('/v1/calls/3b9f6a52-5b8e-4a7e-9d0f-4d1c2e6b7a10/retry', { method: 'POST', headers: bearer }), 'not_found'],
-  ['a reprocess request without ids', (h) => h.app.request('/v1/inbox/reprocess', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: '{}' }), 'invalid_request'],
+  [
+    'a retry of a call that does not exist',
+    (h) => h.app.request('/v1/calls/3b9f6a52-5b8e-4a7e-9d0f-4d1c2e6b7a10/retry', { method: 'POST', headers: bearer }),
+    'not_found',
+  ],
+  [
+    'a reprocess request without ids',
+    (h) => h.app.request('/v1/inbox/reprocess', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: '{}' }),
+    'invalid_request',
+  ],
   ['a body over the limit', (h) => h.post('x'.repeat(1_100_000), { sign: false }), 'payload_too_large'],
 ];
 

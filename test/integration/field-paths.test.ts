@@ -106,11 +106,21 @@ describe('a number that cannot be normalized', () => {
     const h = harness(getDb());
     // A 6-digit city number without its area code, as the office in Buryatia receives them.
     const event = {
-      type: 'call.ended', call_id: 'city-1', direction: 'inbound', from: '21-49-43', to: '301', extension: '301',
-      started_at: '2026-11-20T10:00:00+03:00', answered_at: '2026-11-20T10:00:05+03:00', ended_at: '2026-11-20T10:01:05+03:00', disposition: 'answered',
+      type: 'call.ended',
+      call_id: 'city-1',
+      direction: 'inbound',
+      from: '21-49-43',
+      to: '301',
+      extension: '301',
+      started_at: '2026-11-20T10:00:00+03:00',
+      answered_at: '2026-11-20T10:00:05+03:00',
+      ended_at: '2026-11-20T10:01:05+03:00',
+      disposition: 'answered',
     };
     expect((await h.post(event)).status).toBe(202);
-    const found = (await (await h.admin('/v1/calls?phone=214943')).json()) as { items: { id: string; external_number: string | null; external_number_raw: string; external_number_note: string }[] };
+    const found = (await (await h.admin('/v1/calls?phone=214943')).json()) as {
+      items: { id: string; external_number: string | null; external_number_raw: string; external_number_note: string }[];
+    };
     expect(found.items).toMatchObject([{ external_number: null, external_number_raw: '21-49-43' }]);
     expect(found.items[0]?.external_number_note).toMatch(/kept as dialled/);
     expect(((await (await h.admin('/v1/calls?phone=21 49 43')).json()) as { items: unknown[] }).items).toHaveLength(1);
@@ -126,8 +136,14 @@ describe('a Master.csv in Windows-1251', () => {
     const line = masterCsvLine({ ...first!, clid: '"Иван Петров" <74951234567>' });
     const bytes = Buffer.from(cp1251(line));
     const t = Math.floor(h.clock.now.getTime() / 1000);
-    const sig = `t=${t},v1=${createHmac('sha256', ASTERISK_SECRET).update(Buffer.concat([Buffer.from(`${t}.`), bytes])).digest('hex')}`;
-    const res = await h.app.request('/v1/pbx/asterisk/cdr', { method: 'POST', body: bytes, headers: { 'content-type': 'text/csv', 'x-calltrail-signature': sig } });
+    const sig = `t=${t},v1=${createHmac('sha256', ASTERISK_SECRET)
+      .update(Buffer.concat([Buffer.from(`${t}.`), bytes]))
+      .digest('hex')}`;
+    const res = await h.app.request('/v1/pbx/asterisk/cdr', {
+      method: 'POST',
+      body: bytes,
+      headers: { 'content-type': 'text/csv', 'x-calltrail-signature': sig },
+    });
     expect(res.status).toBe(202);
     const file = join(dir, 'cp1251.csv');
     writeFileSync(file, Buffer.concat([bytes, Buffer.from('\n')]));
@@ -141,12 +157,14 @@ describe('a Master.csv in Windows-1251', () => {
 
 /** Windows-1251 bytes of a text of ASCII and Russian letters. */
 function cp1251(text: string): Uint8Array {
-  return Uint8Array.from([...text].map((ch) => {
-    const code = ch.codePointAt(0) ?? 0;
-    if (code < 0x80) return code;
-    if (code >= 0x410 && code <= 0x44f) return code - 0x410 + 0xc0;
-    throw new Error(`no Windows-1251 byte for ${ch}`);
-  }));
+  return Uint8Array.from(
+    [...text].map((ch) => {
+      const code = ch.codePointAt(0) ?? 0;
+      if (code < 0x80) return code;
+      if (code >= 0x410 && code <= 0x44f) return code - 0x410 + 0xc0;
+      throw new Error(`no Windows-1251 byte for ${ch}`);
+    }),
+  );
 }
 
 describe('Asterisk ≤ 11 rows without linkedid', () => {
@@ -173,8 +191,19 @@ describe('Asterisk ≤ 11 rows without linkedid', () => {
 describe('a FreeSWITCH attended transfer is one conversation', () => {
   // The field corpus's attended transfer: the customer's A-leg, agent 101's B-leg, and the
   // consultation leg to 102 whose call_uuid is 101's leg.
-  const bodies = (JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/field/freeswitch/attended-transfer-form-encoded/bodies.json'), 'utf8')) as { body: string; query: string; content_type: string }[]);
-  const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+  const bodies = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/field/freeswitch/attended-transfer-form-encoded/bodies.json'), 'utf8')) as {
+    body: string;
+    query: string;
+    content_type: string;
+  }[];
+  const orders = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+  ];
   const post = (h: ReturnType<typeof harness>, b: (typeof bodies)[number]) =>
     h.app.request(`/v1/pbx/freeswitch?${b.query}`, {
       method: 'POST',
@@ -233,9 +262,7 @@ describe('the field corpus through the ledger reads as `calltrail check` reads i
     await settleDue(getDb().db, deps.ctx, h.clock.now);
     const stored = await getDb().db.query.conversations.findMany({ with: { deliveries: true }, orderBy: asc(conversations.callKey) });
     const report = dryRun(bodies, dryRunContext(config));
-    const ledger = stored.map((c) =>
-      view(c, c.deliveries[0] ? [c.deliveries[0].state === 'skipped' ? 'skip' : 'crm', c.deliveries[0].reason] : null),
-    );
+    const ledger = stored.map((c) => view(c, c.deliveries[0] ? [c.deliveries[0].state === 'skipped' ? 'skip' : 'crm', c.deliveries[0].reason] : null));
     // A call that never ends (no final leg) is not settled, so it has no delivery yet.
     const expected = [...report.calls]
       .sort((a, b) => (a.callKey < b.callKey ? -1 : 1))

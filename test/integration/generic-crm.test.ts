@@ -52,7 +52,10 @@ function setup(options: { crm?: FakeCrmOptions; generic?: Record<string, unknown
 }
 
 async function delivery(callId: string) {
-  const [row] = await testDb().db.select().from(deliveries).where(eq(deliveries.uniq, uniq(callId)));
+  const [row] = await testDb()
+    .db.select()
+    .from(deliveries)
+    .where(eq(deliveries.uniq, uniq(callId)));
   return row;
 }
 
@@ -64,9 +67,19 @@ describe('delivery through the generic adapter', () => {
     await h.post(callEnded({ call_id: 'k1', from: IVAN, recording: { id: 'r1', url: 'https://pbx.example/k1.wav' } }));
     expect(await h.drain()).toMatchObject({ claimed: 1, delivered: 1, failed: 0, stopped: null });
     expect(callsOf(h, 'k1')).toEqual([
-      expect.objectContaining({ contact_id: 7, direction: 'inbound', duration: 180, recording_url: 'https://pbx.example/k1.wav', note: 'Call inbound with +74951234567 (3:00)' }),
+      expect.objectContaining({
+        contact_id: 7,
+        direction: 'inbound',
+        duration: 180,
+        recording_url: 'https://pbx.example/k1.wav',
+        note: 'Call inbound with +74951234567 (3:00)',
+      }),
     ]);
-    expect(await delivery('k1')).toMatchObject({ state: 'delivered', crmAccountId: 'generic:crm.example', crmRefs: { note_id: callsOf(h, 'k1')[0]?.id, entity_id: 7, entity_type: 'contacts' } });
+    expect(await delivery('k1')).toMatchObject({
+      state: 'delivered',
+      crmAccountId: 'generic:crm.example',
+      crmRefs: { note_id: callsOf(h, 'k1')[0]?.id, entity_id: 7, entity_type: 'contacts' },
+    });
 
     await h.post(callEnded({ call_id: 'k1', from: IVAN, recording: { id: 'r1', url: 'https://pbx.example/k1.wav' } }));
     expect(await h.drain()).toMatchObject({ claimed: 0 });

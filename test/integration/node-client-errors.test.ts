@@ -72,7 +72,7 @@ describe('calltrail serve with nothing configured', () => {
     const [head = '', json = ''] = answer.split('\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(head).toMatch(/\r\nContent-Type: application\/json; charset=UTF-8(\r\n|$)/);
-    expect(((JSON.parse(json) as Envelope).error.code)).toBe('bad_request');
+    expect((JSON.parse(json) as Envelope).error.code).toBe('bad_request');
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
   });
 });

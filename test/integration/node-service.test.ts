@@ -30,7 +30,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
 describe('calltrail serve', () => {
   it('starts, takes a signed event onto the sandbox CRM’s timeline with its MP3, keeps it across a restart, and stops cleanly on SIGTERM', async () => {
     // The PBX's recording server, on this machine: allowed by the config (LAN addresses included).
@@ -43,7 +42,13 @@ describe('calltrail serve', () => {
       const now = Math.floor(Date.now() / 1000);
       const res = await postSigned(
         service.url,
-        callEnded({ call_id: 'proc-1', started_at: now - 60, answered_at: now - 50, ended_at: now - 1, recording: { id: 'r', url: pbx.url('/monitor/proc-1.wav') } }),
+        callEnded({
+          call_id: 'proc-1',
+          started_at: now - 60,
+          answered_at: now - 50,
+          ended_at: now - 1,
+          recording: { id: 'r', url: pbx.url('/monitor/proc-1.wav') },
+        }),
         SECRET,
       );
       expect(res.status).toBe(202);
@@ -99,16 +104,17 @@ describe('calltrail serve', () => {
   });
 
   // Only the embedded database has this hazard; on PostgreSQL the test does not exist (not skipped).
-  if (testDbKind() === 'pglite') it('refuses a second process on the same embedded database', async () => {
-    const first = await startService(env);
-    try {
-      const second = await runCommand(['migrate'], env);
-      expect(second.code).toBe(1);
-      expect(second.err).toMatch(/in use by process \d+/);
-    } finally {
-      await first.stop();
-    }
-  });
+  if (testDbKind() === 'pglite')
+    it('refuses a second process on the same embedded database', async () => {
+      const first = await startService(env);
+      try {
+        const second = await runCommand(['migrate'], env);
+        expect(second.code).toBe(1);
+        expect(second.err).toMatch(/in use by process \d+/);
+      } finally {
+        await first.stop();
+      }
+    });
 });
 
 describe('calltrail CLI', () => {

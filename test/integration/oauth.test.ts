@@ -68,7 +68,9 @@ describe('connecting amoCRM', () => {
     const again = await h.app.request(`/v1/crm/amocrm/oauth/callback?code=${code}&state=${encodeURIComponent(state)}`);
     expect(again.status).toBe(400);
     expect(await again.json()).toMatchObject({ error: { code: 'oauth_refused' } });
-    const forged = await h.app.request(`/v1/crm/amocrm/oauth/callback?code=${sandbox.store.issueAuthorizationCode(CLIENT.id)}&state=${Math.floor(h.clock.now.getTime() / 1000)}.${'0'.repeat(64)}`);
+    const forged = await h.app.request(
+      `/v1/crm/amocrm/oauth/callback?code=${sandbox.store.issueAuthorizationCode(CLIENT.id)}&state=${Math.floor(h.clock.now.getTime() / 1000)}.${'0'.repeat(64)}`,
+    );
     expect(forged.status).toBe(400);
     expect(await forged.json()).toMatchObject({ error: { code: 'invalid_state' } });
     expect((await h.app.request('/v1/crm/amocrm/connect')).status).toBe(401);
@@ -104,7 +106,9 @@ describe('keeping the token fresh', () => {
 
     // Connecting again ends the unauthorized state and the waiting call goes out.
     const state = new URL((await h.admin('/v1/crm/amocrm/connect', { redirect: 'manual' })).headers.get('location') as string).searchParams.get('state');
-    const back = await h.app.request(`/v1/crm/amocrm/oauth/callback?code=${sandbox.store.issueAuthorizationCode(CLIENT.id)}&state=${encodeURIComponent(state ?? '')}`);
+    const back = await h.app.request(
+      `/v1/crm/amocrm/oauth/callback?code=${sandbox.store.issueAuthorizationCode(CLIENT.id)}&state=${encodeURIComponent(state ?? '')}`,
+    );
     expect(back.status).toBe(200);
     expect(await worker?.drain()).toMatchObject({ delivered: 1 });
     expect(sandbox.store.notesByUniq(conversationUniq('generic', 'o3'))).toHaveLength(1);
@@ -118,7 +122,9 @@ describe('two workers refreshing the same token at once', () => {
     const seedDeps = { db: testDb().db, account: ACCOUNT, client, log: memoryLogger(), now, fetch: crmFetch };
     expect(await exchangeAuthorizationCode(seedDeps, sandbox.store.issueAuthorizationCode(CLIENT.id))).toMatchObject({ ok: true });
     // Thirty minutes left: both consider it stale.
-    await testDb().db.update(crmAccounts).set({ tokenExpiresAt: new Date(Date.now() + 30 * 60_000) });
+    await testDb()
+      .db.update(crmAccounts)
+      .set({ tokenExpiresAt: new Date(Date.now() + 30 * 60_000) });
 
     let results: { token?: string; status?: number; error?: string }[];
     if (testDbKind() === 'postgres') {

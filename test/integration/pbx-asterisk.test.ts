@@ -101,12 +101,22 @@ describe('POST /v1/pbx/asterisk/cdr', () => {
   it('drops the dialled channel’s own record (AppDial) with its reason, kept as the inbox body’s note', async () => {
     const h = setup();
     const [first] = transferChain('ad-1763622000');
-    const appDial = { ...first!, channel: 'PJSIP/trunk-00000009', dstchannel: '', lastapp: 'AppDial', lastdata: '(Outgoing Line)', uniqueid: 'ad-1763622000.9', sequence: 9 };
+    const appDial = {
+      ...first!,
+      channel: 'PJSIP/trunk-00000009',
+      dstchannel: '',
+      lastapp: 'AppDial',
+      lastdata: '(Outgoing Line)',
+      uniqueid: 'ad-1763622000.9',
+      sequence: 9,
+    };
     const res = await post(h, `${masterCsvLine(first!)}\n${masterCsvLine(appDial)}\n`);
     const body = (await res.json()) as { inbox_id: number; events: number };
     expect(body.events).toBe(2);
     const detail = (await (await h.admin(`/v1/inbox/${body.inbox_id}`)).json()) as { note: string | null };
-    expect(detail.note).toBe("no call: line 2: the dialled channel's own record (lastapp AppDial): the call is in its caller's record (linkedid ad-1763622000.1)");
+    expect(detail.note).toBe(
+      "no call: line 2: the dialled channel's own record (lastapp AppDial): the call is in its caller's record (linkedid ad-1763622000.1)",
+    );
     expect(await conversationByKey(getDb().db, 'ad-1763622000.1')).toMatchObject({ legCount: 1 });
   });
 

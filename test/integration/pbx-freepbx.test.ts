@@ -76,7 +76,16 @@ describe('FreePBX poller', () => {
     // A call from before the first run: start_from "now" leaves it alone.
     await insert(transferChain('1763610000', '2026-11-20').map((c) => ({ ...c, start: c.start.replace(' 10:', ' 09:') })));
     // An answered call whose recording is an empty WAV header this host can see.
-    const empty = { ...missedCall('1763622900')[0]!, start: '2026-11-20 10:04:00', answer: '2026-11-20 10:04:02', end: '2026-11-20 10:04:10', duration: 10, billsec: 8, disposition: 'ANSWERED', recordingfile: 'empty.wav' };
+    const empty = {
+      ...missedCall('1763622900')[0]!,
+      start: '2026-11-20 10:04:00',
+      answer: '2026-11-20 10:04:02',
+      end: '2026-11-20 10:04:10',
+      duration: 10,
+      billsec: 8,
+      disposition: 'ANSWERED',
+      recordingfile: 'empty.wav',
+    };
     writeFileSync(join(recordingsDir, 'empty.wav'), Buffer.alloc(44));
 
     await stopping(poller(), async (p) => {
@@ -93,7 +102,14 @@ describe('FreePBX poller', () => {
 
     const call = await conversationByKey(db, '1763622000.1');
     // FreePBX's rows are Asterisk CDRs: their conversations live under asterisk, whichever path brought them.
-    expect(call).toMatchObject({ source: 'asterisk', direction: 'inbound', externalNumber: '+74951234567', extension: '205', outcome: 'answered', legCount: 3 });
+    expect(call).toMatchObject({
+      source: 'asterisk',
+      direction: 'inbound',
+      externalNumber: '+74951234567',
+      extension: '205',
+      outcome: 'answered',
+      legCount: 3,
+    });
     expect(call?.legs.map((l) => [l.legKey, l.extension, l.talkSeconds, l.final])).toEqual([
       ['1763622000.1#1', '100', 30, true],
       ['1763622000.1#3', '205', 180, true],
@@ -119,7 +135,11 @@ describe('FreePBX poller', () => {
   it('catches up from the beginning in several cycles, skipping rows it cannot read', async () => {
     const { poller } = setup({ start_from: 'beginning', lookback_minutes: 30 });
     const calls = Array.from({ length: 12 }, (_, i) =>
-      missedCall(`17636${String(i).padStart(5, '0')}`, '2026-11-19').map((c) => ({ ...c, start: `2026-11-19 ${String(8 + i).padStart(2, '0')}:05:00`, end: `2026-11-19 ${String(8 + i).padStart(2, '0')}:05:20` })),
+      missedCall(`17636${String(i).padStart(5, '0')}`, '2026-11-19').map((c) => ({
+        ...c,
+        start: `2026-11-19 ${String(8 + i).padStart(2, '0')}:05:00`,
+        end: `2026-11-19 ${String(8 + i).padStart(2, '0')}:05:20`,
+      })),
     ).flat();
     await insert([...calls, { ...calls[0]!, uniqueid: 'bad.1', linkedid: 'bad.1', disposition: 'ON HOLD' }]);
     const reports = await stopping(poller(), async (p) => {

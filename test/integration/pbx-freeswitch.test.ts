@@ -142,7 +142,10 @@ describe('freeswitch: the inbox and what is refused', () => {
     expect(res.status).toBe(401);
     // A basic-auth client learns how to authenticate from the challenge.
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="calltrail"/);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_signature', message: expect.stringMatching(message) });
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'invalid_signature',
+      message: expect.stringMatching(message),
+    });
     expect(await counts(h.deps.db)).toMatchObject({ inbox: 0, conversations: 0 });
   });
 

@@ -32,7 +32,10 @@ interface Notification {
 }
 
 /** Mango's documented signature, computed here: sha256hex(vpbx_api_key + json + salt). */
-const sign = (json: string, key = KEY, salt = SALT) => createHash('sha256').update(key + json + salt).digest('hex');
+const sign = (json: string, key = KEY, salt = SALT) =>
+  createHash('sha256')
+    .update(key + json + salt)
+    .digest('hex');
 
 function form(json: string, fields: { key?: string; sign?: string | null } = {}) {
   const body: Record<string, string> = { vpbx_api_key: fields.key ?? KEY, json };
@@ -134,7 +137,7 @@ describe('a transferred call, late recording included', () => {
     expect(call?.deliveries).toHaveLength(1);
   });
 
-  it('stores each call state under Mango\'s own ids, with the call\'s earlier states for replays', async () => {
+  it("stores each call state under Mango's own ids, with the call's earlier states for replays", async () => {
     for (const json of [t.appeared333, t.connected333, t.onHold333]) await post({ kind: 'call', json });
     await post({ kind: 'call', json: t.disconnected333 });
     const rows = await testDb().db.select().from(inboxEvents).where(eq(inboxEvents.source, 'mango'));
@@ -150,13 +153,13 @@ describe('a transferred call, late recording included', () => {
   });
 });
 
-describe('what Mango\'s endpoints refuse', () => {
+describe("what Mango's endpoints refuse", () => {
   const summary: Notification = { kind: 'summary', json: t.summary };
 
   it.each([
     ['a wrong sign', { sign: sign('{}') }, /sign does not match/],
     ['no sign', { sign: null }, /missing sign/],
-    ['another account\'s key', { key: 'someone-else' }, /vpbx_api_key is not the configured account/],
+    ["another account's key", { key: 'someone-else' }, /vpbx_api_key is not the configured account/],
   ])('401 for %s, and nothing stored', async (_name, options, message) => {
     const res = await post(summary, options);
     expect(res.status).toBe(401);
@@ -236,7 +239,7 @@ describe('store first', () => {
   });
 });
 
-describe("recordings Mango keeps, downloaded through its API", () => {
+describe('recordings Mango keeps, downloaded through its API', () => {
   const POST = 'https://app.mango-office.ru/vpbx/queries/recording/post';
 
   /**
@@ -260,7 +263,7 @@ describe("recordings Mango keeps, downloaded through its API", () => {
     return asked;
   }
 
-  it('archives both employees\' recordings, the one not ready at first on a later try, and links the call\'s MP3 from the note', async () => {
+  it("archives both employees' recordings, the one not ready at first on a later try, and links the call's MP3 from the note", async () => {
     const storage = new MemoryStorage();
     const d = deliveryHarness(testDb(), { env, recordings: { storage, fetchFor: runtimeFetchFor } });
     let late = false;
@@ -271,8 +274,7 @@ describe("recordings Mango keeps, downloaded through its API", () => {
     }
     d.clock.advance(30);
     for (let i = 0; i < 3; i++) await runTick(d.deps);
-    const byKey = async () =>
-      Object.fromEntries((await testDb().db.select().from(recordings)).map((r) => [r.recordingKey, r]));
+    const byKey = async () => Object.fromEntries((await testDb().db.select().from(recordings)).map((r) => [r.recordingKey, r]));
     let rows = await byKey();
     expect(rows[t.recording333Completed.recording_id]).toMatchObject({ fetchState: 'archived', fetchAttempts: 1, originUrl: null, format: 'wav' });
     // Not ready yet: retried later, not failed.

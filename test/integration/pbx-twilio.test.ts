@@ -33,7 +33,12 @@ function twilio(env: Record<string, string> = {}, twilioConfig: Record<string, u
 }
 
 function sign(url: string, params: Params, token = TOKEN): string {
-  const data = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+  const data =
+    url +
+    Object.keys(params)
+      .sort()
+      .map((k) => k + params[k])
+      .join('');
   return createHmac('sha1', token).update(data, 'utf8').digest('base64');
 }
 
@@ -150,14 +155,19 @@ describe('twilio: outcomes and times as Twilio meant them', () => {
     expect(await conversationByKey(h.deps.db, api.CALL_SID)).toMatchObject({ direction: 'outbound', outcome: 'missed', talkSeconds: 0 });
   });
 
-  it('a click-to-call is the customer leg\'s: answered by the agent, then by the customer', async () => {
+  it("a click-to-call is the customer leg's: answered by the agent, then by the customer", async () => {
     const h = twilio({}, { expect_recordings: false });
     await post(h, STATUS, api.clickToCallCustomer);
     await post(h, STATUS, api.clickToCallAgent);
     h.clock.advance(30);
     await runTick(h.deps);
     expect(await conversationByKey(h.deps.db, api.CALL_SID)).toMatchObject({
-      direction: 'outbound', externalNumber: '+79161234567', extension: 'alice', outcome: 'answered', talkSeconds: 60, legCount: 2,
+      direction: 'outbound',
+      externalNumber: '+79161234567',
+      extension: 'alice',
+      outcome: 'answered',
+      talkSeconds: 60,
+      legCount: 2,
     });
   });
 });
@@ -198,7 +208,10 @@ describe('twilio: the inbox and the answers Twilio gets', () => {
     const h = twilio();
     const res = await post(h, STATUS, inbound.aliceCompleted, options);
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_signature', message: expect.stringMatching(message) });
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'invalid_signature',
+      message: expect.stringMatching(message),
+    });
     expect(await counts(h.deps.db)).toMatchObject({ inbox: 0, conversations: 0 });
   });
 

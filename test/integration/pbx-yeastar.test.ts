@@ -121,7 +121,10 @@ describe('yeastar: the inbox and what is refused', () => {
     const h = yeastar();
     const res = await post(h, transfer[1], options);
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_signature', message: expect.stringMatching(message) });
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'invalid_signature',
+      message: expect.stringMatching(message),
+    });
     expect(await counts(h.deps.db)).toMatchObject({ inbox: 0, conversations: 0 });
   });
 
@@ -188,7 +191,11 @@ describe('yeastar: recordings the PBX keeps, downloaded through its API', () => 
     const seen = pSeries();
     const h = harness(testDb(), {
       env: { YEASTAR_WEBHOOK_SECRET: SECRET },
-      config: { sources: sourcesConfigSchema.parse({ yeastar: { time_zone: 'Asia/Shanghai', api: { edition: 'p-series', base_url: BASE, username: 'client-id', password: 'client-secret' } } }) },
+      config: {
+        sources: sourcesConfigSchema.parse({
+          yeastar: { time_zone: 'Asia/Shanghai', api: { edition: 'p-series', base_url: BASE, username: 'client-id', password: 'client-secret' } },
+        }),
+      },
       deps: { recordings: { storage: new MemoryStorage(), fetchFor: runtimeFetchFor } },
     });
     expect((await post(h, pInternal)).status).toBe(200);

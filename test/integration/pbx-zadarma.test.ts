@@ -123,7 +123,7 @@ describe('a transferred call, late recording included', () => {
   });
 });
 
-describe('recording links from Zadarma\'s API', () => {
+describe("recording links from Zadarma's API", () => {
   it('are asked for by call_id on the tick, signed, and put on the recordings', async () => {
     const seen: { callId: string | null; authorization: string | null; query: string }[] = [];
     server.use(
@@ -131,7 +131,11 @@ describe('recording links from Zadarma\'s API', () => {
         const url = new URL(request.url);
         const callId = url.searchParams.get('call_id');
         seen.push({ callId, authorization: request.headers.get('authorization'), query: url.search.slice(1) });
-        return HttpResponse.json({ status: 'success', link: `https://api.zadarma.com/v1/pbx/record/download/x/${callId}.mp3`, lifetime_till: '2027-01-19 10:00:00' });
+        return HttpResponse.json({
+          status: 'success',
+          link: `https://api.zadarma.com/v1/pbx/record/download/x/${callId}.mp3`,
+          lifetime_till: '2027-01-19 10:00:00',
+        });
       }),
     );
     for (const n of [...transfer.inOrder, transfer.record100]) await post(n);
@@ -172,14 +176,17 @@ describe('recording links from Zadarma\'s API', () => {
   });
 });
 
-describe('what Zadarma\'s endpoint refuses', () => {
+describe("what Zadarma's endpoint refuses", () => {
   it.each([
     ['a wrong signature', signature(transfer.end, 'not-the-secret'), /does not match/],
     ['no signature', null, /missing Signature header/],
   ])('401 for %s, and nothing stored', async (_name, sig, message) => {
     const res = await post(transfer.end, { signature: sig });
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_signature', message: expect.stringMatching(message) });
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'invalid_signature',
+      message: expect.stringMatching(message),
+    });
     expect(await counts(testDb().db)).toMatchObject({ inbox: 0, conversations: 0 });
   });
 

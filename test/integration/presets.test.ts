@@ -72,7 +72,11 @@ describe('presets/hubspot.yaml', () => {
     await deliver();
     const byUniq = (id: string) => fake.calls.filter((c) => c.properties.calltrail_uniq === uniq(id));
     expect(byUniq('hs-1')).toEqual([expect.objectContaining({ contactIds: [ivan.id] })]);
-    expect(byUniq('hs-1')[0]?.properties).toMatchObject({ hs_call_duration: '40000', hs_call_direction: 'INBOUND', hs_call_recording_url: 'https://pbx.example/hs-1.wav' });
+    expect(byUniq('hs-1')[0]?.properties).toMatchObject({
+      hs_call_duration: '40000',
+      hs_call_direction: 'INBOUND',
+      hs_call_recording_url: 'https://pbx.example/hs-1.wav',
+    });
     expect(fake.contacts).toHaveLength(2);
     const created = fake.contacts.find((c) => c.properties.phone === '+79990001122');
     expect(byUniq('hs-2')).toEqual([expect.objectContaining({ contactIds: [created?.id] })]);
@@ -93,14 +97,19 @@ describe('presets/pipedrive.yaml', () => {
     const { h, deliver, reconcile } = serviceFor(preset, 'pipedrive.yaml', { PIPEDRIVE_API_TOKEN: PIPEDRIVE_TOKEN });
     const fake = pipedriveFake({ now: () => h.clock.now.getTime() });
     // The recordings the multipart upload reads (the link the call carries).
-    server.use(fake.handler, http.get('https://pbx.example/:file', () => new HttpResponse(new Uint8Array([0xff, 0xfb, 0x90, 0x64]), { headers: { 'content-type': 'audio/mpeg' } })));
+    server.use(
+      fake.handler,
+      http.get('https://pbx.example/:file', () => new HttpResponse(new Uint8Array([0xff, 0xfb, 0x90, 0x64]), { headers: { 'content-type': 'audio/mpeg' } })),
+    );
     const ivan = fake.addPerson('Ivan Petrov', '+74951234567');
 
     await h.post(call('pd-1', '+7 (495) 123-45-67', '10:00'));
     await h.post(call('pd-2', '+7 (999) 000-11-22', '11:00'));
     await deliver();
     const logs = (id: string) => fake.callLogs.filter((l) => l.note === uniq(id));
-    expect(logs('pd-1')).toEqual([expect.objectContaining({ person_id: ivan.id, outcome: 'connected', start_time: '2026-11-20 07:00:00', has_recording: true })]);
+    expect(logs('pd-1')).toEqual([
+      expect.objectContaining({ person_id: ivan.id, outcome: 'connected', start_time: '2026-11-20 07:00:00', has_recording: true }),
+    ]);
     expect(fake.persons).toHaveLength(2);
     expect(logs('pd-2')).toHaveLength(1);
 

@@ -119,9 +119,7 @@ describe('ledger under shuffled, duplicated and re-batched delivery (property)',
     };
     await fc.assert(
       fc.asyncProperty(
-        fc.array(callArb, { minLength: 1, maxLength: 3 }).chain((calls) =>
-          fc.tuple(fc.constant(calls), deliveryArb(eventsFor('', calls).length)),
-        ),
+        fc.array(callArb, { minLength: 1, maxLength: 3 }).chain((calls) => fc.tuple(fc.constant(calls), deliveryArb(eventsFor('', calls).length))),
         async ([calls, delivery]) => {
           run++;
           const inOrder = `p${run}a-`;

@@ -79,7 +79,10 @@ describe('the FreePBX pull', () => {
   it('yields the bodies the poller stores: same raw, same dedupe key', async () => {
     await theDay();
     const h = setup();
-    const poller = createFreepbxPoller(h.deps, { ...freepbxConfigSchema.parse({ start_from: 'beginning', lookback_minutes: 60 * 24 * 3 }), database_url: DATABASE_URL });
+    const poller = createFreepbxPoller(h.deps, {
+      ...freepbxConfigSchema.parse({ start_from: 'beginning', lookback_minutes: 60 * 24 * 3 }),
+      database_url: DATABASE_URL,
+    });
     try {
       while ((await poller.pollOnce()).more);
     } finally {

@@ -27,7 +27,10 @@ const server = strictMswServer();
 const testDb = useTestDb();
 
 /** Mango's documented signature, computed here: sha256hex(vpbx_api_key + json + salt). */
-const sign = (json: string) => createHash('sha256').update(KEY + json + SALT).digest('hex');
+const sign = (json: string) =>
+  createHash('sha256')
+    .update(KEY + json + SALT)
+    .digest('hex');
 
 type Json = Record<string, unknown>;
 async function notify(h: Harness, kind: string, json: Json) {
@@ -88,7 +91,10 @@ describe('the Mango pull into the ledger', () => {
     h.clock.advance(60);
     await runTick(h.deps);
 
-    const callIds = new Map([[`${t.ENTRY}:stats:2`, 'MToxMDE2MzUyODozMDA6MjAw'], [`${t.ENTRY}:stats:3`, 'MToxMDE2MzUyODo0MDA6MjAw']]);
+    const callIds = new Map([
+      [`${t.ENTRY}:stats:2`, 'MToxMDE2MzUyODozMDA6MjAw'],
+      [`${t.ENTRY}:stats:3`, 'MToxMDE2MzUyODo0MDA6MjAw'],
+    ]);
     const [reference] = await snapshot(testDb().db, 'ref-');
     const [run] = await snapshot(testDb().db, 'run-');
     const pulled = run && {

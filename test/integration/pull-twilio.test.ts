@@ -36,7 +36,15 @@ function twilio(): Harness {
 /** A status callback, signed as Twilio documents it (computed here with node:crypto). */
 async function callback(h: Harness, params: Record<string, string>) {
   const url = `${PUBLIC_URL}/v1/pbx/twilio/status`;
-  const signature = createHmac('sha1', TOKEN).update(url + Object.keys(params).sort().map((k) => k + params[k]).join('')).digest('base64');
+  const signature = createHmac('sha1', TOKEN)
+    .update(
+      url +
+        Object.keys(params)
+          .sort()
+          .map((k) => k + params[k])
+          .join(''),
+    )
+    .digest('base64');
   const res = await h.app.request('/v1/pbx/twilio/status', {
     method: 'POST',
     body: new URLSearchParams(params).toString(),
@@ -47,13 +55,45 @@ async function callback(h: Harness, params: Record<string, string>) {
 
 /** The fixture's call as the Calls list shows it. */
 const resource = (sid: string, fields: Record<string, unknown>) => ({
-  sid, account_sid: SID, parent_call_sid: inbound.PARENT_SID, from: '+74951234567', direction: 'outbound-dial', api_version: '2010-04-01', ...fields,
+  sid,
+  account_sid: SID,
+  parent_call_sid: inbound.PARENT_SID,
+  from: '+74951234567',
+  direction: 'outbound-dial',
+  api_version: '2010-04-01',
+  ...fields,
 });
 const calls = [
-  resource(inbound.PARENT_SID, { parent_call_sid: null, to: '+74993334455', direction: 'inbound', status: 'completed', duration: '190', start_time: 'Fri, 20 Nov 2026 07:00:05 +0000', end_time: 'Fri, 20 Nov 2026 07:03:15 +0000' }),
-  resource(inbound.BOB_SID, { to: 'client:bob', status: 'no-answer', duration: '0', start_time: 'Fri, 20 Nov 2026 07:00:05 +0000', end_time: 'Fri, 20 Nov 2026 07:00:10 +0000' }),
-  resource(inbound.ALICE_SID, { to: 'client:alice', status: 'completed', duration: '60', start_time: 'Fri, 20 Nov 2026 07:00:10 +0000', end_time: 'Fri, 20 Nov 2026 07:01:10 +0000' }),
-  resource(inbound.SIP_SID, { to: 'sip:102@acme.sip.twilio.com', status: 'completed', duration: '120', start_time: 'Fri, 20 Nov 2026 07:01:15 +0000', end_time: 'Fri, 20 Nov 2026 07:03:15 +0000' }),
+  resource(inbound.PARENT_SID, {
+    parent_call_sid: null,
+    to: '+74993334455',
+    direction: 'inbound',
+    status: 'completed',
+    duration: '190',
+    start_time: 'Fri, 20 Nov 2026 07:00:05 +0000',
+    end_time: 'Fri, 20 Nov 2026 07:03:15 +0000',
+  }),
+  resource(inbound.BOB_SID, {
+    to: 'client:bob',
+    status: 'no-answer',
+    duration: '0',
+    start_time: 'Fri, 20 Nov 2026 07:00:05 +0000',
+    end_time: 'Fri, 20 Nov 2026 07:00:10 +0000',
+  }),
+  resource(inbound.ALICE_SID, {
+    to: 'client:alice',
+    status: 'completed',
+    duration: '60',
+    start_time: 'Fri, 20 Nov 2026 07:00:10 +0000',
+    end_time: 'Fri, 20 Nov 2026 07:01:10 +0000',
+  }),
+  resource(inbound.SIP_SID, {
+    to: 'sip:102@acme.sip.twilio.com',
+    status: 'completed',
+    duration: '120',
+    start_time: 'Fri, 20 Nov 2026 07:01:15 +0000',
+    end_time: 'Fri, 20 Nov 2026 07:03:15 +0000',
+  }),
 ];
 
 /** The account's Calls list, for this account only, with its auth token. */

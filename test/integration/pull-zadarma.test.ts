@@ -41,7 +41,11 @@ const SIGNED: Record<string, string[]> = {
   NOTIFY_RECORD: ['pbx_call_id', 'call_id_with_rec'],
 };
 const notificationSignature = (n: Notification) =>
-  Buffer.from(createHmac('sha1', SECRET).update((SIGNED[n.event ?? ''] ?? ['caller_id', 'called_did', 'call_start']).map((f) => n[f] ?? '').join('')).digest('hex')).toString('base64');
+  Buffer.from(
+    createHmac('sha1', SECRET)
+      .update((SIGNED[n.event ?? ''] ?? ['caller_id', 'called_did', 'call_start']).map((f) => n[f] ?? '').join(''))
+      .digest('hex'),
+  ).toString('base64');
 function apiAuthorization(url: URL) {
   const query = [...url.searchParams.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -70,7 +74,8 @@ function statistics(lines: unknown[]) {
   server.use(
     rest.get(STATISTICS, ({ request }) => {
       const url = new URL(request.url);
-      if (request.headers.get('authorization') !== apiAuthorization(url)) return HttpResponse.json({ status: 'error', message: 'Not authorized' }, { status: 401 });
+      if (request.headers.get('authorization') !== apiAuthorization(url))
+        return HttpResponse.json({ status: 'error', message: 'Not authorized' }, { status: 401 });
       return HttpResponse.json({ status: 'success', stats: url.searchParams.get('call_type') === 'in' ? lines : [] });
     }),
   );

@@ -114,7 +114,11 @@ async function findings(runId: string) {
 
 describe('a night with every kind of gap', () => {
   it('finds each gap, repairs what can be repaired, lists the rest, and leaves every call once on the CRM', async () => {
-    const lost = call('lost-1', OLGA, { started_at: '2026-11-20T15:00:00+03:00', answered_at: '2026-11-20T15:00:03+03:00', ended_at: '2026-11-20T15:01:03+03:00' });
+    const lost = call('lost-1', OLGA, {
+      started_at: '2026-11-20T15:00:00+03:00',
+      answered_at: '2026-11-20T15:00:03+03:00',
+      ended_at: '2026-11-20T15:01:03+03:00',
+    });
     const pull = pbxPull([call('ok-1'), lost]);
     const h = setup({ pull, recordings: true, config: { reconcile: { ...defaultIntegratorConfig().reconcile, alert_webhook_url: ALERT_URL } } });
     pbx.put('/rec/link-1.wav', toneWav(3));
@@ -124,8 +128,8 @@ describe('a night with every kind of gap', () => {
     await h.post(call('internal-1', '101', { direction: 'internal', to: '102', extension: '101' }));
     // failed-1 gave up before reaching the CRM (as after ten failed attempts).
     await runTick(h.deps);
-    await testDb().db
-      .update(deliveries)
+    await testDb()
+      .db.update(deliveries)
       .set({ state: 'failed', reason: 'gave up after 10 attempts: unavailable (503)', attempts: 10 })
       .where(eq(deliveries.uniq, uniq('failed-1')));
     expect(await deliver(h)).toMatchObject({ delivered: 5, failed: 0 });
@@ -196,7 +200,9 @@ describe('a night with every kind of gap', () => {
     const sandbox = h.deps.sandbox!;
     h.deps.sandbox = {
       fetch: (request) =>
-        request.method === 'GET' ? sandbox.fetch(request) : new Response('<html><body>403 Forbidden</body></html>', { status: 403, headers: { 'content-type': 'text/html' } }),
+        request.method === 'GET'
+          ? sandbox.fetch(request)
+          : new Response('<html><body>403 Forbidden</body></html>', { status: 403, headers: { 'content-type': 'text/html' } }),
     };
     const run = await reconcile(h);
     expect(run).toMatchObject({ status: 'done', gapsRemaining: 1, counts: { missing_in_crm: 1, repushed: 1 } });
@@ -321,14 +327,17 @@ describe('a run is time-boxed, resumable and never worked twice at once', () => 
     const a = await startRun(h.deps, { date: DAY }, 'manual');
     const b = await startRun(h.deps, { date: DAY }, 'nightly');
     expect(b).toMatchObject({ id: a.id, joined: true });
-    await testDb().db
-      .update(reconcileRuns)
+    await testDb()
+      .db.update(reconcileRuns)
       .set({ leaseOwner: 'someone-else', leaseExpiresAt: new Date(Date.now() + 60_000) })
       .where(eq(reconcileRuns.id, a.id));
     const refused = await continueRun(h.deps, a.id, { owner, budgetMs: 60_000 });
     expect(refused).toMatchObject({ status: 'running', leaseOwner: 'someone-else', progress: { compared: false } });
     // Its holder died: once the lease runs out the run is picked up.
-    await testDb().db.update(reconcileRuns).set({ leaseExpiresAt: new Date(Date.now() - 1000) }).where(eq(reconcileRuns.id, a.id));
+    await testDb()
+      .db.update(reconcileRuns)
+      .set({ leaseExpiresAt: new Date(Date.now() - 1000) })
+      .where(eq(reconcileRuns.id, a.id));
     expect(await continueRun(h.deps, a.id, { owner, budgetMs: 60_000 })).toMatchObject({ status: 'done' });
     // Done: a new start makes a new run.
     expect((await startRun(h.deps, { date: DAY }, 'manual')).joined).toBe(false);
@@ -363,7 +372,16 @@ describe('the API', () => {
       counts: { missing_in_crm: 1, repushed: 1, resolved: 1 },
       calls: 2,
       gaps_remaining: 0,
-      findings: [expect.objectContaining({ kind: 'missing_in_crm', action: 'repushed', resolved: true, call_key: 'api-2', delivery_state: 'delivered', number: '+74951234567' })],
+      findings: [
+        expect.objectContaining({
+          kind: 'missing_in_crm',
+          action: 'repushed',
+          resolved: true,
+          call_key: 'api-2',
+          delivery_state: 'delivered',
+          number: '+74951234567',
+        }),
+      ],
       next_cursor: null,
     });
     const csv = await h.admin(`/v1/reconcile/runs/${id}.csv`);
@@ -410,7 +428,7 @@ describe('calltrail reconcile (CLI)', () => {
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => void out.push(String(chunk)) as never);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      const withDeps = <T,>(run: (deps: typeof h.deps) => Promise<T>) => run(h.deps);
+      const withDeps = <T>(run: (deps: typeof h.deps) => Promise<T>) => run(h.deps);
       expect(await reconcileCommand(['--date', DAY], withDeps)).toBe(0);
       expect(out.join('')).toMatch(/missing_in_crm\s+0\s+re-pushed/);
       expect(out.join('')).toMatch(/gaps still open: 0/);
@@ -461,7 +479,10 @@ describe('the schedule (Node)', () => {
   });
 
   it('does not catch up before the nightly time, nor when reconciliation is disabled', async () => {
-    for (const [now, enabled] of [['2026-11-21T02:00:00+03:00', true], ['2026-11-21T09:00:00+03:00', false]] as const) {
+    for (const [now, enabled] of [
+      ['2026-11-21T02:00:00+03:00', true],
+      ['2026-11-21T09:00:00+03:00', false],
+    ] as const) {
       const h = setup({ config: { reconcile: { ...defaultIntegratorConfig().reconcile, enabled } } });
       h.clock.now = new Date(now);
       const schedule = startReconcileSchedule(h.deps, owner, { resumeEveryMs: 20 });

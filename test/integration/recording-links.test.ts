@@ -32,7 +32,9 @@ describe('a vendor link that stopped working', () => {
       rest.get(API, () => HttpResponse.json({ status: 'success', link: `https://api.zadarma.com/v1/pbx/record/download/link${++issued}/f.mp3` })),
       // The first link has expired by the time it is fetched; the second works.
       rest.get('https://api.zadarma.com/v1/pbx/record/download/:link/f.mp3', ({ params }) =>
-        params.link === 'link1' ? new HttpResponse('Link expired', { status: 403 }) : new HttpResponse(toneWav(1), { headers: { 'content-type': 'audio/mpeg' } }),
+        params.link === 'link1'
+          ? new HttpResponse('Link expired', { status: 403 })
+          : new HttpResponse(toneWav(1), { headers: { 'content-type': 'audio/mpeg' } }),
       ),
     );
     for (const n of transfer.inOrder) {

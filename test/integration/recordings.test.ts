@@ -122,8 +122,28 @@ describe('a call with a WAV recording on the PBX', () => {
     pbx.put('/rec/t-a.wav', toneWav(3, 8000, 1));
     pbx.put('/rec/t-b.wav', toneWav(4, 16000, 2, 660));
     const base = { call_id: 't1', from: IVAN };
-    await h.post(callEnded({ ...base, leg_id: 't1-a', to: '100', extension: '100', ended_at: '2026-11-20T10:01:00+03:00', recording: { id: 'a', url: pbx.url('/rec/t-a.wav') } }));
-    await h.post(callEnded({ ...base, leg_id: 't1-b', to: '205', extension: '205', final: true, started_at: '2026-11-20T10:01:00+03:00', answered_at: '2026-11-20T10:01:05+03:00', recording: { id: 'b', url: pbx.url('/rec/t-b.wav') } }));
+    await h.post(
+      callEnded({
+        ...base,
+        leg_id: 't1-a',
+        to: '100',
+        extension: '100',
+        ended_at: '2026-11-20T10:01:00+03:00',
+        recording: { id: 'a', url: pbx.url('/rec/t-a.wav') },
+      }),
+    );
+    await h.post(
+      callEnded({
+        ...base,
+        leg_id: 't1-b',
+        to: '205',
+        extension: '205',
+        final: true,
+        started_at: '2026-11-20T10:01:00+03:00',
+        answered_at: '2026-11-20T10:01:05+03:00',
+        recording: { id: 'b', url: pbx.url('/rec/t-b.wav') },
+      }),
+    );
     await settleAndDeliver(h);
     const [audio] = await testDb().db.select().from(callAudio);
     expect(audio?.builtFrom).toHaveLength(2);
@@ -233,7 +253,10 @@ describe('retention', () => {
     expect(await storage.head(p1?.storageKey as string)).toBeNull();
     expect(p2?.purgedAt).toBeNull();
     expect(await storage.head(p2?.storageKey as string)).not.toBeNull();
-    const [p1Segment] = await testDb().db.select().from(recordings).where(and(eq(recordings.conversationId, p1?.conversationId as string)));
+    const [p1Segment] = await testDb()
+      .db.select()
+      .from(recordings)
+      .where(and(eq(recordings.conversationId, p1?.conversationId as string)));
     expect(p1Segment).toMatchObject({ fetchState: 'purged', sha256: expect.any(String) });
     expect((await h.app.request(new URL(link).pathname + new URL(link).search)).status).toBe(404);
 
@@ -254,7 +277,18 @@ describe('admin export', () => {
     pbx.put('/rec/e1.wav', toneWav(1));
     pbx.put('/rec/e2.wav', toneWav(2));
     await h.post(callEnded({ call_id: 'e1', from: IVAN, recording: { id: 'r', url: pbx.url('/rec/e1.wav') } }));
-    await h.post(callEnded({ call_id: 'e2', from: '8 916 555 12 34', to: '205', extension: '205', started_at: '2026-11-20T11:00:00+03:00', answered_at: '2026-11-20T11:00:05+03:00', ended_at: '2026-11-20T11:03:05+03:00', recording: { id: 'r', url: pbx.url('/rec/e2.wav') } }));
+    await h.post(
+      callEnded({
+        call_id: 'e2',
+        from: '8 916 555 12 34',
+        to: '205',
+        extension: '205',
+        started_at: '2026-11-20T11:00:00+03:00',
+        answered_at: '2026-11-20T11:00:05+03:00',
+        ended_at: '2026-11-20T11:03:05+03:00',
+        recording: { id: 'r', url: pbx.url('/rec/e2.wav') },
+      }),
+    );
     await settleAndDeliver(h);
 
     const res = await h.admin('/v1/recordings/export.zip?from=2026-11-20&to=2026-11-21');
@@ -317,9 +351,16 @@ describe('recordings given as paths on this host (recordings.local_paths)', () =
     await settleAndDeliver(h);
     const rows = Object.fromEntries((await testDb().db.select().from(recordings)).map((r) => [r.recordingKey, r]));
     expect(rows['good.wav']).toMatchObject({ fetchState: 'archived', fetchAttempts: 1 });
-    expect(rows['pipe.wav']).toMatchObject({ fetchState: 'failed', nextFetchAt: null, fetchError: `${join(monitor, 'pipe.wav')} is a FIFO (named pipe), not a recording file` });
+    expect(rows['pipe.wav']).toMatchObject({
+      fetchState: 'failed',
+      nextFetchAt: null,
+      fetchError: `${join(monitor, 'pipe.wav')} is a FIFO (named pipe), not a recording file`,
+    });
     expect(rows['folder.wav']).toMatchObject({ fetchState: 'failed', fetchError: expect.stringContaining('is a directory') });
-    expect(rows['escape.wav']).toMatchObject({ fetchState: 'failed', fetchError: expect.stringContaining(`leads to ${join(dir, 'private', 'secret.wav')}, outside recordings.local_paths`) });
+    expect(rows['escape.wav']).toMatchObject({
+      fetchState: 'failed',
+      fetchError: expect.stringContaining(`leads to ${join(dir, 'private', 'secret.wav')}, outside recordings.local_paths`),
+    });
     expect(rows['zero.wav']).toMatchObject({ fetchState: 'failed', fetchError: expect.stringContaining('leads to /dev/zero') });
     expect(noteLink(h, 'local-1')).toMatch(/\/recordings\/.+\.mp3\?/);
     expect(noteLink(h, 'local-0')).toBeUndefined();

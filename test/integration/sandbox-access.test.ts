@@ -27,7 +27,11 @@ function probes(h: Harness, headers: Record<string, string> = {}) {
     h.app.request('/sandbox/amocrm/', { headers }),
     h.app.request('/sandbox/amocrm', { headers }),
     h.app.request('/sandbox/amocrm/__sandbox/state', { headers }),
-    h.app.request('/sandbox/amocrm/__sandbox/faults', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(FAULTS) }),
+    h.app.request('/sandbox/amocrm/__sandbox/faults', {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(FAULTS),
+    }),
     h.app.request('/sandbox/amocrm/__sandbox/unblock', { method: 'POST', headers }),
     h.app.request('/sandbox/amocrm/api/v4/account', { headers: { authorization: `Bearer ${SANDBOX_TOKEN}`, ...headers } }),
   ]);
@@ -54,7 +58,10 @@ describe('the sandbox CRM on a configured deployment', () => {
     ['a webhook secret', { GENERIC_WEBHOOK_SECRET: 'test-secret-0123456789abcdef', PUBLIC_URL: 'http://localhost:3000' }],
     ['another PBX secret', { GENERIC_WEBHOOK_SECRET: '', TWILIO_AUTH_TOKEN: 'twilio-auth-token-0123456789' }],
     ['a public PUBLIC_URL', { GENERIC_WEBHOOK_SECRET: '', PUBLIC_URL: 'https://calls.example.com' }],
-    ['a CRM (with the sandbox still handed in)', { GENERIC_WEBHOOK_SECRET: '', AMOCRM_BASE_URL: 'https://example.amocrm.ru', AMOCRM_LONG_LIVED_TOKEN: 'amo-token' }],
+    [
+      'a CRM (with the sandbox still handed in)',
+      { GENERIC_WEBHOOK_SECRET: '', AMOCRM_BASE_URL: 'https://example.amocrm.ru', AMOCRM_LONG_LIVED_TOKEN: 'amo-token' },
+    ],
   ];
 
   for (const [what, env] of exposedBy) {

@@ -31,8 +31,7 @@ function encodeIn(charset: string, text: string): Uint8Array<ArrayBuffer> {
 /** Percent-escapes of every byte: how a form carries bytes whatever they are. */
 const escaped = (bytes: Uint8Array) => [...bytes].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 
-const stdSign = (secret: string, t: number, body: Uint8Array) =>
-  `t=${t},v1=${createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex')}`;
+const stdSign = (secret: string, t: number, body: Uint8Array) => `t=${t},v1=${createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex')}`;
 
 async function storedRaw(h: Harness) {
   const rows = await h.deps.db.select().from(inboxEvents);
@@ -93,7 +92,13 @@ describe('the generic webhook', () => {
   it('reads a body that is not UTF-8 as Windows-1251, its signature checked over the bytes', async () => {
     const h = harness(testDb());
     const text = JSON.stringify({
-      type: 'call.ended', call_id: 'звонок-1', from: '+74951234567', to: '101', started_at: 1795158000, ended_at: 1795158030, disposition: 'no_answer',
+      type: 'call.ended',
+      call_id: 'звонок-1',
+      from: '+74951234567',
+      to: '101',
+      started_at: 1795158000,
+      ended_at: 1795158030,
+      disposition: 'no_answer',
     });
     const body = encodeIn('windows-1251', text);
     const res = await h.app.request('/v1/pbx/generic/events', {
@@ -111,8 +116,18 @@ describe('Yeastar', () => {
     const YEASTAR = 'yeastar-secret-0123456789';
     const h = harness(testDb(), { env: { YEASTAR_WEBHOOK_SECRET: YEASTAR } });
     const text = JSON.stringify({
-      event: 'NewCdr', callid: '1795158000.77', callfrom: '84951234567', srctrunkname: 'МТС-SIP', type: 'Inbound', didnumber: '74993334455',
-      timestart: '2026-11-20 10:00:00', callto: '103', callduraction: '5', talkduraction: '0', status: 'NO ANSWER', recording: '',
+      event: 'NewCdr',
+      callid: '1795158000.77',
+      callfrom: '84951234567',
+      srctrunkname: 'МТС-SIP',
+      type: 'Inbound',
+      didnumber: '74993334455',
+      timestart: '2026-11-20 10:00:00',
+      callto: '103',
+      callduraction: '5',
+      talkduraction: '0',
+      status: 'NO ANSWER',
+      recording: '',
     });
     const body = encodeIn('windows-1251', text);
     const res = await h.app.request('/v1/pbx/yeastar', {
@@ -149,11 +164,21 @@ describe('Mango', () => {
 describe('Twilio', () => {
   const TOKEN = '9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c';
   const params = {
-    AccountSid: 'AC0123456789abcdef0123456789abcdef', CallSid: 'CA0123456789abcdef0123456789abcde1', From: '+74951234567', To: '+74993334455',
-    CallStatus: 'no-answer', Direction: 'inbound', Timestamp: 'Fri, 20 Nov 2026 07:00:30 +0000', CallDuration: '0',
+    AccountSid: 'AC0123456789abcdef0123456789abcdef',
+    CallSid: 'CA0123456789abcdef0123456789abcde1',
+    From: '+74951234567',
+    To: '+74993334455',
+    CallStatus: 'no-answer',
+    Direction: 'inbound',
+    Timestamp: 'Fri, 20 Nov 2026 07:00:30 +0000',
+    CallDuration: '0',
   };
   const sign = (url: string, data: string | Buffer) => createHmac('sha1', TOKEN).update(url).update(data).digest('base64');
-  const sorted = (p: Record<string, string>) => Object.keys(p).sort().map((k) => k + p[k]).join('');
+  const sorted = (p: Record<string, string>) =>
+    Object.keys(p)
+      .sort()
+      .map((k) => k + p[k])
+      .join('');
 
   it('validates against PUBLIC_URL as written, upper-case host included', async () => {
     const publicUrl = 'https://Calltrail.Example.COM';

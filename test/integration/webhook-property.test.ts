@@ -34,8 +34,15 @@ const MANGO = { key: 'wu8zgl7mlbpycmdbn8qq7vmcqyq5bcw3', salt: 'lsy4dpvqjm5tql3d
 const app = () =>
   harness(testDb(), {
     env: {
-      ASTERISK_WEBHOOK_SECRET: ASTERISK, FREESWITCH_BASIC_AUTH: FREESWITCH, ZADARMA_API_KEY: ZADARMA.key, ZADARMA_API_SECRET: ZADARMA.secret,
-      TWILIO_AUTH_TOKEN: TWILIO, PUBLIC_URL, YEASTAR_WEBHOOK_SECRET: YEASTAR, MANGO_API_KEY: MANGO.key, MANGO_API_SALT: MANGO.salt,
+      ASTERISK_WEBHOOK_SECRET: ASTERISK,
+      FREESWITCH_BASIC_AUTH: FREESWITCH,
+      ZADARMA_API_KEY: ZADARMA.key,
+      ZADARMA_API_SECRET: ZADARMA.secret,
+      TWILIO_AUTH_TOKEN: TWILIO,
+      PUBLIC_URL,
+      YEASTAR_WEBHOOK_SECRET: YEASTAR,
+      MANGO_API_KEY: MANGO.key,
+      MANGO_API_SALT: MANGO.salt,
     },
   });
 
@@ -53,68 +60,130 @@ const byteForm = (names: string[]) =>
   fc.array(fc.tuple(fc.oneof(fc.constantFrom(...names), fc.string({ maxLength: 8 })), fc.uint8Array({ maxLength: 30 })), { maxLength: 10 });
 
 const t = (h: Harness) => Math.floor(h.clock.now.getTime() / 1000);
-const calltrailSigned = (secret: string, h: Harness, body: Uint8Array) => `t=${t(h)},v1=${createHmac('sha256', secret).update(`${t(h)}.`).update(body).digest('hex')}`;
+const calltrailSigned = (secret: string, h: Harness, body: Uint8Array) =>
+  `t=${t(h)},v1=${createHmac('sha256', secret)
+    .update(`${t(h)}.`)
+    .update(body)
+    .digest('hex')}`;
 
 const requests: Record<string, (h: Harness) => fc.Arbitrary<Post>> = {
   generic: (h) =>
-    fc.oneof(near.generic.map(enc), anyBytes, fc.jsonValue().map((v) => enc(JSON.stringify(v) ?? 'null'))).map((body) => ({
-      path: '/v1/pbx/generic/events', body, headers: { 'content-type': 'application/json', 'x-calltrail-signature': calltrailSigned(SECRET, h, body) },
-    })),
+    fc
+      .oneof(
+        near.generic.map(enc),
+        anyBytes,
+        fc.jsonValue().map((v) => enc(JSON.stringify(v) ?? 'null')),
+      )
+      .map((body) => ({
+        path: '/v1/pbx/generic/events',
+        body,
+        headers: { 'content-type': 'application/json', 'x-calltrail-signature': calltrailSigned(SECRET, h, body) },
+      })),
   asterisk: (h) =>
-    fc.oneof(near.asterisk.map((b) => ({ body: enc(b.text), type: b.type })), fc.record({ body: anyBytes, type: fc.constantFrom('text/csv', 'application/json') })).map(({ body, type }) => ({
-      path: '/v1/pbx/asterisk/cdr', body, headers: { 'content-type': type, 'x-calltrail-signature': calltrailSigned(ASTERISK, h, body) },
-    })),
+    fc
+      .oneof(
+        near.asterisk.map((b) => ({ body: enc(b.text), type: b.type })),
+        fc.record({ body: anyBytes, type: fc.constantFrom('text/csv', 'application/json') }),
+      )
+      .map(({ body, type }) => ({
+        path: '/v1/pbx/asterisk/cdr',
+        body,
+        headers: { 'content-type': type, 'x-calltrail-signature': calltrailSigned(ASTERISK, h, body) },
+      })),
   freeswitch: () =>
-    fc.tuple(
-      fc.oneof(near.freeswitch.map((b) => ({ body: enc(b.text), type: b.type })), fc.record({ body: anyBytes, type: fc.constantFrom('application/json', 'application/x-www-form-urlencoded') })),
-      fc.oneof(fc.constant(aLeg.variables.uuid), fc.string({ maxLength: 40 })),
-    ).map(([{ body, type }, uuid]) => ({
-      path: `/v1/pbx/freeswitch?uuid=${encodeURIComponent(uuid)}`, body, headers: { 'content-type': type, authorization: `Basic ${Buffer.from(FREESWITCH).toString('base64')}` },
-    })),
+    fc
+      .tuple(
+        fc.oneof(
+          near.freeswitch.map((b) => ({ body: enc(b.text), type: b.type })),
+          fc.record({ body: anyBytes, type: fc.constantFrom('application/json', 'application/x-www-form-urlencoded') }),
+        ),
+        fc.oneof(fc.constant(aLeg.variables.uuid), fc.string({ maxLength: 40 })),
+      )
+      .map(([{ body, type }, uuid]) => ({
+        path: `/v1/pbx/freeswitch?uuid=${encodeURIComponent(uuid)}`,
+        body,
+        headers: { 'content-type': type, authorization: `Basic ${Buffer.from(FREESWITCH).toString('base64')}` },
+      })),
   zadarma: () =>
-    fc.oneof(
-      near.zadarma.map((fields) => Object.entries(fields).map(([k, v]): [string, Uint8Array] => [k, enc(v)])),
-      fc.tuple(fc.constantFrom(...EVENTS), byteForm(['pbx_call_id', 'caller_id', 'called_did', 'call_start', 'internal', 'destination', 'duration', 'disposition', 'call_id_with_rec']))
-        .map(([event, rest]): [string, Uint8Array][] => [['event', enc(event)], ...rest]),
-    ).map((pairs) => {
-      // Zadarma's scheme, from its documentation: the event's signed fields, concatenated.
-      const first = (name: string) => pairs.find(([n]) => n === name)?.[1];
-      const signed: Record<string, string[]> = {
-        NOTIFY_ANSWER: ['caller_id', 'destination', 'call_start'], NOTIFY_OUT_START: ['internal', 'destination', 'call_start'],
-        NOTIFY_OUT_END: ['internal', 'destination', 'call_start'], NOTIFY_RECORD: ['pbx_call_id', 'call_id_with_rec'],
-      };
-      const event = Buffer.from(first('event') ?? []).toString();
-      const mac = createHmac('sha1', ZADARMA.secret);
-      for (const f of signed[event] ?? ['caller_id', 'called_did', 'call_start']) mac.update(first(f) ?? new Uint8Array());
-      const body = enc(pairs.map(([n, v]) => `${encodeURIComponent(n)}=${escaped(v)}`).join('&'));
-      return { path: '/v1/pbx/zadarma', body, headers: { 'content-type': 'application/x-www-form-urlencoded', signature: Buffer.from(mac.digest('hex')).toString('base64') } };
-    }),
+    fc
+      .oneof(
+        near.zadarma.map((fields) => Object.entries(fields).map(([k, v]): [string, Uint8Array] => [k, enc(v)])),
+        fc
+          .tuple(
+            fc.constantFrom(...EVENTS),
+            byteForm(['pbx_call_id', 'caller_id', 'called_did', 'call_start', 'internal', 'destination', 'duration', 'disposition', 'call_id_with_rec']),
+          )
+          .map(([event, rest]): [string, Uint8Array][] => [['event', enc(event)], ...rest]),
+      )
+      .map((pairs) => {
+        // Zadarma's scheme, from its documentation: the event's signed fields, concatenated.
+        const first = (name: string) => pairs.find(([n]) => n === name)?.[1];
+        const signed: Record<string, string[]> = {
+          NOTIFY_ANSWER: ['caller_id', 'destination', 'call_start'],
+          NOTIFY_OUT_START: ['internal', 'destination', 'call_start'],
+          NOTIFY_OUT_END: ['internal', 'destination', 'call_start'],
+          NOTIFY_RECORD: ['pbx_call_id', 'call_id_with_rec'],
+        };
+        const event = Buffer.from(first('event') ?? []).toString();
+        const mac = createHmac('sha1', ZADARMA.secret);
+        for (const f of signed[event] ?? ['caller_id', 'called_did', 'call_start']) mac.update(first(f) ?? new Uint8Array());
+        const body = enc(pairs.map(([n, v]) => `${encodeURIComponent(n)}=${escaped(v)}`).join('&'));
+        return {
+          path: '/v1/pbx/zadarma',
+          body,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', signature: Buffer.from(mac.digest('hex')).toString('base64') },
+        };
+      }),
   twilio: () =>
-    fc.oneof(
-      near.twilio.map(([callback, fields]) => ({ callback, pairs: Object.entries(fields).map(([k, v]): [string, Uint8Array] => [k, enc(v)]) })),
-      fc.record({ callback: fc.constantFrom('status', 'recording'), pairs: byteForm(['CallSid', 'ParentCallSid', 'CallStatus', 'From', 'To', 'Direction', 'CallDuration', 'Timestamp', 'RecordingSid', 'RecordingUrl', 'RecordingStatus']) }),
-    ).map(({ callback, pairs }) => {
-      // Twilio's scheme: the URL as configured, then each name and its values (distinct, sorted), names sorted.
-      const path = `/v1/pbx/twilio/${callback}`;
-      const byName = new Map<string, Set<string>>();
-      for (const [n, v] of pairs) byName.set(n, (byName.get(n) ?? new Set()).add(Buffer.from(v).toString('latin1')));
-      const mac = createHmac('sha1', TWILIO).update(PUBLIC_URL + path);
-      for (const name of [...byName.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
-        for (const value of [...(byName.get(name) ?? [])].sort()) mac.update(name).update(Buffer.from(value, 'latin1'));
-      }
-      const body = enc(pairs.map(([n, v]) => `${encodeURIComponent(n)}=${escaped(v)}`).join('&'));
-      return { path, body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': mac.digest('base64') } };
-    }),
+    fc
+      .oneof(
+        near.twilio.map(([callback, fields]) => ({ callback, pairs: Object.entries(fields).map(([k, v]): [string, Uint8Array] => [k, enc(v)]) })),
+        fc.record({
+          callback: fc.constantFrom('status', 'recording'),
+          pairs: byteForm([
+            'CallSid',
+            'ParentCallSid',
+            'CallStatus',
+            'From',
+            'To',
+            'Direction',
+            'CallDuration',
+            'Timestamp',
+            'RecordingSid',
+            'RecordingUrl',
+            'RecordingStatus',
+          ]),
+        }),
+      )
+      .map(({ callback, pairs }) => {
+        // Twilio's scheme: the URL as configured, then each name and its values (distinct, sorted), names sorted.
+        const path = `/v1/pbx/twilio/${callback}`;
+        const byName = new Map<string, Set<string>>();
+        for (const [n, v] of pairs) byName.set(n, (byName.get(n) ?? new Set()).add(Buffer.from(v).toString('latin1')));
+        const mac = createHmac('sha1', TWILIO).update(PUBLIC_URL + path);
+        for (const name of [...byName.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
+          for (const value of [...(byName.get(name) ?? [])].sort()) mac.update(name).update(Buffer.from(value, 'latin1'));
+        }
+        const body = enc(pairs.map(([n, v]) => `${encodeURIComponent(n)}=${escaped(v)}`).join('&'));
+        return { path, body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': mac.digest('base64') } };
+      }),
   yeastar: () =>
     fc.oneof(near.yeastar.map(enc), anyBytes).map((body) => ({
-      path: '/v1/pbx/yeastar', body, headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', YEASTAR).update(body).digest('base64') },
+      path: '/v1/pbx/yeastar',
+      body,
+      headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', YEASTAR).update(body).digest('base64') },
     })),
   mango: () =>
-    fc.oneof(near.mango.map(({ kind, json }) => ({ kind, json: enc(json) })), fc.record({ kind: fc.constantFrom('call', 'summary', 'recording'), json: anyBytes })).map(({ kind, json }) => {
-      const sign = createHash('sha256').update(MANGO.key).update(json).update(MANGO.salt).digest('hex');
-      const body = enc(`vpbx_api_key=${MANGO.key}&sign=${sign}&json=${escaped(json)}`);
-      return { path: `/v1/pbx/mango/events/${kind}`, body, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
-    }),
+    fc
+      .oneof(
+        near.mango.map(({ kind, json }) => ({ kind, json: enc(json) })),
+        fc.record({ kind: fc.constantFrom('call', 'summary', 'recording'), json: anyBytes }),
+      )
+      .map(({ kind, json }) => {
+        const sign = createHash('sha256').update(MANGO.key).update(json).update(MANGO.salt).digest('hex');
+        const body = enc(`vpbx_api_key=${MANGO.key}&sign=${sign}&json=${escaped(json)}`);
+        return { path: `/v1/pbx/mango/events/${kind}`, body, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+      }),
 };
 
 async function lastId(h: Harness): Promise<number> {
@@ -123,7 +192,8 @@ async function lastId(h: Harness): Promise<number> {
 }
 
 /** Bytes as ASCII, anything else as \xNN, so a failing body can be read and replayed. */
-const printable = (data: Uint8Array) => [...data].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+const printable = (data: Uint8Array) =>
+  [...data].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
 
 /** One signed request: 2xx and applied (and replayable), or 4xx with the envelope and nothing stored. */
 async function answersWell(h: Harness, post: Post): Promise<void> {
@@ -153,7 +223,10 @@ describe.each(Object.keys(requests))('POST to the %s webhook, correctly signed (
   it('answers 2xx and applies, or 4xx with the envelope; never 500, never a stored body that fails', async () => {
     const h = app();
     const build = requests[source] as (h: Harness) => fc.Arbitrary<Post>;
-    await fc.assert(fc.asyncProperty(build(h), (post) => answersWell(h, post)), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(build(h), (post) => answersWell(h, post)),
+      { numRuns: RUNS },
+    );
     expect(await h.deps.db.$count(inboxEvents, eq(inboxEvents.status, 'failed'))).toBe(0);
   });
 });

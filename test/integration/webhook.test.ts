@@ -205,32 +205,35 @@ describe('transfers, order and repetition', () => {
     [2, 0, 1],
     [2, 1, 0],
   ];
-  it.each(orders.map((o) => ({ order: o, name: o.join('→') })))('assembles the transfer chain the same way in order $name, with a duplicate', async ({ order }) => {
-    const reference = transferChain('ref-');
-    for (const e of reference) await h.post(e);
-    const events = transferChain('perm-');
-    const stream = [...order.map((i) => events[i]), events[order[0] ?? 0]];
-    for (const e of stream) {
-      h.clock.advance(1);
-      await h.post(e);
-    }
-    h.clock.advance(60);
-    await runTick(h.deps);
-    const [ref] = await snapshot(db.db, 'ref-');
-    const [perm] = await snapshot(db.db, 'perm-');
-    expect(perm).toEqual(ref);
-    expect(perm).toMatchObject({
-      extension: '205',
-      talkSeconds: 210,
-      legCount: 2,
-      outcome: 'answered',
-      externalNumber: '+74951234567',
-      awaitingRecordings: false,
-      settled: true,
-      deliveries: [{ state: 'pending' }],
-    });
-    expect(perm?.recordings.map((r) => r.recordingKey)).toEqual(['-ra', '-rb']);
-  });
+  it.each(orders.map((o) => ({ order: o, name: o.join('→') })))(
+    'assembles the transfer chain the same way in order $name, with a duplicate',
+    async ({ order }) => {
+      const reference = transferChain('ref-');
+      for (const e of reference) await h.post(e);
+      const events = transferChain('perm-');
+      const stream = [...order.map((i) => events[i]), events[order[0] ?? 0]];
+      for (const e of stream) {
+        h.clock.advance(1);
+        await h.post(e);
+      }
+      h.clock.advance(60);
+      await runTick(h.deps);
+      const [ref] = await snapshot(db.db, 'ref-');
+      const [perm] = await snapshot(db.db, 'perm-');
+      expect(perm).toEqual(ref);
+      expect(perm).toMatchObject({
+        extension: '205',
+        talkSeconds: 210,
+        legCount: 2,
+        outcome: 'answered',
+        externalNumber: '+74951234567',
+        awaitingRecordings: false,
+        settled: true,
+        deliveries: [{ state: 'pending' }],
+      });
+      expect(perm?.recordings.map((r) => r.recordingKey)).toEqual(['-ra', '-rb']);
+    },
+  );
 
   it('lets concurrent legs of one conversation all land (row lock, no lost update)', async () => {
     const legsToSend = Array.from({ length: 12 }, (_, i) =>
@@ -301,7 +304,16 @@ describe('surface', () => {
   });
 
   it('answers 503 on /health and on the webhook when the database is gone, with the envelope', async () => {
-    const broken = { ...db.db, select: () => { throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); }, transaction: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), insert: () => { throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); } } as unknown as typeof db.db;
+    const broken = {
+      ...db.db,
+      select: () => {
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      },
+      transaction: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+      insert: () => {
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      },
+    } as unknown as typeof db.db;
     const app = createApp({ ...h.deps, db: broken });
     const health = await app.request('/health');
     expect(health.status).toBe(503);
@@ -309,7 +321,13 @@ describe('surface', () => {
     const res = await app.request('/v1/pbx/generic/events', {
       method: 'POST',
       body: JSON.stringify(callEnded()),
-      headers: { 'x-calltrail-signature': await (await import('../../src/pbx/generic/signature')).signatureHeader(SECRET, JSON.stringify(callEnded()), h.clock.now.getTime() / 1000) },
+      headers: {
+        'x-calltrail-signature': await (await import('../../src/pbx/generic/signature')).signatureHeader(
+          SECRET,
+          JSON.stringify(callEnded()),
+          h.clock.now.getTime() / 1000,
+        ),
+      },
     });
     expect(res.status).toBe(503);
     expect((await json(res)).error).toMatchObject({ code: 'unavailable', requestId: expect.any(String) });
@@ -355,7 +373,16 @@ describe('admin API', () => {
   it('finds calls by a number written any way, by extension and state, page by page', async () => {
     for (let i = 0; i < 5; i++) {
       h.clock.advance(60);
-      await h.post(callEnded({ call_id: `c${i}`, started_at: 1763622000 + i * 60, answered_at: null, ended_at: 1763622000 + i * 60 + 20, disposition: 'no_answer', from: i % 2 ? '8 916 111-22-33' : '+74951234567' }));
+      await h.post(
+        callEnded({
+          call_id: `c${i}`,
+          started_at: 1763622000 + i * 60,
+          answered_at: null,
+          ended_at: 1763622000 + i * 60 + 20,
+          disposition: 'no_answer',
+          from: i % 2 ? '8 916 111-22-33' : '+74951234567',
+        }),
+      );
     }
     const page1 = await json(await h.admin('/v1/calls?phone=%2B7%20(916)%20111-22-33&limit=1'));
     expect(page1.items).toHaveLength(1);
@@ -365,7 +392,9 @@ describe('admin API', () => {
     expect(page2.next_cursor).toBeNull();
     expect((await json(await h.admin('/v1/calls?extension=101&state=pending'))).items).toHaveLength(5);
     expect((await json(await h.admin('/v1/calls?state=delivered'))).items).toHaveLength(0);
-    expect((await json(await h.admin('/v1/calls?from=2025-11-20T07:02:00Z&to=2025-11-20T07:04:00Z'))).items.map((c: { call_key: string }) => c.call_key)).toEqual(['c3', 'c2']);
+    expect(
+      (await json(await h.admin('/v1/calls?from=2025-11-20T07:02:00Z&to=2025-11-20T07:04:00Z'))).items.map((c: { call_key: string }) => c.call_key),
+    ).toEqual(['c3', 'c2']);
 
     const bad = await h.admin('/v1/calls?outcome=lost');
     expect(bad.status).toBe(400);

@@ -44,7 +44,11 @@ export function deliveryHarness(
     ...(options.config ? { config: options.config } : {}),
     deps: { sandbox, ...(options.recordings ? { recordings: options.recordings } : {}) },
   });
-  const worker = createDeliveryWorker(h.deps, { owner: `test:${Math.random().toString(36).slice(2, 8)}`, limiters: new Map(), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  const worker = createDeliveryWorker(h.deps, {
+    owner: `test:${Math.random().toString(36).slice(2, 8)}`,
+    limiters: new Map(),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
   if (!worker) throw new Error('no delivery worker');
   Object.defineProperty(clock, 'now', { get: () => h.clock.now });
   return { ...h, sandbox, worker, drain: () => worker.drain({ budgetMs: 60_000 }) };

@@ -30,13 +30,24 @@ export function recordingReady(overrides: Json = {}): Json {
 export function transferChain(callId = 'transfer-1'): Json[] {
   return [
     callEnded({
-      call_id: callId, leg_id: `${callId}-a`, to: '100', extension: '100',
-      started_at: '2026-11-20T10:00:00+03:00', answered_at: '2026-11-20T10:00:04+03:00', ended_at: '2026-11-20T10:00:44+03:00',
+      call_id: callId,
+      leg_id: `${callId}-a`,
+      to: '100',
+      extension: '100',
+      started_at: '2026-11-20T10:00:00+03:00',
+      answered_at: '2026-11-20T10:00:04+03:00',
+      ended_at: '2026-11-20T10:00:44+03:00',
       recording: { id: `${callId}-ra`, url: `https://pbx.example/${callId}-a.wav` },
     }),
     callEnded({
-      call_id: callId, leg_id: `${callId}-b`, to: '205', extension: '205', final: true,
-      started_at: '2026-11-20T10:00:44+03:00', answered_at: '2026-11-20T10:00:50+03:00', ended_at: '2026-11-20T10:03:40+03:00',
+      call_id: callId,
+      leg_id: `${callId}-b`,
+      to: '205',
+      extension: '205',
+      final: true,
+      started_at: '2026-11-20T10:00:44+03:00',
+      answered_at: '2026-11-20T10:00:50+03:00',
+      ended_at: '2026-11-20T10:03:40+03:00',
     }),
     recordingReady({ call_id: callId, leg_id: `${callId}-b`, recording: { id: `${callId}-rb`, url: `https://pbx.example/${callId}-b.wav` } }),
   ];

@@ -29,7 +29,11 @@ export interface FakeCrmOptions {
   now?: () => Date;
 }
 
-export interface FakeContact { id: number; name: string; phone: string }
+export interface FakeContact {
+  id: number;
+  name: string;
+  phone: string;
+}
 export interface FakeCall {
   id: number;
   contact_id: number;
@@ -42,7 +46,12 @@ export interface FakeCall {
   note: string;
   recording_bytes?: number;
 }
-export interface FakeTask { id: number; text: string; contact_id: number; due_at: string }
+export interface FakeTask {
+  id: number;
+  text: string;
+  contact_id: number;
+  due_at: string;
+}
 
 type Operation = 'create_contact' | 'log_call' | 'update_call' | 'upload' | 'create_task';
 

@@ -50,4 +50,3 @@ export function readSample(sample: { source: string; dir: string }) {
   const bodies = expected.input.files.flatMap((f) => bodiesFromFile(sample.source, join(sample.dir, f)));
   return { expected, config, bodies };
 }
-

@@ -7,13 +7,7 @@ import type { Db } from '../../src/db/client';
 import { conversations, deliveries, inboxEvents, legs, recordings } from '../../src/db/schema';
 
 export async function counts(db: Db) {
-  const [i, c, l, r, d] = await Promise.all([
-    db.$count(inboxEvents),
-    db.$count(conversations),
-    db.$count(legs),
-    db.$count(recordings),
-    db.$count(deliveries),
-  ]);
+  const [i, c, l, r, d] = await Promise.all([db.$count(inboxEvents), db.$count(conversations), db.$count(legs), db.$count(recordings), db.$count(deliveries)]);
   return { inbox: i, conversations: c, legs: l, recordings: r, deliveries: d };
 }
 
@@ -49,12 +43,24 @@ export async function snapshot(db: Db, callKeyPrefix: string) {
     final: c.finalSeenAt !== null,
     settled: c.settledAt !== null,
     legs: c.legs.map((l) => ({
-      legKey: strip(l.legKey), direction: l.direction, fromRaw: l.fromRaw, toRaw: l.toRaw, extension: l.extension,
-      startedAt: l.startedAt.toISOString(), answeredAt: l.answeredAt?.toISOString(), endedAt: l.endedAt.toISOString(),
-      disposition: l.disposition, talkSeconds: l.talkSeconds, final: l.final, recorded: l.recorded,
+      legKey: strip(l.legKey),
+      direction: l.direction,
+      fromRaw: l.fromRaw,
+      toRaw: l.toRaw,
+      extension: l.extension,
+      startedAt: l.startedAt.toISOString(),
+      answeredAt: l.answeredAt?.toISOString(),
+      endedAt: l.endedAt.toISOString(),
+      disposition: l.disposition,
+      talkSeconds: l.talkSeconds,
+      final: l.final,
+      recorded: l.recorded,
     })),
     recordings: c.recordings.map((r) => ({
-      recordingKey: strip(r.recordingKey), legKey: strip(r.legKey), originUrl: r.originUrl?.replace(callKeyPrefix, ''), status: r.status,
+      recordingKey: strip(r.recordingKey),
+      legKey: strip(r.legKey),
+      originUrl: r.originUrl?.replace(callKeyPrefix, ''),
+      status: r.status,
     })),
     deliveries: c.deliveries.map((d) => ({ state: d.state, reason: d.reason, crmAccountId: d.crmAccountId })),
   }));

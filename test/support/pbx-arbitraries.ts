@@ -21,8 +21,30 @@ export type Form = Record<string, string>;
 export const nasty: fc.Arbitrary<Json> = fc.oneof(
   fc.jsonValue() as fc.Arbitrary<Json>,
   fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.constantFrom('', ' ', '0', '-1', '1e400', '-0', 'NaN', 'Infinity', '99999999999999999999', '1.5', '0000-00-00 00:00:00',
-    '2026-02-30 25:61:61', '9999-12-31 23:59:59', '0001-01-01 00:00:00', '\u0000', '\ud800', 'null', '[]', '{}', '%', '%zz', '+'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '0',
+    '-1',
+    '1e400',
+    '-0',
+    'NaN',
+    'Infinity',
+    '99999999999999999999',
+    '1.5',
+    '0000-00-00 00:00:00',
+    '2026-02-30 25:61:61',
+    '9999-12-31 23:59:59',
+    '0001-01-01 00:00:00',
+    '\u0000',
+    '\ud800',
+    'null',
+    '[]',
+    '{}',
+    '%',
+    '%zz',
+    '+',
+  ),
   fc.integer().map(String),
   fc.double().map(String),
   fc.constantFrom(-1, 0, 1e300, -1e300, 2 ** 31, 2 ** 53, 1.5, 1e11, 1e13, 8.64e12),
@@ -59,7 +81,9 @@ export const mutatedJson = (seeds: Json[]): fc.Arbitrary<Json> =>
 export const mutatedForm = (seeds: Form[]): fc.Arbitrary<Form> =>
   fc
     .constantFrom(...seeds)
-    .chain((seed) => fc.tuple(fc.constant(seed), fc.oneof(fc.constantFrom(...Object.keys(seed)), fc.string({ maxLength: 8 })), fc.option(nasty, { nil: undefined })))
+    .chain((seed) =>
+      fc.tuple(fc.constant(seed), fc.oneof(fc.constantFrom(...Object.keys(seed)), fc.string({ maxLength: 8 })), fc.option(nasty, { nil: undefined })),
+    )
     .map(([seed, key, by]) => {
       const form = { ...seed };
       if (by === undefined) delete form[key];

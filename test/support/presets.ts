@@ -25,7 +25,10 @@ export function loadPreset(name: string, extra = ''): IntegratorConfig {
 }
 
 /** Recordings calltrail links to (callToLog's https://pbx.example/r/NNNN.mp3): four bytes of "audio". */
-export const recordingHandler = http.get('https://pbx.example/r/:file', () => new HttpResponse(new Uint8Array([0xff, 0xfb, 0x90, 0x64]), { headers: { 'content-type': 'audio/mpeg' } }));
+export const recordingHandler = http.get(
+  'https://pbx.example/r/:file',
+  () => new HttpResponse(new Uint8Array([0xff, 0xfb, 0x90, 0x64]), { headers: { 'content-type': 'audio/mpeg' } }),
+);
 
 export function virtualClock(start = Date.parse('2026-11-20T08:00:00Z')) {
   let t = start;

@@ -28,7 +28,7 @@ const rules: [string, RegExp][] = [
   ['imports a node: module', /from\s+['"]node:(?!async_hooks['"])|import\(\s*['"]node:/],
   ['imports a Node-only package', new RegExp(`from\\s+['"](${NODE_ONLY_PACKAGES.map((p) => p.replace('/', '\\/')).join('|')})['"/]`)],
   // csv-parse's main entry is Node streams; its browser build (csv-parse/browser/…) is portable.
-  ['imports csv-parse\'s Node build', /from\s+['"]csv-parse(\/(sync|stream))?['"]/],
+  ["imports csv-parse's Node build", /from\s+['"]csv-parse(\/(sync|stream))?['"]/],
   ['reads process.*', /\bprocess\.(env|argv|exit|cwd|on)\b/],
   ['evaluates code', /\beval\(|new Function\(/],
 ];
@@ -48,7 +48,9 @@ describe('portable core', () => {
     const offenders = portable.flatMap((file) =>
       readFileSync(join(ROOT, file), 'utf8')
         .split('\n')
-        .flatMap((line, i) => (pattern.test(line) && !line.trim().startsWith('//') && !line.trim().startsWith('*') ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+        .flatMap((line, i) =>
+          pattern.test(line) && !line.trim().startsWith('//') && !line.trim().startsWith('*') ? [`${file}:${i + 1}: ${line.trim()}`] : [],
+        ),
     );
     expect(offenders).toEqual([]);
   });

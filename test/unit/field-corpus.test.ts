@@ -24,7 +24,10 @@ describe('the field corpus', () => {
   it('has a real sample for every source, each named in SOURCES.md', () => {
     const sources = readFileSync(join(CORPUS_ROOT, 'SOURCES.md'), 'utf8');
     for (const source of ['asterisk', 'freepbx', 'freeswitch', 'twilio', 'zadarma', 'yeastar', 'mango', 'generic']) {
-      expect(samples.some((s) => s.source === source), `a sample of ${source}`).toBe(true);
+      expect(
+        samples.some((s) => s.source === source),
+        `a sample of ${source}`,
+      ).toBe(true);
     }
     for (const s of samples) expect(sources, `SOURCES.md names ${s.source}/${s.name}`).toContain(`## ${s.source}/${s.name}`);
   });

@@ -52,14 +52,24 @@ const cases: Case[] = [
   { parser: genericParser, metas: [{}], near: near.generic, wrap: (json) => json },
   {
     parser: asteriskParser,
-    metas: [{ content_type: 'text/csv' }, { content_type: 'application/json' }, {}, { content_type: 'text/csv', columns: 'x', first_line: 'abc', recording_bytes: '-1' }],
+    metas: [
+      { content_type: 'text/csv' },
+      { content_type: 'application/json' },
+      {},
+      { content_type: 'text/csv', columns: 'x', first_line: 'abc', recording_bytes: '-1' },
+    ],
     near: near.asterisk.map((b) => b.text),
     wrap: (json) => json,
   },
   { parser: freepbxParser, metas: [{}], near: near.freepbx, wrap: (json) => json },
   {
     parser: freeswitchParser,
-    metas: [{ content_type: 'application/x-www-form-urlencoded' }, { content_type: 'application/json' }, { content_type: 'application/x-www-form-base64-encoded' }, {}],
+    metas: [
+      { content_type: 'application/x-www-form-urlencoded' },
+      { content_type: 'application/json' },
+      { content_type: 'application/x-www-form-base64-encoded' },
+      {},
+    ],
     near: near.freeswitch.map((b) => b.text),
     wrap: (json) => `cdr=${encodeURIComponent(json)}`,
   },
@@ -85,16 +95,20 @@ describe.each(cases.map((c) => [c.parser.name, c] as const))('the %s parser (pro
   const meta = fc.constantFrom(...c.metas);
 
   it('reads any bytes, in UTF-8 or cp1251, into events or an InvalidPayloadError', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom('utf-8', 'windows-1251'), meta, (bytes, charset, m) => {
-      parsesOrRefuses(c.parser, { raw: text(bytes, charset), meta: m });
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom('utf-8', 'windows-1251'), meta, (bytes, charset, m) => {
+        parsesOrRefuses(c.parser, { raw: text(bytes, charset), meta: m });
+      }),
+    );
   });
 
   it('reads any JSON value, bare and as the source posts it', () => {
-    fc.assert(fc.property(fc.jsonValue(), fc.boolean(), meta, (value, wrapped, m) => {
-      const json = JSON.stringify(value) ?? 'null';
-      parsesOrRefuses(c.parser, { raw: wrapped ? c.wrap(json) : json, meta: m });
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.boolean(), meta, (value, wrapped, m) => {
+        const json = JSON.stringify(value) ?? 'null';
+        parsesOrRefuses(c.parser, { raw: wrapped ? c.wrap(json) : json, meta: m });
+      }),
+    );
   });
 
   it('reads any form of arbitrary names and values', () => {
@@ -103,6 +117,9 @@ describe.each(cases.map((c) => [c.parser.name, c] as const))('the %s parser (pro
   });
 
   it('reads its own sample bodies with any one field changed or removed', () => {
-    fc.assert(fc.property(c.near, meta, (raw, m) => parsesOrRefuses(c.parser, { raw, meta: m })), { numRuns: 300 });
+    fc.assert(
+      fc.property(c.near, meta, (raw, m) => parsesOrRefuses(c.parser, { raw, meta: m })),
+      { numRuns: 300 },
+    );
   });
 });

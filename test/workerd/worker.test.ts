@@ -183,12 +183,7 @@ describe('calltrail under workerd', () => {
 
     const nightly = await worker.fetch('/__scheduled?cron=30+23+*+*+*');
     expect(nightly.status).toBe(200);
-    const [run] = await db.db
-      .select()
-      .from(reconcileRuns)
-      .where(eq(reconcileRuns.trigger, 'nightly'))
-      .orderBy(desc(reconcileRuns.startedAt))
-      .limit(1);
+    const [run] = await db.db.select().from(reconcileRuns).where(eq(reconcileRuns.trigger, 'nightly')).orderBy(desc(reconcileRuns.startedAt)).limit(1);
     expect(run).toMatchObject({
       status: 'done',
       windowFrom: yesterdayNoon.startOf('day').toJSDate(),
@@ -199,7 +194,10 @@ describe('calltrail under workerd', () => {
     expect(sandbox.store.notesByUniq(uniq)).toHaveLength(1);
     // The run is readable through the admin API of the same Worker.
     const res = await worker.fetch(`/v1/reconcile/runs/${run!.id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    expect(await res.json()).toMatchObject({ id: run!.id, findings: [expect.objectContaining({ kind: 'missing_in_crm', call_key: 'wk-night', resolved: true })] });
+    expect(await res.json()).toMatchObject({
+      id: run!.id,
+      findings: [expect.objectContaining({ kind: 'missing_in_crm', call_key: 'wk-night', resolved: true })],
+    });
   });
 
   it('serves the OpenAPI document and the admin API', async () => {

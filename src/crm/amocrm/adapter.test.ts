@@ -37,7 +37,11 @@ function fakeCalls(known: Set<string>, mode: UnknownMode) {
       const calls = body
         .filter((c) => known.has(c.phone))
         .map((c) => ({ id: ++noteId, entity_id: Number(last10(c.phone)), entity_type: 'contact', account_id: 1, request_id: c.request_id }));
-      return HttpResponse.json({ _total_items: calls.length, _embedded: { calls }, ...(unknown.length ? { errors: unknown.map((c) => notFound(c, true)) } : {}) });
+      return HttpResponse.json({
+        _total_items: calls.length,
+        _embedded: { calls },
+        ...(unknown.length ? { errors: unknown.map((c) => notFound(c, true)) } : {}),
+      });
     }),
   );
   return requests;
@@ -142,7 +146,10 @@ describe('logCalls: partial success (200)', () => {
     answers('post', '/api/v4/calls', [
       () =>
         HttpResponse.json({
-          _embedded: { calls: [{ id: 1, entity_id: 2, entity_type: 'company', request_id: 'd-1' }], errors: [{ request_id: 'd-2', title: 'Entity not found' }] },
+          _embedded: {
+            calls: [{ id: 1, entity_id: 2, entity_type: 'company', request_id: 'd-1' }],
+            errors: [{ request_id: 'd-2', title: 'Entity not found' }],
+          },
         }),
     ]);
     const { adapter } = makeAdapter();
@@ -158,7 +165,11 @@ describe('logCalls: partial success (200)', () => {
     ]);
     const { adapter } = makeAdapter();
     const results = await adapter.logCalls([callToLog(1), callToLog(2), callToLog(3)]);
-    expect(results).toEqual([{ status: 'unknown_number' }, { status: 'unknown_number' }, { status: 'logged', ref: { noteId: 7, entityId: 8, entityType: 'contacts' } }]);
+    expect(results).toEqual([
+      { status: 'unknown_number' },
+      { status: 'unknown_number' },
+      { status: 'logged', ref: { noteId: 7, entityId: 8, entityType: 'contacts' } },
+    ]);
     expect(requests).toHaveLength(1);
   });
 
@@ -431,7 +442,13 @@ describe('createContacts', () => {
         custom_fields_values: [
           { field_code: 'PHONE', values: [{ value: '+74951230001', enum_code: 'WORK' }] },
           { field_id: 501, values: [{ value: 'PBX' }] },
-          { field_id: 502, values: [{ value: 'a@example.com', enum_code: 'WORK' }, { value: 'b@example.com', enum_code: 'PRIV' }] },
+          {
+            field_id: 502,
+            values: [
+              { value: 'a@example.com', enum_code: 'WORK' },
+              { value: 'b@example.com', enum_code: 'PRIV' },
+            ],
+          },
         ],
         _embedded: { tags: [{ name: 'calltrail' }, { name: 'ext 205' }] },
         request_id: 'c-1',
@@ -444,7 +461,12 @@ describe('createContacts', () => {
       (body) => HttpResponse.json({ _embedded: { contacts: (body as { request_id: string }[]).map((c, i) => ({ id: i + 1, request_id: c.request_id })) } }),
     ]);
     const { adapter } = makeAdapter();
-    const contacts = Array.from({ length: 101 }, (_, i) => ({ requestId: `c-${i}`, name: `Caller ${i}`, phone: `+7495000${String(i).padStart(4, '0')}`, userId: null }));
+    const contacts = Array.from({ length: 101 }, (_, i) => ({
+      requestId: `c-${i}`,
+      name: `Caller ${i}`,
+      phone: `+7495000${String(i).padStart(4, '0')}`,
+      userId: null,
+    }));
     const created = await adapter.createContacts(contacts);
     expect(requests.map((r) => (r.body as unknown[]).length)).toEqual([100, 1]);
     expect(created).toHaveLength(101);
@@ -575,7 +597,9 @@ describe('createUnknownCallerLeads', () => {
       () =>
         HttpResponse.json(
           {
-            'validation-errors': [{ request_id: 'd-2', errors: [{ code: 'Duplicate', path: 'metadata.uniq', detail: 'Unsorted with uniq ct1-0002 already exists' }] }],
+            'validation-errors': [
+              { request_id: 'd-2', errors: [{ code: 'Duplicate', path: 'metadata.uniq', detail: 'Unsorted with uniq ct1-0002 already exists' }] },
+            ],
             title: 'Bad Request',
             status: 400,
           },
@@ -606,7 +630,9 @@ describe('createUnknownCallerLeads', () => {
   });
 
   it('a 400 naming no item rejects them all, without a resend', async () => {
-    const requests = answers('post', '/api/v4/leads/unsorted/sip', [() => HttpResponse.json({ title: 'Bad Request', detail: 'Unknown pipeline' }, { status: 400 })]);
+    const requests = answers('post', '/api/v4/leads/unsorted/sip', [
+      () => HttpResponse.json({ title: 'Bad Request', detail: 'Unknown pipeline' }, { status: 400 }),
+    ]);
     const { adapter } = makeAdapter();
     const results = await adapter.createUnknownCallerLeads([callToLog(1), callToLog(2)]);
     expect(results).toEqual([
@@ -660,7 +686,9 @@ describe('listLoggedCalls', () => {
     );
     const { adapter } = makeAdapter();
     const pages = await collect(adapter.listLoggedCalls(window));
-    expect(asked.map((a) => `${a.type}:${a.query.get('page')}`).sort()).toEqual(['companies:1', 'contacts:1', 'customers:1', 'leads:1', 'leads:2', 'leads:3'].sort());
+    expect(asked.map((a) => `${a.type}:${a.query.get('page')}`).sort()).toEqual(
+      ['companies:1', 'contacts:1', 'customers:1', 'leads:1', 'leads:2', 'leads:3'].sort(),
+    );
     expect([...NOTE_ENTITY_TYPES].sort()).toEqual(['companies', 'contacts', 'customers', 'leads']);
     // Empty answers (204) come as empty pages, so a resumed listing knows they were read.
     expect(pages.map((p) => p.length).sort((a, b) => a - b)).toEqual([0, 0, 3, 250, 250, 250]);
@@ -708,8 +736,26 @@ describe('listLoggedCalls', () => {
         durationSeconds: 42,
         updatedAt: new Date((1795132800 + 1) * 1000),
       },
-      { noteId: 5, entityId: 50, entityType: 'contacts', uniq: 'ct1-b', link: null, phone: null, durationSeconds: null, updatedAt: new Date((1795132800 + 5) * 1000) },
-      { noteId: 6, entityId: 60, entityType: 'contacts', uniq: 'ct1-c', link: null, phone: null, durationSeconds: null, updatedAt: new Date((1795132800 + 6) * 1000) },
+      {
+        noteId: 5,
+        entityId: 50,
+        entityType: 'contacts',
+        uniq: 'ct1-b',
+        link: null,
+        phone: null,
+        durationSeconds: null,
+        updatedAt: new Date((1795132800 + 5) * 1000),
+      },
+      {
+        noteId: 6,
+        entityId: 60,
+        entityType: 'contacts',
+        uniq: 'ct1-c',
+        link: null,
+        phone: null,
+        durationSeconds: null,
+        updatedAt: new Date((1795132800 + 6) * 1000),
+      },
     ]);
   });
 
@@ -833,7 +879,15 @@ describe('tasks', () => {
       { id: 9002, text: 'Call back too', dueAt: due },
     ]);
     expect(requests[0]?.body).toEqual([
-      { text: 'Call back', complete_till: Math.floor(due.getTime() / 1000), entity_id: 55, entity_type: 'leads', task_type_id: 3, responsible_user_id: 1205, request_id: 't-1' },
+      {
+        text: 'Call back',
+        complete_till: Math.floor(due.getTime() / 1000),
+        entity_id: 55,
+        entity_type: 'leads',
+        task_type_id: 3,
+        responsible_user_id: 1205,
+        request_id: 't-1',
+      },
       { text: 'Call back too', complete_till: Math.floor(due.getTime() / 1000), entity_id: 56, entity_type: 'contacts', task_type_id: 3, request_id: 't-2' },
     ]);
   });

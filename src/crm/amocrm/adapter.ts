@@ -10,19 +10,26 @@
  * @module
  */
 import type { z } from 'zod';
-import { CrmError, type CallToLog, type CallUpdate, type ContactRef, type CrmFieldValue, type CrmPort, type FieldMapping, type ListPosition, type LoggedCall, type LoggedCallsPage, type LogResult, type NewContact, type NewTask, type TaskRef, type TimeWindow, type UnsortedResult } from '../port';
-import type { AmoApi } from './api';
 import {
-  CallsAnswer,
-  CallsRefusal,
-  ContactsPage,
-  CreatedContacts,
-  CreatedTasks,
-  type ItemError,
-  NotesPage,
-  TasksPage,
-  UnsortedAnswer,
-} from './schemas';
+  CrmError,
+  type CallToLog,
+  type CallUpdate,
+  type ContactRef,
+  type CrmFieldValue,
+  type CrmPort,
+  type FieldMapping,
+  type ListPosition,
+  type LoggedCall,
+  type LoggedCallsPage,
+  type LogResult,
+  type NewContact,
+  type NewTask,
+  type TaskRef,
+  type TimeWindow,
+  type UnsortedResult,
+} from '../port';
+import type { AmoApi } from './api';
+import { CallsAnswer, CallsRefusal, ContactsPage, CreatedContacts, CreatedTasks, type ItemError, NotesPage, TasksPage, UnsortedAnswer } from './schemas';
 
 export interface AmoAdapterOptions {
   /** The `source` of call notes and the unsorted source name. */
@@ -113,7 +120,7 @@ export class AmoCrmAdapter implements CrmPort {
     const named = new Set<string>();
     if (refusal.success) {
       for (const v of refusal.data['validation-errors'] ?? []) {
-        const item = v.request_id === undefined ? undefined : items.find((c) => c.requestId === v.request_id) ?? items[Number(v.request_id)];
+        const item = v.request_id === undefined ? undefined : (items.find((c) => c.requestId === v.request_id) ?? items[Number(v.request_id)]);
         if (!item) continue;
         const reason = v.errors.map((e) => `${e.path ?? '?'}: ${e.detail ?? e.code ?? 'invalid'}`).join('; ') || 'invalid';
         results.set(item.requestId, { status: 'rejected', reason });
@@ -260,7 +267,10 @@ export class AmoCrmAdapter implements CrmPort {
         for (const c of items) results.set(c.requestId, { status: 'rejected', reason: describeRefusal(refusal) });
         return;
       }
-      return this.sendUnsorted(items.filter((c) => !named.has(c.requestId)), results);
+      return this.sendUnsorted(
+        items.filter((c) => !named.has(c.requestId)),
+        results,
+      );
     }
     const created = parse(UnsortedAnswer, response.data, 'unsorted answer')._embedded.unsorted;
     items.forEach((c, i) => {

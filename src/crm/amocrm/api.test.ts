@@ -28,7 +28,10 @@ function sequence(method: 'get' | 'post' | 'patch', path: string, answers: Array
   return seen;
 }
 
-const ok = (body: JsonBodyType = { ok: true }) => () => HttpResponse.json(body);
+const ok =
+  (body: JsonBodyType = { ok: true }) =>
+  () =>
+    HttpResponse.json(body);
 const status = (code: number, body?: JsonBodyType, headers?: Record<string, string>) => () =>
   body === undefined ? new HttpResponse(null, { status: code, headers }) : HttpResponse.json(body, { status: code, headers });
 
@@ -254,7 +257,9 @@ describe('amoCRM over the transport: 5xx and lost answers', () => {
 
 describe('amoCRM over the transport: 4xx', () => {
   const validation = {
-    'validation-errors': [{ request_id: '0', errors: [{ code: 'NotSupportedChoice', path: 'direction', detail: 'The value you selected is not a valid choice.' }] }],
+    'validation-errors': [
+      { request_id: '0', errors: [{ code: 'NotSupportedChoice', path: 'direction', detail: 'The value you selected is not a valid choice.' }] },
+    ],
     title: 'Bad Request',
     type: 'https://httpstatus.es/400',
     status: 400,
@@ -268,7 +273,9 @@ describe('amoCRM over the transport: 4xx', () => {
   });
 
   it('a 400 not accepted is rejected with the problem+json detail and validation errors, not retried', async () => {
-    const seen = sequence('post', '/api/v4/contacts', [() => HttpResponse.json(validation, { status: 400, headers: { 'content-type': 'application/problem+json' } })]);
+    const seen = sequence('post', '/api/v4/contacts', [
+      () => HttpResponse.json(validation, { status: 400, headers: { 'content-type': 'application/problem+json' } }),
+    ]);
     const { http } = makeHttp();
     const error = await failure(http.request({ method: 'POST', path: '/api/v4/contacts', body: [] }));
     expect(error.failure).toEqual({

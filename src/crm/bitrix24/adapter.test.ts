@@ -39,7 +39,12 @@ describe('logCalls: register → finish → attachRecord', () => {
     const { fake, adapter } = setup();
     const contact = withContact(fake, 1);
     const [result] = await adapter.logCalls([call(1, { extension: '205' })]);
-    expect(fake.calls()).toEqual(['voximplant.statistic.get', 'telephony.externalcall.register', 'telephony.externalcall.finish', 'telephony.externalcall.attachrecord']);
+    expect(fake.calls()).toEqual([
+      'voximplant.statistic.get',
+      'telephony.externalcall.register',
+      'telephony.externalcall.finish',
+      'telephony.externalcall.attachrecord',
+    ]);
     const [lookup, register, finish, attach] = fake.requests;
     expect(lookup?.params).toEqual({ FILTER: { EXTERNAL_CALL_ID: ['ct1-0001'] }, SORT: 'ID', ORDER: 'ASC', start: 0 });
     expect(register?.params).toEqual({
@@ -99,10 +104,16 @@ describe('logCalls: register → finish → attachRecord', () => {
     expect(fake.calls()).toEqual(['voximplant.statistic.get', 'telephony.externalcall.searchcrmentities']);
     expect(fake.stats).toHaveLength(0);
     const [contact] = await adapter.createContacts([{ requestId: 'd-7', name: 'Caller 0007', phone: first.phone, userId: 7 }]);
-    expect(fake.requests.at(-1)?.params).toEqual({ fields: { NAME: 'Caller 0007', PHONE: [{ VALUE: '+74951230007', VALUE_TYPE: 'WORK' }], ASSIGNED_BY_ID: 7 } });
+    expect(fake.requests.at(-1)?.params).toEqual({
+      fields: { NAME: 'Caller 0007', PHONE: [{ VALUE: '+74951230007', VALUE_TYPE: 'WORK' }], ASSIGNED_BY_ID: 7 },
+    });
     const [result] = await adapter.logCalls([first]);
     expect(logged(result)).toMatchObject({ entityType: 'contacts', entityId: contact?.id });
-    expect(fake.requests.find((r) => r.method.toLowerCase() === 'telephony.externalcall.register')?.params).toMatchObject({ CRM_CREATE: 0, CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: contact?.id });
+    expect(fake.requests.find((r) => r.method.toLowerCase() === 'telephony.externalcall.register')?.params).toMatchObject({
+      CRM_CREATE: 0,
+      CRM_ENTITY_TYPE: 'CONTACT',
+      CRM_ENTITY_ID: contact?.id,
+    });
   });
 });
 
@@ -177,7 +188,11 @@ describe('exactly once across the three steps', () => {
     const ref = logged(result);
     if (!ref) throw new Error('not logged');
     await adapter.updateLoggedCalls([{ ref, call: call(16, { link: 'https://calltrail.example/recordings/abc.mp3?e=1&s=x' }) }]);
-    expect(fake.requests.at(-1)?.params).toEqual({ CALL_ID: ref.noteId, RECORD_URL: 'https://calltrail.example/recordings/abc.mp3?e=1&s=x', FILENAME: 'ct1-0016.mp3' });
+    expect(fake.requests.at(-1)?.params).toEqual({
+      CALL_ID: ref.noteId,
+      RECORD_URL: 'https://calltrail.example/recordings/abc.mp3?e=1&s=x',
+      FILENAME: 'ct1-0016.mp3',
+    });
     expect(fake.stats[0]?.CALL_RECORD_URL).toBe('https://calltrail.example/recordings/abc.mp3?e=1&s=x');
   });
 
@@ -239,8 +254,18 @@ describe('errors', () => {
   it.each([
     ['a wrong webhook code', 401, { error: 'INVALID_CREDENTIALS', error_description: 'Invalid request credentials' }, 'unauthorized'],
     ['an expired token', 401, { error: 'expired_token', error_description: 'The access token provided has expired' }, 'unauthorized'],
-    ['a webhook without the telephony scope', 401, { error: 'insufficient_scope', error_description: 'The request requires higher privileges' }, 'unauthorized'],
-    ['register outside an application', 400, { error: 'WRONG_AUTH_TYPE', error_description: 'Current authorization type is denied for this method' }, 'unauthorized'],
+    [
+      'a webhook without the telephony scope',
+      401,
+      { error: 'insufficient_scope', error_description: 'The request requires higher privileges' },
+      'unauthorized',
+    ],
+    [
+      'register outside an application',
+      400,
+      { error: 'WRONG_AUTH_TYPE', error_description: 'Current authorization type is denied for this method' },
+      'unauthorized',
+    ],
     ['ACCESS_DENIED', 403, { error: 'ACCESS_DENIED', error_description: 'Access denied!' }, 'blocked'],
     ['a bare 403 page', 403, { error: '', error_description: '' }, 'blocked'],
     ['REST overload block', 401, { error: 'OVERLOAD_LIMIT', error_description: 'REST API is blocked due to overload' }, 'blocked'],
@@ -368,7 +393,8 @@ describe('findContacts and config', () => {
 
   it('call-back tasks are refused in words, not dropped', async () => {
     const { adapter } = setup();
-    await expect(adapter.addTasks([{ requestId: 't', text: 'x', dueAt: new Date(), entity: { entityId: 1, entityType: 'contacts' }, userId: null }])).rejects.toThrow(/not supported/);
+    await expect(
+      adapter.addTasks([{ requestId: 't', text: 'x', dueAt: new Date(), entity: { entityId: 1, entityType: 'contacts' }, userId: null }]),
+    ).rejects.toThrow(/not supported/);
   });
 });
-

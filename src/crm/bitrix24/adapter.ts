@@ -25,7 +25,22 @@
  */
 import type { z } from 'zod';
 import type { RateLimiter } from '../limiter';
-import { CrmError, type CallToLog, type CallUpdate, type ContactRef, type CrmPort, type ListPosition, type LoggedCall, type LoggedCallsPage, type LogResult, type NewContact, type NewTask, type TaskRef, type TimeWindow, type UnsortedResult } from '../port';
+import {
+  CrmError,
+  type CallToLog,
+  type CallUpdate,
+  type ContactRef,
+  type CrmPort,
+  type ListPosition,
+  type LoggedCall,
+  type LoggedCallsPage,
+  type LogResult,
+  type NewContact,
+  type NewTask,
+  type TaskRef,
+  type TimeWindow,
+  type UnsortedResult,
+} from '../port';
 import { CrmTransport } from '../transport';
 import { resolveWebhookUrl, type Bitrix24Config } from './config';
 import { Bitrix24Api } from './api';
@@ -139,7 +154,8 @@ export class Bitrix24Adapter implements CrmPort {
         row = await this.finish(callId, call, who);
       } catch (error) {
         // Finished by an attempt whose answer was lost: Bitrix24 no longer knows the call as open.
-        if (isRejection(error, /call is not found/i)) row = (await this.findByUniq([call.uniq]).catch(() => new Map<string, StatisticRow>())).get(call.uniq) ?? null;
+        if (isRejection(error, /call is not found/i))
+          row = (await this.findByUniq([call.uniq]).catch(() => new Map<string, StatisticRow>())).get(call.uniq) ?? null;
         if (!row) return { status: 'failed', error: afterWrite(error, `registered as ${callId}; finish failed`) };
       }
     }
@@ -148,7 +164,10 @@ export class Bitrix24Adapter implements CrmPort {
         await this.attach(row.CALL_ID, call.link, call.uniq);
       } catch (error) {
         if (isRejection(error, /not finished yet|not found in the statistic/i)) {
-          return { status: 'failed', error: new CrmError({ kind: 'unavailable', sent: false, status: 400, detail: `call ${row.CALL_ID} is not in the statistics yet` }) };
+          return {
+            status: 'failed',
+            error: new CrmError({ kind: 'unavailable', sent: false, status: 400, detail: `call ${row.CALL_ID} is not in the statistics yet` }),
+          };
         }
         if (isRejection(error)) return { status: 'rejected', reason: `logged as call ${row.CALL_ID}, but Bitrix24 refused the recording: ${describe(error)}` };
         return { status: 'failed', error: afterWrite(error, `call ${row.CALL_ID} is logged; attaching the recording failed`) };
@@ -158,7 +177,11 @@ export class Bitrix24Adapter implements CrmPort {
   }
 
   private async register(call: CallToLog, who: Identity, mode: Mode, binding: Binding | null) {
-    const { result } = await this.http.call('telephony.externalCall.register', registerParams(call, who, this.config, { crmCreate: mode.crmCreate, binding }), true);
+    const { result } = await this.http.call(
+      'telephony.externalCall.register',
+      registerParams(call, who, this.config, { crmCreate: mode.crmCreate, binding }),
+      true,
+    );
     return parse(Registered, result, 'register answer');
   }
 
@@ -235,7 +258,8 @@ export class Bitrix24Adapter implements CrmPort {
       if (existing.has(c.uniq)) return { status: 'duplicate' };
       const r = results.get(c.requestId);
       if (!r || r.status === 'failed') throw r?.error ?? new CrmError({ kind: 'unavailable', sent: true, status: null, detail: 'no result' });
-      if (r.status === 'logged') return { status: 'created', uid: String(r.ref.noteId), leadId: r.ref.entityType === 'leads' ? r.ref.entityId : null, contactId: null };
+      if (r.status === 'logged')
+        return { status: 'created', uid: String(r.ref.noteId), leadId: r.ref.entityType === 'leads' ? r.ref.entityId : null, contactId: null };
       return { status: 'rejected', reason: r.status === 'rejected' ? r.reason : 'Bitrix24 did not create a lead' };
     });
   }
@@ -260,7 +284,8 @@ export class Bitrix24Adapter implements CrmPort {
                 ...refOf(row),
                 uniq: row.EXTERNAL_CALL_ID,
                 link: linkOf(row),
-                durationSeconds: row.CALL_DURATION === null || row.CALL_DURATION === undefined || !Number.isFinite(row.CALL_DURATION) ? null : row.CALL_DURATION,
+                durationSeconds:
+                  row.CALL_DURATION === null || row.CALL_DURATION === undefined || !Number.isFinite(row.CALL_DURATION) ? null : row.CALL_DURATION,
                 phone: row.PHONE_NUMBER,
                 updatedAt: dateOf(row.CALL_START_DATE) ?? window.from,
               },
@@ -328,7 +353,8 @@ function unsent(error: CrmError): CrmError {
 
 function parse<T extends z.ZodType>(schema: T, data: unknown, what: string): z.output<T> {
   const result = schema.safeParse(data);
-  if (!result.success) throw new CrmError({ kind: 'unavailable', sent: true, status: 200, detail: `unexpected ${what} from Bitrix24: ${result.error.issues[0]?.message ?? ''}` });
+  if (!result.success)
+    throw new CrmError({ kind: 'unavailable', sent: true, status: 200, detail: `unexpected ${what} from Bitrix24: ${result.error.issues[0]?.message ?? ''}` });
   return result.data;
 }
 

@@ -14,6 +14,10 @@ export function checkBitrix24(config: Bitrix24Demands, ctx: z.RefinementCtx): vo
   if (config.crm.adapter !== 'bitrix24') return;
   if (!config.crm.bitrix24) ctx.addIssue({ code: 'custom', path: ['crm', 'bitrix24'], message: 'is required with crm.adapter: bitrix24' });
   if (config.missed_call_tasks.enabled) {
-    ctx.addIssue({ code: 'custom', path: ['missed_call_tasks', 'enabled'], message: 'call-back tasks are not supported with crm.adapter: bitrix24; set it to false' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['missed_call_tasks', 'enabled'],
+      message: 'call-back tasks are not supported with crm.adapter: bitrix24; set it to false',
+    });
   }
 }

@@ -9,7 +9,10 @@ import { z } from 'zod';
 
 const id = z.union([z.number(), z.string().min(1)]).transform((v) => (typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : v));
 const count = z.union([z.number(), z.string()]).transform((v) => Number(v));
-const optionalText = z.string().nullish().transform((v) => v ?? null);
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
 
 /** Every answer: `result` on success; `error` (possibly empty) and `error_description` on failure, whatever the HTTP status. */
 export const Envelope = z.looseObject({

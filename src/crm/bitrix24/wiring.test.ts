@@ -22,7 +22,13 @@ const WEBHOOK = 'https://acme.bitrix24.ru/rest/1/s3cr3tc0de0123/';
 describe('crm.adapter: bitrix24', () => {
   it('joins the config and the environment into a Bitrix24 account named by its portal only', () => {
     const settings = withConfiguredCrm(parseEnv({}), config(), { BITRIX24_WEBHOOK_URL: WEBHOOK });
-    expect(settings.crm).toEqual({ kind: 'bitrix24', accountId: 'bitrix24:acme.bitrix24.ru', baseUrl: 'https://acme.bitrix24.ru', rps: 2, secrets: { BITRIX24_WEBHOOK_URL: WEBHOOK } });
+    expect(settings.crm).toEqual({
+      kind: 'bitrix24',
+      accountId: 'bitrix24:acme.bitrix24.ru',
+      baseUrl: 'https://acme.bitrix24.ru',
+      rps: 2,
+      secrets: { BITRIX24_WEBHOOK_URL: WEBHOOK },
+    });
     expect(settings.sandboxMode).toBe(false);
     expect(JSON.stringify({ ...settings.crm, secrets: undefined })).not.toContain('s3cr3tc0de');
   });
@@ -37,10 +43,12 @@ describe('crm.adapter: bitrix24', () => {
     })();
     expect(missing).toBeInstanceOf(ConfigError);
     expect((missing as ConfigError).message).toContain('BITRIX24_WEBHOOK_URL');
-    expect(() => withConfiguredCrm(parseEnv({ AMOCRM_BASE_URL: 'https://x.amocrm.ru', AMOCRM_LONG_LIVED_TOKEN: 't' }), config(), { BITRIX24_WEBHOOK_URL: WEBHOOK })).toThrow(
-      /AMOCRM_BASE_URL: is set, but the config says crm.adapter: bitrix24/,
+    expect(() =>
+      withConfiguredCrm(parseEnv({ AMOCRM_BASE_URL: 'https://x.amocrm.ru', AMOCRM_LONG_LIVED_TOKEN: 't' }), config(), { BITRIX24_WEBHOOK_URL: WEBHOOK }),
+    ).toThrow(/AMOCRM_BASE_URL: is set, but the config says crm.adapter: bitrix24/);
+    expect(() => parseIntegratorConfig(JSON.stringify({ crm: { adapter: 'bitrix24' } }), 'c.json')).toThrow(
+      /crm\.bitrix24: is required with crm\.adapter: bitrix24/,
     );
-    expect(() => parseIntegratorConfig(JSON.stringify({ crm: { adapter: 'bitrix24' } }), 'c.json')).toThrow(/crm\.bitrix24: is required with crm\.adapter: bitrix24/);
     expect(() => config({ missed_call_tasks: { enabled: true } })).toThrow(/missed_call_tasks\.enabled: call-back tasks are not supported/);
   });
 

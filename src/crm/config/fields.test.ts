@@ -42,7 +42,11 @@ describe('crm.fields', () => {
       problems({
         crm: {
           fields: {
-            contact: [{ field_id: 1, value: '{{ phone }}' }, { field_id: 2, value: 'x' }, { field_id: 3, value: '{{ phonee }}' }],
+            contact: [
+              { field_id: 1, value: '{{ phone }}' },
+              { field_id: 2, value: 'x' },
+              { field_id: 3, value: '{{ phonee }}' },
+            ],
             lead: [{ field_id: 0, value: 'x', enum: 'WORK' }],
             lead_tags: ['{{ duration | mmsss }}'],
           },

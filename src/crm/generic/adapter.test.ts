@@ -9,7 +9,15 @@ import { genericAdapter } from './connect';
 
 const BASE = 'https://crm.example/api';
 
-function setup(options: { crm?: FakeCrmOptions; generic?: Record<string, unknown>; secrets?: Record<string, string>; pagination?: 'page' | 'offset' | 'cursor'; pageSize?: number } = {}) {
+function setup(
+  options: {
+    crm?: FakeCrmOptions;
+    generic?: Record<string, unknown>;
+    secrets?: Record<string, string>;
+    pagination?: 'page' | 'offset' | 'cursor';
+    pageSize?: number;
+  } = {},
+) {
   const crm = createFakeRestCrm(options.crm);
   const generic = { ...fakeCrmConfig(BASE, options.pagination, options.pageSize), ...options.generic };
   const config = parseIntegratorConfig(JSON.stringify({ crm: { adapter: 'generic', generic } }), 'c.json');
@@ -60,12 +68,14 @@ describe('the generic adapter', () => {
     crm.contacts.push({ id: 7, name: 'Ivan', phone: '84951234567' });
     const [result] = await adapter.logCalls([call()]);
     expect(result).toEqual({ status: 'logged', ref: { noteId: expect.any(Number), entityId: 7, entityType: 'contacts' } });
-    expect(crm.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
-      'GET /contacts?phone=%2B74951234567',
-      'GET /contacts?phone=84951234567',
-      'POST /calls',
-    ]);
-    expect(crm.calls[0]).toMatchObject({ contact_id: 7, external_id: 'ct1-abc', duration: 65, recording_url: 'https://calltrail.example/recordings/a.mp3', note: 'Call inbound with +74951234567 (1:05)' });
+    expect(crm.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /contacts?phone=%2B74951234567', 'GET /contacts?phone=84951234567', 'POST /calls']);
+    expect(crm.calls[0]).toMatchObject({
+      contact_id: 7,
+      external_id: 'ct1-abc',
+      duration: 65,
+      recording_url: 'https://calltrail.example/recordings/a.mp3',
+      note: 'Call inbound with +74951234567 (1:05)',
+    });
   });
 
   it('says unknown_number when no format finds anyone, and creates the contact on request', async () => {
@@ -134,9 +144,18 @@ describe('the generic adapter', () => {
 describe('credentials', () => {
   it('sends bearer, basic and header credentials, resolving {env: NAME} secrets', async () => {
     for (const [fake, configured] of [
-      [{ type: 'bearer', token: 's3cret' }, { type: 'bearer', token: { env: 'CRM_TOKEN' } }],
-      [{ type: 'basic', username: 'u', password: 'p:w' }, { type: 'basic', username: 'u', password: { env: 'CRM_TOKEN' } }],
-      [{ type: 'header', name: 'X-Api-Key', value: 's3cret' }, { type: 'header', name: 'X-Api-Key', value: { env: 'CRM_TOKEN' } }],
+      [
+        { type: 'bearer', token: 's3cret' },
+        { type: 'bearer', token: { env: 'CRM_TOKEN' } },
+      ],
+      [
+        { type: 'basic', username: 'u', password: 'p:w' },
+        { type: 'basic', username: 'u', password: { env: 'CRM_TOKEN' } },
+      ],
+      [
+        { type: 'header', name: 'X-Api-Key', value: 's3cret' },
+        { type: 'header', name: 'X-Api-Key', value: { env: 'CRM_TOKEN' } },
+      ],
     ] as const) {
       const secret = fake.type === 'basic' ? 'p:w' : 's3cret';
       const { adapter } = setup({ crm: { auth: fake }, generic: { auth: configured }, secrets: { CRM_TOKEN: secret } });
@@ -153,7 +172,9 @@ describe('credentials', () => {
   it('fetches an OAuth 2.0 client-credentials token once, keeps it, and fetches anew once after a 401', async () => {
     const { crm, adapter } = setup({
       crm: { auth: { type: 'oauth2', clientId: 'id', clientSecret: 'sec' } },
-      generic: { auth: { type: 'oauth2_client_credentials', token_url: 'https://crm.example/oauth/token', client_id: 'id', client_secret: { env: 'CLIENT_SECRET' } } },
+      generic: {
+        auth: { type: 'oauth2_client_credentials', token_url: 'https://crm.example/oauth/token', client_id: 'id', client_secret: { env: 'CLIENT_SECRET' } },
+      },
       secrets: { CLIENT_SECRET: 'sec' },
     });
     await adapter.findContacts('+74951234567');
@@ -201,9 +222,11 @@ describe('listing logged calls', () => {
     const generic = fakeCrmConfig(BASE);
     const { uniq: _, ...listWithoutUniq } = generic.list_calls;
     const { adapter } = setup({ generic: { list_calls: listWithoutUniq } });
-    const error = await failure((async () => {
-      for await (const _page of adapter.listLoggedCalls({ from: new Date(0), to: new Date() })) void _page;
-    })());
+    const error = await failure(
+      (async () => {
+        for await (const _page of adapter.listLoggedCalls({ from: new Date(0), to: new Date() })) void _page;
+      })(),
+    );
     expect(error.failure.kind).toBe('rejected');
     expect(error.message).toMatch(/list_calls with a uniq selector is not configured/);
   });

@@ -14,7 +14,22 @@
  */
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { Logger } from '../../lib/log';
-import { CrmError, type CallToLog, type CallUpdate, type ContactRef, type CrmPort, type ListPosition, type LoggedCall, type LoggedCallsPage, type LogResult, type NewContact, type NewTask, type TaskRef, type TimeWindow, type UnsortedResult } from '../port';
+import {
+  CrmError,
+  type CallToLog,
+  type CallUpdate,
+  type ContactRef,
+  type CrmPort,
+  type ListPosition,
+  type LoggedCall,
+  type LoggedCallsPage,
+  type LogResult,
+  type NewContact,
+  type NewTask,
+  type TaskRef,
+  type TimeWindow,
+  type UnsortedResult,
+} from '../port';
 import type { CrmAnswer, CrmTransport } from '../transport';
 import { REQUEST_VARIABLES, type GenericCrmConfig, type RequestName, type RequestTemplate } from './config';
 import { phoneCandidates } from './phone-formats';
@@ -34,7 +49,8 @@ export interface GenericAdapterOptions {
 }
 
 /** A listing with no uniq cannot be trusted to find a call: see the module comment. */
-const NO_LOOKUP = 'crm.generic.list_calls with a uniq selector is not configured: calltrail cannot tell whether the CRM kept this call; check the CRM, then retry or leave it';
+const NO_LOOKUP =
+  'crm.generic.list_calls with a uniq selector is not configured: calltrail cannot tell whether the CRM kept this call; check the CRM, then retry or leave it';
 
 export class GenericCrmAdapter implements CrmPort {
   readonly kind = 'generic';
@@ -215,7 +231,8 @@ export class GenericCrmAdapter implements CrmPort {
     } catch (error) {
       throw new CrmError({ kind: 'unavailable', sent: false, status: null, detail: `the recording could not be read: ${(error as Error).message}` });
     }
-    if (!response.ok) throw new CrmError({ kind: 'unavailable', sent: false, status: null, detail: `the recording could not be read: HTTP ${response.status}` });
+    if (!response.ok)
+      throw new CrmError({ kind: 'unavailable', sent: false, status: null, detail: `the recording could not be read: HTTP ${response.status}` });
     return response.arrayBuffer();
   }
 

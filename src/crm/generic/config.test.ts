@@ -41,7 +41,9 @@ describe('crm.generic in the config', () => {
 
   it('names an unknown template variable by its path, with a suggestion', () => {
     const bad = { ...base, log_call: { ...base.log_call, request: { path: '/calls', body: { contact: { id: '{{ contat_id }}' } } } } };
-    expect(problems(bad)).toEqual([expect.stringMatching(/^crm\.generic\.log_call\.request\.body\.contact\.id: unknown variable \{\{contat_id\}\} — did you mean \{\{contact_id\}\}\?/)]);
+    expect(problems(bad)).toEqual([
+      expect.stringMatching(/^crm\.generic\.log_call\.request\.body\.contact\.id: unknown variable \{\{contat_id\}\} — did you mean \{\{contact_id\}\}\?/),
+    ]);
   });
 
   it('refuses a variable that belongs to another request', () => {
@@ -57,7 +59,9 @@ describe('crm.generic in the config', () => {
   });
 
   it('explains a wrong auth type and a bad secret reference', () => {
-    expect(problems({ ...base, auth: { type: 'digest' } })[0]).toMatch(/^crm\.generic\.auth\.type: expected type: none, bearer, basic, header or oauth2_client_credentials/);
+    expect(problems({ ...base, auth: { type: 'digest' } })[0]).toMatch(
+      /^crm\.generic\.auth\.type: expected type: none, bearer, basic, header or oauth2_client_credentials/,
+    );
     expect(problems({ ...base, auth: { type: 'bearer', token: { env: 'not a name' } } })[0]).toMatch(/^crm\.generic\.auth\.token/);
   });
 

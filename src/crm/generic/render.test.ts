@@ -20,7 +20,11 @@ describe('request templates', () => {
   });
 
   it('escapes values by JSON, never by the template', () => {
-    const request = renderRequest('https://crm.example/api/', { method: 'POST', path: '/contacts', query: {}, headers: {}, body: { name: '{{ name }}', note: 'Hi {{ name }}' } }, ctx);
+    const request = renderRequest(
+      'https://crm.example/api/',
+      { method: 'POST', path: '/contacts', query: {}, headers: {}, body: { name: '{{ name }}', note: 'Hi {{ name }}' } },
+      ctx,
+    );
     expect(JSON.parse(request.body!)).toEqual({ name: 'Ivan "Vanya"\nPetrov', note: 'Hi Ivan "Vanya"\nPetrov' });
     expect(request.body).toContain('\\"Vanya\\"\\n');
   });

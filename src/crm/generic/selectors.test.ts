@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { select, selectId, selectIds, selectNumber, selectString } from './selectors';
 
-const answer = { data: [{ id: 5, props: { ext: 'ct1-a', dur: '42' } }, { id: '6', props: { ext: '' } }], meta: { next: null } };
+const answer = {
+  data: [
+    { id: 5, props: { ext: 'ct1-a', dur: '42' } },
+    { id: '6', props: { ext: '' } },
+  ],
+  meta: { next: null },
+};
 
 describe('selectors', () => {
   it('pick ids, lists and values out of an answer', () => {

@@ -16,4 +16,10 @@ export const timestamps = {
 
 /** The database enforces a text enum too, not only TypeScript. */
 export const oneOf = (name: string, column: AnyPgColumn, values: readonly string[]) =>
-  check(name, sql`${column} in (${sql.join(values.map((v) => sql.raw(`'${v}'`)), sql`, `)})`);
+  check(
+    name,
+    sql`${column} in (${sql.join(
+      values.map((v) => sql.raw(`'${v}'`)),
+      sql`, `,
+    )})`,
+  );

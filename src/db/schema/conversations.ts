@@ -57,9 +57,7 @@ export const conversations = pgTable(
     // Not unique: uniq is a hash of (source, call_key), which is. A second unique index would
     // make concurrent first inserts fail outside ON CONFLICT's arbiter instead of waiting.
     index('conversations_uniq').on(t.uniq),
-    index('conversations_settle_due')
-      .on(t.settleDueAt)
-      .where(sql`${t.settledAt} is null and ${t.finalSeenAt} is not null`),
+    index('conversations_settle_due').on(t.settleDueAt).where(sql`${t.settledAt} is null and ${t.finalSeenAt} is not null`),
     index('conversations_started_at').on(t.startedAt),
     index('conversations_audio_due').on(t.audioDueAt).where(sql`${t.audioDueAt} is not null`),
     index('conversations_external_number').on(t.externalNumber),

@@ -42,9 +42,7 @@ export const deliveries = pgTable(
   },
   (t) => [
     uniqueIndex('deliveries_conversation_crm_account').on(t.conversationId, t.crmAccountId),
-    index('deliveries_due')
-      .on(t.crmAccountId, t.nextAttemptAt)
-      .where(sql`${t.state} = 'pending'`),
+    index('deliveries_due').on(t.crmAccountId, t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
     index('deliveries_state').on(t.crmAccountId, t.state),
     oneOf('deliveries_state', t.state, DELIVERY_STATES),
     oneOf('deliveries_step', t.step, DELIVERY_STEPS),

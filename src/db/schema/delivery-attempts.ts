@@ -22,5 +22,9 @@ export const deliveryAttempts = pgTable(
     detail: text('detail'),
     at: instant('at').notNull(),
   },
-  (t) => [index('delivery_attempts_delivery').on(t.deliveryId, t.at), oneOf('delivery_attempts_step', t.step, DELIVERY_STEPS), oneOf('delivery_attempts_outcome', t.outcome, ATTEMPT_OUTCOMES)],
+  (t) => [
+    index('delivery_attempts_delivery').on(t.deliveryId, t.at),
+    oneOf('delivery_attempts_step', t.step, DELIVERY_STEPS),
+    oneOf('delivery_attempts_outcome', t.outcome, ATTEMPT_OUTCOMES),
+  ],
 );

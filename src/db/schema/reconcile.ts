@@ -57,9 +57,7 @@ export const reconcileRuns = pgTable(
   },
   (t) => [
     // One live run per window: a second start joins it.
-    uniqueIndex('reconcile_runs_live_window')
-      .on(t.windowFrom, t.windowTo)
-      .where(sql`${t.status} in ('running', 'paused')`),
+    uniqueIndex('reconcile_runs_live_window').on(t.windowFrom, t.windowTo).where(sql`${t.status} in ('running', 'paused')`),
     index('reconcile_runs_started').on(t.startedAt),
     oneOf('reconcile_runs_status', t.status, RUN_STATUSES),
   ],

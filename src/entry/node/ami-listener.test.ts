@@ -11,10 +11,28 @@ import { startFakeAmi, type FakeAmi } from './ami-testing';
 const cdr = amiEvent(transferChain()[0]!);
 // Invented values, in cel_manager.c's header order.
 const celEvent = (name: string) => ({
-  Event: 'CEL', Privilege: 'call,all', EventName: name, AccountCode: '', CallerIDnum: '74951234567', CallerIDname: 'Ivan Petrov',
-  CallerIDani: '74951234567', CallerIDrdnis: '', CallerIDdnid: '74951112233', Exten: '205', Context: 'from-internal-xfer',
-  Channel: 'PJSIP/trunk-00000001', Application: '', AppData: '', EventTime: '2026-11-20 10:03:35', AMAFlags: 'DOCUMENTATION',
-  UniqueID: '1763622000.1', LinkedID: '1763622000.1', Userfield: '', Peer: '', PeerAccount: '', Extra: '',
+  Event: 'CEL',
+  Privilege: 'call,all',
+  EventName: name,
+  AccountCode: '',
+  CallerIDnum: '74951234567',
+  CallerIDname: 'Ivan Petrov',
+  CallerIDani: '74951234567',
+  CallerIDrdnis: '',
+  CallerIDdnid: '74951112233',
+  Exten: '205',
+  Context: 'from-internal-xfer',
+  Channel: 'PJSIP/trunk-00000001',
+  Application: '',
+  AppData: '',
+  EventTime: '2026-11-20 10:03:35',
+  AMAFlags: 'DOCUMENTATION',
+  UniqueID: '1763622000.1',
+  LinkedID: '1763622000.1',
+  Userfield: '',
+  Peer: '',
+  PeerAccount: '',
+  Extra: '',
 });
 
 let fake: FakeAmi | undefined;
@@ -32,7 +50,13 @@ function listen(server: FakeAmi, options: Partial<AmiListenerOptions> = {}, wron
   const stored: AmiForward[] = [];
   const store = options.store ?? (async (f: AmiForward): Promise<StoreOutcome> => (stored.push(f), 'processed'));
   const address = parseEnv({ ASTERISK_AMI_URL: server.url }).asteriskAmi!;
-  listener = createAmiListener({ address: { ...address, ...(wrongSecret ? { secret: wrongSecret } : {}) }, log, backoff: { initialMs: 20, maxMs: 200 }, ...options, store });
+  listener = createAmiListener({
+    address: { ...address, ...(wrongSecret ? { secret: wrongSecret } : {}) },
+    log,
+    backoff: { initialMs: 20, maxMs: 200 },
+    ...options,
+    store,
+  });
   listener.start();
   return { log, stored, listener };
 }
@@ -194,14 +218,19 @@ describe('ASTERISK_AMI_URL', () => {
 
   it('is the address and the manager.conf user, port 5038 by default, user and secret percent-decoded', () => {
     expect(parseEnv({ ASTERISK_AMI_URL: 'tcp://calltrail:p%40ss%2Fword@10.0.0.5' }).asteriskAmi).toEqual({
-      host: '10.0.0.5', port: 5038, username: 'calltrail', secret: 'p@ss/word',
+      host: '10.0.0.5',
+      port: 5038,
+      username: 'calltrail',
+      secret: 'p@ss/word',
     });
     expect(parseEnv({ ASTERISK_AMI_URL: 'tcp://u:s@[::1]:6038/' }).asteriskAmi).toEqual({ host: '::1', port: 6038, username: 'u', secret: 's' });
     expect(parseEnv({}).asteriskAmi).toBeUndefined();
   });
 
   it('names the variable and the form, without echoing the secret', () => {
-    expect(problems('http://calltrail:hunter2@pbx:5038')).toEqual([expect.stringMatching(/^ASTERISK_AMI_URL: expected tcp:\/\/user:secret@host.*starting with tcp:\/\/, got "http:\/\/calltrail:\*\*\*@pbx:5038"$/)]);
+    expect(problems('http://calltrail:hunter2@pbx:5038')).toEqual([
+      expect.stringMatching(/^ASTERISK_AMI_URL: expected tcp:\/\/user:secret@host.*starting with tcp:\/\/, got "http:\/\/calltrail:\*\*\*@pbx:5038"$/),
+    ]);
     expect(problems('tcp://pbx:5038')[0]).toContain('the user or the secret is missing');
     expect(problems('tcp://u:s@pbx:5038/manager')[0]).toContain('nothing after the port');
     expect(problems('tcp://u:hunter2@pbx:99999').join()).not.toContain('hunter2');

@@ -196,7 +196,13 @@ function storeQueue(o: AmiListenerOptions, stats: AmiStats) {
       } catch (error) {
         failures++;
         const delay = backoffDelay(failures, { initialMs: 500, maxMs: 30_000 }, o.random);
-        o.log.error('storing an AMI event failed; trying again', { kind: next.kind, dedupe_key: next.dedupeKey, waiting: waiting.length, retry_in_ms: delay, error });
+        o.log.error('storing an AMI event failed; trying again', {
+          kind: next.kind,
+          dedupe_key: next.dedupeKey,
+          waiting: waiting.length,
+          retry_in_ms: delay,
+          error,
+        });
         await pause.sleep(delay);
       }
     }
@@ -240,7 +246,8 @@ export function amiStore(deps: AppDeps): AmiStore {
       events = asteriskParser.parse(forward.raw, meta, inbox.ctx.parse);
     } catch (error) {
       // Nothing to retry: the event reads the same every time. Left to the CSV import and reconciliation.
-      if (error instanceof InvalidPayloadError) log.warn('an AMI event calltrail cannot read was skipped', { kind: forward.kind, dedupe_key: forward.dedupeKey, problems: error.problems });
+      if (error instanceof InvalidPayloadError)
+        log.warn('an AMI event calltrail cannot read was skipped', { kind: forward.kind, dedupe_key: forward.dedupeKey, problems: error.problems });
       else log.error('reading an AMI event failed; skipped', { kind: forward.kind, dedupe_key: forward.dedupeKey, error });
       return 'invalid';
     }
@@ -259,7 +266,7 @@ export function startAmiListener(deps: AppDeps): AmiListener | undefined {
   return listener;
 }
 
-export const AMI_USAGE = 'ami                         follow Asterisk\'s AMI (ASTERISK_AMI_URL) in the foreground: Cdr and CEL events into the ledger';
+export const AMI_USAGE = "ami                         follow Asterisk's AMI (ASTERISK_AMI_URL) in the foreground: Cdr and CEL events into the ledger";
 
 /** `calltrail ami`: the listener alone, until SIGINT or SIGTERM; connection state on stderr. */
 export async function amiCommand(args: string[], withDeps: <T>(run: (deps: AppDeps) => Promise<T>) => Promise<T>): Promise<number> {

@@ -40,7 +40,10 @@ export interface FakeAmi {
   close(): Promise<void>;
 }
 
-const crlf = (headers: Record<string, string>) => `${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+const crlf = (headers: Record<string, string>) =>
+  `${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
 
 export async function startFakeAmi(options: FakeAmiOptions = {}): Promise<FakeAmi> {
   const o: Required<FakeAmiOptions> = { username: 'calltrail', secret: 'ami-secret', banner: 'Asterisk Call Manager/5.0.1', answerPings: true, ...options };

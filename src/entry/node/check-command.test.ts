@@ -57,7 +57,10 @@ describe('calltrail check', () => {
     const appdial = run(['asterisk', join(FIELD, 'asterisk/us-dev-asterisk11-appdial/Master.csv'), '--config', join(dir, 'asterisk11.yaml')]);
     expect(appdial.out).toMatch(/Records that are no call of their own:\n {2}Master.csv line 10: the dialled channel's own record \(lastapp AppDial\)/);
     const broken = join(dir, 'broken.csv');
-    writeFileSync(broken, '"","101","102","from-internal","","SIP/101-1","SIP/102-2","Dial","","soon","","2026-11-20 10:00:00",1,1,"MAYBE","DOCUMENTATION","1.1","","","1.1",1\n');
+    writeFileSync(
+      broken,
+      '"","101","102","from-internal","","SIP/101-1","SIP/102-2","Dial","","soon","","2026-11-20 10:00:00",1,1,"MAYBE","DOCUMENTATION","1.1","","","1.1",1\n',
+    );
     const refused = run(['asterisk', broken]);
     expect(refused.code).toBe(1);
     expect(refused.out).toContain('Refused (the service would answer 400):');

@@ -55,7 +55,8 @@ function checkOptions(args: string[], env: NodeJS.ProcessEnv): Options {
     throw new CheckUsageError((error as Error).message);
   }
   const [source, ...files] = parsed.positionals;
-  if (!source || !parsers[source]) throw new CheckUsageError(`check needs a source: one of ${Object.keys(parsers).join(', ')}${source ? ` (not "${source}")` : ''}`);
+  if (!source || !parsers[source])
+    throw new CheckUsageError(`check needs a source: one of ${Object.keys(parsers).join(', ')}${source ? ` (not "${source}")` : ''}`);
   if (files.length === 0) throw new CheckUsageError('check needs at least one FILE');
   for (const file of files) if (!existsSync(file)) throw new CheckUsageError(`cannot read ${file}: no such file`);
   const configFile = parsed.values.config ?? env.CONFIG_FILE;
@@ -136,7 +137,10 @@ function tally(items: string[]): [string, number][] {
 
 function textReport(options: Options, report: DryRunReport): string {
   const n = counts(report);
-  const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(' · ') || '—';
+  const list = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' · ') || '—';
   const lines = [
     `calltrail check ${options.source}: ${n.bodies} record(s) → ${n.conversations} conversation(s); nothing was written`,
     '',
@@ -149,10 +153,22 @@ function textReport(options: Options, report: DryRunReport): string {
     `  refused           ${n.refused}`,
   ];
   const section = (title: string, rows: string[]) => (rows.length ? lines.push('', title, ...rows.map((r) => `  ${r}`)) : 0);
-  section('Skipped, by reason (internal calls say which rule made them internal):', tally(report.calls.filter((c) => !c.deliver).map((c) => c.skipReason ?? '')).map(([r, k]) => `${k} × ${r}`));
-  section('Numbers kept as dialled:', report.calls.filter((c) => c.externalNumberNote).map((c) => `${c.callKey}: ${c.externalNumberRaw ?? ''} — ${c.externalNumberNote}`));
-  section('Records that are no call of their own:', report.dropped.map((d) => `${d.at}: ${d.reason}`));
-  section('Refused (the service would answer 400):', report.refused.map((r) => `${r.at}: ${r.problems.join('; ')}`));
+  section(
+    'Skipped, by reason (internal calls say which rule made them internal):',
+    tally(report.calls.filter((c) => !c.deliver).map((c) => c.skipReason ?? '')).map(([r, k]) => `${k} × ${r}`),
+  );
+  section(
+    'Numbers kept as dialled:',
+    report.calls.filter((c) => c.externalNumberNote).map((c) => `${c.callKey}: ${c.externalNumberRaw ?? ''} — ${c.externalNumberNote}`),
+  );
+  section(
+    'Records that are no call of their own:',
+    report.dropped.map((d) => `${d.at}: ${d.reason}`),
+  );
+  section(
+    'Refused (the service would answer 400):',
+    report.refused.map((r) => `${r.at}: ${r.problems.join('; ')}`),
+  );
   const shown = options.all ? report.calls : report.calls.slice(0, 50);
   section(`Conversations${shown.length < report.calls.length ? ` (first ${shown.length}; --all for every one)` : ''}:`, [
     ['started (UTC)', 'key', 'direction', 'outside party', 'ext', 'outcome', 'talk', 'legs', 'rec', 'CRM'].join('\t'),

@@ -144,7 +144,14 @@ async function inboxCommand(args: string[]): Promise<number> {
     if (status !== undefined && status !== 'failed' && status !== 'processed') throw new UsageError('--status is failed or processed');
     const rows = await withDeps((deps) =>
       deps.db
-        .select({ id: inboxEvents.id, source: inboxEvents.source, status: inboxEvents.status, attempts: inboxEvents.attempts, receivedAt: inboxEvents.receivedAt, error: inboxEvents.error })
+        .select({
+          id: inboxEvents.id,
+          source: inboxEvents.source,
+          status: inboxEvents.status,
+          attempts: inboxEvents.attempts,
+          receivedAt: inboxEvents.receivedAt,
+          error: inboxEvents.error,
+        })
         .from(inboxEvents)
         .where(status ? eq(inboxEvents.status, status) : undefined)
         .orderBy(desc(inboxEvents.id))
@@ -160,9 +167,7 @@ async function inboxCommand(args: string[]): Promise<number> {
     const ids = positionals.map(Number);
     if (ids.some((id) => !Number.isInteger(id) || id <= 0)) throw new UsageError('inbox ids are positive integers');
     if (!ids.length && !values['all-failed']) throw new UsageError('inbox reprocess needs ids or --all-failed');
-    const result = await withDeps((deps) =>
-      reprocessInbox(inboxDeps(deps), ids.length ? { ids, limit: ids.length } : { allFailed: true, limit: 100_000 }),
-    );
+    const result = await withDeps((deps) => reprocessInbox(inboxDeps(deps), ids.length ? { ids, limit: ids.length } : { allFailed: true, limit: 100_000 }));
     console.log(`applied: ${result.processed.length}, still failing: ${result.failed.length}`);
     for (const f of result.failed) console.log(`  ${f.id}: ${f.error}`);
     return result.failed.length ? 1 : 0;

@@ -153,7 +153,12 @@ function buildPort(config: IntegratorConfig, fetcher: typeof fetch, options: Pre
       sleep: async () => {},
     });
   }
-  return amoCrmAdapter(config, { baseUrl: options.amoBaseUrl ?? 'https://example.amocrm.ru', limiter, tokens: new LongLivedToken('preview-token'), fetch: fetcher });
+  return amoCrmAdapter(config, {
+    baseUrl: options.amoBaseUrl ?? 'https://example.amocrm.ru',
+    limiter,
+    tokens: new LongLivedToken('preview-token'),
+    fetch: fetcher,
+  });
 }
 
 /** A fetch that records each request and answers from the answers file or a canned default. */
@@ -194,7 +199,16 @@ async function describeBody(request: Request): Promise<string | null> {
   return text === '' ? null : text;
 }
 
-const GENERIC_REQUESTS: RequestName[] = ['find_contact', 'create_contact', 'log_call', 'update_call', 'attach_recording', 'list_calls', 'create_task', 'list_tasks'];
+const GENERIC_REQUESTS: RequestName[] = [
+  'find_contact',
+  'create_contact',
+  'log_call',
+  'update_call',
+  'attach_recording',
+  'list_calls',
+  'create_task',
+  'list_tasks',
+];
 
 /** Which configured request a URL path belongs to (its path template, variables as wildcards). */
 function requestName(generic: GenericCrmConfig, method: string, pathname: string): string | null {
@@ -250,11 +264,14 @@ function amoDefault(method: string, pathname: string, body: string | null): Cann
   })();
   const echo = (start: number, extra: (i: number) => Record<string, unknown> = () => ({})) =>
     (Array.isArray(sent) ? sent : []).map((item, i) => ({ id: start + i, request_id: item.request_id, ...extra(i) }));
-  if (method === 'POST' && pathname === '/api/v4/calls') return { body: { _embedded: { calls: echo(3001, () => ({ entity_id: 1001, entity_type: 'contact' })) } } };
+  if (method === 'POST' && pathname === '/api/v4/calls')
+    return { body: { _embedded: { calls: echo(3001, () => ({ entity_id: 1001, entity_type: 'contact' })) } } };
   if (method === 'POST' && pathname === '/api/v4/contacts') return { body: { _embedded: { contacts: echo(2001) } } };
   if (method === 'POST' && pathname === '/api/v4/tasks') return { body: { _embedded: { tasks: echo(4001) } } };
   if (method === 'POST' && pathname === '/api/v4/leads/unsorted/sip') {
-    return { body: { _embedded: { unsorted: echo(0, (i) => ({ uid: `preview-${i + 1}`, _embedded: { leads: [{ id: 5001 + i }], contacts: [{ id: 2001 + i }] } })) } } };
+    return {
+      body: { _embedded: { unsorted: echo(0, (i) => ({ uid: `preview-${i + 1}`, _embedded: { leads: [{ id: 5001 + i }], contacts: [{ id: 2001 + i }] } })) } },
+    };
   }
   return { status: 204 };
 }

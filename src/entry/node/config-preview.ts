@@ -32,7 +32,9 @@ export async function configPreviewCommand(args: string[], env: NodeJS.ProcessEn
     const secrets = secretValues(config, env);
     const result = await previewDelivery({ config, sample, answers, secrets, ...(env.AMOCRM_BASE_URL ? { amoBaseUrl: env.AMOCRM_BASE_URL } : {}) });
     const out: string[] = [];
-    out.push(`# ${config.crm.adapter} adapter, call ${result.call.uniq}: ${result.call.direction} ${result.call.phone}, ${result.call.durationSeconds} s, ${result.call.outcome}`);
+    out.push(
+      `# ${config.crm.adapter} adapter, call ${result.call.uniq}: ${result.call.direction} ${result.call.phone}, ${result.call.durationSeconds} s, ${result.call.outcome}`,
+    );
     result.requests.forEach((r, i) => out.push('', ...printRequest(r, i + 1, config, Object.values(secrets))));
     out.push('', ...result.steps.map((s) => `# ${s}`), '');
     process.stdout.write(out.join('\n'));

@@ -32,7 +32,14 @@ function quoteTable(table: string): { sql: string; schema: string | null; name: 
   const parts = table.split('.');
   const name = parts.pop() ?? table;
   const schema = parts[0] ?? null;
-  return { sql: [schema, name].filter((p) => p !== null).map((p) => `\`${p}\``).join('.'), schema, name };
+  return {
+    sql: [schema, name]
+      .filter((p) => p !== null)
+      .map((p) => `\`${p}\``)
+      .join('.'),
+    schema,
+    name,
+  };
 }
 
 export function openCdrTable(databaseUrl: string, table: string): CdrTable {
@@ -55,7 +62,9 @@ export function openCdrTable(databaseUrl: string, table: string): CdrTable {
       if (present.size === 0) throw new Error(`the CDR table ${table} does not exist or this user cannot see it`);
       const missing = REQUIRED_COLUMNS.filter((c) => !present.has(c));
       if (missing.length) throw new Error(`the CDR table ${table} has no column ${missing.join(', ')}`);
-      return CDR_COLUMNS.filter((c) => present.has(c)).map((c) => `\`${c}\``).join(', ');
+      return CDR_COLUMNS.filter((c) => present.has(c))
+        .map((c) => `\`${c}\``)
+        .join(', ');
     })().catch((error: unknown) => {
       columns = undefined;
       throw error;
@@ -80,10 +89,10 @@ export function openCdrTable(databaseUrl: string, table: string): CdrTable {
       return rows[0] ? String(rows[0].minute) : null;
     },
     async minuteOfRow(from, n) {
-      const [rows] = await pool.query<RowDataPacket[]>(
-        `select ${MINUTE} as minute from ${t.sql} where calldate >= ? order by calldate limit 1 offset ?`,
-        [minuteStart(from), n],
-      );
+      const [rows] = await pool.query<RowDataPacket[]>(`select ${MINUTE} as minute from ${t.sql} where calldate >= ? order by calldate limit 1 offset ?`, [
+        minuteStart(from),
+        n,
+      ]);
       return rows[0] ? String(rows[0].minute) : null;
     },
     async minuteCounts(from, to) {

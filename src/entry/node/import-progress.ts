@@ -16,9 +16,12 @@ export function createProgress(totalBytes: number, stream: NodeJS.WriteStream = 
   const started = Date.now();
   const rate = (rows: number) => Math.round(rows / Math.max(0.001, (Date.now() - started) / 1000));
   if (stream.isTTY) {
-    const bar = new SingleBar(
-      { stream, format: 'import [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 },
-    );
+    const bar = new SingleBar({
+      stream,
+      format: 'import [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
+      hideCursor: true,
+      etaBuffer: 50,
+    });
     bar.start(Math.max(1, totalBytes), 0, { rows: 0, rate: 0 });
     return {
       update: (bytes, rows) => bar.update(bytes, { rows, rate: rate(rows) }),

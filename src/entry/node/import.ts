@@ -62,7 +62,8 @@ export async function importAsteriskCsv(file: string, options: ImportOptions): P
     results.forEach((r, i) => {
       if (r.status === 'processed') summary.stored++;
       else if (r.status === 'duplicate') summary.duplicates++;
-      else if (r.status === 'refused') summary.skipped.add(`refused as bad input: ${(r.problems[0] ?? r.error).replace(/ \(call .*\)$/, '')}`, Number(inputs[i]?.meta?.first_line ?? 0));
+      else if (r.status === 'refused')
+        summary.skipped.add(`refused as bad input: ${(r.problems[0] ?? r.error).replace(/ \(call .*\)$/, '')}`, Number(inputs[i]?.meta?.first_line ?? 0));
       else summary.failed++;
     });
   };
@@ -72,7 +73,12 @@ export async function importAsteriskCsv(file: string, options: ImportOptions): P
     batch = [];
     if (inflight.length >= IN_FLIGHT) await inflight.shift();
     if (failure) throw failure;
-    inflight.push(options.ingest(inputs).then((results) => count(results, inputs), (error: unknown) => void (failure = error)));
+    inflight.push(
+      options.ingest(inputs).then(
+        (results) => count(results, inputs),
+        (error: unknown) => void (failure = error),
+      ),
+    );
   };
   const take = async (released: ReturnType<CallGroups<IngestInput>['drain']>) => {
     for (const group of released) {
@@ -87,7 +93,9 @@ export async function importAsteriskCsv(file: string, options: ImportOptions): P
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   input.on('data', (chunk) => (bytesRead += chunk.length));
   const parser = csvStream({ ...CSV_OPTIONS, encoding: BYTE_ENCODING, info: true, raw: true, skip_records_with_error: true, max_record_size: MAX_ROW_BYTES });
-  parser.on('skip', (error: Error & { lines?: number }) => summary.skipped.add(`not valid CSV: ${error.message.replace(/ at line \d+.*$/, '')}`, error.lines ?? 0));
+  parser.on('skip', (error: Error & { lines?: number }) =>
+    summary.skipped.add(`not valid CSV: ${error.message.replace(/ at line \d+.*$/, '')}`, error.lines ?? 0),
+  );
   input.on('error', (error) => parser.destroy(error));
 
   for await (const read of input.pipe(parser) as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
@@ -171,7 +179,14 @@ export async function importCommand(args: string[], withDeps: WithDeps): Promise
   }
 
   const run = (ingest?: ImportOptions['ingest']) =>
-    importAsteriskCsv(file, { reading, batchSize, window: 2000, progress: createProgress(size), charset: config.sources.asterisk.charset, ...(ingest ? { ingest } : {}) });
+    importAsteriskCsv(file, {
+      reading,
+      batchSize,
+      window: 2000,
+      progress: createProgress(size),
+      charset: config.sources.asterisk.charset,
+      ...(ingest ? { ingest } : {}),
+    });
   let summary: ImportSummary;
   try {
     summary = values['dry-run'] ? await run() : await withDeps((deps) => run((inputs) => ingestMany(inboxDeps(deps), inputs)));

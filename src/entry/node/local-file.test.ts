@@ -72,9 +72,18 @@ describe('reading a recording given as a path on this host', () => {
   });
 
   it('refuses a socket, a device and a directory', async () => {
-    expect(await refusal(readLocalFile(join(root, 'sock.wav'), 1000, limits()))).toMatchObject({ message: expect.stringContaining('is a socket'), retryable: false });
-    expect(await refusal(readLocalFile('/dev/zero', 1000, limits({ roots: ['/dev'] })))).toMatchObject({ message: '/dev/zero is a character device, not a recording file', retryable: false });
-    expect(await refusal(readLocalFile(join(root, '2026'), 1000, limits()))).toMatchObject({ message: expect.stringContaining('is a directory'), retryable: false });
+    expect(await refusal(readLocalFile(join(root, 'sock.wav'), 1000, limits()))).toMatchObject({
+      message: expect.stringContaining('is a socket'),
+      retryable: false,
+    });
+    expect(await refusal(readLocalFile('/dev/zero', 1000, limits({ roots: ['/dev'] })))).toMatchObject({
+      message: '/dev/zero is a character device, not a recording file',
+      retryable: false,
+    });
+    expect(await refusal(readLocalFile(join(root, '2026'), 1000, limits()))).toMatchObject({
+      message: expect.stringContaining('is a directory'),
+      retryable: false,
+    });
   });
 
   it('refuses a symlink, or a path with .., that leads out of the roots, whatever it points at', async () => {
@@ -82,14 +91,24 @@ describe('reading a recording given as a path on this host', () => {
       message: `${join(root, 'escape.wav')} leads to ${join(outside, 'secret.wav')}, outside recordings.local_paths`,
       retryable: false,
     });
-    expect(await refusal(readLocalFile(join(root, 'zero.wav'), 1000, limits()))).toMatchObject({ message: expect.stringContaining('leads to /dev/zero, outside'), retryable: false });
-    expect(await refusal(readLocalFile(`${root}/../elsewhere/secret.wav`, 1000, limits()))).toMatchObject({ message: expect.stringContaining('outside recordings.local_paths') });
+    expect(await refusal(readLocalFile(join(root, 'zero.wav'), 1000, limits()))).toMatchObject({
+      message: expect.stringContaining('leads to /dev/zero, outside'),
+      retryable: false,
+    });
+    expect(await refusal(readLocalFile(`${root}/../elsewhere/secret.wav`, 1000, limits()))).toMatchObject({
+      message: expect.stringContaining('outside recordings.local_paths'),
+    });
     // A root that does not exist holds nothing.
-    expect(await refusal(readLocalFile(join(root, '2026/11/20/in-101.wav'), 1000, limits({ roots: [join(base, 'gone')] })))).toMatchObject({ retryable: false });
+    expect(await refusal(readLocalFile(join(root, '2026/11/20/in-101.wav'), 1000, limits({ roots: [join(base, 'gone')] })))).toMatchObject({
+      retryable: false,
+    });
   });
 
   it('refuses a file over the size limit', async () => {
-    expect(await refusal(readLocalFile(join(root, '2026/11/20/in-101.wav'), 4, limits()))).toMatchObject({ message: expect.stringContaining('is 8 bytes, over the 4-byte limit'), retryable: false });
+    expect(await refusal(readLocalFile(join(root, '2026/11/20/in-101.wav'), 4, limits()))).toMatchObject({
+      message: expect.stringContaining('is 8 bytes, over the 4-byte limit'),
+      retryable: false,
+    });
   });
 });
 

@@ -33,7 +33,9 @@ export function localFileReader(fs: LocalFs = fsp): LocalFileReader {
     const deadline = AbortSignal.timeout(timeoutMs);
     const work = readChecked(fs, path, maxBytes, limits, deadline);
     const late = new Promise<never>((_, reject) => {
-      deadline.addEventListener('abort', () => reject(new LocalFileRefused(`reading ${path} did not finish within ${timeoutMs / 1000} s`, true)), { once: true });
+      deadline.addEventListener('abort', () => reject(new LocalFileRefused(`reading ${path} did not finish within ${timeoutMs / 1000} s`, true)), {
+        once: true,
+      });
     });
     // Whichever ends first; a read that lost the race still ends (and closes its file) on its own.
     work.catch(() => undefined);
@@ -43,7 +45,13 @@ export function localFileReader(fs: LocalFs = fsp): LocalFileReader {
 
 export const readLocalFile = localFileReader();
 
-async function readChecked(fs: LocalFs, path: string, maxBytes: number, limits: LocalReadLimits | undefined, deadline: AbortSignal): Promise<Uint8Array | null> {
+async function readChecked(
+  fs: LocalFs,
+  path: string,
+  maxBytes: number,
+  limits: LocalReadLimits | undefined,
+  deadline: AbortSignal,
+): Promise<Uint8Array | null> {
   const looked = await lookAt(fs, path, limits);
   if (!looked) return null;
   const { real, info } = looked;

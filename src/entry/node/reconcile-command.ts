@@ -32,7 +32,8 @@ export function parseReconcileArgs(args: string[]): { request: RunRequest; budge
   const instant = (name: string, text: string | undefined) => {
     if (text === undefined) return undefined;
     const d = new Date(text);
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(d.getTime())) throw new ReconcileUsageError(`--${name} takes an ISO instant, e.g. 2026-11-23T00:00:00+03:00`);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(d.getTime()))
+      throw new ReconcileUsageError(`--${name} takes an ISO instant, e.g. 2026-11-23T00:00:00+03:00`);
     return d;
   };
   const from = instant('from', values.from);

@@ -123,7 +123,11 @@ describe('node FetchFor: names are checked by the addresses they resolve to', ()
 
   it('refuses a name resolving to the cloud metadata address even with private addresses allowed', async () => {
     const outcome = await safeFetch('http://metadata.test/latest/meta-data/', policy({ allowedHosts: ['metadata.test'] }), fetchFor);
-    expect(outcome).toMatchObject({ ok: false, retryable: false, reason: expect.stringMatching(/^metadata\.test resolves to a refused address: 169\.254\.169\.254 is a reserved address/) });
+    expect(outcome).toMatchObject({
+      ok: false,
+      retryable: false,
+      reason: expect.stringMatching(/^metadata\.test resolves to a refused address: 169\.254\.169\.254 is a reserved address/),
+    });
   });
 
   it('refuses a name whose answers mix public and internal addresses', async () => {
@@ -147,7 +151,10 @@ describe('node FetchFor: names are checked by the addresses they resolve to', ()
       () => undefined,
       (e: unknown) => e,
     );
-    expect((error as Error).cause).toMatchObject({ name: 'AddressRefusedError', message: expect.stringMatching(/the connection to 127\.0\.0\.1 reached a refused address/) });
+    expect((error as Error).cause).toMatchObject({
+      name: 'AddressRefusedError',
+      message: expect.stringMatching(/the connection to 127\.0\.0\.1 reached a refused address/),
+    });
   });
 });
 
@@ -175,7 +182,11 @@ describe('node FetchFor with safeFetch, against a local HTTP server', () => {
   it('refuses a redirect to another host, without going there', async () => {
     const before = seen.length;
     const outcome = await safeFetch(url('/redirect-away'), policy(), fetchFor);
-    expect(outcome).toEqual({ ok: false, retryable: false, reason: `redirected: localhost:${port} is not an allowed recording host (recordings.allowed_hosts)` });
+    expect(outcome).toEqual({
+      ok: false,
+      retryable: false,
+      reason: `redirected: localhost:${port} is not an allowed recording host (recordings.allowed_hosts)`,
+    });
     expect(seen.slice(before)).toEqual(['/redirect-away']);
   });
 
@@ -198,11 +209,19 @@ describe('node FetchFor with safeFetch, against a local HTTP server', () => {
   });
 
   it('times out a body that stalls half way (retryable)', async () => {
-    expect(await safeFetch(url('/stall-body'), policy({ timeoutMs: 300 }), fetchFor)).toMatchObject({ ok: false, retryable: true, reason: expect.stringMatching(/within 0.3 s/) });
+    expect(await safeFetch(url('/stall-body'), policy({ timeoutMs: 300 }), fetchFor)).toMatchObject({
+      ok: false,
+      retryable: true,
+      reason: expect.stringMatching(/within 0.3 s/),
+    });
   });
 
   it('calls 500 retryable and 404 not', async () => {
-    expect(await safeFetch(url('/500'), policy(), fetchFor)).toEqual({ ok: false, retryable: true, reason: `127.0.0.1:${port} answered 500 Internal Server Error` });
+    expect(await safeFetch(url('/500'), policy(), fetchFor)).toEqual({
+      ok: false,
+      retryable: true,
+      reason: `127.0.0.1:${port} answered 500 Internal Server Error`,
+    });
     expect(await safeFetch(url('/404'), policy(), fetchFor)).toEqual({ ok: false, retryable: false, reason: `127.0.0.1:${port} answered 404 Not Found` });
   });
 
@@ -211,6 +230,10 @@ describe('node FetchFor with safeFetch, against a local HTTP server', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const deadPort = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    expect(await safeFetch(`http://127.0.0.1:${deadPort}/x`, policy(), fetchFor)).toMatchObject({ ok: false, retryable: true, reason: expect.stringMatching(/ECONNREFUSED/) });
+    expect(await safeFetch(`http://127.0.0.1:${deadPort}/x`, policy(), fetchFor)).toMatchObject({
+      ok: false,
+      retryable: true,
+      reason: expect.stringMatching(/ECONNREFUSED/),
+    });
   });
 });

@@ -43,8 +43,7 @@ export function createNodeFetchFor(options: NodeFetchOptions = {}): NodeFetchFor
     }
     const dispatcher = agent;
     // undici's own fetch, so the dispatcher is the one from this undici; its Response is the web one in shape.
-    return ((input: string | URL, init?: RequestInit) =>
-      undiciFetch(input, { ...(init as UndiciRequestInit), dispatcher })) as unknown as typeof fetch;
+    return ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as UndiciRequestInit), dispatcher })) as unknown as typeof fetch;
   };
   return Object.assign(fetchFor, {
     async close() {
@@ -58,7 +57,8 @@ function guardedAgent(allowPrivate: boolean, resolve: Resolver, timeout: number)
   const lookup = ((hostname: string, lookupOptions: { family?: number | string; all?: boolean }, callback: (...args: unknown[]) => void) => {
     resolve(hostname).then(
       (found) => {
-        const family = lookupOptions.family === 4 || lookupOptions.family === 'IPv4' ? 4 : lookupOptions.family === 6 || lookupOptions.family === 'IPv6' ? 6 : 0;
+        const family =
+          lookupOptions.family === 4 || lookupOptions.family === 'IPv4' ? 4 : lookupOptions.family === 6 || lookupOptions.family === 'IPv6' ? 6 : 0;
         const addresses = family === 0 ? found : found.filter((a) => a.family === family);
         const first = addresses[0];
         if (!first) {

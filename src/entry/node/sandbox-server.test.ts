@@ -35,7 +35,12 @@ describe('guardedSandboxFetch', () => {
   const at = (path: string, headers: Record<string, string> = {}, method = 'GET') => guarded(new Request(`http://sandbox${path}`, { method, headers }));
 
   it('asks for the admin token on the page and the controls', async () => {
-    for (const [path, method] of [['/', 'GET'], ['/__sandbox/state', 'GET'], ['/__sandbox/unblock', 'POST'], ['/__sandbox/notes/x', 'DELETE']] as const) {
+    for (const [path, method] of [
+      ['/', 'GET'],
+      ['/__sandbox/state', 'GET'],
+      ['/__sandbox/unblock', 'POST'],
+      ['/__sandbox/notes/x', 'DELETE'],
+    ] as const) {
       const res = await at(path, {}, method);
       expect(res.status, path).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);

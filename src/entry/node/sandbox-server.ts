@@ -64,7 +64,9 @@ export function sandboxServerSettings(args: string[]): SandboxServerSettings {
   }
   if (!isLoopbackHost(values.host)) {
     if (!adminToken) {
-      throw new Error(`--host ${values.host} reaches beyond this machine: give --admin-token (at least ${MIN_ADMIN_TOKEN} characters) to guard the page and the /__sandbox controls`);
+      throw new Error(
+        `--host ${values.host} reaches beyond this machine: give --admin-token (at least ${MIN_ADMIN_TOKEN} characters) to guard the page and the /__sandbox controls`,
+      );
     }
     if (values.token === DEFAULT_TOKEN) {
       throw new Error(`--host ${values.host} reaches beyond this machine: give a --token of your own (the default "${DEFAULT_TOKEN}" is public)`);
@@ -86,10 +88,7 @@ export function sandboxServerSettings(args: string[]): SandboxServerSettings {
 const AMOCRM_PATHS = /^\/(?:api\/v4\/|oauth2\/|oauth(?:\/|$))/;
 
 /** The sandbox's fetch, with its page and controls behind the admin token when there is one. */
-export function guardedSandboxFetch(
-  fetch: (request: Request) => Promise<Response>,
-  adminToken: string | undefined,
-): (request: Request) => Promise<Response> {
+export function guardedSandboxFetch(fetch: (request: Request) => Promise<Response>, adminToken: string | undefined): (request: Request) => Promise<Response> {
   if (!adminToken) return fetch;
   return async (request) => {
     if (AMOCRM_PATHS.test(new URL(request.url).pathname)) return fetch(request);

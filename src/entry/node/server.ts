@@ -84,8 +84,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 /** The service's AppDeps, before the pieces that need them (owner, ingest, wakeDelivery) are added. */
 function serviceDeps(options: ServiceOptions, stopping: AbortSignal, background: Set<Promise<unknown>>): AppDeps {
   // No CRM configured: the sandbox CRM runs in this process, so calls have somewhere to land.
-  const sandbox =
-    options.settings.crm.kind === 'sandbox' ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] }) : undefined;
+  const sandbox = options.settings.crm.kind === 'sandbox' ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] }) : undefined;
   return {
     db: options.database.db,
     settings: options.settings,

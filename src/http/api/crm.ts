@@ -49,7 +49,7 @@ const retryRoute = createRoute({
   method: 'post',
   path: '/v1/calls/{id}/retry',
   tags: ['admin'],
-  summary: "Deliver a call again now (a failed one, or a pending one that is waiting for its next attempt)",
+  summary: 'Deliver a call again now (a failed one, or a pending one that is waiting for its next attempt)',
   security: [{ bearer: [] }],
   request: { params: z.object({ id: z.string().uuid() }) },
   responses: {
@@ -113,8 +113,7 @@ export function oauthRoutes(deps: AppDeps) {
     const [issued, signature] = state.split('.');
     const age = now().getTime() / 1000 - Number(issued);
     const valid =
-      !!issued && !!signature && age >= 0 && age < STATE_TTL_SECONDS &&
-      (await verifyHmacSha256Hex(oauth.clientSecret, `calltrail-oauth:${issued}`, signature));
+      !!issued && !!signature && age >= 0 && age < STATE_TTL_SECONDS && (await verifyHmacSha256Hex(oauth.clientSecret, `calltrail-oauth:${issued}`, signature));
     if (!valid) throw new ApiError('invalid_state', 'the OAuth state is missing, forged or older than 30 minutes: start again from /v1/crm/amocrm/connect');
     const result = await exchangeAuthorizationCode(
       {

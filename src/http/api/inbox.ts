@@ -125,8 +125,14 @@ export function inboxRoutes(deps: AppDeps) {
       const q = c.req.valid('query');
       const rows = await deps.db
         .select({
-          id: inboxEvents.id, source: inboxEvents.source, status: inboxEvents.status, attempts: inboxEvents.attempts,
-          error: inboxEvents.error, note: inboxEvents.note, nextAttemptAt: inboxEvents.nextAttemptAt, receivedAt: inboxEvents.receivedAt,
+          id: inboxEvents.id,
+          source: inboxEvents.source,
+          status: inboxEvents.status,
+          attempts: inboxEvents.attempts,
+          error: inboxEvents.error,
+          note: inboxEvents.note,
+          nextAttemptAt: inboxEvents.nextAttemptAt,
+          receivedAt: inboxEvents.receivedAt,
           processedAt: inboxEvents.processedAt,
         })
         .from(inboxEvents)
@@ -144,10 +150,7 @@ export function inboxRoutes(deps: AppDeps) {
     })
     .openapi(reprocessRoute, async (c) => {
       const body = c.req.valid('json');
-      const result = await reprocessInbox(
-        inboxDeps(deps),
-        body.ids?.length ? { ids: body.ids, limit: body.ids.length } : { allFailed: true, limit: 1000 },
-      );
+      const result = await reprocessInbox(inboxDeps(deps), body.ids?.length ? { ids: body.ids, limit: body.ids.length } : { allFailed: true, limit: 1000 });
       return c.json(result, 200);
     });
 }

@@ -56,7 +56,8 @@ const startRoute = createRoute({
   method: 'post',
   path: '/v1/reconcile',
   tags: ['admin'],
-  summary: 'Start a reconciliation of a day (date, in the configured time zone) or of from/to; default yesterday. A run of the same window in progress is joined.',
+  summary:
+    'Start a reconciliation of a day (date, in the configured time zone) or of from/to; default yesterday. A run of the same window in progress is joined.',
   security: [{ bearer: [] }],
   request: {
     body: {
@@ -64,7 +65,10 @@ const startRoute = createRoute({
       content: {
         'application/json': {
           schema: z.strictObject({
-            date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional(),
+            date: z
+              .string()
+              .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
+              .optional(),
             from: isoInstant.optional(),
             to: isoInstant.optional(),
           }),
@@ -73,7 +77,10 @@ const startRoute = createRoute({
     },
   },
   responses: {
-    202: { description: 'Started (or joined); the run re-pushes what it finds', content: { 'application/json': { schema: z.object({ id: z.string().uuid(), joined: z.boolean() }) } } },
+    202: {
+      description: 'Started (or joined); the run re-pushes what it finds',
+      content: { 'application/json': { schema: z.object({ id: z.string().uuid(), joined: z.boolean() }) } },
+    },
     ...errorResponses(400, 401),
   },
 });
@@ -85,7 +92,10 @@ const listRoute = createRoute({
   summary: 'Reconciliation runs, newest first',
   security: [{ bearer: [] }],
   request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).optional(), before: isoInstant.optional() }) },
-  responses: { 200: { description: 'Runs', content: { 'application/json': { schema: z.object({ items: z.array(RunSchema) }) } } }, ...errorResponses(400, 401) },
+  responses: {
+    200: { description: 'Runs', content: { 'application/json': { schema: z.object({ items: z.array(RunSchema) }) } } },
+    ...errorResponses(400, 401),
+  },
 });
 
 const oneRoute = createRoute({
@@ -145,7 +155,12 @@ export function reconcileRoutes(deps: AppDeps) {
       if (csv) return findingsCsvResponse(deps.db, run, deps.config.time_zone, accountId) as never;
       const q = c.req.valid('query');
       const limit = q.limit ?? 100;
-      const page = await findingsPage(deps.db, run.id, { limit, crmAccountId: accountId, ...(q.kind ? { kind: q.kind } : {}), ...(q.after !== undefined ? { after: q.after } : {}) });
+      const page = await findingsPage(deps.db, run.id, {
+        limit,
+        crmAccountId: accountId,
+        ...(q.kind ? { kind: q.kind } : {}),
+        ...(q.after !== undefined ? { after: q.after } : {}),
+      });
       return c.json(
         {
           ...runJson(run),

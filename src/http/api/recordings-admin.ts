@@ -130,8 +130,7 @@ function exportZip(deps: AppDeps, storage: RecordingsRuntime['storage'], from: D
           controller.enqueue(chunk);
           if (final) controller.close();
         });
-        const room = () =>
-          controller.desiredSize === null || controller.desiredSize > 0 ? Promise.resolve() : new Promise<void>((r) => (resume = r));
+        const room = () => (controller.desiredSize === null || controller.desiredSize > 0 ? Promise.resolve() : new Promise<void>((r) => (resume = r)));
         writeExport(deps, storage, from, to, zip, room).catch((error) => {
           deps.log.error('recording export failed', { error });
           controller.error(error);
@@ -196,7 +195,18 @@ async function writeExport(deps: AppDeps, storage: RecordingsRuntime['storage'],
       }
       entry.push(new Uint8Array(0), true);
       index.push(
-        [file, local.toISO(), sequence, number, call.extension ?? '', call.direction ?? '', call.outcome ?? '', call.talk ?? '', Math.round(call.duration / 1000), call.id]
+        [
+          file,
+          local.toISO(),
+          sequence,
+          number,
+          call.extension ?? '',
+          call.direction ?? '',
+          call.outcome ?? '',
+          call.talk ?? '',
+          Math.round(call.duration / 1000),
+          call.id,
+        ]
           .map(csvCell)
           .join(','),
       );

@@ -68,28 +68,33 @@ ${operations.map(
   <h2><span class="m ${method}">${method}</span> <code>${path}</code></h2>
   <p><strong>${op.summary ?? ''}</strong>${op.security?.length ? html` · requires <code>Authorization: Bearer ADMIN_TOKEN</code>` : ''}</p>
   ${op.description ? html`<p>${op.description}</p>` : ''}
-  ${op.parameters?.length
-    ? html`<table><tr><th>parameter</th><th>in</th><th>required</th><th>description</th></tr>${op.parameters.map(
-        (p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : ''}</td><td>${p.description ?? ''}</td></tr>`,
-      )}</table>`
-    : ''}
+  ${
+    op.parameters?.length
+      ? html`<table><tr><th>parameter</th><th>in</th><th>required</th><th>description</th></tr>${op.parameters.map(
+          (p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : ''}</td><td>${p.description ?? ''}</td></tr>`,
+        )}</table>`
+      : ''
+  }
   ${Object.entries(op.requestBody?.content ?? {}).map(
     ([type, c]) => html`<details${c.example ? raw(' open') : ''}><summary>Request body (${type})</summary>
       ${c.example ? html`<p>Example</p><pre>${json(c.example)}</pre>` : ''}
       <p>Schema</p><pre>${json(c.schema)}</pre></details>`,
   )}
   <details><summary>Responses</summary><table>${Object.entries(op.responses ?? {}).map(
-    ([status, r]) => html`<tr><td><code>${status}</code></td><td>${r.description ?? ''}${Object.values(r.content ?? {}).map(
-      (c) => html`<pre>${json(c.schema)}</pre>`,
-    )}</td></tr>`,
+    ([status, r]) =>
+      html`<tr><td><code>${status}</code></td><td>${r.description ?? ''}${Object.values(r.content ?? {}).map(
+        (c) => html`<pre>${json(c.schema)}</pre>`,
+      )}</td></tr>`,
   )}</table></details>
 </section>`,
 )}
-${doc.components?.schemas
-  ? html`<section><h2>Schemas</h2>${Object.entries(doc.components.schemas).map(
-      ([name, schema]) => html`<details id="schema-${name}"><summary><code>${name}</code></summary><pre>${json(schema)}</pre></details>`,
-    )}</section>`
-  : ''}
+${
+  doc.components?.schemas
+    ? html`<section><h2>Schemas</h2>${Object.entries(doc.components.schemas).map(
+        ([name, schema]) => html`<details id="schema-${name}"><summary><code>${name}</code></summary><pre>${json(schema)}</pre></details>`,
+      )}</section>`
+    : ''
+}
 </main>
 </body>
 </html>`;

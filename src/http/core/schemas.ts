@@ -25,7 +25,5 @@ export const errorResponses = (...codes: (400 | 401 | 404 | 409 | 413 | 503)[]) 
     413: 'Body larger than 1 MB',
     503: 'The database is unavailable; nothing was stored',
   };
-  return Object.fromEntries(
-    codes.map((code) => [code, { description: text[code] ?? '', content: { 'application/json': { schema: ErrorSchema } } }]),
-  );
+  return Object.fromEntries(codes.map((code) => [code, { description: text[code] ?? '', content: { 'application/json': { schema: ErrorSchema } } }]));
 };

@@ -59,13 +59,7 @@ export async function receiveWebhook(c: Context, deps: AppDeps, source: PbxSourc
 }
 
 /** The body parsed into events, with what is kept beside it for replays. */
-async function ingestInput(
-  deps: AppDeps,
-  source: PbxSource,
-  webhook: PbxWebhook,
-  request: DecodedWebhookRequest,
-  ctx: ParseContext,
-): Promise<IngestInput> {
+async function ingestInput(deps: AppDeps, source: PbxSource, webhook: PbxWebhook, request: DecodedWebhookRequest, ctx: ParseContext): Promise<IngestInput> {
   const meta = { ...webhook.meta?.(request), ...(await webhook.lookup?.(request, deps)) };
   // The text is what is stored; the charset it was read in is kept for people reading the inbox.
   if (request.charset !== 'utf-8') meta.charset = request.charset;

@@ -10,7 +10,9 @@ const ctx: ParseContext = { timeZone: 'Europe/Moscow', sources: sourcesConfigSch
 
 /** Headers as Asterisk writes them on the wire, read back by the reader. */
 function received(headers: Record<string, string>): AmiMessage {
-  const text = `${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  const text = `${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
   const [frame] = new AmiReader({ banner: false }).push(new TextEncoder().encode(text));
   if (frame?.kind !== 'message') throw new Error('no message');
   return frame.message;
@@ -22,10 +24,28 @@ function received(headers: Record<string, string>): AmiMessage {
  * in a Python AMI client's comments — its repository is not named there.
  */
 const LINKEDID_END = {
-  Event: 'CEL', Privilege: 'call,all', EventName: 'LINKEDID_END', AccountCode: '', CallerIDnum: '100', CallerIDname: 'J-D Girard',
-  CallerIDani: '100', CallerIDrdnis: '', CallerIDdnid: '199', Exten: '199', Context: 'interne', Channel: 'SIP/100-0000001f',
-  Application: '', AppData: '', EventTime: '2011-02-06 11:05:51', AMAFlags: 'DOCUMENTATION', UniqueID: '1297026348.43',
-  LinkedID: '1297026348.43', Userfield: '', Peer: '', PeerAccount: '', Extra: '',
+  Event: 'CEL',
+  Privilege: 'call,all',
+  EventName: 'LINKEDID_END',
+  AccountCode: '',
+  CallerIDnum: '100',
+  CallerIDname: 'J-D Girard',
+  CallerIDani: '100',
+  CallerIDrdnis: '',
+  CallerIDdnid: '199',
+  Exten: '199',
+  Context: 'interne',
+  Channel: 'SIP/100-0000001f',
+  Application: '',
+  AppData: '',
+  EventTime: '2011-02-06 11:05:51',
+  AMAFlags: 'DOCUMENTATION',
+  UniqueID: '1297026348.43',
+  LinkedID: '1297026348.43',
+  Userfield: '',
+  Peer: '',
+  PeerAccount: '',
+  Extra: '',
 };
 
 describe('amiForward', () => {
@@ -70,7 +90,15 @@ describe('amiForward', () => {
   });
 
   it('keeps the first value of a repeated header in the JSON', () => {
-    const message: AmiMessage = { headers: [['Event', 'Cdr'], ['UniqueID', '1.1'], ['ChanVariable', 'A=1'], ['ChanVariable', 'B=2']], output: [] };
+    const message: AmiMessage = {
+      headers: [
+        ['Event', 'Cdr'],
+        ['UniqueID', '1.1'],
+        ['ChanVariable', 'A=1'],
+        ['ChanVariable', 'B=2'],
+      ],
+      output: [],
+    };
     expect(JSON.parse(amiForward(message)!.raw)).toEqual({ Event: 'Cdr', UniqueID: '1.1', ChanVariable: 'A=1' });
   });
 });

@@ -11,11 +11,29 @@ const crlf = (lines: string[]) => lines.map((l) => `${l}\r\n`).join('');
  * lines, `Key: ` with an empty value, an empty line at the end.
  */
 const BOOK_CDR = crlf([
-  'Event: Cdr', 'Privilege: cdr,all', 'AccountCode: ', 'Source: ', 'Destination: 110', 'DestinationContext: testing',
-  'CallerID: ', 'Channel: Console/dsp', 'DestinationChannel: ', 'LastApplication: Hangup', 'LastData: ',
-  'StartTime: 2010-08-23 08:27:21', 'AnswerTime: 2010-08-23 08:27:21', 'EndTime: 2010-08-23 08:27:21', 'Duration: 0',
-  'BillableSeconds: 0', 'Disposition: ANSWERED', 'AMAFlags: DOCUMENTATION', 'UniqueID: 1282570041.3', 'UserField: ',
-  'Rate: 0.02', 'Carrier: BS&S', '',
+  'Event: Cdr',
+  'Privilege: cdr,all',
+  'AccountCode: ',
+  'Source: ',
+  'Destination: 110',
+  'DestinationContext: testing',
+  'CallerID: ',
+  'Channel: Console/dsp',
+  'DestinationChannel: ',
+  'LastApplication: Hangup',
+  'LastData: ',
+  'StartTime: 2010-08-23 08:27:21',
+  'AnswerTime: 2010-08-23 08:27:21',
+  'EndTime: 2010-08-23 08:27:21',
+  'Duration: 0',
+  'BillableSeconds: 0',
+  'Disposition: ANSWERED',
+  'AMAFlags: DOCUMENTATION',
+  'UniqueID: 1282570041.3',
+  'UserField: ',
+  'Rate: 0.02',
+  'Carrier: BS&S',
+  '',
 ]);
 const BANNER = 'Asterisk Call Manager/5.0.1\r\n';
 // Invented: the replies Asterisk's manager.c gives to Login and Ping (their documented form).
@@ -29,7 +47,11 @@ describe('AmiReader', () => {
     const frames = new AmiReader().push(bytes(BANNER + LOGIN_OK + BOOK_CDR + PONG));
     expect(frames[0]).toEqual({ kind: 'banner', text: 'Asterisk Call Manager/5.0.1' });
     const [login, cdr, pong] = messages(frames);
-    expect(login?.headers).toEqual([['Response', 'Success'], ['ActionID', '1'], ['Message', 'Authentication accepted']]);
+    expect(login?.headers).toEqual([
+      ['Response', 'Success'],
+      ['ActionID', '1'],
+      ['Message', 'Authentication accepted'],
+    ]);
     expect(cdr && amiHeader(cdr, 'event')).toBe('Cdr');
     expect(cdr && amiHeader(cdr, 'UNIQUEID')).toBe('1282570041.3');
     expect(cdr && amiHeader(cdr, 'AccountCode')).toBe('');
@@ -57,7 +79,10 @@ describe('AmiReader', () => {
 
   it('keeps the value after the first colon whole (times, channel names with colons)', () => {
     const [message] = messages(new AmiReader({ banner: false }).push(bytes('LastData: SIP/trunk/8:00:00,30\r\nEventTime: 2011-02-06 11:05:51\r\n\r\n')));
-    expect(message?.headers).toEqual([['LastData', 'SIP/trunk/8:00:00,30'], ['EventTime', '2011-02-06 11:05:51']]);
+    expect(message?.headers).toEqual([
+      ['LastData', 'SIP/trunk/8:00:00,30'],
+      ['EventTime', '2011-02-06 11:05:51'],
+    ]);
   });
 
   it('reads a `Response: Follows` command output up to --END COMMAND--, empty lines included', () => {
@@ -65,7 +90,11 @@ describe('AmiReader', () => {
     const follows = 'Response: Follows\r\nPrivilege: Command\r\nActionID: 3\r\nName/username   Host\n\n100/100   (Unspecified)\n--END COMMAND--\r\n\r\n';
     const frames = new AmiReader({ banner: false }).push(bytes(follows + PONG));
     const [command, pong] = messages(frames);
-    expect(command?.headers).toEqual([['Response', 'Follows'], ['Privilege', 'Command'], ['ActionID', '3']]);
+    expect(command?.headers).toEqual([
+      ['Response', 'Follows'],
+      ['Privilege', 'Command'],
+      ['ActionID', '3'],
+    ]);
     expect(command?.output).toEqual(['Name/username   Host', '', '100/100   (Unspecified)']);
     expect(pong && amiHeader(pong, 'ActionID')).toBe('2');
   });
@@ -113,7 +142,10 @@ describe('AmiReader', () => {
     const win1251 = Uint8Array.from([0x43, 0x61, 0x6c, 0x6c, 0x65, 0x72, 0x49, 0x44, 0x3a, 0x20, 0x22, 0xc8, 0xe2, 0xe0, 0xed, 0x22, 0x0d, 0x0a]); // CallerID: "Иван" in Windows-1251
     const reader = new AmiReader({ banner: false });
     const frames = [...reader.push(win1251), ...reader.push(bytes('CallerIDname: Пётр\r\n\r\n'))];
-    expect(messages(frames)[0]?.headers).toEqual([['CallerID', '"Иван"'], ['CallerIDname', 'Пётр']]);
+    expect(messages(frames)[0]?.headers).toEqual([
+      ['CallerID', '"Иван"'],
+      ['CallerIDname', 'Пётр'],
+    ]);
   });
 
   it('decodes a UTF-8 character split across two chunks', () => {
@@ -165,9 +197,13 @@ describe('a stream cut anywhere', () => {
 
 describe('formatAmiAction', () => {
   it('writes Key: Value lines and the empty line', () => {
-    expect(formatAmiAction([['Action', 'Login'], ['Username', 'calltrail'], ['Secret', 's3cr:et']])).toBe(
-      'Action: Login\r\nUsername: calltrail\r\nSecret: s3cr:et\r\n\r\n',
-    );
+    expect(
+      formatAmiAction([
+        ['Action', 'Login'],
+        ['Username', 'calltrail'],
+        ['Secret', 's3cr:et'],
+      ]),
+    ).toBe('Action: Login\r\nUsername: calltrail\r\nSecret: s3cr:et\r\n\r\n');
   });
 
   it('refuses a line break in a value (it would inject headers)', () => {

@@ -9,11 +9,30 @@ import { z } from 'zod';
 
 /** The CDR fields calltrail reads, by their Asterisk names (cdr_custom: `${CDR(name)}`). */
 export const CDR_FIELDS = [
-  'accountcode', 'src', 'dst', 'dcontext', 'clid', 'channel', 'dstchannel', 'lastapp', 'lastdata',
-  'start', 'answer', 'end', 'duration', 'billsec', 'disposition', 'amaflags',
-  'uniqueid', 'userfield', 'peeraccount', 'linkedid', 'sequence',
+  'accountcode',
+  'src',
+  'dst',
+  'dcontext',
+  'clid',
+  'channel',
+  'dstchannel',
+  'lastapp',
+  'lastdata',
+  'start',
+  'answer',
+  'end',
+  'duration',
+  'billsec',
+  'disposition',
+  'amaflags',
+  'uniqueid',
+  'userfield',
+  'peeraccount',
+  'linkedid',
+  'sequence',
   // Not in Master.csv, but FreePBX sets them and cdr_custom can write them.
-  'recordingfile', 'did',
+  'recordingfile',
+  'did',
 ] as const;
 
 export type CdrField = (typeof CDR_FIELDS)[number];

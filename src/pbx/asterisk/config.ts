@@ -15,9 +15,7 @@ import { EMPTY_WAV_BYTES, recordingUrlSchema } from './recording';
 export const asteriskConfigSchema = z
   .strictObject({
     charset: charsetSchema,
-    time_zone: timeZoneSchema
-      .optional()
-      .describe('CDR dates are local time (unless cdr_csv usegmtime=yes: then "UTC"); default: the top-level time_zone'),
+    time_zone: timeZoneSchema.optional().describe('CDR dates are local time (unless cdr_csv usegmtime=yes: then "UTC"); default: the top-level time_zone'),
     csv_columns: csvColumnsSchema.default('full'),
     recording_field: z
       .enum(['auto', 'recordingfile', 'userfield', 'none'])

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_NUMBER_RULES } from '../source';
-import { cdrDirection, channelParty, DEFAULT_INBOUND_CONTEXTS, DEFAULT_INTERNAL_CONTEXTS, matchesContext, type CdrParties, type DialplanRules } from './dialplan';
+import {
+  cdrDirection,
+  channelParty,
+  DEFAULT_INBOUND_CONTEXTS,
+  DEFAULT_INTERNAL_CONTEXTS,
+  matchesContext,
+  type CdrParties,
+  type DialplanRules,
+} from './dialplan';
 
 const rules = (over: Partial<DialplanRules> = {}): DialplanRules => ({
   trunks: [],
@@ -27,7 +35,12 @@ describe('cdrDirection: decided by configuration, never by the length of a name'
   // named by the office's city numbers; today's code took them for extensions and the calls for internal.
   it('a trunk peer named by digits is a trunk when its name is no extension', () => {
     const v = cdrDirection(cdr({ channel: 'SIP/211474-00000000', dcontext: 'stadion-pstn', caller: '89245555937', dst: '211474' }), rules());
-    expect(v).toEqual({ direction: 'inbound', rule: 'channel SIP/211474 is a trunk (its name is no extension by extension_pattern ^\\d{2,5}$)', extension: null, callee: '211474' });
+    expect(v).toEqual({
+      direction: 'inbound',
+      rule: 'channel SIP/211474 is a trunk (its name is no extension by extension_pattern ^\\d{2,5}$)',
+      extension: null,
+      callee: '211474',
+    });
     const rep = cdrDirection(cdr({ channel: 'SIP/211553-00000003', dstchannel: 'SIP/301-00000004', caller: '89245555937', dst: '211553' }), rules());
     expect(rep).toMatchObject({ direction: 'inbound', extension: '301' });
     expect(cdrDirection(cdr({ channel: 'PJSIP/79161234567-00000012', dstchannel: 'PJSIP/101-1', caller: '79161234567', dst: '101' }), rules()).rule).toBe(
@@ -57,10 +70,19 @@ describe('cdrDirection: decided by configuration, never by the length of a name'
   });
 
   it('our phone calling out through a trunk is outbound, also when it shows the company number as caller', () => {
-    const out = cdrDirection(cdr({ channel: 'SIP/101-1', dstchannel: 'SIP/provider-2', dcontext: 'from-internal', caller: '74951234567', dst: '89161234567' }), rules());
+    const out = cdrDirection(
+      cdr({ channel: 'SIP/101-1', dstchannel: 'SIP/provider-2', dcontext: 'from-internal', caller: '74951234567', dst: '89161234567' }),
+      rules(),
+    );
     expect(out).toMatchObject({ direction: 'outbound', extension: '101' });
-    const custom = cdrDirection(cdr({ channel: 'SIP/101-1', dstchannel: 'SIP/provider-2', dcontext: 'outgoing', caller: '74951234567', dst: '89161234567' }), rules());
-    expect(custom).toMatchObject({ direction: 'outbound', rule: 'channel SIP/101 is a phone by extension_pattern ^\\d{2,5}$; dstchannel SIP/provider is a trunk (its name is no extension by extension_pattern ^\\d{2,5}$)' });
+    const custom = cdrDirection(
+      cdr({ channel: 'SIP/101-1', dstchannel: 'SIP/provider-2', dcontext: 'outgoing', caller: '74951234567', dst: '89161234567' }),
+      rules(),
+    );
+    expect(custom).toMatchObject({
+      direction: 'outbound',
+      rule: 'channel SIP/101 is a phone by extension_pattern ^\\d{2,5}$; dstchannel SIP/provider is a trunk (its name is no extension by extension_pattern ^\\d{2,5}$)',
+    });
   });
 
   it('a short service number dialled through a trunk is outbound, not internal', () => {
@@ -70,30 +92,69 @@ describe('cdrDirection: decided by configuration, never by the length of a name'
 
   it('is internal only when both parties are extensions, and says which rule said so', () => {
     const v = cdrDirection(cdr({ channel: 'SIP/101-1', dstchannel: 'SIP/102-2', dcontext: 'from-internal', caller: '101', dst: '102' }), rules());
-    expect(v).toEqual({ direction: 'internal', rule: 'context from-internal is in internal_contexts; the callee 102 is an extension by extension_pattern ^\\d{2,5}$', extension: '102', callee: '102' });
+    expect(v).toEqual({
+      direction: 'internal',
+      rule: 'context from-internal is in internal_contexts; the callee 102 is an extension by extension_pattern ^\\d{2,5}$',
+      extension: '102',
+      callee: '102',
+    });
   });
 
   it('lets the numbers decide for Local channels', () => {
     // A Local channel of a ring group ringing 301 for an outside caller (the same real office).
-    const v = cdrDirection(cdr({ channel: 'Local/ch1@TimeDelay-00000000;2', dstchannel: 'SIP/301-00000007', dcontext: 'TimeDelay', caller: '89245555937', dst: 'ch1' }), rules());
+    const v = cdrDirection(
+      cdr({ channel: 'Local/ch1@TimeDelay-00000000;2', dstchannel: 'SIP/301-00000007', dcontext: 'TimeDelay', caller: '89245555937', dst: 'ch1' }),
+      rules(),
+    );
     expect(v).toMatchObject({ direction: 'inbound', extension: '301' });
     expect(cdrDirection(cdr({ channel: 'Local/600@from-queue-1;2', dstchannel: 'SIP/102-2', caller: '101', dst: '600' }), rules()).direction).toBe('internal');
-    expect(cdrDirection(cdr({ channel: 'Local/s@ivr-1;2', caller: '', dst: 's' }), rules())).toEqual({ direction: null, rule: null, extension: null, callee: null });
+    expect(cdrDirection(cdr({ channel: 'Local/s@ivr-1;2', caller: '', dst: 's' }), rules())).toEqual({
+      direction: null,
+      rule: null,
+      extension: null,
+      callee: null,
+    });
   });
 
   it('reads what Dial sent to a trunk: the number (after an outside-line prefix) and a remote PBX’s extension', () => {
     // An Asterisk 11 box in the US (simularent/asterisk-for-speech-to-text): users dial 8 for an outside line.
-    const out = cdrDirection(cdr({ channel: 'SIP/101-1', dstchannel: 'SIP/sipus1-00000001', dcontext: 'LocalSets', caller: '101', dst: '818105881377', lastdata: 'SIP/18105881377@sipus1' }), rules());
+    const out = cdrDirection(
+      cdr({
+        channel: 'SIP/101-1',
+        dstchannel: 'SIP/sipus1-00000001',
+        dcontext: 'LocalSets',
+        caller: '101',
+        dst: '818105881377',
+        lastdata: 'SIP/18105881377@sipus1',
+      }),
+      rules(),
+    );
     expect(out).toMatchObject({ direction: 'outbound', callee: '18105881377' });
     // Buryatia: Dial(SIP/301&SIP/200@stadionpbx) answered on the trunk to the stadium's PBX: its 200 took it.
-    const remote = cdrDirection(cdr({ channel: 'SIP/211474-1', dstchannel: 'SIP/stadionpbx-1b', caller: '89085951008', dst: '211474', lastdata: 'SIP/301&SIP/200@stadionpbx,60,t' }), rules());
+    const remote = cdrDirection(
+      cdr({ channel: 'SIP/211474-1', dstchannel: 'SIP/stadionpbx-1b', caller: '89085951008', dst: '211474', lastdata: 'SIP/301&SIP/200@stadionpbx,60,t' }),
+      rules(),
+    );
     expect(remote).toMatchObject({ direction: 'inbound', extension: '200' });
     // chan_sip's peer/number form, as FreePBX writes it.
-    expect(cdrDirection(cdr({ channel: 'SIP/101-1', dstchannel: 'SIP/mug_1-2', caller: '101', dst: '05085125336', lastdata: 'SIP/mug_1/0316130092,60,m' }), rules()).callee).toBe('0316130092');
+    expect(
+      cdrDirection(cdr({ channel: 'SIP/101-1', dstchannel: 'SIP/mug_1-2', caller: '101', dst: '05085125336', lastdata: 'SIP/mug_1/0316130092,60,m' }), rules())
+        .callee,
+    ).toBe('0316130092');
   });
 
   it('takes the PBX’s own console for our side, never a trunk', () => {
-    const v = cdrDirection(cdr({ channel: 'Console/default', dstchannel: 'SIP/sipus1-4', dcontext: 'default', caller: '2564286000', dst: '812489398620', lastdata: 'SIP/12489398620@sipus1' }), rules());
+    const v = cdrDirection(
+      cdr({
+        channel: 'Console/default',
+        dstchannel: 'SIP/sipus1-4',
+        dcontext: 'default',
+        caller: '2564286000',
+        dst: '812489398620',
+        lastdata: 'SIP/12489398620@sipus1',
+      }),
+      rules(),
+    );
     expect(v).toMatchObject({ direction: 'outbound', callee: '12489398620' });
   });
 

@@ -22,9 +22,7 @@ import { flag } from '../core/config';
 import type { Direction } from '../../domain/call';
 import { classifyNumber, maskNumber, type NumberRules } from '../../domain/phone';
 
-const contextPattern = z
-  .string()
-  .regex(/^[A-Za-z0-9_\-.*+]{1,80}$/, 'expected a dialplan context name; "*" matches any characters (e.g. "ext-did*")');
+const contextPattern = z.string().regex(/^[A-Za-z0-9_\-.*+]{1,80}$/, 'expected a dialplan context name; "*" matches any characters (e.g. "ext-did*")');
 
 export const DEFAULT_INBOUND_CONTEXTS = ['from-trunk', 'from-trunk-*', 'from-pstn', 'from-pstn-*', 'from-did-direct', 'ext-did', 'ext-did-*', 'from-external*'];
 export const DEFAULT_INTERNAL_CONTEXTS = ['from-internal', 'from-internal-xfer', 'from-internal-noxfer', 'from-internal-additional'];
@@ -162,7 +160,9 @@ export function dialTarget(lastdata: string, peer: string): string | null {
   for (const target of targets) {
     const m = /^[A-Za-z0-9]+\/(.+)$/.exec(target.trim());
     if (!m?.[1]) continue;
-    const [left, right] = m[1].includes('@') ? (m[1].split('@') as [string, string]) : ([m[1].split('/')[1] ?? '', m[1].split('/')[0] ?? ''] as [string, string]);
+    const [left, right] = m[1].includes('@')
+      ? (m[1].split('@') as [string, string])
+      : ([m[1].split('/')[1] ?? '', m[1].split('/')[0] ?? ''] as [string, string]);
     if (right === peer && left) return left;
   }
   return null;
@@ -173,7 +173,8 @@ function trunkOf(p: ChannelParty | null, rules: DialplanRules): Trunk | null {
   if (!p || p.tech === 'local' || DEVICE_TECHS.has(p.tech)) return null;
   const name = `${p.tech.toUpperCase()}/${shownPeer(p.peer)}`;
   if (rules.trunks.includes(p.peer)) return { why: `${name} is a trunk (listed in trunks)`, listed: true };
-  if (!isExtension(p.peer, rules)) return { why: `${name} is a trunk (its name is no extension by extension_pattern ${rules.numbers.extensionPattern.source})`, listed: false };
+  if (!isExtension(p.peer, rules))
+    return { why: `${name} is a trunk (its name is no extension by extension_pattern ${rules.numbers.extensionPattern.source})`, listed: false };
   return null;
 }
 
@@ -204,7 +205,8 @@ function calleeSide(ours: string, s: Seen, rules: DialplanRules): Omit<Direction
   if (s.bTrunk) return { direction: 'outbound', rule: `${ours}; dstchannel ${s.bTrunk.why}` };
   if (s.callee && !isExtension(s.callee, rules)) return { direction: 'outbound', rule: `${ours}; the callee ${maskNumber(s.callee)} is no extension` };
   const callee = s.callee || (s.bPhone && s.b ? s.b.peer : '');
-  if (callee) return { direction: 'internal', rule: `${ours}; the callee ${callee} is an extension by extension_pattern ${rules.numbers.extensionPattern.source}` };
+  if (callee)
+    return { direction: 'internal', rule: `${ours}; the callee ${callee} is an extension by extension_pattern ${rules.numbers.extensionPattern.source}` };
   // Our phone reached no one outside (a feature code, voicemail, an IVR of ours).
   return { direction: 'internal', rule: `${ours}; no outside party on the leg` };
 }
@@ -216,10 +218,14 @@ function numbersDecide(cdr: CdrParties, s: Seen, rules: DialplanRules): Omit<Dir
   }
   if (caller?.kind !== 'extension') return { direction: null, rule: null };
   if (s.bTrunk) return { direction: 'outbound', rule: `the caller ${caller.extension} is an extension; dstchannel ${s.bTrunk.why}` };
-  if (s.callee && !isExtension(s.callee, rules)) return { direction: 'outbound', rule: `the caller ${caller.extension} is an extension, the callee ${maskNumber(s.callee)} is not` };
+  if (s.callee && !isExtension(s.callee, rules))
+    return { direction: 'outbound', rule: `the caller ${caller.extension} is an extension, the callee ${maskNumber(s.callee)} is not` };
   if ((s.callee && isExtension(s.callee, rules)) || s.bPhone) {
     const callee = s.callee || s.b?.peer;
-    return { direction: 'internal', rule: `caller ${caller.extension} and callee ${callee} are extensions by extension_pattern ${rules.numbers.extensionPattern.source}` };
+    return {
+      direction: 'internal',
+      rule: `caller ${caller.extension} and callee ${callee} are extensions by extension_pattern ${rules.numbers.extensionPattern.source}`,
+    };
   }
   return { direction: null, rule: null };
 }

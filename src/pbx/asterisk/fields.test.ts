@@ -5,8 +5,15 @@ import { readTime } from './fields';
 describe('readTime', () => {
   it('reads local CDR times exactly as parseInstant does, across daylight-saving changes', () => {
     const times = [
-      '2026-03-08 01:59:59', '2026-03-08 03:00:00', '2026-03-08 03:00:01', '2026-11-01 00:59:59', '2026-11-01 01:30:00',
-      '2026-11-01 02:00:00', '2026-11-20 10:00:00', '2026-11-20 10:00:59', '2024-02-29 23:59:59',
+      '2026-03-08 01:59:59',
+      '2026-03-08 03:00:00',
+      '2026-03-08 03:00:01',
+      '2026-11-01 00:59:59',
+      '2026-11-01 01:30:00',
+      '2026-11-01 02:00:00',
+      '2026-11-20 10:00:00',
+      '2026-11-20 10:00:59',
+      '2024-02-29 23:59:59',
     ];
     for (const zone of ['America/New_York', 'Europe/Moscow', 'Australia/Lord_Howe', 'UTC']) {
       for (const time of times) {

@@ -44,7 +44,15 @@ describe('asterisk parser: Master.csv', () => {
       },
     });
     // The secretary's consultation call: internal, not the originating channel.
-    expect(legs[1]).toMatchObject({ callKey: '1763622000.1', legKey: '1763622000.3#2', direction: 'internal', extension: '205', final: false, recorded: false, recording: null });
+    expect(legs[1]).toMatchObject({
+      callKey: '1763622000.1',
+      legKey: '1763622000.3#2',
+      direction: 'internal',
+      extension: '205',
+      final: false,
+      recorded: false,
+      recording: null,
+    });
     expect(legs[1]?.directionRule).toBe('context from-internal is in internal_contexts; the callee 205 is an extension by extension_pattern ^\\d{2,5}$');
     expect(legs[2]).toMatchObject({ legKey: '1763622000.1#3', extension: '205', talkSeconds: 180, final: true, recorded: true });
   });
@@ -73,7 +81,10 @@ describe('asterisk parser: Master.csv', () => {
     const [leg] = parse(masterCsvLine(chain[0]!, 'default'), {}, ctx({ csv_columns: 'default' }));
     expect(leg).toMatchObject({ callKey: 'PJSIP/trunk-00000001@2026-11-20 10:00:00', final: true, recording: null });
     const withIds = masterCsvLine(chain[2]!, 'uniqueid_userfield');
-    expect(parse(withIds, { columns: 'uniqueid_userfield' })[0]).toMatchObject({ callKey: '1763622000.1', legKey: '1763622000.1@2026-11-20 10:00:35>PJSIP/205-00000004' });
+    expect(parse(withIds, { columns: 'uniqueid_userfield' })[0]).toMatchObject({
+      callKey: '1763622000.1',
+      legKey: '1763622000.1@2026-11-20 10:00:35>PJSIP/205-00000004',
+    });
   });
 
   it('reads a cdr_custom layout by column names', () => {
@@ -115,7 +126,11 @@ describe('asterisk parser: AMI Cdr events', () => {
 
   it('without LinkedID each event is a call of its own, keyed by its channel', () => {
     const { LinkedID: _l, Sequence: _s, ...plain } = amiEvent(chain[2]!);
-    expect(parse(JSON.stringify(plain))[0]).toMatchObject({ callKey: '1763622000.1', legKey: '1763622000.1@2026-11-20 10:00:35>PJSIP/205-00000004', final: true });
+    expect(parse(JSON.stringify(plain))[0]).toMatchObject({
+      callKey: '1763622000.1',
+      legKey: '1763622000.1@2026-11-20 10:00:35>PJSIP/205-00000004',
+      final: true,
+    });
   });
 
   it('names problems by the event’s own keys', () => {

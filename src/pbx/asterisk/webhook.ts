@@ -25,9 +25,18 @@ const csvExample =
   '"in-74951234567-100-20261120-100000-1763622000.1.wav","","1763622000.1",1';
 
 const amiExample = {
-  Event: 'Cdr', Source: '74951234567', Destination: '100', Channel: 'PJSIP/trunk-00000001',
-  DestinationChannel: 'PJSIP/100-00000002', StartTime: '2026-11-20 10:00:00', AnswerTime: '2026-11-20 10:00:05',
-  EndTime: '2026-11-20 10:00:35', Duration: '35', BillableSeconds: '30', Disposition: 'ANSWERED', UniqueID: '1763622000.1',
+  Event: 'Cdr',
+  Source: '74951234567',
+  Destination: '100',
+  Channel: 'PJSIP/trunk-00000001',
+  DestinationChannel: 'PJSIP/100-00000002',
+  StartTime: '2026-11-20 10:00:00',
+  AnswerTime: '2026-11-20 10:00:05',
+  EndTime: '2026-11-20 10:00:35',
+  Duration: '35',
+  BillableSeconds: '30',
+  Disposition: 'ANSWERED',
+  UniqueID: '1763622000.1',
 };
 
 export const asteriskWebhook: PbxWebhook<{ secret: string }, WebhookSettings<{ asterisk?: string }, { asterisk: AsteriskConfig }>> = {

@@ -31,10 +31,7 @@ export const freepbxConfigSchema = z
       .max(7 * 24 * 60)
       .default(360)
       .describe('A CDR row is written when its channel hangs up but dated when it started: rows this far behind the newest are still looked for'),
-    start_from: z
-      .enum(['now', 'beginning'])
-      .default('now')
-      .describe('First run only: read calls from now on, or the whole table'),
+    start_from: z.enum(['now', 'beginning']).default('now').describe('First run only: read calls from now on, or the whole table'),
     time_zone: timeZoneSchema.optional().describe('calldate is the PBX’s local time; default: the top-level time_zone'),
     recording_url: recordingUrlSchema.optional().describe('Default: /var/spool/asterisk/monitor/{{year}}/{{month}}/{{day}}/{{file}}'),
     ...dialplanConfigShape,

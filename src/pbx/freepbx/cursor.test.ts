@@ -17,7 +17,11 @@ describe('freepbx cursor', () => {
 
   it('reads only the minutes whose count changed — a late row changes an old minute', () => {
     const cursor = { floor: null, watermark: '2026-11-20 10:05', minutes: { '2026-11-20 10:00': 3, '2026-11-20 10:05': 1 } };
-    const counts = [['2026-11-20 10:00', 4], ['2026-11-20 10:05', 1], ['2026-11-20 10:06', 2]] as const;
+    const counts = [
+      ['2026-11-20 10:00', 4],
+      ['2026-11-20 10:05', 1],
+      ['2026-11-20 10:06', 2],
+    ] as const;
     expect(changedMinutes(counts, cursor)).toEqual(['2026-11-20 10:00', '2026-11-20 10:06']);
   });
 

@@ -18,9 +18,15 @@ import { z } from 'zod';
 
 export const cursorSchema = z.object({
   /** Rows dated before this minute are never read (start_from: now). */
-  floor: z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d$/).nullable(),
+  floor: z
+    .string()
+    .regex(/^\d{4}-\d\d-\d\d \d\d:\d\d$/)
+    .nullable(),
   /** The minute of the newest row read. */
-  watermark: z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d$/).nullable(),
+  watermark: z
+    .string()
+    .regex(/^\d{4}-\d\d-\d\d \d\d:\d\d$/)
+    .nullable(),
   /** Rows read per calldate minute, for the minutes inside the window. */
   minutes: z.record(z.string(), z.number().int().nonnegative()),
 });
@@ -64,12 +70,7 @@ export function changedMinutes(counts: readonly (readonly [string, number])[], c
  * The cursor after `read` minutes were read in full (minute → rows read) and every other minute
  * up to `seenUpTo` was found unchanged: the watermark moves, minutes out of the window go.
  */
-export function advance(
-  cursor: FreepbxCursor,
-  read: Readonly<Record<string, number>>,
-  seenUpTo: string | null,
-  lookbackMinutes: number,
-): FreepbxCursor {
+export function advance(cursor: FreepbxCursor, read: Readonly<Record<string, number>>, seenUpTo: string | null, lookbackMinutes: number): FreepbxCursor {
   const minutes = { ...cursor.minutes, ...read };
   let watermark = cursor.watermark;
   for (const minute of [...Object.keys(read), ...(seenUpTo ? [seenUpTo] : [])]) {

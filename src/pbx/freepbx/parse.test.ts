@@ -36,7 +36,11 @@ describe('freepbx parser', () => {
       answeredAt: new Date('2026-11-20T10:00:05Z'),
       endedAt: new Date('2026-11-20T10:00:35Z'),
     });
-    expect(freepbxParser.parse(JSON.stringify(freepbxRow(missedCall()[0]!)), {}, ctx())[0]).toMatchObject({ disposition: 'no_answer', answeredAt: null, talkSeconds: 0 });
+    expect(freepbxParser.parse(JSON.stringify(freepbxRow(missedCall()[0]!)), {}, ctx())[0]).toMatchObject({
+      disposition: 'no_answer',
+      answeredAt: null,
+      talkSeconds: 0,
+    });
   });
 
   it('treats an empty WAV header the poller could see as no recording', () => {

@@ -13,15 +13,41 @@ const hasColumn = (row: unknown, name: string) => typeof row === 'object' && row
 
 /** The columns the poller reads when the table has them (older FreePBX lacks the last three). */
 export const CDR_COLUMNS = [
-  'calldate', 'clid', 'src', 'dst', 'dcontext', 'channel', 'dstchannel', 'lastapp', 'lastdata', 'duration', 'billsec',
-  'disposition', 'amaflags', 'accountcode', 'uniqueid', 'userfield', 'did', 'recordingfile', 'cnum', 'cnam',
-  'outbound_cnum', 'outbound_cnam', 'dst_cnam', 'linkedid', 'peeraccount', 'sequence',
+  'calldate',
+  'clid',
+  'src',
+  'dst',
+  'dcontext',
+  'channel',
+  'dstchannel',
+  'lastapp',
+  'lastdata',
+  'duration',
+  'billsec',
+  'disposition',
+  'amaflags',
+  'accountcode',
+  'uniqueid',
+  'userfield',
+  'did',
+  'recordingfile',
+  'cnum',
+  'cnam',
+  'outbound_cnum',
+  'outbound_cnam',
+  'dst_cnam',
+  'linkedid',
+  'peeraccount',
+  'sequence',
 ] as const;
 
 /** Without these a row cannot become a leg. */
 export const REQUIRED_COLUMNS = ['calldate', 'duration', 'billsec', 'disposition', 'uniqueid'] as const;
 
-const text = z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? '' : String(v).trim()));
+const text = z
+  .union([z.string(), z.number()])
+  .nullish()
+  .transform((v) => (v === null || v === undefined ? '' : String(v).trim()));
 const seconds = z
   .union([z.number(), z.string()], { error: 'expected whole seconds' })
   .transform(Number)

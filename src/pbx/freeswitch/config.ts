@@ -15,7 +15,9 @@ export const freeswitchConfigSchema = z
       .describe('channel variables whose values, joined with "/", give the recording\'s path on the PBX (FusionPBX: record_path, record_name)'),
     recording_url: recordingUrlTemplateSchema
       .optional()
-      .describe('turns that path into a URL: {path} is the whole path, {file} its last part, e.g. "https://pbx.example/recordings{path}"; unset: the path itself is kept'),
+      .describe(
+        'turns that path into a URL: {path} is the whole path, {file} its last part, e.g. "https://pbx.example/recordings{path}"; unset: the path itself is kept',
+      ),
     answered_requires_bridge: flag(
       true,
       'true (default): the A-leg counts as answered only once it was bridged to someone, so a caller answered by ' +

@@ -96,7 +96,9 @@ describe('freeswitch legs', () => {
     const raw = vars(aLeg, { effective_caller_id_name: 'a%20b', caller_id_number: '%2B74951234567' });
     expect(parse(raw)).toMatchObject({ from: '+74951234567' });
     expect(parse(raw, withConfig({ encode_values: false }))).toMatchObject({ from: '%2B74951234567' });
-    expect(parse(aLeg, withConfig({ recording_url: 'https://pbx.example.com/recordings{path}', recording_variables: ['record_path', 'record_name'] }))?.recording).toEqual({
+    expect(
+      parse(aLeg, withConfig({ recording_url: 'https://pbx.example.com/recordings{path}', recording_variables: ['record_path', 'record_name'] }))?.recording,
+    ).toEqual({
       key: `/var/lib/freeswitch/recordings/pbx.example.com/archive/2026/Nov/20/${A}.wav`,
       url: `https://pbx.example.com/recordings/var/lib/freeswitch/recordings/pbx.example.com/archive/2026/Nov/20/${A}.wav`,
       status: 'referenced',

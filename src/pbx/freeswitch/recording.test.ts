@@ -23,7 +23,9 @@ function recordingOf(variables: Record<string, string>, freeswitch: Record<strin
 
 describe('freeswitch recording location', () => {
   it('joins the variables into an absolute path, or gives none', () => {
-    expect(recordingPath(['/var/lib/freeswitch/recordings/pbx/archive/2026/Nov/20/', 'a1.wav'])).toBe('/var/lib/freeswitch/recordings/pbx/archive/2026/Nov/20/a1.wav');
+    expect(recordingPath(['/var/lib/freeswitch/recordings/pbx/archive/2026/Nov/20/', 'a1.wav'])).toBe(
+      '/var/lib/freeswitch/recordings/pbx/archive/2026/Nov/20/a1.wav',
+    );
     expect(recordingPath(['/recordings/a1.wav'])).toBe('/recordings/a1.wav');
     expect(recordingPath(['/recordings', undefined])).toBeNull();
     expect(recordingPath(['/recordings', ' '])).toBeNull();
@@ -55,7 +57,11 @@ describe('a FusionPBX CDR names its recording', () => {
   const NAME = 'a1f3c2d4-5e6f-4a8b-9c0d-1e2f3a4b5c6d.wav';
 
   it('with URL-encoded record_path and record_name, as mod_json_cdr posts them', () => {
-    expect(recordingOf({ record_path: encoded(DIR), record_name: encoded(NAME) })).toEqual({ key: `${DIR}/${NAME}`, url: `${DIR}/${NAME}`, status: 'referenced' });
+    expect(recordingOf({ record_path: encoded(DIR), record_name: encoded(NAME) })).toEqual({
+      key: `${DIR}/${NAME}`,
+      url: `${DIR}/${NAME}`,
+      status: 'referenced',
+    });
   });
 
   it('as an http URL through the recording_url template, the path re-encoded for the URL', () => {
@@ -63,7 +69,9 @@ describe('a FusionPBX CDR names its recording', () => {
       { record_path: encoded('/var/lib/freeswitch/recordings/pbx.example.com/archive/2026/Nov/20'), record_name: encoded('call 7#1.wav') },
       { recording_url: 'https://pbx.example.com/app/recordings/download{path}' },
     );
-    expect(recording?.url).toBe('https://pbx.example.com/app/recordings/download/var/lib/freeswitch/recordings/pbx.example.com/archive/2026/Nov/20/call%207%231.wav');
+    expect(recording?.url).toBe(
+      'https://pbx.example.com/app/recordings/download/var/lib/freeswitch/recordings/pbx.example.com/archive/2026/Nov/20/call%207%231.wav',
+    );
     expect(new URL(recording?.url ?? '').protocol).toBe('https:');
   });
 

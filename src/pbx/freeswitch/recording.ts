@@ -15,8 +15,7 @@ export const recordingVariablesSchema = z
 export const recordingUrlTemplateSchema = urlTemplateSchema({
   known: ['path', 'file'],
   use: 'use {path} or {file}',
-  missing: (names) =>
-    names.includes('path') || names.includes('file') ? null : 'expected {path} (the full path on the PBX) or {file} (its last part)',
+  missing: (names) => (names.includes('path') || names.includes('file') ? null : 'expected {path} (the full path on the PBX) or {file} (its last part)'),
   target: /^https?:\/\/[^\s{}/][^\s]*$/i,
   expected: 'expected an http(s) URL such as "https://pbx.example/recordings{path}"',
 });

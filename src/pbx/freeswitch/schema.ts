@@ -11,7 +11,10 @@ const profile = z
     caller_id_number: z.string().optional(),
     destination_number: z.string().optional(),
     uuid: z.string().optional(),
-    originator: z.object({ originator_caller_profiles: z.array(z.object({ uuid: z.string().optional() }).loose()).optional() }).loose().optional(),
+    originator: z
+      .object({ originator_caller_profiles: z.array(z.object({ uuid: z.string().optional() }).loose()).optional() })
+      .loose()
+      .optional(),
   })
   .loose();
 

@@ -21,8 +21,7 @@ export const freeswitchWebhook: PbxWebhook<string, WebhookSettings<{ freeswitch?
   verify: async (request, expected) => verifyBasicAuth(request.headers.get('authorization') ?? undefined, expected),
   charset: ({ config }) => config.sources.freeswitch.charset,
   // cdr=<URL-encoded JSON> is a form whose value carries the text; base64 and bare JSON are not.
-  form: (request) =>
-    !/base64/i.test(request.headers.get('content-type') ?? '') && /^\s*cdr=/.test(new TextDecoder().decode(request.body.subarray(0, 16))),
+  form: (request) => !/base64/i.test(request.headers.get('content-type') ?? '') && /^\s*cdr=/.test(new TextDecoder().decode(request.body.subarray(0, 16))),
   // The content type says how the body is encoded; the uuid names the leg. Neither is secret.
   meta: (request) => {
     const meta: Record<string, string> = {};
@@ -40,7 +39,7 @@ export const freeswitchWebhook: PbxWebhook<string, WebhookSettings<{ freeswitch?
   doc: {
     summary: 'FreeSWITCH mod_json_cdr',
     description:
-      'One JSON CDR per leg, in any of mod_json_cdr\'s encodings: `cdr=<URL-encoded JSON>` (encode=true, the default), ' +
+      "One JSON CDR per leg, in any of mod_json_cdr's encodings: `cdr=<URL-encoded JSON>` (encode=true, the default), " +
       '`cdr=<base64 JSON>` (encode=base64) or the JSON itself (encode=false); variable values URL-encoded again ' +
       '(encode-values=true, the default) or not (config sources.freeswitch.encode_values). HTTP Basic auth with ' +
       'FREESWITCH_BASIC_AUTH. Legs are grouped by call_uuid; the A-leg ends the conversation.',

@@ -85,8 +85,13 @@ describe('generic parser', () => {
       '[1].disposition: Invalid option: expected one of "answered"|"no_answer"|"busy"|"failed"',
     ]);
     expect(problems([{ ...ended, started_at: 'soon' }])).toEqual(['[0].started_at: expected an ISO 8601 time or unix seconds, got "soon"']);
-    expect(problems({ ...ended, ended_at: '2026-11-20T09:00:00+03:00' })).toEqual(['ended_at: is before started_at', 'answered_at: is outside started_at…ended_at']);
-    expect(problems({ ...ended, recording: { url: 'ftp://x/y' } })).toEqual(['recording.url: expected recording.url to be an http(s) URL or an absolute path on the PBX']);
+    expect(problems({ ...ended, ended_at: '2026-11-20T09:00:00+03:00' })).toEqual([
+      'ended_at: is before started_at',
+      'answered_at: is outside started_at…ended_at',
+    ]);
+    expect(problems({ ...ended, recording: { url: 'ftp://x/y' } })).toEqual([
+      'recording.url: expected recording.url to be an http(s) URL or an absolute path on the PBX',
+    ]);
     expect(problems({ ...ended, recording: { id: 'r' } })).toEqual(['recording.url: a ready recording needs a url']);
     expect(problems([])).toEqual(['body: expected at least one event']);
     expect(problems(Array.from({ length: 501 }, () => ended))).toEqual(['body: expected at most 500 events per request']);

@@ -12,7 +12,8 @@ const id = (what: string) =>
     .min(1, `expected ${what}, got an empty string`)
     .max(200, `${what} is longer than 200 characters`);
 
-const number = z.union([z.string().max(64, 'phone number is longer than 64 characters'), z.number().int().nonnegative()])
+const number = z
+  .union([z.string().max(64, 'phone number is longer than 64 characters'), z.number().int().nonnegative()])
   .transform((v) => String(v))
   .nullish();
 
@@ -21,20 +22,22 @@ const time = z.union([z.string().max(64), z.number()], {
   error: (issue) => (issue.input === undefined ? 'is required' : 'expected an ISO 8601 time or unix seconds'),
 });
 
-const recording = z.strictObject({
-  id: id('recording.id').optional(),
-  url: z
-    .string({ error: 'expected recording.url as a string' })
-    .max(2048, 'recording.url is longer than 2048 characters')
-    .refine((v) => /^https?:\/\/[^\s]+$/i.test(v) || /^\/[^\0]*$/.test(v), {
-      message: 'expected recording.url to be an http(s) URL or an absolute path on the PBX',
-    })
-    .nullish(),
-  status: z.enum(['ready', 'absent', 'failed']).default('ready'),
-}).refine((r) => r.status !== 'ready' || Boolean(r.url), {
-  message: 'a ready recording needs a url',
-  path: ['url'],
-});
+const recording = z
+  .strictObject({
+    id: id('recording.id').optional(),
+    url: z
+      .string({ error: 'expected recording.url as a string' })
+      .max(2048, 'recording.url is longer than 2048 characters')
+      .refine((v) => /^https?:\/\/[^\s]+$/i.test(v) || /^\/[^\0]*$/.test(v), {
+        message: 'expected recording.url to be an http(s) URL or an absolute path on the PBX',
+      })
+      .nullish(),
+    status: z.enum(['ready', 'absent', 'failed']).default('ready'),
+  })
+  .refine((r) => r.status !== 'ready' || Boolean(r.url), {
+    message: 'a ready recording needs a url',
+    path: ['url'],
+  });
 
 const common = {
   call_id: id('call_id'),
@@ -66,8 +69,7 @@ export const recordingReadySchema = z.object({
 });
 
 export const genericEventSchema = z.discriminatedUnion('type', [callEndedSchema, recordingReadySchema], {
-  error: (issue) =>
-    issue.code === 'invalid_union' ? 'expected type "call.ended" or "recording.ready"' : undefined,
+  error: (issue) => (issue.code === 'invalid_union' ? 'expected type "call.ended" or "recording.ready"' : undefined),
 });
 
 export const MAX_EVENTS_PER_REQUEST = 500;

@@ -18,12 +18,7 @@ function signedBytes(timestamp: number, rawBody: string | Uint8Array): Uint8Arra
   return concatBytes(utf8Bytes(`${timestamp}.`), typeof rawBody === 'string' ? utf8Bytes(rawBody) : rawBody);
 }
 
-export async function verifySignature(
-  header: string | undefined,
-  rawBody: string | Uint8Array,
-  secret: string,
-  nowSeconds: number,
-): Promise<SignatureCheck> {
+export async function verifySignature(header: string | undefined, rawBody: string | Uint8Array, secret: string, nowSeconds: number): Promise<SignatureCheck> {
   if (!header) return { ok: false, reason: `missing ${SIGNATURE_HEADER} header` };
   let timestamp: number | undefined;
   const signatures: string[] = [];

@@ -12,12 +12,11 @@ export const mangoConfigSchema = z
     timestamps_in_local_time: flag(
       false,
       'Mango sends unix timestamps, labelled "UTC+3" in its documentation. calltrail reads them as ordinary unix ' +
-        'seconds; if your calls show up shifted by your zone\'s offset, set true to read each as a wall-clock time in time_zone',
+        "seconds; if your calls show up shifted by your zone's offset, set true to read each as a wall-clock time in time_zone",
     ),
     expect_recordings: flag(
       true,
-      'answered extension legs wait up to SETTLE_SECONDS for their recording (events/recording); ' +
-        'set false when Mango does not record calls',
+      'answered extension legs wait up to SETTLE_SECONDS for their recording (events/recording); ' + 'set false when Mango does not record calls',
     ),
   })
   .describe('mango source');

@@ -68,8 +68,16 @@ describe('events/summary', () => {
   it('reads the documented examples', () => {
     const [answered, employee] = parse('summary', documented.inboundAnswered);
     expect(answered).toMatchObject({
-      direction: 'inbound', from: '7800123635242', to: null, extension: null, disposition: 'answered',
-      startedAt: at(1399906976), answeredAt: at(1399906980), endedAt: at(1399906990), talkSeconds: 10, final: true,
+      direction: 'inbound',
+      from: '7800123635242',
+      to: null,
+      extension: null,
+      disposition: 'answered',
+      startedAt: at(1399906976),
+      answeredAt: at(1399906980),
+      endedAt: at(1399906990),
+      talkSeconds: 10,
+      final: true,
     });
     expect(employee).toMatchObject({ from: '7800123635242', to: '123', extension: '123', disposition: 'answered', talkSeconds: 0, final: false });
     // Ended in the IVR: entry_result says 1, but nobody talked, and no employee is named.
@@ -95,7 +103,7 @@ describe('events/summary', () => {
     expect(parse('summary', { ...t.summary, from: {}, to: { number: '79161234567' } })).toMatchObject([{ from: null, to: null, extension: null }]);
   });
 
-  it('accepts numbers written as strings, as in Mango\'s other examples', () => {
+  it("accepts numbers written as strings, as in Mango's other examples", () => {
     expect(parse('summary', { ...documented.inboundAnswered, call_direction: '1', create_time: '1399906976', to: { extension: 123 } })).toMatchObject([
       { direction: 'inbound', startedAt: at(1399906976) },
       { extension: '123' },
@@ -109,13 +117,13 @@ describe('events/call', () => {
     expect(problems('call', { ...t.appeared333, seq: 30_000_000 })).toEqual(['json.seq: expected seq to count from 1 (at most 1000000)']);
   });
 
-  it('writes nothing while the call\'s states are incomplete', () => {
+  it("writes nothing while the call's states are incomplete", () => {
     expect(call(t.appeared333)).toEqual([]);
     expect(call(t.disconnected333, [t.appeared333, t.connected333])).toEqual([]); // seq 3 missing
     expect(call(t.connected333, [t.appeared333, t.onHold333])).toEqual([]); // not ended yet
   });
 
-  it('writes the employee\'s leg once every state is known: answered, hold included in the talk', () => {
+  it("writes the employee's leg once every state is known: answered, hold included in the talk", () => {
     expect(call(t.disconnected333, [t.appeared333, t.connected333, t.onHold333])).toEqual([
       {
         kind: 'leg',
@@ -139,7 +147,14 @@ describe('events/call', () => {
 
   it('gives the same leg whichever notification completes it, and ignores repeats', () => {
     const expected = call(leg321[3] as object, leg321.slice(0, 3));
-    expect(expected[0]).toMatchObject({ from: '74955404444', to: '321', extension: '321', startedAt: at(T + 45), answeredAt: at(T + 60), endedAt: at(T + 240) });
+    expect(expected[0]).toMatchObject({
+      from: '74955404444',
+      to: '321',
+      extension: '321',
+      startedAt: at(T + 45),
+      answeredAt: at(T + 60),
+      endedAt: at(T + 240),
+    });
     for (let last = 0; last < leg321.length; last++) {
       const others = leg321.filter((_, i) => i !== last);
       expect(call(leg321[last] as object, [...others, ...others])).toEqual(expected);
@@ -152,15 +167,28 @@ describe('events/call', () => {
     expect(call({ ...queue, seq: 2, call_state: 'Disconnected', disconnect_reason: 1163 }, [queue])).toEqual([]);
   });
 
-  it('reads an unanswered leg\'s result and an outgoing employee leg', () => {
+  it("reads an unanswered leg's result and an outgoing employee leg", () => {
     const busy = call({ ...t.appeared333, seq: 2, timestamp: T + 3, call_state: 'Disconnected', disconnect_reason: 1121 }, [t.appeared333]);
     expect(busy[0]).toMatchObject({ disposition: 'busy', answeredAt: null, endedAt: at(T + 3) });
     // Mango's documented outgoing call: extension 1234 calls 12345678; no location given.
-    const out = { entry_id: 'e1', call_id: '100:500:256', timestamp: '1399906976', seq: '1', call_state: 'Appeared', from: { extension: '1234' }, to: { number: '12345678' } };
+    const out = {
+      entry_id: 'e1',
+      call_id: '100:500:256',
+      timestamp: '1399906976',
+      seq: '1',
+      call_state: 'Appeared',
+      from: { extension: '1234' },
+      to: { number: '12345678' },
+    };
     const connected = { ...out, timestamp: '1399906988', seq: '2', call_state: 'Connected', from: { extension: '1234', number: '74955404444' } };
     const ended = { ...connected, timestamp: '1399907008', seq: '3', call_state: 'Disconnected', disconnect_reason: '1120' };
     expect(call(ended, [out, connected])[0]).toMatchObject({
-      from: '1234', to: '12345678', extension: '1234', answeredAt: at(1399906988), endedAt: at(1399907008), disposition: 'answered',
+      from: '1234',
+      to: '12345678',
+      extension: '1234',
+      answeredAt: at(1399906988),
+      endedAt: at(1399907008),
+      disposition: 'answered',
     });
   });
 
@@ -171,12 +199,14 @@ describe('events/call', () => {
   });
 
   it('expects no recording when configured so', () => {
-    expect(call(t.disconnected333, [t.appeared333, t.connected333, t.onHold333], withConfig({ expect_recordings: false }))[0]).toMatchObject({ recorded: false });
+    expect(call(t.disconnected333, [t.appeared333, t.connected333, t.onHold333], withConfig({ expect_recordings: false }))[0]).toMatchObject({
+      recorded: false,
+    });
   });
 });
 
 describe('events/recording', () => {
-  it('records a completed file kept in Mango\'s cloud, its link to be asked for later', () => {
+  it("records a completed file kept in Mango's cloud, its link to be asked for later", () => {
     expect(parse('recording', t.recording333Completed)).toEqual([
       {
         kind: 'recording',
@@ -211,10 +241,29 @@ describe('times', () => {
 });
 
 describe('unanswered results', () => {
-  it('maps Mango\'s result classes', () => {
-    expect([undefined, 1100, 1110, 1111, 1120, 1121, 1122, 1131, 1140, 1151, 1164, 1170, 1192, 1193, 1312, 2240, 3200, 4200, 5003].map(unansweredDisposition)).toEqual([
-      'no_answer', 'no_answer', 'no_answer', 'no_answer', 'no_answer', 'busy', 'no_answer', 'failed', 'failed', 'failed',
-      'no_answer', 'no_answer', 'no_answer', 'busy', 'busy', 'failed', 'failed', 'failed', 'failed',
+  it("maps Mango's result classes", () => {
+    expect(
+      [undefined, 1100, 1110, 1111, 1120, 1121, 1122, 1131, 1140, 1151, 1164, 1170, 1192, 1193, 1312, 2240, 3200, 4200, 5003].map(unansweredDisposition),
+    ).toEqual([
+      'no_answer',
+      'no_answer',
+      'no_answer',
+      'no_answer',
+      'no_answer',
+      'busy',
+      'no_answer',
+      'failed',
+      'failed',
+      'failed',
+      'no_answer',
+      'no_answer',
+      'no_answer',
+      'busy',
+      'busy',
+      'failed',
+      'failed',
+      'failed',
+      'failed',
     ]);
   });
 });
@@ -238,7 +287,9 @@ describe('Mango bodies calltrail refuses (400)', () => {
     expect(problems('recording', { ...t.recording333Completed, recording_state: 'Done' })).toEqual([
       'json.recording_state: expected recording_state to be one of Started, Continued, Completed',
     ]);
-    expect(problems('summary', { ...t.summary, end_time: 17636220000000 })).toEqual(['json.end_time: expected unix seconds, got 17636220000000 (milliseconds?)']);
+    expect(problems('summary', { ...t.summary, end_time: 17636220000000 })).toEqual([
+      'json.end_time: expected unix seconds, got 17636220000000 (milliseconds?)',
+    ]);
     expect(problems('call', t.appeared333).length).toBe(0);
   });
 

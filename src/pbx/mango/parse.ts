@@ -33,8 +33,7 @@ export const mangoParser: PbxParser<{ mango: MangoConfig }> = {
         return recordingEvents(validate(recordingEventSchema, json));
       default:
         throw new InvalidPayloadError([
-          `meta.event: expected one of ${MANGO_EVENTS.join(', ')} (the path the body was posted to), ` +
-            `got ${JSON.stringify(meta.event ?? null)}`,
+          `meta.event: expected one of ${MANGO_EVENTS.join(', ')} (the path the body was posted to), ` + `got ${JSON.stringify(meta.event ?? null)}`,
         ]);
     }
   },

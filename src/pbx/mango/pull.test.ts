@@ -20,7 +20,10 @@ const server = strictMswServer();
 const deps = (env: Record<string, string> = { MANGO_API_KEY: KEY, MANGO_API_SALT: SALT }, mango: Record<string, unknown> = {}) => pullDeps(env, { mango });
 
 /** Mango's documented signature, computed here with node:crypto. */
-const sign = (json: string) => createHash('sha256').update(KEY + json + SALT).digest('hex');
+const sign = (json: string) =>
+  createHash('sha256')
+    .update(KEY + json + SALT)
+    .digest('hex');
 
 interface Asked {
   path: string;
@@ -43,7 +46,8 @@ function mango(lines: string[], options: { pending?: number } = {}) {
       }
       asked.push({ path, payload: JSON.parse(json) as Record<string, unknown> });
       if (path === '/stats/request') return HttpResponse.json({ key: 'c3RhdHMta2V5LTE=' });
-      if ((JSON.parse(json) as { key?: string }).key !== 'c3RhdHMta2V5LTE=') return HttpResponse.json({ result: 3104, message: 'key not found' }, { status: 404 });
+      if ((JSON.parse(json) as { key?: string }).key !== 'c3RhdHMta2V5LTE=')
+        return HttpResponse.json({ result: 3104, message: 'key not found' }, { status: 404 });
       if (pending-- > 0) return new HttpResponse(null, { status: 204 });
       return new HttpResponse(lines.join('\n'), { headers: { 'content-type': 'text/csv;charset=UTF-8' } });
     });
@@ -103,21 +107,50 @@ describe('the Mango pull', () => {
     const body = (json: unknown) => new URLSearchParams({ json: JSON.stringify(json) }).toString();
     const fromWebhooks = [
       ...mangoParser.parse(body(transfer.summary), { event: 'summary' }, ctx),
-      ...mangoParser.parse(body(transfer.disconnected333), { event: 'call', timeline: JSON.stringify([transfer.appeared333, transfer.connected333, transfer.onHold333]) }, ctx),
-      ...mangoParser.parse(body(transfer.disconnected321), { event: 'call', timeline: JSON.stringify([transfer.appeared321, transfer.transferred321, transfer.connected321]) }, ctx),
+      ...mangoParser.parse(
+        body(transfer.disconnected333),
+        { event: 'call', timeline: JSON.stringify([transfer.appeared333, transfer.connected333, transfer.onHold333]) },
+        ctx,
+      ),
+      ...mangoParser.parse(
+        body(transfer.disconnected321),
+        { event: 'call', timeline: JSON.stringify([transfer.appeared321, transfer.transferred321, transfer.connected321]) },
+        ctx,
+      ),
     ] as LegEnded[];
-    const renamed = new Map([[`${E}:stats:2`, 'MToxMDE2MzUyODozMDA6MjAw'], [`${E}:stats:3`, 'MToxMDE2MzUyODo0MDA6MjAw']]);
+    const renamed = new Map([
+      [`${E}:stats:2`, 'MToxMDE2MzUyODozMDA6MjAw'],
+      [`${E}:stats:3`, 'MToxMDE2MzUyODo0MDA6MjAw'],
+    ]);
     const pulled = legs(inputs).map((l) => ({ ...l, legKey: renamed.get(l.legKey) ?? l.legKey }));
     expect(pulled).toEqual(fromWebhooks);
-    expect(pulled[0]).toMatchObject({ callKey: E, direction: 'inbound', from: '74955404444', to: null, final: true, disposition: 'answered', talkSeconds: 235 });
+    expect(pulled[0]).toMatchObject({
+      callKey: E,
+      direction: 'inbound',
+      from: '74955404444',
+      to: null,
+      final: true,
+      disposition: 'answered',
+      talkSeconds: 235,
+    });
     expect(pulled[1]).toMatchObject({ legKey: `${E}:answered:333`, extension: '333', talkSeconds: 0 });
     expect(pulled.slice(2).map((l) => [l.extension, l.answeredAt?.getTime(), l.endedAt.getTime()])).toEqual([
       ['333', (T + 5) * 1000, (T + 55) * 1000],
       ['321', (T + 60) * 1000, (T + 240) * 1000],
     ]);
     expect(inputs.flatMap((i) => i.events).filter((e) => e.kind === 'recording')).toEqual([
-      { kind: 'recording', callKey: E, legKey: `${E}:stats:2`, recording: { key: 'MToxMDE2MzUyODozMzM6cmVj', url: null, status: 'referenced', vendorRef: 'MToxMDE2MzUyODozMzM6cmVj' } },
-      { kind: 'recording', callKey: E, legKey: `${E}:stats:3`, recording: { key: 'MToxMDE2MzUyODozMjE6cmVj', url: null, status: 'referenced', vendorRef: 'MToxMDE2MzUyODozMjE6cmVj' } },
+      {
+        kind: 'recording',
+        callKey: E,
+        legKey: `${E}:stats:2`,
+        recording: { key: 'MToxMDE2MzUyODozMzM6cmVj', url: null, status: 'referenced', vendorRef: 'MToxMDE2MzUyODozMzM6cmVj' },
+      },
+      {
+        kind: 'recording',
+        callKey: E,
+        legKey: `${E}:stats:3`,
+        recording: { key: 'MToxMDE2MzUyODozMjE6cmVj', url: null, status: 'referenced', vendorRef: 'MToxMDE2MzUyODozMjE6cmVj' },
+      },
     ]);
   });
 
@@ -187,7 +220,12 @@ describe('the Mango pull', () => {
   });
 
   it.each([
-    ['/stats/request', 401, { result: 3102, message: 'Invalid signature' }, /stats\/request: Mango answered HTTP 401 \(check MANGO_API_KEY and MANGO_API_SALT\): result 3102: Invalid signature/],
+    [
+      '/stats/request',
+      401,
+      { result: 3102, message: 'Invalid signature' },
+      /stats\/request: Mango answered HTTP 401 \(check MANGO_API_KEY and MANGO_API_SALT\): result 3102: Invalid signature/,
+    ],
     ['/stats/request', 200, { result: 3101, message: 'bad request' }, /stats\/request: Mango answered HTTP 200: result 3101: bad request/],
     ['/stats/result', 500, 'Internal Server Error', /stats\/result: Mango answered HTTP 500: Internal Server Error/],
   ])('fails clearly when %s answers HTTP %i, without the key or the salt', async (path, status, body, message) => {

@@ -41,7 +41,7 @@ export function mangoPull(options: MangoPullOptions = {}): PbxPull<PullDeps<{ ma
         seconds(new Date(window.to.getTime() + marginMs)),
         options.stats,
       );
-      for (const bad of report.invalid) log.warn('a line of Mango\'s call statistics cannot be read; skipped', { line: bad.line, problem: bad.problem });
+      for (const bad of report.invalid) log.warn("a line of Mango's call statistics cannot be read; skipped", { line: bad.line, problem: bad.problem });
 
       const entries = new Map<string, StatsRow[]>();
       for (const row of report.rows) entries.set(row.entry_id, [...(entries.get(row.entry_id) ?? []), row]);

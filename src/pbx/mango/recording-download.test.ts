@@ -26,7 +26,8 @@ const deps = { settings: parseEnv({ MANGO_API_KEY: KEY, MANGO_API_SALT: SALT }),
 const policy: FetchPolicy = { allowedHosts: [], allowPrivate: false, maxBytes: 1_000_000, timeoutMs: 2000, maxRedirects: 3 };
 const context: DownloadContext<AppDeps> = {
   deps,
-  fetch: (url, options, widen = {}) => safeFetch(url, { ...policy, ...widen, allowedHosts: [...policy.allowedHosts, ...(widen.allowedHosts ?? [])] }, runtimeFetchFor, options),
+  fetch: (url, options, widen = {}) =>
+    safeFetch(url, { ...policy, ...widen, allowedHosts: [...policy.allowedHosts, ...(widen.allowedHosts ?? [])] }, runtimeFetchFor, options),
 };
 const recording: RecordingToDownload = { recordingId: 'r1', source: 'mango', callKey: 'e', legKey: 'c', vendorRef: RECORDING_ID, attempts: 0 };
 
@@ -37,7 +38,9 @@ function recordingPost(answer: (n: number) => Response) {
     http.post(POST, async ({ request }) => {
       const form = Object.fromEntries(new URLSearchParams(await request.text()));
       forms.push(form);
-      const expected = createHash('sha256').update(KEY + (form.json ?? '') + SALT).digest('hex');
+      const expected = createHash('sha256')
+        .update(KEY + (form.json ?? '') + SALT)
+        .digest('hex');
       if (form.vpbx_api_key !== KEY || form.sign !== expected) return HttpResponse.json({ result: 3102, message: 'sign error' }, { status: 401 });
       return answer(forms.length);
     }),
@@ -99,7 +102,11 @@ describe("Mango's recordings, downloaded through recording/post", () => {
     recordingPost(() => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data' } }));
     expect(await mangoRecordingDownloads.download(recording, context)).toMatchObject({ ok: false, retryable: false });
     recordingPost(() => new HttpResponse('busy', { status: 503 }));
-    expect(await mangoRecordingDownloads.download(recording, context)).toMatchObject({ ok: false, retryable: true, reason: expect.stringContaining('answered 503') });
+    expect(await mangoRecordingDownloads.download(recording, context)).toMatchObject({
+      ok: false,
+      retryable: true,
+      reason: expect.stringContaining('answered 503'),
+    });
   });
 
   it('is enabled by the Mango credentials', () => {

@@ -20,15 +20,17 @@ const integer = (what: string) =>
     .union(
       [
         z.number().int(`expected ${what} as a whole number`),
-        z.string().trim().regex(/^-?\d{1,12}$/, `expected ${what} as a whole number`),
+        z
+          .string()
+          .trim()
+          .regex(/^-?\d{1,12}$/, `expected ${what} as a whole number`),
       ],
       { error: (issue) => (issue.input === undefined ? 'is required' : `expected ${what} as a whole number`) },
     )
     .transform(Number);
 
 /** Unix seconds; 0 means "did not happen" where Mango says so (forward_time, talk_time). */
-const unixTime = (what: string) =>
-  integer(what).refine((v) => v >= 0, { message: `expected ${what} as unix seconds, got a negative number` });
+const unixTime = (what: string) => integer(what).refine((v) => v >= 0, { message: `expected ${what} as unix seconds, got a negative number` });
 
 /** An extension or phone number: a string or a number in Mango's examples; empty counts as absent. */
 const text = (what: string) =>

@@ -6,7 +6,10 @@ const credentials = { key: 'wu8zgl7mlbpycmdbn8qq7vmcqyq5bcw3', salt: 'lsy4dpvqjm
 const json = '{"entry_id":"MjA1NzgwNzY2NjM6MTAx","call_direction":1,"from":{"number":"74955404444"}}';
 
 /** Mango's documented scheme, computed here with node:crypto: sha256hex(key + json + salt). */
-const sign = (j = json, key = credentials.key, salt = credentials.salt) => createHash('sha256').update(key + j + salt).digest('hex');
+const sign = (j = json, key = credentials.key, salt = credentials.salt) =>
+  createHash('sha256')
+    .update(key + j + salt)
+    .digest('hex');
 
 const form = (fields: Record<string, string>) => new URLSearchParams(new URLSearchParams(fields).toString());
 
@@ -19,7 +22,9 @@ describe('Mango request signature', () => {
   it('signs the json text byte for byte: spacing and key order matter', async () => {
     const spaced = '{ "entry_id": "MjA1NzgwNzY2NjM6MTAx", "call_direction": 1 }';
     expect(await verifyMangoRequest(form({ vpbx_api_key: credentials.key, sign: sign(spaced), json: spaced }), credentials)).toEqual({ ok: true });
-    expect(await verifyMangoRequest(form({ vpbx_api_key: credentials.key, sign: sign(spaced), json: JSON.stringify(JSON.parse(spaced)) }), credentials)).toMatchObject({
+    expect(
+      await verifyMangoRequest(form({ vpbx_api_key: credentials.key, sign: sign(spaced), json: JSON.stringify(JSON.parse(spaced)) }), credentials),
+    ).toMatchObject({
       ok: false,
       reason: 'sign does not match the json field (check MANGO_API_SALT)',
     });
@@ -37,8 +42,12 @@ describe('Mango request signature', () => {
       ok: false,
       reason: 'vpbx_api_key is not the configured account (MANGO_API_KEY)',
     });
-    expect(await verifyMangoRequest(form({ vpbx_api_key: credentials.key, sign: sign(json, credentials.key, 'other-salt'), json }), credentials)).toMatchObject({ ok: false });
-    expect(await verifyMangoRequest(form({ vpbx_api_key: credentials.key, sign: sign(), json: json.replace('1', '2') }), credentials)).toMatchObject({ ok: false });
+    expect(await verifyMangoRequest(form({ vpbx_api_key: credentials.key, sign: sign(json, credentials.key, 'other-salt'), json }), credentials)).toMatchObject(
+      { ok: false },
+    );
+    expect(await verifyMangoRequest(form({ vpbx_api_key: credentials.key, sign: sign(), json: json.replace('1', '2') }), credentials)).toMatchObject({
+      ok: false,
+    });
     expect(await verifyMangoRequest(form({ sign: sign(), json }), credentials)).toEqual({ ok: false, reason: 'missing vpbx_api_key' });
     expect(await verifyMangoRequest(form({ vpbx_api_key: credentials.key, json }), credentials)).toEqual({ ok: false, reason: 'missing sign' });
   });

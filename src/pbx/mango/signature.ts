@@ -51,10 +51,7 @@ async function verifyFields(fields: SignedFields, credentials: MangoCredentials)
   const sign = fields.sign?.trim();
   if (!key) return { ok: false, reason: 'missing vpbx_api_key' };
   if (!sign) return { ok: false, reason: 'missing sign' };
-  const [keyOk, signOk] = await Promise.all([
-    timingSafeEqual(key, credentials.key),
-    timingSafeEqual(sign.toLowerCase(), mangoSign(credentials, fields.json)),
-  ]);
+  const [keyOk, signOk] = await Promise.all([timingSafeEqual(key, credentials.key), timingSafeEqual(sign.toLowerCase(), mangoSign(credentials, fields.json))]);
   if (!keyOk) return { ok: false, reason: 'vpbx_api_key is not the configured account (MANGO_API_KEY)' };
   if (!signOk) return { ok: false, reason: 'sign does not match the json field (check MANGO_API_SALT)' };
   return { ok: true };

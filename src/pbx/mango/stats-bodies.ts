@@ -64,7 +64,13 @@ export function entryBodies(rows: readonly StatsRow[]): MangoBody[] {
   lines.forEach((line, i) => {
     const callId = `${entryId}:stats:${i + 1}`;
     if (reachedEmployee(line)) {
-      const common = { entry_id: entryId, call_id: callId, location: line.location ?? 'abonent', from: party(line.from_extension, line.from_number), to: party(line.to_extension, line.to_number) };
+      const common = {
+        entry_id: entryId,
+        call_id: callId,
+        location: line.location ?? 'abonent',
+        from: party(line.from_extension, line.from_number),
+        to: party(line.to_extension, line.to_number),
+      };
       const states = [
         { ...common, timestamp: line.start, seq: 1, call_state: 'Appeared' },
         ...(line.answer > 0 ? [{ ...common, timestamp: line.answer, seq: 2, call_state: 'Connected' }] : []),
@@ -83,8 +89,12 @@ export function entryBodies(rows: readonly StatsRow[]): MangoBody[] {
       bodies.push({
         event: 'recording',
         json: {
-          entry_id: entryId, recording_id: recordingId, recording_state: 'Completed', call_id: callId,
-          ...(extension !== undefined ? { extension } : {}), timestamp: line.finish,
+          entry_id: entryId,
+          recording_id: recordingId,
+          recording_state: 'Completed',
+          call_id: callId,
+          ...(extension !== undefined ? { extension } : {}),
+          timestamp: line.finish,
         },
         id: `recording:${recordingId}`,
       });

@@ -14,11 +14,25 @@ import { mangoSign, type MangoCredentials } from './signature';
 
 export const MANGO_API = 'https://app.mango-office.ru';
 export const STATS_FIELDS = [
-  'records', 'start', 'finish', 'answer', 'from_extension', 'from_number', 'to_extension', 'to_number',
-  'disconnect_reason', 'line_number', 'location', 'entry_id',
+  'records',
+  'start',
+  'finish',
+  'answer',
+  'from_extension',
+  'from_number',
+  'to_extension',
+  'to_number',
+  'disconnect_reason',
+  'line_number',
+  'location',
+  'entry_id',
 ] as const;
 
-const unix = z.string().trim().regex(/^\d{1,12}$/, 'expected unix seconds').transform(Number);
+const unix = z
+  .string()
+  .trim()
+  .regex(/^\d{1,12}$/, 'expected unix seconds')
+  .transform(Number);
 const text = z
   .string()
   .optional()
@@ -30,7 +44,13 @@ export const statsRowSchema = z.object({
   records: z
     .string()
     .optional()
-    .transform((v) => (v ?? '').replace(/^\[|\]$/g, '').split(',').map((id) => id.trim()).filter(Boolean)),
+    .transform((v) =>
+      (v ?? '')
+        .replace(/^\[|\]$/g, '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
   start: unix,
   finish: unix,
   /** 0 (or empty): not answered. */
@@ -43,7 +63,13 @@ export const statsRowSchema = z.object({
   from_number: text,
   to_extension: text,
   to_number: text,
-  disconnect_reason: text.pipe(z.string().regex(/^\d{1,6}$/).transform(Number).optional()),
+  disconnect_reason: text.pipe(
+    z
+      .string()
+      .regex(/^\d{1,6}$/)
+      .transform(Number)
+      .optional(),
+  ),
   line_number: text,
   location: text,
   entry_id: z.string().trim().min(1, 'is required').max(128),
@@ -121,7 +147,14 @@ export async function statsReport(credentials: MangoCredentials, from: number, t
 export function readReport(csv: string): StatsReport {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(csv, { delimiter: ';', relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true, info: true }) as unknown as typeof records;
+    records = parse(csv, {
+      delimiter: ';',
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      bom: true,
+      info: true,
+    }) as unknown as typeof records;
   } catch (error) {
     if (error instanceof CsvError) throw new Error(`Mango's call statistics are not readable CSV: ${error.message}`);
     throw error;

@@ -5,7 +5,7 @@ import { mangoDedupeKey } from './timeline';
 const body = (json: unknown) => new URLSearchParams({ vpbx_api_key: 'k', sign: 's', json: JSON.stringify(json) }).toString();
 
 describe('Mango natural ids', () => {
-  it('names each notification by Mango\'s own ids, whatever the JSON formatting', () => {
+  it("names each notification by Mango's own ids, whatever the JSON formatting", () => {
     expect(mangoDedupeKey('call', body(t.connected333))).toBe('call:MToxMDE2MzUyODozMDA6MjAw:2');
     expect(mangoDedupeKey('call', body({ ...t.connected333, seq: '2', extra: 1 }))).toBe('call:MToxMDE2MzUyODozMDA6MjAw:2');
     expect(mangoDedupeKey('summary', body(t.summary))).toBe(`summary:${t.ENTRY}`);

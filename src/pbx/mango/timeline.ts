@@ -41,9 +41,7 @@ export function mangoDedupeKey(kind: string, raw: string): string | undefined {
     return summary.success ? `summary:${summary.data.entry_id}` : undefined;
   }
   const recording = recordingEventSchema.pick({ recording_id: true, recording_state: true, seq: true }).safeParse(json);
-  return recording.success
-    ? `recording:${recording.data.recording_id}:${recording.data.recording_state}:${recording.data.seq ?? ''}`
-    : undefined;
+  return recording.success ? `recording:${recording.data.recording_id}:${recording.data.recording_state}:${recording.data.seq ?? ''}` : undefined;
 }
 
 /** The `json` of every stored notification of the same call, as one JSON array (undefined: none). */

@@ -15,12 +15,7 @@ export const isAccountSid = (value: string | undefined | null): value is string 
 /** The AccountSid of the newest stored Twilio callback that has one; null when none does. */
 export async function accountSidFromLedger(db: Db): Promise<string | null> {
   // A few rows, not one: the newest may be a body a replay tool stored without the field.
-  const rows = await db
-    .select({ raw: inboxEvents.raw })
-    .from(inboxEvents)
-    .where(eq(inboxEvents.source, 'twilio'))
-    .orderBy(desc(inboxEvents.id))
-    .limit(20);
+  const rows = await db.select({ raw: inboxEvents.raw }).from(inboxEvents).where(eq(inboxEvents.source, 'twilio')).orderBy(desc(inboxEvents.id)).limit(20);
   for (const row of rows) {
     const sid = new URLSearchParams(row.raw).get('AccountSid');
     if (isAccountSid(sid)) return sid;

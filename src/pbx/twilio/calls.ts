@@ -12,19 +12,33 @@ export const TWILIO_API = 'https://api.twilio.com';
 export const PAGE_SIZE = 1000;
 
 const sid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`));
-const optionalText = z.string().nullish().transform((v) => v ?? undefined);
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined);
 
 /** The fields of a Call resource the pull reads; Twilio sends many more. */
 export const callSchema = z.object({
   sid: sid('CA'),
-  parent_call_sid: sid('CA').nullish().transform((v) => v ?? undefined),
+  parent_call_sid: sid('CA')
+    .nullish()
+    .transform((v) => v ?? undefined),
   account_sid: sid('AC'),
-  from: z.string().nullish().transform((v) => v ?? ''),
-  to: z.string().nullish().transform((v) => v ?? ''),
+  from: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
+  to: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
   status: z.string(),
   direction: z.string(),
   /** Seconds the call was up, as text; empty for calls never answered or still going. */
-  duration: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined || v === '' ? undefined : String(v))),
+  duration: z
+    .union([z.string(), z.number()])
+    .nullish()
+    .transform((v) => (v === null || v === undefined || v === '' ? undefined : String(v))),
   /** Who answered, when the call ran answering machine detection ("human", "machine_start", …); else empty. */
   answered_by: optionalText,
   /** RFC 2822 ("Fri, 20 Nov 2026 07:00:05 +0000"). */
@@ -74,11 +88,21 @@ export function firstPagePath(query: CallsQuery): string {
 
 /** Every call of the account that started on those dates, a page at a time. */
 export async function* callPages(query: CallsQuery, authTokens: string, options: CallsOptions = {}): AsyncGenerator<CallsPage> {
-  const tokens = authTokens.split(',').map((t) => t.trim()).filter(Boolean);
+  const tokens = authTokens
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   let path: string | undefined = firstPagePath(query);
   let tokenIndex = 0;
   for (let n = 1; path; n++) {
-    const answer = await getPage(path, query.accountSid, tokens, tokenIndex, `page ${n} of Twilio's Calls list (${query.startDate} – ${query.endDate})`, options);
+    const answer = await getPage(
+      path,
+      query.accountSid,
+      tokens,
+      tokenIndex,
+      `page ${n} of Twilio's Calls list (${query.startDate} – ${query.endDate})`,
+      options,
+    );
     tokenIndex = answer.tokenIndex;
     const page: CallsPage = { calls: [], invalid: [] };
     for (const call of answer.calls) {

@@ -50,7 +50,7 @@ describe('twilio status callbacks', () => {
     });
   });
 
-  it("ends the conversation with the parent leg, which by default is the carrier, not the conversation", () => {
+  it('ends the conversation with the parent leg, which by default is the carrier, not the conversation', () => {
     const [parent] = parse(inbound.parentCompleted);
     expect(parent).toMatchObject({
       callKey: inbound.PARENT_SID,
@@ -236,11 +236,7 @@ describe('twilio bodies that are not Twilio callbacks', () => {
       'Timestamp: expected an RFC 2822 time such as "Tue, 24 Nov 2026 10:03:05 +0000", got "yesterday"',
     ]);
     const { RecordingUrl: _url, ...withoutUrl } = inbound.recordingCompleted;
-    expect(problems(withoutUrl, 'recording')).toEqual([
-      'RecordingUrl: a completed recording needs its RecordingUrl',
-    ]);
-    expect(problems({ ...inbound.recordingCompleted, RecordingUrl: 'http://api.twilio.com/x' }, 'recording')).toEqual([
-      'RecordingUrl: expected an https URL',
-    ]);
+    expect(problems(withoutUrl, 'recording')).toEqual(['RecordingUrl: a completed recording needs its RecordingUrl']);
+    expect(problems({ ...inbound.recordingCompleted, RecordingUrl: 'http://api.twilio.com/x' }, 'recording')).toEqual(['RecordingUrl: expected an https URL']);
   });
 });

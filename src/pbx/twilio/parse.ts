@@ -17,14 +17,7 @@ import { parseInstant } from '../../domain/time';
 import { InvalidPayloadError, type ParseContext, type PbxParser } from '../core/parse';
 import type { TwilioConfig } from './config';
 import { legDirection, legExtension, partyNumber, twilioParty, type TwilioDirection, type TwilioParty } from './parties';
-import {
-  ANSWERED_BY_MACHINE,
-  recordingCallbackSchema,
-  statusCallbackSchema,
-  TERMINAL_STATUSES,
-  type RecordingCallback,
-  type StatusCallback,
-} from './schema';
+import { ANSWERED_BY_MACHINE, recordingCallbackSchema, statusCallbackSchema, TERMINAL_STATUSES, type RecordingCallback, type StatusCallback } from './schema';
 
 /** The legKey of a recording that covers every leg of the call. */
 export const WHOLE_CALL = '*';
@@ -106,7 +99,12 @@ function ourLine(from: TwilioParty, to: TwilioParty, direction: Direction | null
   return ours.kind === 'phone' ? ours.number : null;
 }
 
-const DISPOSITIONS: Partial<Record<StatusCallback['CallStatus'], Disposition>> = { busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'no_answer' };
+const DISPOSITIONS: Partial<Record<StatusCallback['CallStatus'], Disposition>> = {
+  busy: 'busy',
+  failed: 'failed',
+  'no-answer': 'no_answer',
+  canceled: 'no_answer',
+};
 
 /**
  * What a terminal status says about the person on the leg. `completed` means Twilio connected the

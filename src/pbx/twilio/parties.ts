@@ -7,24 +7,14 @@
  */
 import type { Direction } from '../../domain/call';
 
-export type TwilioParty =
-  | { kind: 'phone'; number: string; own: boolean }
-  | { kind: 'agent'; id: string }
-  | { kind: 'anonymous' }
-  | { kind: 'none' };
+export type TwilioParty = { kind: 'phone'; number: string; own: boolean } | { kind: 'agent'; id: string } | { kind: 'anonymous' } | { kind: 'none' };
 
 /**
  * Placeholder caller IDs Twilio is reported (support articles, not its API reference) to put in
  * `From` when the caller withheld the number: Anonymous, Restricted, Unknown, Unavailable, ….
  * Taken as numbers they would be real-looking foreign numbers and become CRM contacts.
  */
-export const TWILIO_WITHHELD_NUMBERS: ReadonlySet<string> = new Set([
-  '+266696687',
-  '+7378742833',
-  '+8656696',
-  '+2562533',
-  '+86282452253',
-]);
+export const TWILIO_WITHHELD_NUMBERS: ReadonlySet<string> = new Set(['+266696687', '+7378742833', '+8656696', '+2562533', '+86282452253']);
 
 const WITHHELD_WORDS = /^(anonymous|restricted|unknown|unavailable|private|blocked)$/i;
 

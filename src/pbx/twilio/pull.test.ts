@@ -43,20 +43,43 @@ const call = (fields: Record<string, unknown>) => ({
   ...fields,
 });
 const parent = call({
-  sid: inbound.PARENT_SID, to: '+74993334455', status: 'completed', direction: 'inbound', duration: '190',
-  start_time: 'Fri, 20 Nov 2026 07:00:05 +0000', end_time: 'Fri, 20 Nov 2026 07:03:15 +0000',
+  sid: inbound.PARENT_SID,
+  to: '+74993334455',
+  status: 'completed',
+  direction: 'inbound',
+  duration: '190',
+  start_time: 'Fri, 20 Nov 2026 07:00:05 +0000',
+  end_time: 'Fri, 20 Nov 2026 07:03:15 +0000',
 });
 const bob = call({
-  sid: inbound.BOB_SID, parent_call_sid: inbound.PARENT_SID, to: 'client:bob', status: 'no-answer', direction: 'outbound-dial', duration: '0',
-  start_time: 'Fri, 20 Nov 2026 07:00:05 +0000', end_time: 'Fri, 20 Nov 2026 07:00:10 +0000',
+  sid: inbound.BOB_SID,
+  parent_call_sid: inbound.PARENT_SID,
+  to: 'client:bob',
+  status: 'no-answer',
+  direction: 'outbound-dial',
+  duration: '0',
+  start_time: 'Fri, 20 Nov 2026 07:00:05 +0000',
+  end_time: 'Fri, 20 Nov 2026 07:00:10 +0000',
 });
 const alice = call({
-  sid: inbound.ALICE_SID, parent_call_sid: inbound.PARENT_SID, to: 'client:alice', status: 'completed', direction: 'outbound-dial', duration: '60',
-  start_time: 'Fri, 20 Nov 2026 07:00:10 +0000', end_time: 'Fri, 20 Nov 2026 07:01:10 +0000',
+  sid: inbound.ALICE_SID,
+  parent_call_sid: inbound.PARENT_SID,
+  to: 'client:alice',
+  status: 'completed',
+  direction: 'outbound-dial',
+  duration: '60',
+  start_time: 'Fri, 20 Nov 2026 07:00:10 +0000',
+  end_time: 'Fri, 20 Nov 2026 07:01:10 +0000',
 });
 const sip = call({
-  sid: inbound.SIP_SID, parent_call_sid: inbound.PARENT_SID, to: 'sip:102@acme.sip.twilio.com', status: 'completed', direction: 'outbound-dial',
-  duration: '120', start_time: 'Fri, 20 Nov 2026 07:01:15 +0000', end_time: 'Fri, 20 Nov 2026 07:03:15 +0000',
+  sid: inbound.SIP_SID,
+  parent_call_sid: inbound.PARENT_SID,
+  to: 'sip:102@acme.sip.twilio.com',
+  status: 'completed',
+  direction: 'outbound-dial',
+  duration: '120',
+  start_time: 'Fri, 20 Nov 2026 07:01:15 +0000',
+  end_time: 'Fri, 20 Nov 2026 07:03:15 +0000',
 });
 
 interface Seen {
@@ -76,10 +99,20 @@ function callsList(pages: unknown[][], options: { tokens?: string[] } = {}) {
         return HttpResponse.json({ code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 }, { status: 401 });
       }
       const n = Number(url.searchParams.get('Page') ?? 0);
-      const next = n + 1 < pages.length ? `/2010-04-01/Accounts/${SID}/Calls.json?${url.searchParams.toString().replace(/&Page=\d+&PageToken=\w+/, '')}&Page=${n + 1}&PageToken=PA${n + 1}` : null;
+      const next =
+        n + 1 < pages.length
+          ? `/2010-04-01/Accounts/${SID}/Calls.json?${url.searchParams.toString().replace(/&Page=\d+&PageToken=\w+/, '')}&Page=${n + 1}&PageToken=PA${n + 1}`
+          : null;
       return HttpResponse.json({
         calls: pages[n] ?? [],
-        end: 0, first_page_uri: '', next_page_uri: next, page: n, page_size: 1000, previous_page_uri: null, start: 0, uri: url.pathname,
+        end: 0,
+        first_page_uri: '',
+        next_page_uri: next,
+        page: n,
+        page_size: 1000,
+        previous_page_uri: null,
+        start: 0,
+        uri: url.pathname,
       });
     }),
   );
@@ -91,7 +124,10 @@ const pull = (options: Parameters<typeof twilioPull>[0] = {}) => twilioPull({ ac
 
 describe('the Twilio pull', () => {
   it('lists the calls of the dates around the window, with basic auth, following next_page_uri', async () => {
-    const seen = callsList([[parent, bob], [alice, sip]]);
+    const seen = callsList([
+      [parent, bob],
+      [alice, sip],
+    ]);
     const pages = await collect(pull().pull(window, deps().deps));
     expect(seen).toHaveLength(2);
     expect(seen.every((s) => s.authorization === `Basic ${Buffer.from(`${SID}:${TOKEN}`).toString('base64')}`)).toBe(true);
@@ -116,8 +152,15 @@ describe('the Twilio pull', () => {
       [{ callback: 'status', origin: 'calls-list' }, `calls-list:${inbound.PARENT_SID}:completed`],
     ]);
     expect(Object.fromEntries(new URLSearchParams(inputs[3]?.raw))).toEqual({
-      AccountSid: SID, ApiVersion: '2010-04-01', CallSid: inbound.PARENT_SID, From: '+74951234567', To: '+74993334455',
-      Direction: 'inbound', CallStatus: 'completed', CallDuration: '190', Timestamp: 'Fri, 20 Nov 2026 07:03:15 +0000',
+      AccountSid: SID,
+      ApiVersion: '2010-04-01',
+      CallSid: inbound.PARENT_SID,
+      From: '+74951234567',
+      To: '+74993334455',
+      Direction: 'inbound',
+      CallStatus: 'completed',
+      CallDuration: '190',
+      Timestamp: 'Fri, 20 Nov 2026 07:03:15 +0000',
     });
     // Twilio's callbacks carry CallDuration on completed calls only.
     expect(new URLSearchParams(inputs[2]?.raw).has('CallDuration')).toBe(false);
@@ -128,8 +171,15 @@ describe('the Twilio pull', () => {
   it('pulls a Calls API call as answered with its duration, and a voicemail answer as not reached', async () => {
     const placed = (sid: string, answeredBy: string | null) =>
       call({
-        sid, from: '+74993334455', to: '+79161234567', status: 'completed', direction: 'outbound-api', duration: '42', answered_by: answeredBy,
-        start_time: 'Fri, 20 Nov 2026 10:00:00 +0000', end_time: 'Fri, 20 Nov 2026 10:00:42 +0000',
+        sid,
+        from: '+74993334455',
+        to: '+79161234567',
+        status: 'completed',
+        direction: 'outbound-api',
+        duration: '42',
+        answered_by: answeredBy,
+        start_time: 'Fri, 20 Nov 2026 10:00:00 +0000',
+        end_time: 'Fri, 20 Nov 2026 10:00:42 +0000',
       });
     const person = 'CA5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a09';
     const machine = 'CA6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a';
@@ -183,7 +233,11 @@ describe('the Twilio pull', () => {
   });
 
   it.each([
-    [401, { code: 20003, message: 'Authenticate', status: 401 }, /page 1 of Twilio's Calls list \(2026-11-19 – 2026-11-22\): Twilio answered HTTP 401 \(check TWILIO_AUTH_TOKEN and the account SID\): Authenticate/],
+    [
+      401,
+      { code: 20003, message: 'Authenticate', status: 401 },
+      /page 1 of Twilio's Calls list \(2026-11-19 – 2026-11-22\): Twilio answered HTTP 401 \(check TWILIO_AUTH_TOKEN and the account SID\): Authenticate/,
+    ],
     [404, { code: 20404, message: 'The requested resource was not found', status: 404 }, /HTTP 404: The requested resource was not found/],
     [503, 'Service Unavailable', /HTTP 503: Service Unavailable/],
   ])('fails clearly on HTTP %i, without the token', async (status, body, message) => {
@@ -196,7 +250,11 @@ describe('the Twilio pull', () => {
   it('retries a rate-limited page (429) with growing waits, then gives up', async () => {
     let n = 0;
     server.use(
-      rest.get(ENDPOINT, () => (++n < 3 ? HttpResponse.json({ code: 20429, message: 'Too Many Requests' }, { status: 429 }) : HttpResponse.json({ calls: [parent], next_page_uri: null }))),
+      rest.get(ENDPOINT, () =>
+        ++n < 3
+          ? HttpResponse.json({ code: 20429, message: 'Too Many Requests' }, { status: 429 })
+          : HttpResponse.json({ calls: [parent], next_page_uri: null }),
+      ),
     );
     const waits: number[] = [];
     const sleep = async (ms: number) => void waits.push(ms);

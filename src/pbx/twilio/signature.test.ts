@@ -13,14 +13,23 @@ const params: [string, string][] = [
 
 /** Straight from Twilio's description, with Node's crypto: URL, then sorted name+value pairs. */
 function reference(url: string, ps: [string, string][], key = token) {
-  const data = url + [...ps].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => k + v).join('');
+  const data =
+    url +
+    [...ps]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => k + v)
+      .join('');
   return createHmac('sha1', key).update(data, 'utf8').digest('base64');
 }
 
 describe('twilio request signature', () => {
   it("reproduces the example in Twilio's security documentation", () => {
     const example: [string, string][] = [
-      ['CallSid', 'CA1234567890ABCDE'], ['Caller', '+12349013030'], ['Digits', '1234'], ['From', '+12349013030'], ['To', '+18005551212'],
+      ['CallSid', 'CA1234567890ABCDE'],
+      ['Caller', '+12349013030'],
+      ['Digits', '1234'],
+      ['From', '+12349013030'],
+      ['To', '+18005551212'],
     ];
     expect(twilioSignature('12345', 'https://mycompany.com/myapp.php?foo=1&bar=2', example)).toBe('0/KCTR6DLpKmkAf8muzZqo1nDgQ=');
   });
@@ -29,11 +38,23 @@ describe('twilio request signature', () => {
     const url = 'https://calltrail.example/v1/pbx/twilio/status?tenant=7';
     expect(twilioSignature(token, url, params)).toBe(reference(url, params));
     expect(twilioSignature(token, url, [...params].reverse())).toBe(reference(url, params));
-    expect(signedPayload('u', [['b', '2'], ['a', '1'], ['B', '0']])).toBe('uB0a1b2');
+    expect(
+      signedPayload('u', [
+        ['b', '2'],
+        ['a', '1'],
+        ['B', '0'],
+      ]),
+    ).toBe('uB0a1b2');
   });
 
   it('counts each distinct value of a repeated parameter once, values sorted', () => {
-    expect(signedPayload('u', [['x', 'b'], ['x', 'a'], ['x', 'b']])).toBe('uxaxb');
+    expect(
+      signedPayload('u', [
+        ['x', 'b'],
+        ['x', 'a'],
+        ['x', 'b'],
+      ]),
+    ).toBe('uxaxb');
   });
 
   it('accepts the URL with and without its port, and an unescaped apostrophe', async () => {

@@ -61,7 +61,10 @@ export function signedPayloadBytes(url: string, params: Iterable<TwilioParam>): 
   for (const name of [...byName.keys()].sort()) {
     for (const value of [...(byName.get(name) ?? [])].sort()) data += name + value;
   }
-  return concatBytes(utf8ToBytes(url), Uint8Array.from(data, (c) => c.charCodeAt(0)));
+  return concatBytes(
+    utf8ToBytes(url),
+    Uint8Array.from(data, (c) => c.charCodeAt(0)),
+  );
 }
 
 export function twilioSignature(authToken: string, url: string, params: Iterable<TwilioParam>): string {
@@ -110,7 +113,10 @@ export async function verifyTwilioSignature(
   if (!/^[A-Za-z0-9+/]{27}=$/.test(header.trim())) {
     return { ok: false, reason: `malformed ${SIGNATURE_HEADER} header: expected base64 of an HMAC-SHA1` };
   }
-  const tokens = authTokens.split(',').map((t) => t.trim()).filter(Boolean);
+  const tokens = authTokens
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const token of tokens) {
     for (const candidate of candidateUrls(url)) {
       if (await timingSafeEqual(header.trim(), twilioSignature(token, candidate, params))) return { ok: true };

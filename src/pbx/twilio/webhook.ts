@@ -46,9 +46,15 @@ const docs: Record<TwilioCallback, WebhookDoc> = {
       'parameters). Terminal statuses (completed, busy, failed, no-answer, canceled) record a leg; legs are grouped by ' +
       'ParentCallSid ?? CallSid and the parent call ends the conversation.',
     {
-      AccountSid: 'AC…', CallSid: 'CA…', ParentCallSid: 'CA… of the parent call (on <Dial> legs)', From: 'caller',
-      To: 'callee', CallStatus: 'queued | ringing | in-progress | completed | busy | failed | no-answer | canceled',
-      Direction: 'inbound | outbound-api | outbound-dial', CallDuration: 'seconds (completed)', Timestamp: 'RFC 2822',
+      AccountSid: 'AC…',
+      CallSid: 'CA…',
+      ParentCallSid: 'CA… of the parent call (on <Dial> legs)',
+      From: 'caller',
+      To: 'callee',
+      CallStatus: 'queued | ringing | in-progress | completed | busy | failed | no-answer | canceled',
+      Direction: 'inbound | outbound-api | outbound-dial',
+      CallDuration: 'seconds (completed)',
+      Timestamp: 'RFC 2822',
     },
   ),
   recording: callbackDoc(
@@ -56,8 +62,13 @@ const docs: Record<TwilioCallback, WebhookDoc> = {
     'Set as recordingStatusCallback on <Dial record>, <Start><Recording>, <Record> or the Recordings API. ' +
       'A completed recording is linked as RecordingUrl + ".mp3"; absent and failed recordings are recorded as such.',
     {
-      AccountSid: 'AC…', CallSid: 'CA… of the (parent) call', RecordingSid: 'RE…', RecordingUrl: 'https://api.twilio.com/…/Recordings/RE…',
-      RecordingStatus: 'in-progress | completed | absent | failed', RecordingDuration: 'seconds', RecordingChannels: '1 | 2',
+      AccountSid: 'AC…',
+      CallSid: 'CA… of the (parent) call',
+      RecordingSid: 'RE…',
+      RecordingUrl: 'https://api.twilio.com/…/Recordings/RE…',
+      RecordingStatus: 'in-progress | completed | absent | failed',
+      RecordingDuration: 'seconds',
+      RecordingChannels: '1 | 2',
     },
   ),
 };
@@ -71,8 +82,7 @@ function twilioWebhook(callback: TwilioCallback, path: string): PbxWebhook<strin
     credentials: ({ settings }) => settings.secrets.twilio || undefined,
     // The URL as PUBLIC_URL spells it (Twilio signs the configured URL, host case and all), the
     // parameters over their bytes as sent.
-    verify: async (request, token) =>
-      verifyTwilioRequest(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.publicUrlText, request.body, token),
+    verify: async (request, token) => verifyTwilioRequest(request.headers.get(SIGNATURE_HEADER) ?? undefined, request.publicUrlText, request.body, token),
     charset: ({ config }) => config.sources.twilio.charset,
     form: () => true,
     meta: () => ({ callback }),

@@ -72,7 +72,8 @@ async function sSeriesLogin(api: YeastarApiConfig, context: DownloadContext): Pr
   const outcome = await context.fetch(`${api.base_url}${S_SERIES_PATH}/login`, jsonPost(body), apiPolicy(api));
   const json = answerJson(outcome) as { status?: unknown; token?: unknown; errno?: unknown } | undefined;
   if (json?.status === 'Success' && typeof json.token === 'string' && json.token !== '') return { token: json.token, lifetimeMs: S_SERIES_LIFETIME_MS };
-  if (json?.status === 'Failed') return { error: `the Yeastar API refused the login (errno ${String(json.errno ?? '?')}; check sources.yeastar.api)`, refused: true };
+  if (json?.status === 'Failed')
+    return { error: `the Yeastar API refused the login (errno ${String(json.errno ?? '?')}; check sources.yeastar.api)`, refused: true };
   return { error: `the Yeastar API login failed: ${unexpected(outcome)}`, refused: false };
 }
 

@@ -15,7 +15,7 @@ export const yeastarConfigSchema = z
       .describe(
         'Where a recording file can be fetched: an http(s) URL or an absolute path with {file} (the file name from ' +
           'the CDR) and optionally {call_id}, e.g. "https://pbx.example/recordings/{file}". Unset: the file is ' +
-          'downloaded through the PBX\'s API (api), else kept by name only and no link goes to the CRM.',
+          "downloaded through the PBX's API (api), else kept by name only and no link goes to the CRM.",
       ),
     api: yeastarApiSchema.optional(),
     accept_token_in_url: flag(

@@ -25,7 +25,10 @@ const WAV = new Uint8Array([...new TextEncoder().encode('RIFF'), 0x24, 0, 0, 0, 
 
 let clock = new Date('2026-11-20T10:00:00Z');
 function setup(api: Record<string, unknown>) {
-  const config = { ...defaultIntegratorConfig(), sources: sourcesConfigSchema.parse({ yeastar: { api: { base_url: BASE, username: 'api', password: 'Passw0rd', ...api } } }) };
+  const config = {
+    ...defaultIntegratorConfig(),
+    sources: sourcesConfigSchema.parse({ yeastar: { api: { base_url: BASE, username: 'api', password: 'Passw0rd', ...api } } }),
+  };
   const deps = { settings: parseEnv({}), config, now: () => clock } as unknown as AppDeps;
   const policy: FetchPolicy = { allowedHosts: [], allowPrivate: false, maxBytes: 1_000_000, timeoutMs: 2000, maxRedirects: 3 };
   const context: DownloadContext<AppDeps> = {
@@ -48,7 +51,14 @@ function pSeries(options: { expireFirst?: number; files?: Record<string, Uint8Ar
       if (options.tokenErr) return HttpResponse.json({ errcode: options.tokenErr, errmsg: 'FAILURE' });
       const token = `tok${++issued}`;
       if (issued > (options.expireFirst ?? 0)) valid.add(token);
-      return HttpResponse.json({ errcode: 0, errmsg: 'SUCCESS', access_token_expire_time: 1800, access_token: token, refresh_token_expire_time: 86400, refresh_token: 'r' });
+      return HttpResponse.json({
+        errcode: 0,
+        errmsg: 'SUCCESS',
+        access_token_expire_time: 1800,
+        access_token: token,
+        refresh_token_expire_time: 86400,
+        refresh_token: 'r',
+      });
     }),
     http.get(`${BASE}/openapi/v1.0/recording/download`, ({ request }) => {
       const url = new URL(request.url);
@@ -57,7 +67,12 @@ function pSeries(options: { expireFirst?: number; files?: Record<string, Uint8Ar
       if (!valid.has(token)) return HttpResponse.json({ errcode: 10004, errmsg: 'TOKEN EXPIRED' });
       const file = url.searchParams.get('file') ?? '';
       if (!(options.files ?? { [FILE]: WAV })[file]) return HttpResponse.json({ errcode: 60001, errmsg: 'DATA NOT FOUND' });
-      return HttpResponse.json({ errcode: 0, errmsg: 'SUCCESS', file, download_resource_url: '/api/download/Recording-X.7.0.6-1-download-20220412175901-M8zB66xYUNTNMr2D.wav' });
+      return HttpResponse.json({
+        errcode: 0,
+        errmsg: 'SUCCESS',
+        file,
+        download_resource_url: '/api/download/Recording-X.7.0.6-1-download-20220412175901-M8zB66xYUNTNMr2D.wav',
+      });
     }),
     http.get(`${BASE}/api/download/:name`, ({ request }) => {
       const token = new URL(request.url).searchParams.get('access_token') ?? '';
@@ -152,11 +167,19 @@ describe('Yeastar P-Series recordings through OpenAPI v1.0', () => {
 describe('Yeastar S-Series / Cloud PBX recordings through API v2.0.0', () => {
   it('logs in with the MD5 of the password, gets a random string, downloads with it', async () => {
     const seen = sSeries();
-    const { context, downloader } = setup({ edition: 's-series', login_fields: { port: '8260', url: 'calltrail.example.com:443/v1/pbx/yeastar', urltag: '1', version: '2.0.0' } });
+    const { context, downloader } = setup({
+      edition: 's-series',
+      login_fields: { port: '8260', url: 'calltrail.example.com:443/v1/pbx/yeastar', urltag: '1', version: '2.0.0' },
+    });
     expect(await downloader.download(recording, context)).toMatchObject({ ok: true, bytes: WAV });
     const md5 = createHash('md5').update('Passw0rd').digest('hex');
     expect(JSON.parse(seen[0]?.slice('login '.length) ?? '')).toEqual({
-      port: '8260', url: 'calltrail.example.com:443/v1/pbx/yeastar', urltag: '1', version: '2.0.0', username: 'api', password: md5,
+      port: '8260',
+      url: 'calltrail.example.com:443/v1/pbx/yeastar',
+      urltag: '1',
+      version: '2.0.0',
+      username: 'api',
+      password: md5,
     });
     expect(seen.slice(1)).toEqual([`get_random tok1 {"recording":"${FILE}"}`, `download ${FILE} rnd1 tok1`]);
   });
@@ -178,7 +201,11 @@ describe('Yeastar S-Series / Cloud PBX recordings through API v2.0.0', () => {
     });
     const refused = sSeries({ loginFails: true });
     const other = setup({ edition: 's-series' });
-    expect(await other.downloader.download(recording, other.context)).toMatchObject({ ok: false, retryable: true, reason: expect.stringContaining('refused the login (errno 20002') });
+    expect(await other.downloader.download(recording, other.context)).toMatchObject({
+      ok: false,
+      retryable: true,
+      reason: expect.stringContaining('refused the login (errno 20002'),
+    });
     await other.downloader.download(recording, other.context);
     expect(refused.filter((s) => s.startsWith('login'))).toHaveLength(1);
   });

@@ -72,7 +72,11 @@ async function sSeriesDownload(api: YeastarApiConfig, file: string, token: strin
 
 async function pSeriesDownload(api: YeastarApiConfig, file: string, token: string, context: DownloadContext): Promise<Step> {
   const query = new URLSearchParams({ file, access_token: token });
-  const asked = await context.fetch(`${api.base_url}${P_SERIES_PATH}/recording/download?${query}`, { headers: P_SERIES_HEADERS, explain: true }, apiPolicy(api));
+  const asked = await context.fetch(
+    `${api.base_url}${P_SERIES_PATH}/recording/download?${query}`,
+    { headers: P_SERIES_HEADERS, explain: true },
+    apiPolicy(api),
+  );
   const json = answerJson(asked) as { errcode?: unknown; errmsg?: unknown; download_resource_url?: unknown } | undefined;
   if (json?.errcode === TOKEN_EXPIRED) return { stale: `errcode ${TOKEN_EXPIRED} TOKEN EXPIRED` };
   if (json?.errcode !== 0 || typeof json.download_resource_url !== 'string' || json.download_resource_url === '') {
@@ -89,12 +93,7 @@ async function pSeriesDownload(api: YeastarApiConfig, file: string, token: strin
  * The downloaded file, or what the PBX said instead (an API answers errors with JSON, often with
  * HTTP 200). `pSeries`: an errcode 10004 there is a stale token.
  */
-function fileOrRefusal(
-  got: FetchOutcome,
-  file: string,
-  code: (refusal: Record<string, unknown>) => string | null,
-  pSeries = false,
-): Step {
+function fileOrRefusal(got: FetchOutcome, file: string, code: (refusal: Record<string, unknown>) => string | null, pSeries = false): Step {
   if (got.ok && !looksLikeJson(got.bytes)) return got;
   const refusal = answerJson(got) as Record<string, unknown> | undefined;
   if (pSeries && refusal?.errcode === TOKEN_EXPIRED) return { stale: `errcode ${TOKEN_EXPIRED} TOKEN EXPIRED` };

@@ -24,9 +24,18 @@ const required = (what: string) =>
     .pipe(z.string().min(1, 'is required').max(200, `${what} is longer than 200 characters`));
 
 const seconds = z
-  .union([z.number().int().nonnegative(), z.string().trim().regex(/^\d{1,7}$/, 'expected whole seconds')], {
-    error: (issue) => (issue.input === undefined ? 'is required' : 'expected whole seconds'),
-  })
+  .union(
+    [
+      z.number().int().nonnegative(),
+      z
+        .string()
+        .trim()
+        .regex(/^\d{1,7}$/, 'expected whole seconds'),
+    ],
+    {
+      error: (issue) => (issue.input === undefined ? 'is required' : 'expected whole seconds'),
+    },
+  )
   .transform(Number);
 
 /** Documented: ANSWERED (P-Series docs also spell it ANSWERD), NO ANSWER (also NO ANSWERED), BUSY, VOICEMAIL. */

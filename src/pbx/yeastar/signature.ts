@@ -39,9 +39,7 @@ export async function verifyYeastarSignature(header: string | undefined, rawBody
   if (!header) return { ok: false, reason: `missing ${SIGNATURE_HEADER} header` };
   const given = decodeSignature(header);
   if (!given) return { ok: false, reason: `malformed ${SIGNATURE_HEADER} header: expected base64 of an HMAC-SHA256` };
-  return equalBytes(given, yeastarSignatureBytes(secret, rawBody))
-    ? { ok: true }
-    : { ok: false, reason: `${SIGNATURE_HEADER} does not match the body` };
+  return equalBytes(given, yeastarSignatureBytes(secret, rawBody)) ? { ok: true } : { ok: false, reason: `${SIGNATURE_HEADER} does not match the body` };
 }
 
 /** The opt-in fallback for PBXs that cannot sign: ?token=<secret> in the URL. */

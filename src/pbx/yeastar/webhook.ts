@@ -36,9 +36,18 @@ const pSeries = z
   .openapi('YeastarCallEndDetails');
 
 const example = {
-  event: 'NewCdr', callid: '1571897930.5', timestart: '2019-10-23 22:18:50', callfrom: '1023', callto: '2023',
-  callduraction: '19', talkduraction: '14', status: 'ANSWERED', type: 'Internal',
-  recording: '20191024201242-1571897930.5-203-201-Internal.wav', didnumber: '', sn: '369451090405',
+  event: 'NewCdr',
+  callid: '1571897930.5',
+  timestart: '2019-10-23 22:18:50',
+  callfrom: '1023',
+  callto: '2023',
+  callduraction: '19',
+  talkduraction: '14',
+  status: 'ANSWERED',
+  type: 'Internal',
+  recording: '20191024201242-1571897930.5-203-201-Internal.wav',
+  didnumber: '',
+  sn: '369451090405',
 };
 
 export const yeastarWebhook: PbxWebhook<Credentials, WebhookSettings<{ yeastar?: string }, { yeastar: YeastarConfig }>> = {

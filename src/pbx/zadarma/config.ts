@@ -12,8 +12,7 @@ export const LINK_LIFETIME_MAX = 5_184_000;
 export const zadarmaConfigSchema = z
   .strictObject({
     ...commonSectionFields(
-      'the zone of call_start (Zadarma sends local times without an offset, in the zone set in your Zadarma account); ' +
-        'default: the top-level time_zone',
+      'the zone of call_start (Zadarma sends local times without an offset, in the zone set in your Zadarma account); ' + 'default: the top-level time_zone',
     ),
     recording_link_lifetime_seconds: z
       .number()
@@ -22,8 +21,7 @@ export const zadarmaConfigSchema = z
       .max(LINK_LIFETIME_MAX)
       .default(LINK_LIFETIME_MAX)
       .describe(
-        'how long the recording link asked from Zadarma stays valid; it is the link put into the CRM note, so the default ' +
-          'is Zadarma\'s maximum (60 days)',
+        'how long the recording link asked from Zadarma stays valid; it is the link put into the CRM note, so the default ' + "is Zadarma's maximum (60 days)",
       ),
   })
   .describe('zadarma source');

@@ -31,7 +31,8 @@ describe('Zadarma form bodies', () => {
   });
 
   it('keeps the first of repeated fields and skips parts without a name', () => {
-    const raw = '--b\nContent-Disposition: form-data; name="a"\n\n1\n--b\nContent-Disposition: form-data\n\nx\n--b\nContent-Disposition: form-data; name="a"\n\n2\n--b--';
+    const raw =
+      '--b\nContent-Disposition: form-data; name="a"\n\n1\n--b\nContent-Disposition: form-data\n\nx\n--b\nContent-Disposition: form-data; name="a"\n\n2\n--b--';
     expect(Object.fromEntries(decodeForm(raw))).toEqual({ a: '1' });
     expect(decodeForm('--').size).toBe(0);
   });

@@ -23,7 +23,10 @@ function decodeMultipart(raw: string): FormFields {
     if (headerEnd < 0) continue;
     const name = /name="([^"]*)"/i.exec(part.slice(0, headerEnd))?.[1];
     if (name === undefined) continue;
-    const value = part.slice(headerEnd).replace(/^\r?\n\r?\n/, '').replace(/\r?\n$/, '');
+    const value = part
+      .slice(headerEnd)
+      .replace(/^\r?\n\r?\n/, '')
+      .replace(/\r?\n$/, '');
     if (!fields.has(name)) fields.set(name, value);
   }
   return fields;

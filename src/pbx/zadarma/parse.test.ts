@@ -159,9 +159,20 @@ describe('Zadarma notifications → call events', () => {
 
   it('maps every documented disposition', () => {
     expect(
-      ['answered', 'busy', 'cancel', 'no answer', 'failed', 'no money', 'unallocated number', 'no limit', 'no day limit', 'line limit', 'no money, no limit', 'something new'].map(
-        dispositionOf,
-      ),
+      [
+        'answered',
+        'busy',
+        'cancel',
+        'no answer',
+        'failed',
+        'no money',
+        'unallocated number',
+        'no limit',
+        'no day limit',
+        'line limit',
+        'no money, no limit',
+        'something new',
+      ].map(dispositionOf),
     ).toEqual(['answered', 'busy', 'no_answer', 'no_answer', 'failed', 'failed', 'failed', 'failed', 'failed', 'failed', 'failed', 'failed']);
     expect(dispositionOf(' ANSWERED ')).toBe('answered');
   });
@@ -173,7 +184,9 @@ describe('Zadarma notifications → call events', () => {
 
 describe('Zadarma bodies calltrail refuses (400)', () => {
   it('names each problem with its field', () => {
-    expect(problems('')).toEqual(['event: expected event to be one of NOTIFY_START, NOTIFY_INTERNAL, NOTIFY_ANSWER, NOTIFY_END, NOTIFY_OUT_START, NOTIFY_OUT_END, NOTIFY_RECORD, NOTIFY_IVR']);
+    expect(problems('')).toEqual([
+      'event: expected event to be one of NOTIFY_START, NOTIFY_INTERNAL, NOTIFY_ANSWER, NOTIFY_END, NOTIFY_OUT_START, NOTIFY_OUT_END, NOTIFY_RECORD, NOTIFY_IVR',
+    ]);
     expect(problems({ event: 'NOTIFY_SMS' })[0]).toMatch(/^event: expected event to be one of/);
     const { pbx_call_id: _id, ...noId } = transfer.end;
     expect(problems(noId)).toEqual(['pbx_call_id: is required']);

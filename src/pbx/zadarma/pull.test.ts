@@ -23,9 +23,7 @@ const deps = (env: Record<string, string> = { ZADARMA_API_KEY: KEY, ZADARMA_API_
  */
 function expectedAuthorization(url: URL) {
   const params = [...url.searchParams.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  const query = params
-    .map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%20/g, '+')}`)
-    .join('&');
+  const query = params.map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%20/g, '+')}`).join('&');
   const md5 = createHash('md5').update(query).digest('hex');
   const hex = createHmac('sha1', SECRET).update(`/v1/statistics/pbx/${query}${md5}`).digest('hex');
   return `${KEY}:${Buffer.from(hex).toString('base64')}`;
@@ -66,12 +64,50 @@ const OUT_ID = 'out_9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b';
 
 /** A transfer: 101 does not answer, 100 answers and transfers to 205; both talks are recorded. */
 const transfer: Line[] = [
-  { call_id: '1795158000.1011', sip: '74951234567', callstart: '2026-11-20 10:00:00', clid: '74951234567', destination: 101, disposition: 'no answer', seconds: 0, is_recorded: false, pbx_call_id: IN_ID },
-  { call_id: '1795158000.1001', sip: '74951234567', callstart: '2026-11-20 10:00:05', clid: '74951234567', destination: 100, disposition: 'answered', seconds: 60, is_recorded: true, pbx_call_id: IN_ID },
-  { call_id: '1795158000.2051', sip: '74951234567', callstart: '2026-11-20 10:01:05', clid: '74951234567', destination: 205, disposition: 'answered', seconds: 150, is_recorded: true, pbx_call_id: IN_ID },
+  {
+    call_id: '1795158000.1011',
+    sip: '74951234567',
+    callstart: '2026-11-20 10:00:00',
+    clid: '74951234567',
+    destination: 101,
+    disposition: 'no answer',
+    seconds: 0,
+    is_recorded: false,
+    pbx_call_id: IN_ID,
+  },
+  {
+    call_id: '1795158000.1001',
+    sip: '74951234567',
+    callstart: '2026-11-20 10:00:05',
+    clid: '74951234567',
+    destination: 100,
+    disposition: 'answered',
+    seconds: 60,
+    is_recorded: true,
+    pbx_call_id: IN_ID,
+  },
+  {
+    call_id: '1795158000.2051',
+    sip: '74951234567',
+    callstart: '2026-11-20 10:01:05',
+    clid: '74951234567',
+    destination: 205,
+    disposition: 'answered',
+    seconds: 150,
+    is_recorded: true,
+    pbx_call_id: IN_ID,
+  },
 ];
 const busyOut: Line = {
-  call_id: '1795160000.5', sip: '100', callstart: '2026-11-20 11:00:00', clid: '74957654321', destination: '79161234567', disposition: 'busy', seconds: 0, is_recorded: false, pbx_call_id: OUT_ID,
+  call_id: '1795160000.5',
+  sip: '100',
+  callstart: '2026-11-20 11:00:00',
+  clid: '74957654321',
+  destination: '79161234567',
+  disposition: 'busy',
+  seconds: 0,
+  is_recorded: false,
+  pbx_call_id: OUT_ID,
 };
 
 const legs = (inputs: IngestInput[]) => inputs.flatMap((i) => i.events).filter((e): e is LegEnded => e.kind === 'leg');
@@ -107,7 +143,13 @@ describe('the Zadarma pull', () => {
     const inputs = pages[0] ?? [];
     expect(inputs.every((i) => i.source === 'zadarma' && i.meta?.origin === 'statistics')).toBe(true);
     expect(inputs.map((i) => new URLSearchParams(i.raw).get('event'))).toEqual([
-      'NOTIFY_END', 'NOTIFY_INTERNAL', 'NOTIFY_INTERNAL', 'NOTIFY_ANSWER', 'NOTIFY_INTERNAL', 'NOTIFY_ANSWER', 'NOTIFY_RECORD',
+      'NOTIFY_END',
+      'NOTIFY_INTERNAL',
+      'NOTIFY_INTERNAL',
+      'NOTIFY_ANSWER',
+      'NOTIFY_INTERNAL',
+      'NOTIFY_ANSWER',
+      'NOTIFY_RECORD',
     ]);
     const final = legs(inputs).find((l) => l.final);
     expect(final).toEqual({
@@ -129,11 +171,18 @@ describe('the Zadarma pull', () => {
       recorded: null,
       recording: { key: '1795158000.2051', url: null, status: 'referenced', vendorRef: '1795158000.2051' },
     });
-    expect(legs(inputs).map((l) => l.legKey).sort()).toEqual([
-      IN_ID, `${IN_ID}:answered:100`, `${IN_ID}:answered:205`, `${IN_ID}:rang:100`, `${IN_ID}:rang:101`, `${IN_ID}:rang:205`,
-    ]);
+    expect(
+      legs(inputs)
+        .map((l) => l.legKey)
+        .sort(),
+    ).toEqual([IN_ID, `${IN_ID}:answered:100`, `${IN_ID}:answered:205`, `${IN_ID}:rang:100`, `${IN_ID}:rang:101`, `${IN_ID}:rang:205`]);
     expect(inputs.flatMap((i) => i.events).filter((e) => e.kind === 'recording')).toEqual([
-      { kind: 'recording', callKey: IN_ID, legKey: IN_ID, recording: { key: '1795158000.1001', url: null, status: 'referenced', vendorRef: '1795158000.1001' } },
+      {
+        kind: 'recording',
+        callKey: IN_ID,
+        legKey: IN_ID,
+        recording: { key: '1795158000.1001', url: null, status: 'referenced', vendorRef: '1795158000.1001' },
+      },
     ]);
   });
 
@@ -142,11 +191,28 @@ describe('the Zadarma pull', () => {
     const [page] = await collect(zadarmaPull().pull(window, deps().deps));
     expect(page).toHaveLength(1);
     expect(Object.fromEntries(new URLSearchParams(page?.[0]?.raw))).toEqual({
-      event: 'NOTIFY_OUT_END', call_start: '2026-11-20 11:00:00', pbx_call_id: OUT_ID, caller_id: '74957654321', internal: '100',
-      destination: '79161234567', duration: '0', disposition: 'busy', is_recorded: '0',
+      event: 'NOTIFY_OUT_END',
+      call_start: '2026-11-20 11:00:00',
+      pbx_call_id: OUT_ID,
+      caller_id: '74957654321',
+      internal: '100',
+      destination: '79161234567',
+      duration: '0',
+      disposition: 'busy',
+      is_recorded: '0',
     });
     expect(legs(page ?? [])).toEqual([
-      expect.objectContaining({ callKey: OUT_ID, direction: 'outbound', from: '100', to: '79161234567', extension: '100', disposition: 'busy', talkSeconds: null, final: true, recorded: false }),
+      expect.objectContaining({
+        callKey: OUT_ID,
+        direction: 'outbound',
+        from: '100',
+        to: '79161234567',
+        extension: '100',
+        disposition: 'busy',
+        talkSeconds: null,
+        final: true,
+        recorded: false,
+      }),
     ]);
   });
 
@@ -169,8 +235,15 @@ describe('the Zadarma pull', () => {
 
   it('pages through more than 1000 lines, and never splits a call between two yielded pages', async () => {
     const missed = Array.from({ length: 1001 }, (_, i) => ({
-      call_id: `1795170000.${i}`, sip: '74951234567', callstart: '2026-11-20 12:00:00', clid: '74951234567', destination: 100,
-      disposition: 'cancel', seconds: 0, is_recorded: false, pbx_call_id: `in_missed_${i}`,
+      call_id: `1795170000.${i}`,
+      sip: '74951234567',
+      callstart: '2026-11-20 12:00:00',
+      clid: '74951234567',
+      destination: 100,
+      disposition: 'cancel',
+      seconds: 0,
+      is_recorded: false,
+      pbx_call_id: `in_missed_${i}`,
     }));
     const seen = statistics({ in: [...missed, ...transfer], out: [] });
     const pages = await collect(zadarmaPull({ pageSize: 100 }).pull(window, deps().deps));
@@ -189,9 +262,7 @@ describe('the Zadarma pull', () => {
       { in: [], out: [] },
       {
         raw: (params) =>
-          params.get('call_type') === 'in'
-            ? JSON.stringify({ status: 'success', stats: [line] }).replace('"__ID__"', '1795158000.20510001')
-            : undefined,
+          params.get('call_type') === 'in' ? JSON.stringify({ status: 'success', stats: [line] }).replace('"__ID__"', '1795158000.20510001') : undefined,
       },
     );
     const inputs = (await collect(zadarmaPull().pull(window, deps().deps))).flat();

@@ -54,7 +54,11 @@ const lastEvent = (ago: number | null) => async () => (ago === null ? null : new
 
 describe('Zadarma recording links', () => {
   it('asks for the file by call_id with a signed request and returns the link', async () => {
-    const seen = answer({ status: 'success', link: 'https://api.zadarma.com/v1/pbx/record/download/abc/1795158000.2051.mp3', lifetime_till: '2027-01-19 11:00:00' });
+    const seen = answer({
+      status: 'success',
+      link: 'https://api.zadarma.com/v1/pbx/record/download/abc/1795158000.2051.mp3',
+      lifetime_till: '2027-01-19 11:00:00',
+    });
     const result = await zadarmaLinkResolver(lastEvent(0)).resolve(recording, deps());
     expect(result).toEqual({ url: 'https://api.zadarma.com/v1/pbx/record/download/abc/1795158000.2051.mp3' });
     expect(seen).toHaveLength(1);

@@ -119,19 +119,9 @@ export type ZadarmaEventName = (typeof EVENTS)[number];
 
 export const notificationSchema = z.discriminatedUnion(
   'event',
-  [
-    notifyStartSchema,
-    notifyInternalSchema,
-    notifyAnswerSchema,
-    notifyEndSchema,
-    notifyOutStartSchema,
-    notifyOutEndSchema,
-    notifyRecordSchema,
-    notifyIvrSchema,
-  ],
+  [notifyStartSchema, notifyInternalSchema, notifyAnswerSchema, notifyEndSchema, notifyOutStartSchema, notifyOutEndSchema, notifyRecordSchema, notifyIvrSchema],
   {
-    error: (issue) =>
-      issue.code === 'invalid_union' ? `expected event to be one of ${EVENTS.join(', ')}` : undefined,
+    error: (issue) => (issue.code === 'invalid_union' ? `expected event to be one of ${EVENTS.join(', ')}` : undefined),
   },
 );
 

@@ -26,7 +26,10 @@ describe('Zadarma notification signature over the bytes sent', () => {
     const part = (name: string, value: Buffer) =>
       Buffer.concat([Buffer.from(`--b0undary\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`), value, Buffer.from('\r\n')]);
     const body = Buffer.concat([
-      part('event', Buffer.from('NOTIFY_START')), part('caller_id', fields[0]!), part('called_did', IVAN), part('call_start', fields[2]!),
+      part('event', Buffer.from('NOTIFY_START')),
+      part('caller_id', fields[0]!),
+      part('called_did', IVAN),
+      part('call_start', fields[2]!),
       Buffer.from('--b0undary--\r\n'),
     ]);
     expect(await verifyNotificationBody(documented(...fields), body, SECRET)).toEqual({ ok: true });

@@ -45,7 +45,10 @@ describe('Zadarma notification signature', () => {
   it('refuses a wrong secret, a changed field and a signature over the wrong fields', async () => {
     const good = documented('74951234567' + '74957654321' + '2026-11-20 10:00:00');
     expect(await verify(documented('74951234567' + '74957654321' + '2026-11-20 10:00:00', 'another-secret'), transfer.end)).toMatchObject({ ok: false });
-    expect(await verify(good, { ...transfer.end, call_start: '2026-11-20 10:00:01' })).toMatchObject({ ok: false, reason: expect.stringMatching(/does not match/) });
+    expect(await verify(good, { ...transfer.end, call_start: '2026-11-20 10:00:01' })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/does not match/),
+    });
     // NOTIFY_ANSWER signs destination, not called_did.
     expect(await verify(good, { ...transfer.answer205, called_did: '74957654321' })).toMatchObject({ ok: false });
     expect(await verify(` ${good} `, transfer.end)).toEqual({ ok: true });

@@ -67,10 +67,14 @@ function rawDigestSignature(secret: string, message: Uint8Array): string {
 
 /** A notification's fields as text (taken as UTF-8). */
 export function verifyNotification(header: string | null, fields: FormFields, secret: string): Promise<Verdict> {
-  return verifySigned(header, (name) => {
-    const value = fields.get(name);
-    return value === undefined ? undefined : utf8Bytes(value);
-  }, secret);
+  return verifySigned(
+    header,
+    (name) => {
+      const value = fields.get(name);
+      return value === undefined ? undefined : utf8Bytes(value);
+    },
+    secret,
+  );
 }
 
 /**
@@ -80,10 +84,14 @@ export function verifyNotification(header: string | null, fields: FormFields, se
 export function verifyNotificationBody(header: string | null, body: Uint8Array, secret: string): Promise<Verdict> {
   if (body[0] === 0x2d && body[1] === 0x2d) {
     const fields = decodeForm(binaryString(body));
-    return verifySigned(header, (name) => {
-      const value = fields.get(name);
-      return value === undefined ? undefined : binaryBytes(value);
-    }, secret);
+    return verifySigned(
+      header,
+      (name) => {
+        const value = fields.get(name);
+        return value === undefined ? undefined : binaryBytes(value);
+      },
+      secret,
+    );
   }
   const pairs = parseFormBytes(body);
   return verifySigned(header, (name) => formValue(pairs, name), secret);
@@ -93,10 +101,7 @@ async function verifySigned(header: string | null, field: (name: string) => Uint
   if (!header?.trim()) return { ok: false, reason: `missing ${SIGNATURE_HEADER} header` };
   const text = signedBytes(field);
   const given = header.trim();
-  const [hex, raw] = await Promise.all([
-    timingSafeEqual(given, zadarmaSignature(secret, text)),
-    timingSafeEqual(given, rawDigestSignature(secret, text)),
-  ]);
+  const [hex, raw] = await Promise.all([timingSafeEqual(given, zadarmaSignature(secret, text)), timingSafeEqual(given, rawDigestSignature(secret, text))]);
   if (hex || raw) return { ok: true };
   return { ok: false, reason: `${SIGNATURE_HEADER} does not match the notification (check ZADARMA_API_SECRET)` };
 }

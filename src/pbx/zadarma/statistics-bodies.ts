@@ -63,9 +63,7 @@ export function callNotifications(items: readonly StatisticsItem[], callType: Ca
       if (!internal) continue;
       out.push(fields([['event', 'NOTIFY_INTERNAL'], ...Object.entries(call), ['caller_id', caller], ['internal', internal]]));
       if (answered.includes(line)) {
-        out.push(
-          fields([['event', 'NOTIFY_ANSWER'], ...Object.entries(call), ['caller_id', caller], ['destination', internal], ['internal', internal]]),
-        );
+        out.push(fields([['event', 'NOTIFY_ANSWER'], ...Object.entries(call), ['caller_id', caller], ['destination', internal], ['internal', internal]]));
       }
     }
   } else {

@@ -32,12 +32,21 @@ export const statisticsItemSchema = z.object({
   call_id: text.pipe(z.string({ error: 'is required' })),
   /** Incoming: the caller's number; outgoing: the extension that called. */
   sip: text,
-  callstart: z.string().trim().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD HH:MM:SS"'),
+  callstart: z
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD HH:MM:SS"'),
   clid: text,
   /** Incoming: the extension (or scenario) it reached; outgoing: the number dialled. */
   destination: text,
   disposition: z.string().trim().min(1),
-  seconds: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,7}$/).transform(Number)]),
+  seconds: z.union([
+    z.number().int().nonnegative(),
+    z
+      .string()
+      .regex(/^\d{1,7}$/)
+      .transform(Number),
+  ]),
   is_recorded: flag,
   pbx_call_id: z.string().trim().min(1).max(200),
 });
@@ -100,12 +109,7 @@ export async function* statisticsPages(
   }
 }
 
-async function statisticsPage(
-  credentials: ZadarmaCredentials,
-  request: StatisticsRequest,
-  skip: number,
-  options: StatisticsOptions,
-): Promise<unknown[]> {
+async function statisticsPage(credentials: ZadarmaCredentials, request: StatisticsRequest, skip: number, options: StatisticsOptions): Promise<unknown[]> {
   const params = {
     start: request.start,
     end: request.end,

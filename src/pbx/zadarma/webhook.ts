@@ -35,9 +35,7 @@ export const zadarmaUrlCheck: PbxUrlCheck<ZadarmaCredentials, Settings> = {
   },
   doc: {
     summary: 'Zadarma URL check',
-    description:
-      'Zadarma checks the notification URL by calling it with `zd_echo`; the token comes back as text. ' +
-      '404 while the source is not enabled.',
+    description: 'Zadarma checks the notification URL by calling it with `zd_echo`; the token comes back as text. ' + '404 while the source is not enabled.',
     request: { query: z.object({ zd_echo: z.string().max(MAX_ECHO).openapi({ example: 'b5a1c2e0' }) }) },
     responses: { 200: { description: 'The token, as sent', content: { 'text/plain': { schema: z.string() } } } },
     errors: [400, 404],

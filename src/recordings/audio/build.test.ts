@@ -147,9 +147,12 @@ describe('MP3 segments only', () => {
   });
 
   it('of different formats: an error naming both, not a partial call', () => {
-    expect(() => buildCallAudio([{ bytes: mp3a, name: 'a.mp3' }, { bytes: mp3Stereo16k, name: 'c.mp3' }])).toThrow(
-      /segment 2 \(c\.mp3\) is an MP3 at 16000 Hz stereo but segment 1 \(a\.mp3\) is at 8000 Hz mono/,
-    );
+    expect(() =>
+      buildCallAudio([
+        { bytes: mp3a, name: 'a.mp3' },
+        { bytes: mp3Stereo16k, name: 'c.mp3' },
+      ]),
+    ).toThrow(/segment 2 \(c\.mp3\) is an MP3 at 16000 Hz stereo but segment 1 \(a\.mp3\) is at 8000 Hz mono/);
   });
 });
 

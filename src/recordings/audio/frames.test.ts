@@ -21,7 +21,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** An MP3 written by sox (libmp3lame): no Xing tag, no ID3. */
 function soxMp3(name: string, rate: number, channels: number, seconds: number, extra: string[] = []): Uint8Array {
   const file = join(dir, `${name}.mp3`);
-  execFileSync('sox', ['-n', '-r', String(rate), '-c', String(channels), ...extra, file, 'synth', String(seconds), 'sine', '440'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 });
+  execFileSync('sox', ['-n', '-r', String(rate), '-c', String(channels), ...extra, file, 'synth', String(seconds), 'sine', '440'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 20_000,
+  });
   return new Uint8Array(readFileSync(file));
 }
 
@@ -47,9 +50,24 @@ describe('frameHeader', () => {
       samples: 576,
       sideInfo: 9,
     });
-    expect(frameHeader(Uint8Array.of(0xff, 0xf3, 0x80, 0x04), 0)).toMatchObject({ version: 2, bitrate: 64, sampleRate: 22050, channelCount: 2, length: 208, sideInfo: 17 });
+    expect(frameHeader(Uint8Array.of(0xff, 0xf3, 0x80, 0x04), 0)).toMatchObject({
+      version: 2,
+      bitrate: 64,
+      sampleRate: 22050,
+      channelCount: 2,
+      length: 208,
+      sideInfo: 17,
+    });
     // 128 kbit/s, 44.1 kHz, padded, joint stereo, with CRC.
-    expect(frameHeader(Uint8Array.of(0xff, 0xfa, 0x92, 0x44), 0)).toMatchObject({ version: 1, bitrate: 128, sampleRate: 44100, crc: true, length: 418, samples: 1152, sideInfo: 32 });
+    expect(frameHeader(Uint8Array.of(0xff, 0xfa, 0x92, 0x44), 0)).toMatchObject({
+      version: 1,
+      bitrate: 128,
+      sampleRate: 44100,
+      crc: true,
+      length: 418,
+      samples: 1152,
+      sideInfo: 32,
+    });
   });
 
   it('is null for layers I and II, reserved fields, free format, and too few bytes', () => {

@@ -16,15 +16,30 @@ describe('the joined format', () => {
 
   it('is the highest rate and stereo when any segment is stereo', () => {
     expect(joinFormat([{ sampleRate: 8000, channelCount: 1 }])).toEqual({ sampleRate: 8000, channelCount: 1 });
-    expect(joinFormat([{ sampleRate: 8000, channelCount: 1 }, { sampleRate: 16000, channelCount: 1 }])).toEqual({ sampleRate: 16000, channelCount: 1 });
-    expect(joinFormat([{ sampleRate: 16000, channelCount: 1 }, { sampleRate: 8000, channelCount: 2 }])).toEqual({ sampleRate: 16000, channelCount: 2 });
+    expect(
+      joinFormat([
+        { sampleRate: 8000, channelCount: 1 },
+        { sampleRate: 16000, channelCount: 1 },
+      ]),
+    ).toEqual({ sampleRate: 16000, channelCount: 1 });
+    expect(
+      joinFormat([
+        { sampleRate: 16000, channelCount: 1 },
+        { sampleRate: 8000, channelCount: 2 },
+      ]),
+    ).toEqual({ sampleRate: 16000, channelCount: 2 });
     // Below 8 kHz is not an MP3 rate.
     expect(joinFormat([{ sampleRate: 6000, channelCount: 1 }])).toEqual({ sampleRate: 8000, channelCount: 1 });
   });
 
   it('is at most 24 kHz: wideband calls recorded at 44.1 or 48 kHz are brought down', () => {
     expect(joinFormat([{ sampleRate: 22050, channelCount: 1 }])).toEqual({ sampleRate: 22050, channelCount: 1 });
-    expect(joinFormat([{ sampleRate: 8000, channelCount: 1 }, { sampleRate: 48000, channelCount: 2 }])).toEqual({ sampleRate: 24000, channelCount: 2 });
+    expect(
+      joinFormat([
+        { sampleRate: 8000, channelCount: 1 },
+        { sampleRate: 48000, channelCount: 2 },
+      ]),
+    ).toEqual({ sampleRate: 24000, channelCount: 2 });
     expect(joinFormat([{ sampleRate: 44100, channelCount: 1 }])).toEqual({ sampleRate: 24000, channelCount: 1 });
   });
 });
@@ -72,17 +87,17 @@ describe('resample', () => {
     const up = resample(tone(1, 8000, 1000), 8000, 16000);
     expect(up).toHaveLength(16000);
     const at = power(up, 16000, 1000);
-    expect(at).toBeGreaterThan(0.8 * (8000 * 8000) / 4);
+    expect(at).toBeGreaterThan((0.8 * (8000 * 8000)) / 4);
     expect(power(up, 16000, 2000)).toBeLessThan(at / 1000);
   });
 
   it('16 → 8 kHz keeps a 1 kHz tone and its level, and filters a 6 kHz tone instead of folding it to 2 kHz', () => {
     const speech = resample(tone(1, 16000, 1000), 16000, 8000);
     expect(speech).toHaveLength(8000);
-    expect(power(speech, 8000, 1000)).toBeGreaterThan(0.9 * (8000 * 8000) / 4);
+    expect(power(speech, 8000, 1000)).toBeGreaterThan((0.9 * (8000 * 8000)) / 4);
     const sibilant = resample(tone(1, 16000, 6000), 16000, 8000);
     // Plain decimation would put all of it at 8000 − 6000 = 2000 Hz.
-    expect(power(sibilant, 8000, 2000)).toBeLessThan(1e-4 * (8000 * 8000) / 4);
+    expect(power(sibilant, 8000, 2000)).toBeLessThan((1e-4 * (8000 * 8000)) / 4);
   });
 
   it('48 → 8 kHz: constant signals keep their level up to the edges, and the length follows the ratio', () => {

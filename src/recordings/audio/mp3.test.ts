@@ -34,10 +34,13 @@ describe('mp3Bitrate', () => {
     expect(mp3Bitrate(44100, 2)).toBe(128);
   });
 
-  it.each(MP3_RATES.flatMap((rate) => [[rate, 1] as const, [rate, 2] as const]))('%i Hz × %i: a legal layer III bitrate for that MPEG version', (rate, channels) => {
-    const table = rate >= 32000 ? BITRATES['1'] : BITRATES['2'];
-    expect(table).toContain(mp3Bitrate(rate, channels));
-  });
+  it.each(MP3_RATES.flatMap((rate) => [[rate, 1] as const, [rate, 2] as const]))(
+    '%i Hz × %i: a legal layer III bitrate for that MPEG version',
+    (rate, channels) => {
+      const table = rate >= 32000 ? BITRATES['1'] : BITRATES['2'];
+      expect(table).toContain(mp3Bitrate(rate, channels));
+    },
+  );
 });
 
 describe('encodeMp3', () => {

@@ -48,7 +48,9 @@ export function encodeMp3(parts: Iterable<Pcm>, format: PcmFormat): EncodedRun {
   let samples = 0;
   for (const part of parts) {
     if (part.sampleRate !== format.sampleRate || part.channels.length !== format.channelCount) {
-      throw new Error(`encodeMp3: a ${part.sampleRate} Hz ${part.channels.length}-channel part in a ${format.sampleRate} Hz ${format.channelCount}-channel stream`);
+      throw new Error(
+        `encodeMp3: a ${part.sampleRate} Hz ${part.channels.length}-channel part in a ${format.sampleRate} Hz ${format.channelCount}-channel stream`,
+      );
     }
     const [left, right] = part.channels as [Int16Array, Int16Array | undefined];
     for (let at = 0; at < left.length; at += CHUNK) {

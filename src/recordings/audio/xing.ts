@@ -53,7 +53,13 @@ export function readXing(frame: Uint8Array, header: FrameHeader): XingTag | null
   if (at + 8 > frame.length) return { gapless: null };
   const flags = view.getUint32(at + 4, false);
   let lame = at + 8;
-  for (const [flag, size] of [[XING_FRAMES, 4], [XING_BYTES, 4], [XING_TOC, 100], [XING_QUALITY, 4]] as const) if (flags & flag) lame += size;
+  for (const [flag, size] of [
+    [XING_FRAMES, 4],
+    [XING_BYTES, 4],
+    [XING_TOC, 100],
+    [XING_QUALITY, 4],
+  ] as const)
+    if (flags & flag) lame += size;
   if (lame + 24 > frame.length || !LAME_LIKE.includes(ascii(frame, lame, 4))) return { gapless: null };
   const b0 = frame[lame + 21] as number;
   const b1 = frame[lame + 22] as number;

@@ -160,7 +160,10 @@ describe('safeFetch: what may be fetched (decided without the network)', () => {
   });
 
   it('does not take a numeric spelling of an address for an allowed name', async () => {
-    refusedWith(await safeFetch('http://2130706433/', policy({ allowedHosts: ['2130706433.example.com'] }), noNetwork().fetchFor), /127\.0\.0\.1 is not an allowed/);
+    refusedWith(
+      await safeFetch('http://2130706433/', policy({ allowedHosts: ['2130706433.example.com'] }), noNetwork().fetchFor),
+      /127\.0\.0\.1 is not an allowed/,
+    );
   });
 });
 
@@ -172,7 +175,12 @@ describe('safeFetch: redirects', () => {
       http.get('https://cdn.pbx.example.com/file.wav', () => new HttpResponse('RIFFdata', { headers: { 'content-type': 'audio/wav' } })),
     );
     const outcome = await safeFetch('https://pbx.example.com/start', policy({ allowedHosts: ['pbx.example.com', '*.pbx.example.com'] }), viaMsw);
-    expect(outcome).toEqual({ ok: true, bytes: new TextEncoder().encode('RIFFdata'), contentType: 'audio/wav', finalUrl: 'https://cdn.pbx.example.com/file.wav' });
+    expect(outcome).toEqual({
+      ok: true,
+      bytes: new TextEncoder().encode('RIFFdata'),
+      contentType: 'audio/wav',
+      finalUrl: 'https://cdn.pbx.example.com/file.wav',
+    });
   });
 
   it.each([
@@ -188,7 +196,10 @@ describe('safeFetch: redirects', () => {
 
   it('refuses a redirect to a private address that is listed, unless private addresses are allowed', async () => {
     server.use(http.get('https://pbx.example.com/start', () => new HttpResponse(null, { status: 302, headers: { location: 'http://10.0.0.5/x' } })));
-    refusedWith(await safeFetch('https://pbx.example.com/start', policy({ allowedHosts: ['pbx.example.com', '10.0.0.5'] }), viaMsw), /redirected: 10\.0\.0\.5 is a private address/);
+    refusedWith(
+      await safeFetch('https://pbx.example.com/start', policy({ allowedHosts: ['pbx.example.com', '10.0.0.5'] }), viaMsw),
+      /redirected: 10\.0\.0\.5 is a private address/,
+    );
   });
 
   it('stops after maxRedirects', async () => {
@@ -211,11 +222,13 @@ describe('safeFetch: redirects', () => {
     refusedWith(await safeFetch('https://pbx.example.com/start', policy(), viaMsw), 'answered 302 without a usable Location');
   });
 
-  it('asks for manual redirects and sends the caller\'s headers to the first origin only', async () => {
+  it("asks for manual redirects and sends the caller's headers to the first origin only", async () => {
     const { calls, fetchFor } = answering((url) =>
-      url.endsWith('/a') ? new Response(null, { status: 302, headers: { location: '/b' } })
-      : url.endsWith('/b') ? new Response(null, { status: 302, headers: { location: 'https://files.example.com/c' } })
-      : new Response('ok'),
+      url.endsWith('/a')
+        ? new Response(null, { status: 302, headers: { location: '/b' } })
+        : url.endsWith('/b')
+          ? new Response(null, { status: 302, headers: { location: 'https://files.example.com/c' } })
+          : new Response('ok'),
     );
     const outcome = await safeFetch('https://pbx.example.com/a', policy({ allowedHosts: ['pbx.example.com', 'files.example.com'] }), fetchFor, {
       headers: { authorization: 'Basic dG9rZW4=' },
@@ -257,7 +270,7 @@ describe('safeFetch: answers, sizes and time', () => {
     let pulled = 0;
     const { fetchFor } = answering(
       () =>
-        new Response(new ReadableStream({ pull: (c) => void (pulled += 1, c.enqueue(new Uint8Array(10))) }), {
+        new Response(new ReadableStream({ pull: (c) => void ((pulled += 1), c.enqueue(new Uint8Array(10))) }), {
           headers: { 'content-length': '5000' },
         }),
     );
@@ -306,7 +319,11 @@ describe('safeFetch: answers, sizes and time', () => {
       });
       return new Response(body);
     });
-    expect(await safeFetch('https://pbx.example.com/rec.wav', policy({ timeoutMs: 150 }), fetchFor)).toMatchObject({ ok: false, retryable: true, reason: expect.stringMatching(/within 0.15 s/) });
+    expect(await safeFetch('https://pbx.example.com/rec.wav', policy({ timeoutMs: 150 }), fetchFor)).toMatchObject({
+      ok: false,
+      retryable: true,
+      reason: expect.stringMatching(/within 0.15 s/),
+    });
   });
 
   it('calls a network error retryable and says what it was', async () => {
@@ -369,7 +386,12 @@ describe('safeFetch: a vendor API that answers a POST with the file', () => {
       body: 'json=%7B%7D',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-key': 'k' },
     });
-    expect(outcome).toEqual({ ok: true, bytes: new Uint8Array([0xff, 0xfb, 1, 2]), contentType: 'audio/mpeg', finalUrl: 'https://files.example.com/once/abc.mp3' });
+    expect(outcome).toEqual({
+      ok: true,
+      bytes: new Uint8Array([0xff, 0xfb, 1, 2]),
+      contentType: 'audio/mpeg',
+      finalUrl: 'https://files.example.com/once/abc.mp3',
+    });
     expect(seen).toEqual(['POST application/x-www-form-urlencoded json=%7B%7D', 'GET null null']);
   });
 
@@ -395,6 +417,10 @@ describe('safeFetch: a vendor API that answers a POST with the file', () => {
       status: 404,
       body: '{"result":4001,"message":"not found"}',
     });
-    expect(await safeFetch('https://pbx.example.com/gone', policy(), viaMsw)).toEqual({ ok: false, reason: 'pbx.example.com answered 404 Not Found', retryable: false });
+    expect(await safeFetch('https://pbx.example.com/gone', policy(), viaMsw)).toEqual({
+      ok: false,
+      reason: 'pbx.example.com answered 404 Not Found',
+      retryable: false,
+    });
   });
 });

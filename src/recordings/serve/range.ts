@@ -5,10 +5,7 @@
  * nonsense) gets the whole file, as the RFC allows; a range wholly past the end is 416.
  * @module
  */
-export type RangeAnswer =
-  | { kind: 'full' }
-  | { kind: 'partial'; offset: number; length: number }
-  | { kind: 'unsatisfiable' };
+export type RangeAnswer = { kind: 'full' } | { kind: 'partial'; offset: number; length: number } | { kind: 'unsatisfiable' };
 
 const SINGLE = /^bytes=(\d*)-(\d*)$/;
 

@@ -53,7 +53,7 @@ export function storageFromSettings(settings: StorageSettings, bindings: Storage
       return bindings.local();
     case 'r2':
       if (!bindings.r2) {
-        throw new StorageConfigError('RECORDINGS_STORAGE=r2 needs an R2 bucket bound as RECORDINGS (Workers only; on Node use s3 with R2\'s S3 endpoint)');
+        throw new StorageConfigError("RECORDINGS_STORAGE=r2 needs an R2 bucket bound as RECORDINGS (Workers only; on Node use s3 with R2's S3 endpoint)");
       }
       return new R2Storage(bindings.r2);
     case 's3':

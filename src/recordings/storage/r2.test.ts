@@ -22,7 +22,7 @@ describe('R2Storage', () => {
     expect(bucket.calls).toEqual(['put a/b.mp3', 'get a/b.mp3 10+20']);
   });
 
-  it('turns R2\'s InvalidRange into RangeNotSatisfiableError with the size (one head to learn it)', async () => {
+  it("turns R2's InvalidRange into RangeNotSatisfiableError with the size (one head to learn it)", async () => {
     const bucket = new FakeR2Bucket();
     const storage = new R2Storage(bucket);
     await storage.put('x.wav', pattern(10), 'audio/wav');
@@ -75,7 +75,7 @@ describe('R2Storage', () => {
     expect((await new R2Storage(bucket).head('x.bin'))?.contentType).toBe('application/octet-stream');
   });
 
-  it('hands over R2\'s body stream as it is', async () => {
+  it("hands over R2's body stream as it is", async () => {
     const body = streamBytes(pattern(3));
     const object: R2ObjectBodyLike = { size: 3, httpEtag: '"e"', uploaded: new Date(0), body };
     const bucket = { ...new FakeR2Bucket(), get: async () => object } as unknown as R2BucketLike;

@@ -69,7 +69,8 @@ export class TokenVault {
     const failed = this.authenticate(req.clientId, req.secret, req.redirectUri);
     if (failed) return failed;
     const grant = this.codes.get(req.code);
-    const invalid = 'The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.';
+    const invalid =
+      'The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.';
     if (!grant || grant.clientId !== req.clientId) return { status: 400, detail: invalid, hint: 'Cannot decrypt the authorization code' };
     if (grant.used) return { status: 400, detail: invalid, hint: 'Authorization code has been revoked' };
     if (nowS > grant.expiresAt) return { status: 400, detail: invalid, hint: 'Authorization code has expired' };

@@ -47,7 +47,9 @@ function fieldErrors(input: ContactInput): FieldError[] {
     if (!isPhone && field.field_code === undefined && field.field_id !== undefined && field.field_id > 1) return [];
     if (!isPhone) return [{ code: 'NotSupportedChoice', path: `custom_fields_values.${i}.field_code`, detail: CHOICE }];
     return field.values.flatMap((v, j) =>
-      v.enum_code === undefined || v.enum_code in PHONE_ENUMS ? [] : [{ code: 'NotSupportedChoice', path: `custom_fields_values.${i}.values.${j}.enum_code`, detail: CHOICE }],
+      v.enum_code === undefined || v.enum_code in PHONE_ENUMS
+        ? []
+        : [{ code: 'NotSupportedChoice', path: `custom_fields_values.${i}.values.${j}.enum_code`, detail: CHOICE }],
     );
   });
 }
@@ -63,12 +65,19 @@ export function contactView(contact: Contact, url: URL, withLeads: boolean, acco
     updated_at: contact.updated_at,
     is_deleted: false,
     account_id: accountId,
-    custom_fields_values: phones.length || contact.custom_fields.length
-      ? [
-          ...(phones.length ? [{ field_id: 1, field_name: 'Телефон', field_code: 'PHONE', field_type: 'multitext', values: phones }] : []),
-          ...contact.custom_fields.map((f) => ({ field_id: f.field_id, field_name: `Field ${f.field_id}`, field_code: null, field_type: 'text', values: f.values })),
-        ]
-      : null,
+    custom_fields_values:
+      phones.length || contact.custom_fields.length
+        ? [
+            ...(phones.length ? [{ field_id: 1, field_name: 'Телефон', field_code: 'PHONE', field_type: 'multitext', values: phones }] : []),
+            ...contact.custom_fields.map((f) => ({
+              field_id: f.field_id,
+              field_name: `Field ${f.field_id}`,
+              field_code: null,
+              field_type: 'text',
+              values: f.values,
+            })),
+          ]
+        : null,
     _links: selfLink(url, `/api/v4/contacts/${contact.id}`),
     _embedded: {
       tags: contact.tags.map((name) => ({ name })),
@@ -96,7 +105,10 @@ export function contactRoutes(ctx: SandboxContext) {
     const page = paging(url);
     if (!page.ok) return page.response;
     const query = url.searchParams.get('query') ?? '';
-    const { items, hasNext } = pageOf(store.contacts().filter((ct) => matchesQuery(ct, query)), page.value);
+    const { items, hasNext } = pageOf(
+      store.contacts().filter((ct) => matchesQuery(ct, query)),
+      page.value,
+    );
     if (items.length === 0) return noContent();
     const withLeads = withs(url).includes('leads');
     return hal({

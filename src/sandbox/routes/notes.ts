@@ -128,8 +128,10 @@ async function patchOne(ctx: SandboxContext, c: Context): Promise<Response> {
 function refusal(ctx: SandboxContext, type: EntityType, patch: NotePatch, entityId?: number): FieldError[] {
   const note = ctx.store.notesOf(type).get(patch.id);
   if (!note || (entityId !== undefined && note.entity_id !== entityId)) return [{ code: 'NotFound', path: 'id', detail: `Note ${patch.id} not found` }];
-  if (patch.entity_id !== undefined && patch.entity_id !== note.entity_id) return [{ code: 'NotSupportedChoice', path: 'entity_id', detail: 'The value you selected is not a valid choice.' }];
-  if (patch.note_type !== undefined && patch.note_type !== note.note_type) return [{ code: 'NotSupportedChoice', path: 'note_type', detail: 'The value you selected is not a valid choice.' }];
+  if (patch.entity_id !== undefined && patch.entity_id !== note.entity_id)
+    return [{ code: 'NotSupportedChoice', path: 'entity_id', detail: 'The value you selected is not a valid choice.' }];
+  if (patch.note_type !== undefined && patch.note_type !== note.note_type)
+    return [{ code: 'NotSupportedChoice', path: 'note_type', detail: 'The value you selected is not a valid choice.' }];
   return [];
 }
 

@@ -55,7 +55,10 @@ const Call: FC<{ call: CallEntry }> = ({ call }) => (
 const Party: FC<{ t: PartyTimeline }> = ({ t }) => (
   <section class="card">
     <h3>
-      {t.party.name || '(no name)'} <span class="muted">{t.kind} #{t.party.id}</span>
+      {t.party.name || '(no name)'}{' '}
+      <span class="muted">
+        {t.kind} #{t.party.id}
+      </span>
     </h3>
     <div class="muted">{t.party.phones.map((p) => `${p.value} (${p.enum_code})`).join(', ') || 'no phone'}</div>
     {t.calls.length ? (
@@ -88,9 +91,7 @@ function Page({ ctx }: { ctx: SandboxContext }) {
       <body>
         <header>
           <h1>calltrail's sandbox amoCRM</h1>
-          <div class="muted">
-            A fake amoCRM account ({ctx.options.subdomain}.amocrm.ru) for tests and demos; nothing here reaches a real CRM.
-          </div>
+          <div class="muted">A fake amoCRM account ({ctx.options.subdomain}.amocrm.ru) for tests and demos; nothing here reaches a real CRM.</div>
           <p>
             Account status: <span class={`badge ${blocked ? 'blocked' : 'ok'}`}>{blocked ? 'blocked' : 'ok'}</span>{' '}
             <span class="muted">
@@ -104,12 +105,19 @@ function Page({ ctx }: { ctx: SandboxContext }) {
           <h2>Unsorted</h2>
           {unsorted.length ? (
             <table class="card">
-              <tr><th>when</th><th>phone</th><th>uniq</th><th>source</th></tr>
+              <tr>
+                <th>when</th>
+                <th>phone</th>
+                <th>uniq</th>
+                <th>source</th>
+              </tr>
               {unsorted.map((u) => (
                 <tr>
                   <td>{formatWhen(u.created_at)}</td>
                   <td>{u.metadata.phone}</td>
-                  <td><code>{u.metadata.uniq}</code></td>
+                  <td>
+                    <code>{u.metadata.uniq}</code>
+                  </td>
                   <td>{u.source_name}</td>
                 </tr>
               ))}
@@ -120,7 +128,12 @@ function Page({ ctx }: { ctx: SandboxContext }) {
           <h2>Tasks</h2>
           {tasks.length ? (
             <table class="card">
-              <tr><th>due</th><th>task</th><th>for</th><th>responsible</th></tr>
+              <tr>
+                <th>due</th>
+                <th>task</th>
+                <th>for</th>
+                <th>responsible</th>
+              </tr>
               {tasks.map((t) => (
                 <tr>
                   <td>{formatWhen(t.complete_till)}</td>

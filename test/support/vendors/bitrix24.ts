@@ -9,7 +9,7 @@
  * or fail a method with a status.
  * @module
  */
-import { http, HttpResponse, } from 'msw';
+import { http, HttpResponse } from 'msw';
 import { routeFaults } from './faults';
 
 export const BITRIX24_PORTAL = 'https://calltrail-test.bitrix24.ru';
@@ -101,7 +101,8 @@ export function bitrix24Fake(options: Bitrix24FakeOptions = {}) {
       if (!(type >= 1 && type <= 5)) return error(400, 'ERROR_CORE', 'Unknown TYPE');
       const phone = String(p.PHONE_NUMBER ?? '');
       if (digits(phone).length < 5) return error(400, 'ERROR_CORE', 'Unsupported phone number format');
-      if (p.CALL_START_DATE !== undefined && Number.isNaN(Date.parse(String(p.CALL_START_DATE)))) return error(400, 'ERROR_CORE', 'CALL_START_DATE should be in the ISO-8601 format');
+      if (p.CALL_START_DATE !== undefined && Number.isNaN(Date.parse(String(p.CALL_START_DATE))))
+        return error(400, 'ERROR_CORE', 'CALL_START_DATE should be in the ISO-8601 format');
       // Same technical parameters, unfinished, within 30 minutes → the same CALL_ID.
       const same = [...active.values()].find(
         (c) =>
@@ -112,7 +113,14 @@ export function bitrix24Fake(options: Bitrix24FakeOptions = {}) {
           c.params.LINE_NUMBER === p.LINE_NUMBER &&
           c.params.EXTERNAL_CALL_ID === p.EXTERNAL_CALL_ID,
       );
-      if (same) return ok({ CALL_ID: same.callId, CRM_CREATED_LEAD: null, CRM_CREATED_ENTITIES: [], CRM_ENTITY_TYPE: same.entity?.type ?? null, CRM_ENTITY_ID: same.entity?.id ?? null });
+      if (same)
+        return ok({
+          CALL_ID: same.callId,
+          CRM_CREATED_LEAD: null,
+          CRM_CREATED_ENTITIES: [],
+          CRM_ENTITY_TYPE: same.entity?.type ?? null,
+          CRM_ENTITY_ID: same.entity?.id ?? null,
+        });
       let entity: Entity | null = null;
       let created: Entity | null = null;
       if (p.CRM_ENTITY_TYPE && p.CRM_ENTITY_ID) entity = entities.find((e) => e.type === p.CRM_ENTITY_TYPE && e.id === Number(p.CRM_ENTITY_ID)) ?? null;
@@ -148,7 +156,9 @@ export function bitrix24Fake(options: Bitrix24FakeOptions = {}) {
         PHONE_NUMBER: String(call.params.PHONE_NUMBER),
         CALL_TYPE: String(call.params.TYPE),
         CALL_DURATION: String(duration),
-        CALL_START_DATE: new Date(Date.parse(String(call.params.CALL_START_DATE ?? new Date(now()).toISOString()))).toISOString().replace(/\.\d{3}Z$/, '+00:00'),
+        CALL_START_DATE: new Date(Date.parse(String(call.params.CALL_START_DATE ?? new Date(now()).toISOString())))
+          .toISOString()
+          .replace(/\.\d{3}Z$/, '+00:00'),
         CALL_FAILED_CODE: String(p.STATUS_CODE ?? (duration > 0 ? '200' : '304')),
         CALL_FAILED_REASON: String(p.FAILED_REASON ?? ''),
         CALL_RECORD_URL: null,
@@ -175,7 +185,9 @@ export function bitrix24Fake(options: Bitrix24FakeOptions = {}) {
     },
     'telephony.externalcall.searchcrmentities': (p) => {
       if (!p.PHONE_NUMBER) return error(400, 'ERROR_CORE', 'PHONE_NUMBER is empty');
-      return ok(find(String(p.PHONE_NUMBER)).map((e) => ({ CRM_ENTITY_TYPE: e.type, CRM_ENTITY_ID: e.id, ASSIGNED_BY_ID: 1, NAME: e.name, ASSIGNED_BY: { ID: '1' } })));
+      return ok(
+        find(String(p.PHONE_NUMBER)).map((e) => ({ CRM_ENTITY_TYPE: e.type, CRM_ENTITY_ID: e.id, ASSIGNED_BY_ID: 1, NAME: e.name, ASSIGNED_BY: { ID: '1' } })),
+      );
     },
     'voximplant.statistic.get': (p) => {
       const filter = (p.FILTER ?? {}) as Record<string, unknown>;

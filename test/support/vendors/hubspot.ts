@@ -21,7 +21,7 @@
  * Switches drop an answer after the write (lost answer) or fail a route; `requests` counts them.
  * @module
  */
-import { http, HttpResponse, } from 'msw';
+import { http, HttpResponse } from 'msw';
 import { rollingWindow, routeFaults, tallies } from './faults';
 
 export const HUBSPOT_API = 'https://api.hubapi.com';
@@ -54,13 +54,38 @@ export interface HubSpotFakeOptions {
 
 const CONTACT_PROPERTIES = new Set(['firstname', 'lastname', 'phone', 'mobilephone', 'email', 'company', 'hubspot_owner_id']);
 const CALL_PROPERTIES = new Set([
-  'hs_timestamp', 'hs_call_body', 'hs_call_callee_object_id', 'hs_call_callee_object_type', 'hs_call_direction', 'hs_call_disposition',
-  'hs_call_duration', 'hs_call_from_number', 'hs_call_recording_url', 'hs_call_status', 'hs_call_title', 'hs_call_to_number', 'hubspot_owner_id',
+  'hs_timestamp',
+  'hs_call_body',
+  'hs_call_callee_object_id',
+  'hs_call_callee_object_type',
+  'hs_call_direction',
+  'hs_call_disposition',
+  'hs_call_duration',
+  'hs_call_from_number',
+  'hs_call_recording_url',
+  'hs_call_status',
+  'hs_call_title',
+  'hs_call_to_number',
+  'hubspot_owner_id',
 ]);
 const READ_ONLY = new Set(['hs_object_id', 'hs_createdate', 'hs_lastmodifieddate', 'createdate', 'lastmodifieddate']);
 const DATE_PROPERTIES = new Set(['hs_timestamp', 'hs_createdate', 'hs_lastmodifieddate', 'createdate', 'lastmodifieddate']);
 const CALL_STATUSES = new Set(['BUSY', 'CALLING_CRM_USER', 'CANCELED', 'COMPLETED', 'CONNECTING', 'FAILED', 'IN_PROGRESS', 'NO_ANSWER', 'QUEUED', 'RINGING']);
-const OPERATORS = new Set(['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN']);
+const OPERATORS = new Set([
+  'EQ',
+  'NEQ',
+  'LT',
+  'LTE',
+  'GT',
+  'GTE',
+  'BETWEEN',
+  'IN',
+  'NOT_IN',
+  'HAS_PROPERTY',
+  'NOT_HAS_PROPERTY',
+  'CONTAINS_TOKEN',
+  'NOT_CONTAINS_TOKEN',
+]);
 
 interface Filter {
   propertyName?: unknown;
@@ -103,13 +128,16 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
 
   /** The properties of a write, or a 400 naming what is wrong (HubSpot checks all before writing). */
   function checkProperties(input: unknown, known: (name: string) => boolean): Record<string, string | null> | Response {
-    if (!input || typeof input !== 'object' || Array.isArray(input)) return error(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1: "properties" must be an object');
+    if (!input || typeof input !== 'object' || Array.isArray(input))
+      return error(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1: "properties" must be an object');
     const out: Record<string, string | null> = {};
     const invalid: { isValid: false; message: string; error: string; name: string }[] = [];
     for (const [name, value] of Object.entries(input)) {
-      if (READ_ONLY.has(name)) invalid.push({ isValid: false, message: `"${name}" is a read only property; its value cannot be set.`, error: 'READ_ONLY_VALUE', name });
+      if (READ_ONLY.has(name))
+        invalid.push({ isValid: false, message: `"${name}" is a read only property; its value cannot be set.`, error: 'READ_ONLY_VALUE', name });
       else if (!known(name)) invalid.push({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name });
-      else if (value !== null && typeof value === 'object') invalid.push({ isValid: false, message: `${JSON.stringify(value)} is not a valid value for ${name}`, error: 'INVALID_OPTION', name });
+      else if (value !== null && typeof value === 'object')
+        invalid.push({ isValid: false, message: `${JSON.stringify(value)} is not a valid value for ${name}`, error: 'INVALID_OPTION', name });
       else out[name] = value === null || value === '' ? null : String(value);
     }
     if (invalid.length) return propertyErrors(invalid);
@@ -126,10 +154,13 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
     const invalid: { isValid: false; message: string; error: string; name: string }[] = [];
     const bad = (name: string, message: string, code = 'INVALID_OPTION') => invalid.push({ isValid: false, message, error: code, name });
     if ('hs_timestamp' in p && toMs(p.hs_timestamp) === null) bad('hs_timestamp', `${p.hs_timestamp} was not a valid long or ISO 8601 date`, 'INVALID_DATE');
-    if (p.hs_call_direction != null && !['INBOUND', 'OUTBOUND'].includes(p.hs_call_direction)) bad('hs_call_direction', `${p.hs_call_direction} was not one of the allowed options: [INBOUND, OUTBOUND]`);
+    if (p.hs_call_direction != null && !['INBOUND', 'OUTBOUND'].includes(p.hs_call_direction))
+      bad('hs_call_direction', `${p.hs_call_direction} was not one of the allowed options: [INBOUND, OUTBOUND]`);
     if (p.hs_call_status != null && !CALL_STATUSES.has(p.hs_call_status)) bad('hs_call_status', `${p.hs_call_status} was not one of the allowed options`);
-    if (p.hs_call_duration != null && !/^\d+$/.test(p.hs_call_duration)) bad('hs_call_duration', `${p.hs_call_duration} was not a valid number`, 'INVALID_INTEGER');
-    if (p.hs_call_recording_url != null && !/^https:\/\//.test(p.hs_call_recording_url)) bad('hs_call_recording_url', 'Only HTTPS, secure URLs are accepted', 'INVALID_URL');
+    if (p.hs_call_duration != null && !/^\d+$/.test(p.hs_call_duration))
+      bad('hs_call_duration', `${p.hs_call_duration} was not a valid number`, 'INVALID_INTEGER');
+    if (p.hs_call_recording_url != null && !/^https:\/\//.test(p.hs_call_recording_url))
+      bad('hs_call_recording_url', 'Only HTTPS, secure URLs are accepted', 'INVALID_URL');
     return invalid.length ? propertyErrors(invalid) : null;
   }
 
@@ -191,8 +222,10 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
     }
     for (const f of groups.flatMap((g) => g.filters ?? [])) {
       if (!OPERATORS.has(String(f.operator))) return error(400, 'VALIDATION_ERROR', `Unknown operator ${String(f.operator)}`);
-      if (!known(String(f.propertyName))) return error(400, 'VALIDATION_ERROR', `There was a problem with the request. Property "${String(f.propertyName)}" does not exist`);
-      if (f.operator === 'BETWEEN' && (f.value === undefined || f.highValue === undefined)) return error(400, 'VALIDATION_ERROR', 'BETWEEN needs value and highValue');
+      if (!known(String(f.propertyName)))
+        return error(400, 'VALIDATION_ERROR', `There was a problem with the request. Property "${String(f.propertyName)}" does not exist`);
+      if (f.operator === 'BETWEEN' && (f.value === undefined || f.highValue === undefined))
+        return error(400, 'VALIDATION_ERROR', 'BETWEEN needs value and highValue');
     }
     const limit = body.limit === undefined ? 10 : Number(body.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) return error(400, 'VALIDATION_ERROR', 'limit must be between 1 and 200');
@@ -218,7 +251,8 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
   }
 
   const routes: Record<Route, (body: Record<string, unknown>, id?: string) => Response> = {
-    'contacts.search': (body) => search(contacts, body, (n) => CONTACT_PROPERTIES.has(n) || READ_ONLY.has(n), ['firstname', 'lastname', 'email', 'createdate', 'lastmodifieddate']),
+    'contacts.search': (body) =>
+      search(contacts, body, (n) => CONTACT_PROPERTIES.has(n) || READ_ONLY.has(n), ['firstname', 'lastname', 'email', 'createdate', 'lastmodifieddate']),
     'contacts.create': (body) => {
       const props = checkProperties(body.properties, (n) => CONTACT_PROPERTIES.has(n));
       if (props instanceof Response) return props;
@@ -231,17 +265,23 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
     'calls.create': (body) => {
       const props = checkProperties(body.properties, (n) => CALL_PROPERTIES.has(n) || customCall.has(n));
       if (props instanceof Response) return props;
-      if (props.hs_timestamp == null) return propertyErrors([{ isValid: false, message: 'hs_timestamp is required', error: 'REQUIRED_PROPERTY', name: 'hs_timestamp' }]);
+      if (props.hs_timestamp == null)
+        return propertyErrors([{ isValid: false, message: 'hs_timestamp is required', error: 'REQUIRED_PROPERTY', name: 'hs_timestamp' }]);
       const invalid = checkCall(props);
       if (invalid) return invalid;
       const contactIds: string[] = [];
-      for (const a of Array.isArray(body.associations) ? (body.associations as { to?: { id?: unknown }; types?: { associationCategory?: string; associationTypeId?: number }[] }[]) : []) {
+      for (const a of Array.isArray(body.associations)
+        ? (body.associations as { to?: { id?: unknown }; types?: { associationCategory?: string; associationTypeId?: number }[] }[])
+        : []) {
         const to = String(a.to?.id ?? '');
         const type = a.types?.[0];
         if (type?.associationCategory !== 'HUBSPOT_DEFINED' || type.associationTypeId !== 194) {
           return error(400, 'VALIDATION_ERROR', `association type ${JSON.stringify(a.types)} is not valid from calls to contacts`);
         }
-        if (!contacts.some((c) => c.id === to)) return error(400, 'VALIDATION_ERROR', `One or more associations are invalid: contact ${to} was not found`, { subCategory: 'crm.associations.INVALID_OBJECT_IDS' });
+        if (!contacts.some((c) => c.id === to))
+          return error(400, 'VALIDATION_ERROR', `One or more associations are invalid: contact ${to} was not found`, {
+            subCategory: 'crm.associations.INVALID_OBJECT_IDS',
+          });
         contactIds.push(to);
       }
       const unique = options.uniqueCallProperty;
@@ -269,7 +309,8 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
       stamp(call);
       return HttpResponse.json(view(call, Object.keys(props), []));
     },
-    'calls.search': (body) => search(calls, body, (n) => CALL_PROPERTIES.has(n) || customCall.has(n) || READ_ONLY.has(n), ['hs_timestamp', 'hs_createdate', 'hs_lastmodifieddate']),
+    'calls.search': (body) =>
+      search(calls, body, (n) => CALL_PROPERTIES.has(n) || customCall.has(n) || READ_ONLY.has(n), ['hs_timestamp', 'hs_createdate', 'hs_lastmodifieddate']),
   };
 
   function route(method: string, path: string): { route: Route; id?: string } | null {
@@ -308,7 +349,11 @@ export function hubspotFake(options: HubSpotFakeOptions = {}) {
 
   async function respond(request: Request, url: URL, body: Record<string, unknown> | null, record: { route: Route | 'unknown' }): Promise<Response> {
     if (request.headers.get('authorization') !== `Bearer ${token}`) {
-      return error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview');
+      return error(
+        401,
+        'INVALID_AUTHENTICATION',
+        'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
+      );
     }
     const found = route(request.method, url.pathname);
     if (!found) return error(404, 'OBJECT_NOT_FOUND', `No route for ${request.method} ${url.pathname}`);

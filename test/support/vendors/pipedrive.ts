@@ -21,7 +21,7 @@
  * Switches drop an answer after the write (lost answer) or fail a route; `requests` counts them.
  * @module
  */
-import { http, HttpResponse, } from 'msw';
+import { http, HttpResponse } from 'msw';
 import { rollingWindow, routeFaults, tallies } from './faults';
 
 export const PIPEDRIVE_API = 'https://api.pipedrive.com';
@@ -90,20 +90,34 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
   let nextActivity = 9001;
   let nextLog = 1;
 
-  const fail = (status: number, message: string) => HttpResponse.json({ success: false, error: message, error_info: ERROR_INFO, data: null, additional_data: null }, { status });
+  const fail = (status: number, message: string) =>
+    HttpResponse.json({ success: false, error: message, error_info: ERROR_INFO, data: null, additional_data: null }, { status });
   const notFound = () => fail(404, 'A resource required for this operation was not found.');
   const ok = (data: unknown, extra: Record<string, unknown> = {}, status = 200) => HttpResponse.json({ success: true, data, ...extra }, { status });
   const logId = () => `${(nextLog++).toString(16).padStart(8, '0')}-ca11-4c0d-9e00-pipedrivelog`.slice(0, 36);
 
   function personV1(p: PipedrivePerson) {
-    return { id: p.id, name: p.name, phone: p.phones, owner_id: { id: p.owner_id }, active_flag: true, add_time: new Date(now()).toISOString().slice(0, 19).replace('T', ' ') };
+    return {
+      id: p.id,
+      name: p.name,
+      phone: p.phones,
+      owner_id: { id: p.owner_id },
+      active_flag: true,
+      add_time: new Date(now()).toISOString().slice(0, 19).replace('T', ' '),
+    };
   }
 
   function createPerson(name: unknown, phones: unknown): PipedrivePerson | Response {
     if (typeof name !== 'string' || name.trim() === '') return fail(400, 'Name must be given.');
     const list = Array.isArray(phones) ? phones : phones === undefined ? [] : [phones];
     const normalized = list.map((x, i) =>
-      typeof x === 'string' ? { value: x, primary: i === 0, label: 'work' } : { value: String((x as { value?: unknown }).value ?? ''), primary: Boolean((x as { primary?: unknown }).primary), label: String((x as { label?: unknown }).label ?? 'work') },
+      typeof x === 'string'
+        ? { value: x, primary: i === 0, label: 'work' }
+        : {
+            value: String((x as { value?: unknown }).value ?? ''),
+            primary: Boolean((x as { primary?: unknown }).primary),
+            label: String((x as { label?: unknown }).label ?? 'work'),
+          },
     );
     const person: PipedrivePerson = { id: nextPerson++, name, phones: normalized, owner_id: userId };
     persons.push(person);
@@ -125,7 +139,18 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
         {
           items: found.slice(0, max).map((p) => ({
             result_score: 1,
-            item: { id: p.id, type: 'person', name: p.name, phones: p.phones.map((x) => x.value), emails: [], visible_to: 3, owner: { id: p.owner_id }, organization: null, custom_fields: [], notes: [] },
+            item: {
+              id: p.id,
+              type: 'person',
+              name: p.name,
+              phones: p.phones.map((x) => x.value),
+              emails: [],
+              visible_to: 3,
+              owner: { id: p.owner_id },
+              organization: null,
+              custom_fields: [],
+              notes: [],
+            },
           })),
         },
         { additional_data: { next_cursor: null } },
@@ -146,7 +171,8 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
         if (!UTC_TIME.test(String(body[field]))) return fail(400, `${field} must be in the format YYYY-MM-DD HH:MM:SS`);
       }
       if (String(body.end_time) < String(body.start_time)) return fail(400, 'end_time must not be before start_time');
-      if (body.user_id !== undefined && body.user_id !== null && Number(body.user_id) !== userId) return fail(403, 'You do not have permission to create call logs for other users.');
+      if (body.user_id !== undefined && body.user_id !== null && Number(body.user_id) !== userId)
+        return fail(403, 'You do not have permission to create call logs for other users.');
       const personId = body.person_id === undefined || body.person_id === null || body.person_id === '' ? null : Number(body.person_id);
       if (personId !== null && !persons.some((p) => p.id === personId)) return notFound();
       const log: PipedriveCallLog = {
@@ -177,7 +203,9 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
       const mine = callLogs.filter((l) => l.user_id === userId);
       const page = mine.slice(start, start + size);
       const more = start + size < mine.length;
-      return ok(page.map(withoutBytes), { additional_data: { pagination: { start, limit: size, more_items_in_collection: more, ...(more ? { next_start: start + size } : {}) } } });
+      return ok(page.map(withoutBytes), {
+        additional_data: { pagination: { start, limit: size, more_items_in_collection: more, ...(more ? { next_start: start + size } : {}) } },
+      });
     },
     'callLogs.get': ({ id }) => {
       const log = callLogs.find((l) => l.id === id);
@@ -232,7 +260,14 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
     let form: FormData | null = null;
     if (contentType.startsWith('multipart/form-data')) form = await request.formData();
     else if (request.method !== 'GET') body = ((await request.json().catch(() => null)) as Record<string, unknown> | null) ?? {};
-    const record = { route: 'unknown' as Route | 'unknown', method: request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: form ?? body, status: 0 };
+    const record = {
+      route: 'unknown' as Route | 'unknown',
+      method: request.method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body: form ?? body,
+      status: 0,
+    };
     requests.push(record);
     const answer = respond(request, url, body, form, record);
     record.status = answer.status;
@@ -241,7 +276,11 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
 
   function respond(request: Request, url: URL, body: Record<string, unknown>, form: FormData | null, record: { route: Route | 'unknown' }): Response {
     const given = request.headers.get('x-api-token') ?? url.searchParams.get('api_token');
-    if (given !== token) return HttpResponse.json({ success: false, error: 'unauthorized access', errorCode: 401, error_info: ERROR_INFO, data: null, additional_data: null }, { status: 401 });
+    if (given !== token)
+      return HttpResponse.json(
+        { success: false, error: 'unauthorized access', errorCode: 401, error_info: ERROR_INFO, data: null, additional_data: null },
+        { status: 401 },
+      );
     const found = route(request.method, url.pathname);
     if (!found) return fail(404, 'Unknown method .');
     record.route = found.route;
@@ -251,7 +290,13 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
       if (request.method === 'POST' || request.method === 'PUT') r.headers.set('x-daily-requests-left', '9999');
       return r;
     };
-    if (limited) return withHeaders(HttpResponse.json({ success: false, error: 'Request over limit', errorCode: 429, error_info: ERROR_INFO, data: null, additional_data: null }, { status: 429 }));
+    if (limited)
+      return withHeaders(
+        HttpResponse.json(
+          { success: false, error: 'Request over limit', errorCode: 429, error_info: ERROR_INFO, data: null, additional_data: null },
+          { status: 429 },
+        ),
+      );
     const failed = faults.failure(found.route);
     if (failed) return withHeaders(failed);
     const answer = faults.deliver(found.route, routes[found.route]({ query: url.searchParams, body, form, id: found.id }));
@@ -272,9 +317,24 @@ export function pipedriveFake(options: PipedriveFakeOptions = {}) {
     /** A call log of another Pipedrive user: the token's user never sees it in GET /v1/callLogs. */
     addCallLogOf(user: number, fields: Partial<PipedriveCallLog> = {}): PipedriveCallLog {
       const log: PipedriveCallLog = {
-        id: logId(), user_id: user, activity_id: nextActivity++, subject: null, duration: '60', outcome: 'connected', from_phone_number: null,
-        to_phone_number: '+10000000000', start_time: '2026-11-20 06:00:00', end_time: '2026-11-20 06:01:00', person_id: null, org_id: null,
-        deal_id: null, lead_id: null, note: null, has_recording: false, company_id: 7001, ...fields,
+        id: logId(),
+        user_id: user,
+        activity_id: nextActivity++,
+        subject: null,
+        duration: '60',
+        outcome: 'connected',
+        from_phone_number: null,
+        to_phone_number: '+10000000000',
+        start_time: '2026-11-20 06:00:00',
+        end_time: '2026-11-20 06:01:00',
+        person_id: null,
+        org_id: null,
+        deal_id: null,
+        lead_id: null,
+        note: null,
+        has_recording: false,
+        company_id: 7001,
+        ...fields,
       };
       callLogs.push(log);
       return log;

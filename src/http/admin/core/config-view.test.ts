@@ -35,7 +35,13 @@ describe('the effective config, masked', () => {
   });
 
   it('says what the environment configures without a credential', () => {
-    const settings = parseEnv({ AMOCRM_BASE_URL: 'https://a.amocrm.ru', AMOCRM_LONG_LIVED_TOKEN: 'tok-0123456789', ZADARMA_API_KEY: 'zk', ZADARMA_API_SECRET: 'zs', DATABASE_URL: 'postgres://u:dbpw@db/x' });
+    const settings = parseEnv({
+      AMOCRM_BASE_URL: 'https://a.amocrm.ru',
+      AMOCRM_LONG_LIVED_TOKEN: 'tok-0123456789',
+      ZADARMA_API_KEY: 'zk',
+      ZADARMA_API_SECRET: 'zs',
+      DATABASE_URL: 'postgres://u:dbpw@db/x',
+    });
     const text = JSON.stringify(environmentSummary(settings));
     expect(text).toContain('amoCRM https://a.amocrm.ru, long-lived token');
     expect(text).toContain('"PBX sources enabled","value":"zadarma"');

@@ -71,12 +71,22 @@ export function environmentSummary(settings: Settings): EnvironmentLine[] {
   return [
     { name: 'CRM', value: crmLine },
     { name: 'CRM requests per second', value: String(crm.rps) },
-    { name: 'PBX sources enabled', value: sources.filter(([, on]) => on).map(([name]) => name).join(', ') || 'none' },
+    {
+      name: 'PBX sources enabled',
+      value:
+        sources
+          .filter(([, on]) => on)
+          .map(([name]) => name)
+          .join(', ') || 'none',
+    },
     { name: 'Database', value: settings.databaseUrl ? `PostgreSQL ${withoutUrlPassword(settings.databaseUrl)}` : `embedded PGlite in ${settings.dataDir}` },
     { name: 'Public URL', value: settings.publicUrl },
     { name: 'Config file', value: settings.configJson ? 'CONFIG (inline JSON)' : (settings.configFile ?? 'none: built-in defaults') },
     { name: 'Recordings storage', value: settings.recordingsStorage ?? 'the runtime default' },
-    { name: 'Recording link keys', value: settings.recordingLinkKeys.length ? `${settings.recordingLinkKeys.length} from RECORDING_LINK_KEYS` : 'generated, kept in the database' },
+    {
+      name: 'Recording link keys',
+      value: settings.recordingLinkKeys.length ? `${settings.recordingLinkKeys.length} from RECORDING_LINK_KEYS` : 'generated, kept in the database',
+    },
     { name: 'Admin token', value: set(settings.adminToken) },
   ];
 }

@@ -49,9 +49,7 @@ export const Notice = ({ code }: { code: string | undefined }) => {
   ) : null;
 };
 
-export const Badge = ({ value }: { value: string | null | undefined }) => (
-  <span class={`badge s-${value ?? 'none'}`}>{value ?? '—'}</span>
-);
+export const Badge = ({ value }: { value: string | null | undefined }) => <span class={`badge s-${value ?? 'none'}`}>{value ?? '—'}</span>;
 
 export async function render(c: Context<AdminEnv>, options: PageOptions, body: Child): Promise<Response> {
   const nonce = c.get('nonce');

@@ -32,9 +32,7 @@ describe('sandboxExposure', () => {
   });
 
   it('counts a CRM, a FreePBX database, an AMI connection and a PUBLIC_URL beyond loopback', () => {
-    expect(sandboxExposure(parseEnv({ AMOCRM_BASE_URL: 'https://example.amocrm.ru', AMOCRM_LONG_LIVED_TOKEN: 't' }))).toEqual([
-      'a CRM is configured (amocrm)',
-    ]);
+    expect(sandboxExposure(parseEnv({ AMOCRM_BASE_URL: 'https://example.amocrm.ru', AMOCRM_LONG_LIVED_TOKEN: 't' }))).toEqual(['a CRM is configured (amocrm)']);
     const freepbx = { sources: { freepbx: { database_url: 'mysql://u:p@pbx:3306/asteriskcdrdb' } } } as never;
     expect(sandboxExposure(parseEnv({}), freepbx)).toEqual(['sources.freepbx.database_url is set']);
     const ami = { ...parseEnv({}), asteriskAmi: { host: 'pbx', port: 5038, username: 'calltrail', secret: 's' } };

@@ -69,19 +69,17 @@ export function sandboxAccess(options: SandboxAccessOptions): MiddlewareHandler 
     if (!exposed) return next();
     // What made the deployment "real" is not told to an anonymous caller: only how to get in.
     if (!adminToken) {
-      throw new ApiError('sandbox_off',
+      throw new ApiError(
+        'sandbox_off',
         'the sandbox CRM is off on a configured deployment (a CRM, a PBX secret or a public PUBLIC_URL is set): set ADMIN_TOKEN and send Authorization: Bearer <ADMIN_TOKEN> to reach it',
       );
     }
     const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('Authorization') ?? '')?.[1]?.trim();
     const allowed =
-      (bearer !== undefined && (await timingSafeEqual(bearer, adminToken))) ||
-      (await readSession(adminToken, getCookie(c, SESSION_COOKIE), now())) !== null;
+      (bearer !== undefined && (await timingSafeEqual(bearer, adminToken))) || (await readSession(adminToken, getCookie(c, SESSION_COOKIE), now())) !== null;
     if (!allowed) {
       c.header('WWW-Authenticate', 'Bearer realm="calltrail admin"');
-      throw new ApiError('unauthorized',
-        'the sandbox CRM needs the admin token on a configured deployment: send Authorization: Bearer <ADMIN_TOKEN>',
-      );
+      throw new ApiError('unauthorized', 'the sandbox CRM needs the admin token on a configured deployment: send Authorization: Bearer <ADMIN_TOKEN>');
     }
     await next();
   };

@@ -18,7 +18,9 @@ const CSRF_LABEL = 'calltrail-admin-csrf:';
 
 function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
 }
 
 /** A new session's cookie value, and the session it stands for. */

@@ -29,7 +29,12 @@ export const AgentsChart = ({ rows }: { rows: AgentStat[] }) => {
         return (
           <div class="row" data-extension={label}>
             <span>{label}</span>
-            <svg viewBox={`0 0 ${WIDTH} 20`} preserveAspectRatio="none" role="img" aria-label={`${label}: ${r.calls} calls, ${r.answered} answered, ${r.missed} not answered`}>
+            <svg
+              viewBox={`0 0 ${WIDTH} 20`}
+              preserveAspectRatio="none"
+              role="img"
+              aria-label={`${label}: ${r.calls} calls, ${r.answered} answered, ${r.missed} not answered`}
+            >
               <rect class="answered" x="0" y="2" width={w(r.answered)} height="16" fill="#2f7d4a" />
               <rect class="missed" x={w(r.answered)} y="2" width={w(r.missed)} height="16" fill="#d05a4e" />
               <rect class="other" x={w(r.answered + r.missed)} y="2" width={w(other)} height="16" fill="#b9c1cd" />

@@ -28,7 +28,11 @@ export const LegsTimeline = ({ legs: list, zone, start, end }: { legs: Leg[]; zo
         return (
           <div class="leg" data-leg={leg.legKey}>
             <div class="leg-label">
-              <strong>{who}</strong> <span class="muted">{leg.disposition} · {times}{leg.answeredAt ? ` · talked ${clock(leg.talkSeconds)}` : ''}</span>
+              <strong>{who}</strong>{' '}
+              <span class="muted">
+                {leg.disposition} · {times}
+                {leg.answeredAt ? ` · talked ${clock(leg.talkSeconds)}` : ''}
+              </span>
             </div>
             <svg viewBox={`0 0 ${WIDTH} 20`} preserveAspectRatio="none" role="img" aria-label={`${who}: ${leg.disposition}, ${times}`}>
               <rect x="0" y="0" width={WIDTH} height="20" fill="#eef0f3" />

@@ -24,9 +24,7 @@ export interface CallsForm {
 
 const DIRECTION: Record<string, string> = { inbound: '↙ in', outbound: '↗ out', internal: '↔ internal' };
 
-export const Direction = ({ value }: { value: string | null }) => (
-  <span title={value ?? 'unknown'}>{value ? (DIRECTION[value] ?? value) : '—'}</span>
-);
+export const Direction = ({ value }: { value: string | null }) => <span title={value ?? 'unknown'}>{value ? (DIRECTION[value] ?? value) : '—'}</span>;
 
 function query(form: CallsForm, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams();

@@ -28,10 +28,12 @@ export function configPage(c: Context<AdminEnv>, d: { yaml: string; environment:
       <section class="card">
         <h2>Integrator config</h2>
         <p class="muted">
-          From {d.origin}, after defaults. Secrets are hidden; <code>{'{env: NAME}'}</code> shows whether NAME is set. Check a file before
-          a deploy with <code>calltrail config validate FILE</code>.
+          From {d.origin}, after defaults. Secrets are hidden; <code>{'{env: NAME}'}</code> shows whether NAME is set. Check a file before a deploy with{' '}
+          <code>calltrail config validate FILE</code>.
         </p>
-        <pre id="config-yaml" class="config">{d.yaml}</pre>
+        <pre id="config-yaml" class="config">
+          {d.yaml}
+        </pre>
       </section>
     </>,
   );

@@ -64,8 +64,8 @@ export function crmPage(c: Context<AdminEnv>, d: { zone: string; crm: CrmConnect
           ) : null}
         </div>
         <p class="muted">
-          Reset after amoCRM lifted a block or the credentials were fixed: deliveries resume at once. Connect opens amoCRM's consent screen; the
-          grant comes back to this service's OAuth redirect.
+          Reset after amoCRM lifted a block or the credentials were fixed: deliveries resume at once. Connect opens amoCRM's consent screen; the grant comes
+          back to this service's OAuth redirect.
         </p>
       </section>
       <section class="card">

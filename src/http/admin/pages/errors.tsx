@@ -43,8 +43,8 @@ export function failurePage(c: Context<AdminEnv>) {
     <div class="card">
       <h1>Something went wrong</h1>
       <p>
-        The page could not be shown (<code class="error-code">internal</code>). The request id identifies the failure in the
-        service's log, on the line with the same code:
+        The page could not be shown (<code class="error-code">internal</code>). The request id identifies the failure in the service's log, on the line with the
+        same code:
       </p>
       <p>
         <code>{requestId}</code>

@@ -7,10 +7,7 @@ import type { Context } from 'hono';
 import type { AdminEnv } from '../core/env';
 import { Notice, render } from '../core/layout';
 
-export function loginPage(
-  c: Context<AdminEnv>,
-  options: { enabled: boolean; next: string; error?: string; notice?: string; status?: 200 | 401 | 403 },
-) {
+export function loginPage(c: Context<AdminEnv>, options: { enabled: boolean; next: string; error?: string; notice?: string; status?: 200 | 401 | 403 }) {
   return render(
     c,
     { title: 'Log in', status: options.status ?? 200 },

@@ -51,19 +51,18 @@ const StartRun = ({ csrf, zone, date, error }: { csrf: string | undefined; zone:
     <form method="post" action="/admin/runs" class="actions" id="start-run">
       <CsrfField token={csrf} />
       <label>
-        Day ({zone}){' '}
-        <input type="date" name="date" value={date} required />
+        Day ({zone}) <input type="date" name="date" value={date} required />
       </label>
-      <button type="submit">
-        Start reconciliation
-      </button>
+      <button type="submit">Start reconciliation</button>
     </form>
     {error ? (
       <p class="notice error" role="alert">
         {error}
       </p>
     ) : null}
-    <p class="muted">Compares the day's calls with the CRM's notes, re-sends what is missing, and lists the rest. A run of a day already in progress is joined, not repeated.</p>
+    <p class="muted">
+      Compares the day's calls with the CRM's notes, re-sends what is missing, and lists the rest. A run of a day already in progress is joined, not repeated.
+    </p>
   </section>
 );
 

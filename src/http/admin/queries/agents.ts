@@ -62,6 +62,9 @@ export async function agentStats(db: Db, config: Pick<IntegratorConfig, 'extensi
     byDepartment.set(name, stat(name, d.calls + e.calls, d.answered + e.answered, d.missed + e.missed, d.talkSeconds + e.talkSeconds));
   }
   const departments = [...byDepartment.values()].sort((a, b) => b.calls - a.calls);
-  const total = extensions.reduce((t, e) => stat(null, t.calls + e.calls, t.answered + e.answered, t.missed + e.missed, t.talkSeconds + e.talkSeconds), stat(null, 0, 0, 0, 0));
+  const total = extensions.reduce(
+    (t, e) => stat(null, t.calls + e.calls, t.answered + e.answered, t.missed + e.missed, t.talkSeconds + e.talkSeconds),
+    stat(null, 0, 0, 0, 0),
+  );
   return { extensions, departments, total };
 }

@@ -101,7 +101,18 @@ export function interleave16(...channels: Int16Array[]): Uint8Array {
 /** An ID3v2.3 tag around `payload`, with the footer flag when asked (the footer itself is ID3v2.4's). */
 export function id3v2(payload: Uint8Array, footer = false): Uint8Array {
   const size = payload.length;
-  const header = Uint8Array.from([0x49, 0x44, 0x33, footer ? 4 : 3, 0, footer ? 0x10 : 0, (size >> 21) & 0x7f, (size >> 14) & 0x7f, (size >> 7) & 0x7f, size & 0x7f]);
+  const header = Uint8Array.from([
+    0x49,
+    0x44,
+    0x33,
+    footer ? 4 : 3,
+    0,
+    footer ? 0x10 : 0,
+    (size >> 21) & 0x7f,
+    (size >> 14) & 0x7f,
+    (size >> 7) & 0x7f,
+    size & 0x7f,
+  ]);
   const tail = footer ? Uint8Array.from([0x33, 0x44, 0x49, 4, 0, 0x10, ...header.subarray(6)]) : new Uint8Array(0);
   return concat(header, payload, tail);
 }

@@ -83,7 +83,7 @@ function describeWrites(current: Current): void {
     expect((await storage.get('a/two.bin'))?.contentType).toBe('audio/mpeg');
   });
 
-  it('copies the bytes in: changing the caller\'s buffer afterwards changes nothing', async () => {
+  it("copies the bytes in: changing the caller's buffer afterwards changes nothing", async () => {
     const storage = current();
     const bytes = pattern(1000);
     await storage.put('copy.bin', bytes, 'application/octet-stream');

@@ -67,7 +67,9 @@ export function createS3Fake(options: S3FakeOptions) {
         objects.delete(key);
         return new HttpResponse(null, { status: 204 });
       case 'HEAD':
-        return object ? new HttpResponse(null, { status: 200, headers: objectHeaders(object, object.bytes.byteLength) }) : new HttpResponse(null, { status: 404 });
+        return object
+          ? new HttpResponse(null, { status: 200, headers: objectHeaders(object, object.bytes.byteLength) })
+          : new HttpResponse(null, { status: 404 });
       case 'GET':
         if (!object) return xmlError(404, 'NoSuchKey', 'The specified key does not exist.');
         return answerGet(object, options.ignoreRange ? null : request.headers.get('range'), options.bare416 ?? false);
@@ -135,7 +137,9 @@ async function hmac(key: ArrayBuffer | Uint8Array<ArrayBuffer>, text: string): P
 /** What is wrong with the request's SigV4 header signature, per AWS's specification; [] when nothing. */
 async function signatureProblems(request: Request, body: Uint8Array<ArrayBuffer>, options: S3FakeOptions): Promise<string[]> {
   const auth = request.headers.get('authorization') ?? '';
-  const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+  const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(
+    auth,
+  );
   if (!match) return [`no SigV4 Authorization header (got "${auth.slice(0, 30)}")`];
   const [, accessKeyId, date, region, service, signedHeaders = '', signature] = match;
   const problems: string[] = [];
