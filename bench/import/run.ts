@@ -59,7 +59,7 @@ async function main(): Promise<number> {
   console.log(`machine: ${machine.cpus} × ${machine.model}, node ${machine.node}, kernel ${machine.kernel}`);
   dir = await mkdtemp(join(tmpdir(), 'calltrail-bench-import-'));
   const file = join(dir, 'Master.csv');
-  let t = performance.now();
+  const t = performance.now();
   const generated = generateMasterCsv(file, ROWS, SEED);
   const bytes = (await stat(file)).size;
   console.log(

@@ -59,7 +59,8 @@ export function speechSamples(seconds: number, sampleRate: number, seed = 1): In
     level += (target - level) * 0.002;
     pitch += (rnd() - 0.5) * 0.2;
     phase += pitch / sampleRate;
-    const pulse = phase >= 1 ? ((phase -= 1), 1) : 0;
+    const pulse = phase >= 1 ? 1 : 0;
+    phase -= pulse;
     const excitation = voiced ? pulse * 6 : (rnd() - 0.5) * 0.8;
     const f1 = excitation + a1 * y1 + a2 * y2;
     y2 = y1;
@@ -79,7 +80,9 @@ export function speechSamples(seconds: number, sampleRate: number, seed = 1): In
 export function wav16(samples: Int16Array, sampleRate: number): Uint8Array {
   const bytes = new Uint8Array(44 + samples.length * 2);
   const view = new DataView(bytes.buffer);
-  const ascii = (at: number, text: string) => [...text].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+  const ascii = (at: number, text: string) => {
+    for (const [i, c] of [...text].entries()) view.setUint8(at + i, c.charCodeAt(0));
+  };
   ascii(0, 'RIFF');
   view.setUint32(4, 36 + samples.length * 2, true);
   ascii(8, 'WAVE');

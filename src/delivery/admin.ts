@@ -6,8 +6,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { markStatus } from '../crm/account';
 import { crmAccounts, deliveries } from '../db/schema';
-import { type CrmStatus } from '../domain/crm-account';
-import { type DeliveryStep } from '../domain/delivery';
+import type { CrmStatus } from '../domain/crm-account';
+import type { DeliveryStep } from '../domain/delivery';
 import type { ErrorCode } from '../domain/errors';
 import type { CrmSettings } from '../crm/settings';
 import type { DeliveryAdminDeps } from './deps';

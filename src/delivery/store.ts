@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { json, queryRows, uuidArray } from '../db/raw';
 import { callAudio, conversations, deliveries, deliveryAttempts, recordings } from '../db/schema';
-import { type DeliveryState, type DeliveryStep } from '../domain/delivery';
+import type { DeliveryState, DeliveryStep } from '../domain/delivery';
 import type { AttemptOutcome } from '../domain/delivery';
 import type { DeliverableCall } from './payload';
 

@@ -74,13 +74,23 @@ export class IngestBatcher {
         group.map((w) => w.input),
       )
         .then(
-          (results) => group.forEach((w, i) => (results[i] ? w.resolve(results[i]) : w.reject(new Error('no result')))),
-          (error: unknown) => group.forEach((w) => w.reject(error)),
+          (results) => {
+            for (const [i, w] of group.entries()) {
+              const result = results[i];
+              if (result) w.resolve(result);
+              else w.reject(new Error('no result'));
+            }
+          },
+          (error: unknown) => {
+            for (const w of group) w.reject(error);
+          },
         )
         .finally(() => {
           this.inFlight--;
           this.schedule();
-          if (this.inFlight === 0 && this.queue.length === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+          if (this.inFlight === 0 && this.queue.length === 0) {
+            for (const resolve of this.idleWaiters.splice(0)) resolve();
+          }
         });
     }
   }

@@ -8,8 +8,8 @@
 import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { conversations, deliveries } from '../db/schema';
-import { type DeliveryState } from '../domain/delivery';
-import { type Outcome } from '../domain/call';
+import type { DeliveryState } from '../domain/delivery';
+import type { Outcome } from '../domain/call';
 import { classifyNumber, type NumberRules } from '../domain/phone';
 
 export type CallStateFilter = DeliveryState | 'unsettled';

@@ -9,7 +9,7 @@
  * @module
  */
 import { factsOfLeg, summarize, type ConversationSummary } from '../domain/assemble';
-import { type CallEvent, type LegEnded, type RecordingRef } from '../domain/events';
+import type { CallEvent, LegEnded, RecordingRef } from '../domain/events';
 import type { NumberRules } from '../domain/phone';
 import { deliveryDecision } from '../domain/settle';
 import type { LedgerContext } from './context';

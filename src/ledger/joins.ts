@@ -117,7 +117,9 @@ export function planJoins(items: readonly JoinItem[], existing: readonly Existin
   };
   const union = (a: string, b: string) => {
     const [ra, rb] = [find(a), find(b)];
-    if (ra !== rb) parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
+    // The smaller key (by string order) becomes the root, so the plan does not depend on arrival order.
+    const [low, high] = ra < rb ? [ra, rb] : [rb, ra];
+    if (low !== high) parent.set(high, low);
   };
   const starts = new Map<string, number>();
   for (const item of items) {

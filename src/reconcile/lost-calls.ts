@@ -73,17 +73,15 @@ async function ingestLost(deps: ReconcileDeps, runId: string, pulled: string, pa
     .where(and(eq(conversations.source, source), inArray(conversations.callKey, absent)))
     .returning({ id: conversations.id, callKey: conversations.callKey });
   if (created.length) {
-    await deps.db
-      .insert(reconcileFindings)
-      .values(
-        created.map((c) => ({
-          runId,
-          conversationId: c.id,
-          kind: 'lost_webhook' as const,
-          action: 'ingested' as const,
-          detail: { source: pulled, call_key: c.callKey },
-        })),
-      );
+    await deps.db.insert(reconcileFindings).values(
+      created.map((c) => ({
+        runId,
+        conversationId: c.id,
+        kind: 'lost_webhook' as const,
+        action: 'ingested' as const,
+        detail: { source: pulled, call_key: c.callKey },
+      })),
+    );
   }
   return created.length;
 }

@@ -8,7 +8,7 @@ import { and, asc, desc, eq, gt, lt } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { Db } from '../db/client';
 import { conversations, deliveries, reconcileFindings, reconcileRuns } from '../db/schema';
-import { type FindingKind } from '../domain/reconcile';
+import type { FindingKind } from '../domain/reconcile';
 
 export type RunView = typeof reconcileRuns.$inferSelect;
 

@@ -31,6 +31,7 @@ export interface Answer {
   contentType: string;
   text: string;
   /** The parsed JSON body; `any` because tests poke deep into vendor-shaped bodies. */
+  // biome-ignore lint/suspicious/noExplicitAny: read by tests only, deep into amoCRM-shaped bodies
   json: any;
   headers: Headers;
 }

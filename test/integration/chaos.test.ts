@@ -4,7 +4,7 @@
  * must still be on the CRM exactly once, and the integration must never be blocked.
  */
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultIntegratorConfig } from '../../src/settings/integrator';
 import { deliveries, deliveryAttempts } from '../../src/db/schema';
 import { useTestDb } from '#test/db';

@@ -69,7 +69,7 @@ describe('a service killed with SIGKILL while the CRM holds a written batch', ()
     const now = Math.floor(Date.now() / 1000);
     const ids = Array.from({ length: 120 }, (_, i) => `crash-${i}`);
     for (const [i, id] of ids.entries()) {
-      const from = ['+7 (495) 123-45-67', '8 916 555 12 34', '+7 999 200-00-0' + (i % 10)][i % 3] as string;
+      const from = ['+7 (495) 123-45-67', '8 916 555 12 34', `+7 999 200-00-0${i % 10}`][i % 3] as string;
       const res = await postSigned(
         service.url,
         callEnded({ call_id: id, from, started_at: now - 300 + i, answered_at: now - 290 + i, ended_at: now - 100 + i, recorded: false }),

@@ -2,13 +2,13 @@
  * Settled calls to the CRM: the webhook, the ledger, the delivery worker and the amoCRM adapter
  * against the sandbox amoCRM, on PGlite and on the real PostgreSQL server.
  */
-import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
 import { parseIntegratorConfig } from '../../src/settings/integrator';
 import { crmAccounts, deliveries } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import { useTestDb } from '#test/db';
-import { conversationUniq, deliveryHarness, type DeliveryHarness } from '#test/delivery';
+import { conversationUniq, deliveryHarness } from '#test/delivery';
 import { callEnded, recordingReady } from '#test/events';
 
 const testDb = useTestDb();
@@ -18,7 +18,7 @@ const IVAN = '+7 (495) 123-45-67'; // a demo contact with no leads
 const OLGA = '8 916 555 12 34'; // a demo contact with one active lead
 const NOBODY = '+7 (999) 000-11-22';
 
-async function delivery(h: DeliveryHarness, callId: string) {
+async function delivery(callId: string) {
   const [row] = await testDb()
     .db.select()
     .from(deliveries)
@@ -57,7 +57,7 @@ describe('a call with a known number', () => {
         call_result: 'Conversation',
       },
     });
-    expect(await delivery(h, 'k1')).toMatchObject({
+    expect(await delivery('k1')).toMatchObject({
       state: 'delivered',
       attempts: 0,
       outcomeUnknown: false,
@@ -101,7 +101,7 @@ describe('unknown callers', () => {
     const created = h.sandbox.store.contacts().filter((c) => c.phones.some((p) => p.value === '+79990001122'));
     expect(created).toHaveLength(1);
     expect(h.sandbox.store.notesByUniq(uniq('u1'))).toMatchObject([{ entity_type: 'contacts', entity_id: created[0]?.id }]);
-    expect(await delivery(h, 'u1')).toMatchObject({ state: 'delivered', crmRefs: { contact_id: created[0]?.id } });
+    expect(await delivery('u1')).toMatchObject({ state: 'delivered', crmRefs: { contact_id: created[0]?.id } });
 
     // The next call from the same number finds the contact: no second one.
     await h.post(call('u2', NOBODY));
@@ -138,7 +138,7 @@ describe('unknown callers', () => {
       source_name: 'calltrail',
       metadata: { uniq: uniq('u3'), from: 'calltrail 101', phone: '+79990001122', link: 'https://pbx.example/u3.wav' },
     });
-    expect(await delivery(h, 'u3')).toMatchObject({ state: 'delivered', step: 'unsorted', crmRefs: { unsorted_uid: item?.uid } });
+    expect(await delivery('u3')).toMatchObject({ state: 'delivered', step: 'unsorted', crmRefs: { unsorted_uid: item?.uid } });
     expect(h.sandbox.store.callNotes()).toHaveLength(0);
   });
 
@@ -146,7 +146,7 @@ describe('unknown callers', () => {
     const h = deliveryHarness(testDb(), { config: { unknown_callers: { inbound: 'skip', outbound: 'contact' } } });
     await h.post(call('u4', NOBODY));
     expect(await h.drain()).toMatchObject({ skipped: 1, delivered: 0 });
-    expect(await delivery(h, 'u4')).toMatchObject({ state: 'skipped', reason: 'unknown caller: no CRM contact has this number (inbound policy: skip)' });
+    expect(await delivery('u4')).toMatchObject({ state: 'skipped', reason: 'unknown caller: no CRM contact has this number (inbound policy: skip)' });
     expect(h.sandbox.store.contacts()).toHaveLength(3);
   });
 
@@ -180,7 +180,7 @@ describe('missed inbound calls', () => {
       task_type_id: 1,
     });
     expect(tasks[0]?.complete_till).toBe(Math.floor(h.clock.now.getTime() / 1000) + 15 * 60);
-    expect(await delivery(h, 'm1')).toMatchObject({ state: 'delivered', step: 'task', crmRefs: { task_id: tasks[0]?.id, note_id: note?.id } });
+    expect(await delivery('m1')).toMatchObject({ state: 'delivered', step: 'task', crmRefs: { task_id: tasks[0]?.id, note_id: note?.id } });
   });
 });
 
@@ -196,12 +196,12 @@ describe('a recording that arrives after the note', () => {
 
     h.clock.advance(60);
     await h.post(recordingReady({ call_id: 'late', recording: { id: 'r-late', url: 'https://pbx.example/late.wav' } }));
-    expect(await delivery(h, 'late')).toMatchObject({ state: 'pending', step: 'update' });
+    expect(await delivery('late')).toMatchObject({ state: 'pending', step: 'update' });
     expect(await h.drain()).toMatchObject({ delivered: 1 });
     const notes = h.sandbox.store.notesByUniq(uniq('late'));
     expect(notes).toHaveLength(1);
     expect(notes[0]?.params).toMatchObject({ link: 'https://pbx.example/late.wav', uniq: uniq('late'), duration: 180 });
-    expect(await delivery(h, 'late')).toMatchObject({ state: 'delivered', step: 'update' });
+    expect(await delivery('late')).toMatchObject({ state: 'delivered', step: 'update' });
   });
 });
 
@@ -215,7 +215,7 @@ describe('when amoCRM says stop', () => {
 
     await h.post(call('x1', IVAN));
     expect(await h.drain()).toMatchObject({ delivered: 0, stopped: 'blocked' });
-    expect(await delivery(h, 'x1')).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(await delivery('x1')).toMatchObject({ state: 'pending', attempts: 0 });
     expect(await json(await h.app.request('/health'))).toMatchObject({ crm: 'blocked' });
     expect(await json(await h.admin('/v1/crm'))).toMatchObject({ status: 'blocked', status_reason: expect.stringContaining('403') });
 
@@ -235,7 +235,7 @@ describe('when amoCRM says stop', () => {
     await h.post(call('x2', IVAN));
     expect(await h.drain()).toMatchObject({ stopped: 'unauthorized' });
     expect(await json(await h.app.request('/health'))).toMatchObject({ crm: 'unauthorized' });
-    expect(await delivery(h, 'x2')).toMatchObject({ state: 'pending' });
+    expect(await delivery('x2')).toMatchObject({ state: 'pending' });
     const [account] = await testDb().db.select().from(crmAccounts);
     expect(account).toMatchObject({ status: 'unauthorized', statusReason: expect.stringContaining('401') });
   });
@@ -247,14 +247,14 @@ describe('lost answers and failures', () => {
     h.sandbox.setFaults({ seed: 1, rate: 1, kinds: { '502_after': 1 } });
     await h.post(call('lost', IVAN));
     expect(await h.drain()).toMatchObject({ delivered: 0, retried: 1 });
-    expect(await delivery(h, 'lost')).toMatchObject({ state: 'pending', outcomeUnknown: true, attempts: 1 });
+    expect(await delivery('lost')).toMatchObject({ state: 'pending', outcomeUnknown: true, attempts: 1 });
     expect(h.sandbox.store.notesByUniq(uniq('lost'))).toHaveLength(1); // it did land
 
     h.sandbox.setFaults({ seed: 1, rate: 0 });
     h.clock.advance(60);
     expect(await h.drain()).toMatchObject({ delivered: 1 });
     expect(h.sandbox.store.notesByUniq(uniq('lost'))).toHaveLength(1);
-    expect(await delivery(h, 'lost')).toMatchObject({ state: 'delivered', outcomeUnknown: false });
+    expect(await delivery('lost')).toMatchObject({ state: 'delivered', outcomeUnknown: false });
   });
 
   it('gives up after the last attempt, keeps the call as failed, and delivers it on an admin retry', async () => {
@@ -266,7 +266,7 @@ describe('lost answers and failures', () => {
       await h.drain();
       h.clock.advance(5 * 3600);
     }
-    const failed = await delivery(h, 'f1');
+    const failed = await delivery('f1');
     expect(failed).toMatchObject({ state: 'failed', attempts: 10, outcomeUnknown: true, reason: expect.stringMatching(/^gave up after 10 attempts/) });
     expect(h.sandbox.store.notesByUniq(uniq('f1'))).toHaveLength(0);
 

@@ -5,8 +5,8 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
 import { exchangeAuthorizationCode, OAuthTokens } from '../../src/crm/amocrm/auth';
 import { createAmoSandbox, type AmoSandbox } from '../../src/sandbox';
 import { createDeliveryWorker } from '../../src/delivery/setup';

@@ -15,7 +15,7 @@ import { pbxCursors } from '../../src/db/schema';
 import { createFreepbxPoller, type FreepbxPoller } from '../../src/entry/node/freepbx-poller';
 import { startService } from '../../src/entry/node/server';
 import { memoryLogger } from '../../src/lib/log';
-import { missedCall, transferChain, type FixtureCdr } from '../../src/pbx/asterisk/testing';
+import { missedCall, transferChain } from '../../src/pbx/asterisk/testing';
 import { freepbxConfigSchema } from '../../src/pbx/freepbx/config';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
 import { harness } from '#test/app';

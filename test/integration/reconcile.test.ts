@@ -303,7 +303,12 @@ describe('a run is time-boxed, resumable and never worked twice at once', () => 
     nextMorning(h);
     // A slow CRM: every request takes 300 ms.
     const sandbox = h.deps.sandbox!;
-    h.deps.sandbox = { fetch: async (request) => (await new Promise((r) => setTimeout(r, 300)), sandbox.fetch(request)) };
+    h.deps.sandbox = {
+      fetch: async (request) => {
+        await new Promise((r) => setTimeout(r, 300));
+        return sandbox.fetch(request);
+      },
+    };
     const stopping = new AbortController();
     h.deps.stopping = stopping.signal;
     const { id } = await startRun(h.deps, { date: DAY }, 'manual');

@@ -18,7 +18,7 @@ import aLeg from '../../src/pbx/freeswitch/fixtures/a-leg-inbound-recorded.json'
 import { EVENTS } from '../../src/pbx/zadarma/schema';
 import { harness, SECRET, type Harness } from '#test/app';
 import { useTestDb } from '#test/db';
-import { near, type Form } from '#test/pbx-arbitraries';
+import { near } from '#test/pbx-arbitraries';
 
 const testDb = useTestDb();
 const RUNS = 50;

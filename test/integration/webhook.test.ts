@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { conversations, deliveries, inboxEvents, legs, recordings } from '../../src/db/schema';
+import { inboxEvents } from '../../src/db/schema';
 import { createApp } from '../../src/app';
 import { runTick } from '../../src/jobs';
 import { createTestDb, type TestDb } from '#test/db';

@@ -74,7 +74,7 @@ describe('the field corpus', () => {
     it('drops the records that are no call of their own, each with its reason', () => {
       const dropped = expected.dropped ?? [];
       expect(report.dropped).toHaveLength(dropped.length);
-      dropped.forEach((d, i) => expect(report.dropped[i]?.reason).toContain(d.reason));
+      for (const [i, d] of dropped.entries()) expect(report.dropped[i]?.reason).toContain(d.reason);
     });
   });
 });

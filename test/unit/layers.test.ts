@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = join(import.meta.dirname, '../../src');
 
 /** Lowest first. A room may import rooms listed before it, never after (nor beside: one room a layer). */
-export const LAYERS = [
+const LAYERS = [
   'lib', // generic utilities
   'domain', // pure types and rules: a call, its legs, numbers, outcomes
   'sandbox', // the sandbox amoCRM: a tool of its own, reached through the CRM port like a real amoCRM
@@ -31,7 +31,7 @@ export const LAYERS = [
   'entry', // the runtimes: Node, Workers
 ] as const;
 
-export interface Import {
+interface Import {
   from: string;
   to: string;
   line: number;
@@ -60,7 +60,7 @@ function resolveFile(from: string, specifier: string): string | null {
 }
 
 /** Every relative import between files of src/, with where it is written. */
-export function imports(): Import[] {
+function imports(): Import[] {
   return sources(SRC).flatMap((file) => {
     const text = readFileSync(file, 'utf8');
     const found: Import[] = [];
@@ -74,12 +74,12 @@ export function imports(): Import[] {
   });
 }
 
-export const roomOf = (file: string): string => {
+const roomOf = (file: string): string => {
   const [first = '', ...rest] = file.split('/');
   return rest.length ? first : first.replace(/\.tsx?$/, '');
 };
 
-export function upward(all: readonly Import[]): string[] {
+function upward(all: readonly Import[]): string[] {
   const layer = (room: string) => LAYERS.indexOf(room as (typeof LAYERS)[number]);
   return all.flatMap(({ from, to, line }) => {
     const [a, b] = [roomOf(from), roomOf(to)];
@@ -91,7 +91,7 @@ export function upward(all: readonly Import[]): string[] {
 }
 
 /** Strongly connected groups of folders (any depth) that import each other, as "a ↔ b ↔ …". */
-export function folderCycles(all: readonly Import[]): string[] {
+function folderCycles(all: readonly Import[]): string[] {
   const edges = new Map<string, Set<string>>();
   // A top-level file (app.ts, deps.ts) is a room of its own, not a part of a "src" folder.
   const folder = (file: string) => (file.includes('/') ? dirname(file) : roomOf(file));

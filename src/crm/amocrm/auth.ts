@@ -89,7 +89,7 @@ export class OAuthTokens implements TokenProvider {
    * unauthorized). `force`: the token was answered 401, so refresh even if it looks unexpired.
    */
   private async refresh(stale: string, force: boolean): Promise<string | null> {
-    const { db, account, client, log } = this.deps;
+    const { db, account, log } = this.deps;
     const result = await db.transaction(async (tx) => {
       const [row] = await tx
         .select({ access: crmAccounts.accessToken, refresh: crmAccounts.refreshToken, expiresAt: crmAccounts.tokenExpiresAt })

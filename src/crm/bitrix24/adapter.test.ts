@@ -18,7 +18,13 @@ const server = strictMswServer();
 function setup(section: Record<string, unknown> = {}, fakeOptions: Parameters<typeof bitrix24Fake>[0] = {}) {
   let t = Date.parse('2026-11-20T08:00:00Z');
   const sleeps: number[] = [];
-  const clock = { now: () => t, sleep: async (ms: number) => void (sleeps.push(ms), (t += ms)) };
+  const clock = {
+    now: () => t,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      t += ms;
+    },
+  };
   const fake = bitrix24Fake({ now: clock.now, ...fakeOptions });
   server.use(fake.handler);
   const limiter = new RateLimiter({ rps: 2, now: clock.now, sleep: clock.sleep });

@@ -32,7 +32,14 @@ function setup(
   };
   const adapter = genericAdapter(config.crm.generic!, {
     config,
-    limiter: new RateLimiter({ rps: 1000, now: () => clock, sleep: async (ms) => void (sleeps.push(ms), (clock += ms)) }),
+    limiter: new RateLimiter({
+      rps: 1000,
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
+    }),
     log: memoryLogger(),
     secrets: options.secrets ?? {},
     fetch: fetchUrl as typeof fetch,

@@ -48,7 +48,12 @@ afterEach(async () => {
 function listen(server: FakeAmi, options: Partial<AmiListenerOptions> = {}, wrongSecret?: string) {
   const log = memoryLogger();
   const stored: AmiForward[] = [];
-  const store = options.store ?? (async (f: AmiForward): Promise<StoreOutcome> => (stored.push(f), 'processed'));
+  const store =
+    options.store ??
+    (async (f: AmiForward): Promise<StoreOutcome> => {
+      stored.push(f);
+      return 'processed';
+    });
   const address = parseEnv({ ASTERISK_AMI_URL: server.url }).asteriskAmi!;
   listener = createAmiListener({
     address: { ...address, ...(wrongSecret ? { secret: wrongSecret } : {}) },
@@ -186,7 +191,13 @@ describe('AMI listener', () => {
     fake = await startFakeAmi();
     let release!: () => void;
     const stuck = new Promise<void>((resolve) => (release = resolve));
-    const { listener: l, log } = listen(fake, { maxQueued: 2, store: async () => (await stuck, 'processed') });
+    const { listener: l, log } = listen(fake, {
+      maxQueued: 2,
+      store: async () => {
+        await stuck;
+        return 'processed';
+      },
+    });
     await until('login', () => fake!.loggedIn() === 1);
     for (const sequence of ['1', '2', '3']) await fake.sendEvent({ ...cdr, Sequence: sequence });
     await until('three events', () => l.stats.events === 3);

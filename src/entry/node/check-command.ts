@@ -86,8 +86,11 @@ function masked(report: DryRunReport): DryRunReport {
 }
 
 function counts(report: DryRunReport) {
-  const by = <K extends string>(key: (c: DryRunCall) => K) =>
-    report.calls.reduce<Record<string, number>>((acc, c) => ({ ...acc, [key(c)]: (acc[key(c)] ?? 0) + 1 }), {});
+  const by = <K extends string>(key: (c: DryRunCall) => K) => {
+    const counted: Record<string, number> = {};
+    for (const c of report.calls) counted[key(c)] = (counted[key(c)] ?? 0) + 1;
+    return counted;
+  };
   return {
     bodies: report.bodies,
     conversations: report.calls.length,

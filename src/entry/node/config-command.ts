@@ -75,7 +75,7 @@ export function summary(config: IntegratorConfig): string {
   const crm = config.crm.adapter === 'generic' && config.crm.generic ? `generic CRM at ${config.crm.generic.base_url}` : `CRM ${config.crm.adapter}`;
   return [
     crm,
-    plural(Object.keys(config.extensions).length, 'extension') + ' mapped',
+    `${plural(Object.keys(config.extensions).length, 'extension')} mapped`,
     `unknown callers ${config.unknown_callers.inbound} (inbound) / ${config.unknown_callers.outbound} (outbound)`,
     `missed-call tasks ${config.missed_call_tasks.enabled ? 'on' : 'off'}`,
     plural(mapped, 'CRM field and tag mapping'),

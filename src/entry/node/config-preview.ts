@@ -35,7 +35,7 @@ export async function configPreviewCommand(args: string[], env: NodeJS.ProcessEn
     out.push(
       `# ${config.crm.adapter} adapter, call ${result.call.uniq}: ${result.call.direction} ${result.call.phone}, ${result.call.durationSeconds} s, ${result.call.outcome}`,
     );
-    result.requests.forEach((r, i) => out.push('', ...printRequest(r, i + 1, config, Object.values(secrets))));
+    for (const [i, r] of result.requests.entries()) out.push('', ...printRequest(r, i + 1, config, Object.values(secrets)));
     out.push('', ...result.steps.map((s) => `# ${s}`), '');
     process.stdout.write(out.join('\n'));
     return 0;

@@ -10,7 +10,7 @@ import { parseInstant } from '../../domain/time';
 import { ledgerContext, type AppDeps } from '../../deps';
 import { ApiError } from '../core/errors';
 import { errorResponses } from '../core/schemas';
-import { decodeCallCursor, findCall, searchCalls, type CallCursor, type ConversationRow } from '../../ledger/calls-query';
+import { type CallCursor, type CallDetail, type ConversationRow, decodeCallCursor, findCall, searchCalls } from '../../ledger/calls-query';
 import { unstorableText } from '../../lib/text';
 
 /** Times PostgreSQL's timestamptz and every call in the ledger fit in, with room to spare. */
@@ -135,64 +135,66 @@ export function callRoutes(deps: AppDeps) {
       const call = await findCall(deps.db, id);
       if (!call) throw new ApiError('not_found', `no call ${id}`);
       const delivery = call.deliveries.find((d) => d.crmAccountId === deps.settings.crm.accountId) ?? null;
-      return c.json(
-        {
-          ...presentSummary(call, delivery),
-          answered_at: iso(call.answeredAt),
-          awaiting_recordings: call.awaitingRecordings,
-          final_seen_at: iso(call.finalSeenAt),
-          settle_due_at: iso(call.settleDueAt),
-          revision: call.revision,
-          legs: call.legs
-            .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())
-            .map((l) => ({
-              leg_key: l.legKey,
-              direction: l.direction,
-              from: l.fromRaw,
-              to: l.toRaw,
-              extension: l.extension,
-              started_at: iso(l.startedAt),
-              answered_at: iso(l.answeredAt),
-              ended_at: iso(l.endedAt),
-              disposition: l.disposition,
-              talk_seconds: l.talkSeconds,
-              final: l.final,
-              recorded: l.recorded,
-              inbox_event_id: l.inboxEventId,
-            })),
-          recordings: call.recordings.map((r) => ({
-            id: r.id,
-            recording_key: r.recordingKey,
-            leg_key: r.legKey,
-            origin_url: r.originUrl,
-            status: r.status,
-          })),
-          deliveries: call.deliveries.map((d) => ({
-            id: d.id,
-            crm_account_id: d.crmAccountId,
-            state: d.state,
-            step: d.step,
-            reason: d.reason,
-            uniq: d.uniq,
-            attempts: d.attempts,
-            outcome_unknown: d.outcomeUnknown,
-            next_attempt_at: iso(d.nextAttemptAt),
-            last_attempt_at: iso(d.lastAttemptAt),
-            last_error: d.lastError,
-            crm_refs: d.crmRefs ?? {},
-            delivered_at: iso(d.deliveredAt),
-            history: d.history.map((a) => ({
-              at: iso(a.at),
-              step: a.step,
-              outcome: a.outcome,
-              http_status: a.httpStatus,
-              detail: a.detail,
-            })),
-          })),
-        },
-        200,
-      );
+      return c.json(presentCall(call, delivery), 200);
     });
+}
+
+/** A call with its legs, recordings and deliveries (every attempt), as GET /v1/calls/:id answers it. */
+function presentCall(call: CallDetail, delivery: CallDetail['deliveries'][number] | null) {
+  return {
+    ...presentSummary(call, delivery),
+    answered_at: iso(call.answeredAt),
+    awaiting_recordings: call.awaitingRecordings,
+    final_seen_at: iso(call.finalSeenAt),
+    settle_due_at: iso(call.settleDueAt),
+    revision: call.revision,
+    legs: call.legs
+      .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())
+      .map((l) => ({
+        leg_key: l.legKey,
+        direction: l.direction,
+        from: l.fromRaw,
+        to: l.toRaw,
+        extension: l.extension,
+        started_at: iso(l.startedAt),
+        answered_at: iso(l.answeredAt),
+        ended_at: iso(l.endedAt),
+        disposition: l.disposition,
+        talk_seconds: l.talkSeconds,
+        final: l.final,
+        recorded: l.recorded,
+        inbox_event_id: l.inboxEventId,
+      })),
+    recordings: call.recordings.map((r) => ({
+      id: r.id,
+      recording_key: r.recordingKey,
+      leg_key: r.legKey,
+      origin_url: r.originUrl,
+      status: r.status,
+    })),
+    deliveries: call.deliveries.map((d) => ({
+      id: d.id,
+      crm_account_id: d.crmAccountId,
+      state: d.state,
+      step: d.step,
+      reason: d.reason,
+      uniq: d.uniq,
+      attempts: d.attempts,
+      outcome_unknown: d.outcomeUnknown,
+      next_attempt_at: iso(d.nextAttemptAt),
+      last_attempt_at: iso(d.lastAttemptAt),
+      last_error: d.lastError,
+      crm_refs: d.crmRefs ?? {},
+      delivered_at: iso(d.deliveredAt),
+      history: d.history.map((a) => ({
+        at: iso(a.at),
+        step: a.step,
+        outcome: a.outcome,
+        http_status: a.httpStatus,
+        detail: a.detail,
+      })),
+    })),
+  };
 }
 
 function presentSummary(c: ConversationRow, d: { state: string; reason: string | null } | null) {

@@ -262,7 +262,7 @@ const globs = new Map<string, RegExp>();
 function globRegExp(pattern: string): RegExp {
   let re = globs.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.replace(/[.+\-]/g, (c) => `\\${c}`).replace(/\*/g, '.*')}$`);
+    re = new RegExp(`^${pattern.replace(/[.+-]/g, (c) => `\\${c}`).replace(/\*/g, '.*')}$`);
     globs.set(pattern, re);
   }
   return re;

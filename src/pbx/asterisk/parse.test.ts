@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { problemsOf } from '#test/parse';
 import { sourcesConfigSchema } from '../sources-config';
-import { type ParseContext } from '../source';
+import type { ParseContext } from '../source';
 import type { LegEnded } from '../../domain/events';
 import { asteriskParser } from './parse';
 import { amiEvent, masterCsvLine, missedCall, transferChain } from './testing';

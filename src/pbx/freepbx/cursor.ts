@@ -55,7 +55,9 @@ export function windowStart(cursor: FreepbxCursor, lookbackMinutes: number): str
   const behind = cursor.watermark ? wall(cursor.watermark).minus({ minutes: lookbackMinutes }).toFormat(FORMAT) : null;
   if (behind === null) return cursor.floor;
   if (cursor.floor === null) return behind;
-  return behind > cursor.floor ? behind : cursor.floor;
+  // Wall-clock strings in one fixed format: their string order is their time order.
+  if (behind > cursor.floor) return behind;
+  return cursor.floor;
 }
 
 /** The minutes whose row count differs from what was read, oldest first. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidPayloadError } from '../core/parse';
+import type { InvalidPayloadError } from '../core/parse';
 import { cdrJsonText } from './body';
 
 const json = '{"variables":{"uuid":"a1","caller_id_name":"Ivan%20Petrov","x":"a+b/c?=&"}}';

@@ -2,7 +2,7 @@
  * Generic webhook body → call events.
  * @module
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { CallEvent, RecordingRef } from '../../domain/events';
 import { parseInstant } from '../../domain/time';

@@ -20,7 +20,6 @@ const withConfig = (mango: object): ParseContext => ({ timeZone: 'Europe/Moscow'
 const at = (unix: number) => new Date(unix * 1000);
 const T = 1_795_158_000;
 
-const leg333 = [t.appeared333, t.connected333, t.onHold333, t.disconnected333];
 const leg321 = [t.appeared321, t.transferred321, t.connected321, t.disconnected321];
 
 describe('events/summary', () => {

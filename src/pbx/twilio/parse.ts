@@ -8,7 +8,7 @@
  * @module
  */
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { Direction } from '../../domain/call';
 import type { Disposition } from '../../domain/call';

@@ -9,7 +9,7 @@
  * The recording, when there is one, is named in the same report and covers that segment.
  * @module
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { CallEvent, LegEnded } from '../../domain/events';
 import { parseInstant } from '../../domain/time';

@@ -26,7 +26,7 @@ describe('Zadarma notification signature', () => {
     ['NOTIFY_END', transfer.end, '74951234567' + '74957654321' + '2026-11-20 10:00:00'],
     ['NOTIFY_OUT_START', cancelled.outStart, '100' + '+380989897908' + '2020-04-03 14:26:47'],
     ['NOTIFY_OUT_END', cancelled.outEnd, '100' + '+380989897908' + '2020-04-03 14:26:47'],
-    ['NOTIFY_RECORD', transfer.record100, transfer.PBX_CALL_ID + '1795158000.1001'],
+    ['NOTIFY_RECORD', transfer.record100, `${transfer.PBX_CALL_ID}1795158000.1001`],
     ['NOTIFY_IVR', { ...transfer.start, event: 'NOTIFY_IVR' }, '74951234567' + '74957654321' + '2026-11-20 10:00:00'],
   ];
 

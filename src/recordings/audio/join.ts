@@ -61,7 +61,7 @@ export function joinSegments(segments: readonly Pcm[]): Pcm {
   const channels = Array.from({ length: format.channelCount }, () => new Int16Array(length));
   let at = 0;
   for (const part of parts) {
-    part.forEach((c, ch) => (channels[ch] as Int16Array).set(c, at));
+    for (const [ch, c] of part.entries()) (channels[ch] as Int16Array).set(c, at);
     at += part[0]?.length ?? 0;
   }
   return { sampleRate: format.sampleRate, channels };

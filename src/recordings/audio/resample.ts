@@ -54,7 +54,7 @@ function downsample(input: Int16Array, from: number, to: number): Int16Array {
     }
     // Dividing by the weights actually used keeps the gain at 1, also at the edges.
     const value = weights > 0 ? Math.round(sum / weights) : 0;
-    out[i] = value > 32767 ? 32767 : value < -32768 ? -32768 : value;
+    out[i] = Math.min(32767, Math.max(-32768, value));
   }
   return out;
 }

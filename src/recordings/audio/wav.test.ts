@@ -35,7 +35,9 @@ function soxSamples(file: string, type: string[] = []): Int16Array {
 function interleaved(pcm: Pcm): Int16Array {
   const n = pcm.channels[0]?.length ?? 0;
   const out = new Int16Array(n * pcm.channels.length);
-  pcm.channels.forEach((c, ch) => c.forEach((v, i) => (out[i * pcm.channels.length + ch] = v)));
+  for (const [ch, c] of pcm.channels.entries()) {
+    for (const [i, v] of c.entries()) out[i * pcm.channels.length + ch] = v;
+  }
   return out;
 }
 

@@ -146,7 +146,7 @@ function fromFloat(value: number): number {
 }
 
 function clip(value: number): number {
-  return value > 32767 ? 32767 : value < -32768 ? -32768 : value;
+  return Math.min(32767, Math.max(-32768, value));
 }
 
 function ascii(bytes: Uint8Array, at: number, length: number): string {

@@ -234,7 +234,7 @@ describe('safeFetch: redirects', () => {
       headers: { authorization: 'Basic dG9rZW4=' },
     });
     expect(outcome.ok).toBe(true);
-    expect(calls.map((c) => [c.url, c.init?.redirect, (c.init?.headers as Record<string, string>).authorization])).toEqual([
+    expect(calls.map((c) => [c.url, c.init?.redirect, (c.init?.headers as Record<string, string> | undefined)?.authorization])).toEqual([
       ['https://pbx.example.com/a', 'manual', 'Basic dG9rZW4='],
       ['https://pbx.example.com/b', 'manual', 'Basic dG9rZW4='],
       ['https://files.example.com/c', 'manual', undefined],
@@ -270,9 +270,17 @@ describe('safeFetch: answers, sizes and time', () => {
     let pulled = 0;
     const { fetchFor } = answering(
       () =>
-        new Response(new ReadableStream({ pull: (c) => void ((pulled += 1), c.enqueue(new Uint8Array(10))) }), {
-          headers: { 'content-length': '5000' },
-        }),
+        new Response(
+          new ReadableStream({
+            pull: (c) => {
+              pulled += 1;
+              c.enqueue(new Uint8Array(10));
+            },
+          }),
+          {
+            headers: { 'content-length': '5000' },
+          },
+        ),
     );
     refusedWith(await safeFetch('https://pbx.example.com/rec.wav', policy(), fetchFor), /larger than the limit of 1000 bytes.*announced 5000/);
     expect(pulled).toBeLessThanOrEqual(1);

@@ -10,7 +10,7 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { SandboxContext } from '../core/context';
-import { type EntityType, type Note } from '../core/model';
+import type { EntityType, Note } from '../core/model';
 import { intList, listParam, pageLinks, pageOf, paging, range, inRange, selfLink } from '../core/query';
 import { type FieldError, hal, noContent, problem, validationProblem } from '../core/responses';
 import { fieldError, readBatch, readJson } from '../core/validation';

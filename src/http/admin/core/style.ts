@@ -54,7 +54,7 @@ button[aria-pressed=true]{background:#1d2430;border-color:#1d2430;color:#fff}
 .actions form{margin:0}
 .pager{display:flex;gap:1rem;margin:.6rem 0}
 audio{width:100%;max-width:36rem;display:block;margin:.4rem 0}
-.speeds{display:flex;flex-wrap:wrap;gap:.35rem}
+.speeds{display:flex;flex-wrap:wrap;gap:.35rem;border:0;margin:0;padding:0;min-width:0}
 svg{display:block;max-width:100%;height:auto}
 svg text{font:12px system-ui,sans-serif;fill:#1d2430}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}

@@ -33,13 +33,13 @@ export const Recordings = ({ list, audio, archiving, zone }: { list: Recording[]
     {audio ? (
       <div class="player">
         <audio id="player" controls preload="metadata" src={audio.src}></audio>
-        <div class="speeds" role="group" aria-label="Playback speed">
+        <fieldset class="speeds" aria-label="Playback speed">
           {SPEEDS.map((rate) => (
             <button type="button" class="secondary" data-rate={String(rate)} aria-pressed={rate === 1 ? 'true' : 'false'}>
               {`${rate}×`}
             </button>
           ))}
-        </div>
+        </fieldset>
         <p class="muted">
           {(audio.durationMs / 1000).toFixed(1)} s · {count(Math.round(audio.bytes / 1024))} KB · the link works until {localTime(audio.expiresAt, zone)}
         </p>

@@ -72,31 +72,33 @@ export function callsPage(c: Context<AdminEnv>, d: CallsPageData) {
 
 /** The search form, filled with what was asked. */
 const CallsSearch = ({ form: f }: { form: CallsForm }) => (
-  <form class="filters card" method="get" action="/admin/calls" role="search">
-    <label>
-      Number
-      <input type="search" name="phone" value={f.phone} placeholder="+7 495 123-45-67, 84951234567, 101" inputmode="tel" />
-    </label>
-    <label>
-      Extension
-      <input type="text" name="extension" value={f.extension} inputmode="numeric" />
-    </label>
-    <label>
-      From (date)
-      <input type="date" name="from" value={f.from} />
-    </label>
-    <label>
-      To (date, inclusive)
-      <input type="date" name="to" value={f.to} />
-    </label>
-    <Choice label="Outcome" name="outcome" values={OUTCOMES} selected={f.outcome} />
-    <Choice label="Delivery" name="state" values={[...DELIVERY_STATES, 'unsettled']} selected={f.state} />
-    {f.limit ? <input type="hidden" name="limit" value={f.limit} /> : null}
-    <div class="actions">
-      <button type="submit">Search</button>
-      <a href="/admin/calls">Clear</a>
-    </div>
-  </form>
+  <search>
+    <form class="filters card" method="get" action="/admin/calls">
+      <label>
+        Number
+        <input type="search" name="phone" value={f.phone} placeholder="+7 495 123-45-67, 84951234567, 101" inputmode="tel" />
+      </label>
+      <label>
+        Extension
+        <input type="text" name="extension" value={f.extension} inputmode="numeric" />
+      </label>
+      <label>
+        From (date)
+        <input type="date" name="from" value={f.from} />
+      </label>
+      <label>
+        To (date, inclusive)
+        <input type="date" name="to" value={f.to} />
+      </label>
+      <Choice label="Outcome" name="outcome" values={OUTCOMES} selected={f.outcome} />
+      <Choice label="Delivery" name="state" values={[...DELIVERY_STATES, 'unsettled']} selected={f.state} />
+      {f.limit ? <input type="hidden" name="limit" value={f.limit} /> : null}
+      <div class="actions">
+        <button type="submit">Search</button>
+        <a href="/admin/calls">Clear</a>
+      </div>
+    </form>
+  </search>
 );
 
 /** A labelled select of `values` whose first option, "any", asks for no filter. */

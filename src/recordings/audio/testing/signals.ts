@@ -94,7 +94,9 @@ export function interleave16(...channels: Int16Array[]): Uint8Array {
   const frames = channels[0]?.length ?? 0;
   const out = new Uint8Array(frames * channels.length * 2);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < frames; i++) channels.forEach((c, ch) => view.setInt16((i * channels.length + ch) * 2, c[i] as number, true));
+  for (let i = 0; i < frames; i++) {
+    for (const [ch, c] of channels.entries()) view.setInt16((i * channels.length + ch) * 2, c[i] as number, true);
+  }
   return out;
 }
 
