@@ -99,7 +99,7 @@ function callIdOf(json: string): string | undefined {
   }
 }
 
-/** A captured request → its body and the meta its route keeps (see each source's route.ts). */
+/** A captured request → its body and the meta its route keeps (each source's webhook descriptor, pbx/<vendor>/webhook.ts). */
 function requestBody(source: string, r: Request, at: string): DryRunBody {
   const meta: Record<string, string> = {};
   if (r.content_type) meta.content_type = r.content_type;
