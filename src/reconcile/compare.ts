@@ -13,7 +13,7 @@
  * CRM is never taken for a missing one.
  * @module
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { queryRows } from '../db/raw';
 import { callAudio, conversations, deliveries, reconcileCrmNotes, reconcileFindings, recordings } from '../db/schema';
@@ -30,24 +30,55 @@ export interface CompareInput {
   now: Date;
 }
 
-/** Writes the findings and takes their actions; returns how many calls of the window the ledger has. */
-export async function compare(db: Db, input: CompareInput): Promise<{ calls: number }> {
-  const { runId, accountId } = input;
+/** What every comparison statement shares: the run, the window's calls of the account, the times, what "we have the file" means. */
+interface Scope {
+  runId: string;
+  inWindow: SQL;
+  began: SQL;
+  now: SQL;
+  hasFile: SQL;
+}
+
+function scopeOf(input: CompareInput): Scope {
   const from = sql`${input.from.toISOString()}::timestamptz`;
   const to = sql`${input.to.toISOString()}::timestamptz`;
   const began = sql`${input.startedAt.toISOString()}::timestamptz`;
-  const now = sql`${input.now.toISOString()}::timestamptz`;
-  const inWindow = sql`c.started_at >= ${from} and c.started_at < ${to} and d.crm_account_id = ${accountId}`;
   // "We have the file": its MP3 in our archive — or, where recordings are only referenced, a
   // PBX URL the note would link to (what the delivery's update step sends).
   const hasFile = input.recordingsArchived
     ? sql`exists (select 1 from ${callAudio} a where a.conversation_id = c.id and a.purged_at is null and a.updated_at < ${began})`
     : sql`exists (select 1 from ${recordings} r where r.conversation_id = c.id and r.status = 'referenced'
                     and r.origin_url ~* '^https?://')`;
-  // Each statement writes its findings and acts on them; they are counted afterwards from the
-  // table (phases.ts findingCounts).
+  return {
+    runId: input.runId,
+    inWindow: sql`c.started_at >= ${from} and c.started_at < ${to} and d.crm_account_id = ${input.accountId}`,
+    began,
+    now: sql`${input.now.toISOString()}::timestamptz`,
+    hasFile,
+  };
+}
 
-  // missing_in_crm
+/**
+ * Writes the findings and takes their actions; returns how many calls of the window the ledger has.
+ * Each statement writes its findings and acts on them; they are counted afterwards from the table
+ * (phases.ts findingCounts).
+ */
+export async function compare(db: Db, input: CompareInput): Promise<{ calls: number }> {
+  const scope = scopeOf(input);
+  await missingInCrm(db, scope);
+  await duplicatesInCrm(db, scope);
+  await missingRecordings(db, scope);
+  await gaveUp(db, scope);
+  await skipped(db, scope);
+  const [totals] = await queryRows<{ calls: number | string }>(
+    db,
+    sql`select count(*) as calls from ${conversations} c where c.started_at >= ${input.from.toISOString()}::timestamptz and c.started_at < ${input.to.toISOString()}::timestamptz`,
+  );
+  return { calls: Number(totals?.calls ?? 0) };
+}
+
+/** Delivered calls whose note the CRM no longer has: listed, and sent again. */
+async function missingInCrm(db: Db, { runId, inWindow, began, now }: Scope): Promise<void> {
   await db.execute(
     sql`with gone as (
           select d.id, d.conversation_id from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
@@ -64,8 +95,10 @@ export async function compare(db: Db, input: CompareInput): Promise<{ calls: num
             from gone where d.id = gone.id returning d.id)
         select count(*) as n from repushed`,
   );
+}
 
-  // duplicate_in_crm
+/** Calls the CRM has more than one note of: listed with their notes (never deleted by us). */
+async function duplicatesInCrm(db: Db, { runId, inWindow }: Scope): Promise<void> {
   await db.execute(
     sql`with twice as (
           select d.conversation_id, jsonb_agg(jsonb_build_object('note_id', n.note_id, 'entity_type', n.entity_type,
@@ -80,8 +113,10 @@ export async function compare(db: Db, input: CompareInput): Promise<{ calls: num
           returning 1)
         select count(*) as n from found`,
   );
+}
 
-  // missing_recording
+/** Delivered calls whose note lacks the recording link while we have the file: the note is updated. */
+async function missingRecordings(db: Db, { runId, inWindow, began, now, hasFile }: Scope): Promise<void> {
   await db.execute(
     sql`with bare as (
           select d.id, d.conversation_id,
@@ -103,8 +138,10 @@ export async function compare(db: Db, input: CompareInput): Promise<{ calls: num
             from bare where d.id = bare.id returning d.id)
         select count(*) as n from updated`,
   );
+}
 
-  // failed
+/** Deliveries that gave up: listed, and retried. */
+async function gaveUp(db: Db, { runId, inWindow, now }: Scope): Promise<void> {
   await db.execute(
     sql`with gave_up as (
           select d.id, d.conversation_id, d.reason from ${deliveries} d join ${conversations} c on c.id = d.conversation_id
@@ -118,8 +155,10 @@ export async function compare(db: Db, input: CompareInput): Promise<{ calls: num
             from gave_up where d.id = gave_up.id returning d.id)
         select count(*) as n from retried`,
   );
+}
 
-  // skipped
+/** Calls not for the CRM: listed with the reason. */
+async function skipped(db: Db, { runId, inWindow }: Scope): Promise<void> {
   await db.execute(
     sql`with left_out as (
           insert into ${reconcileFindings} (run_id, conversation_id, kind, action, detail)
@@ -129,12 +168,6 @@ export async function compare(db: Db, input: CompareInput): Promise<{ calls: num
           returning 1)
         select count(*) as n from left_out`,
   );
-
-  const [totals] = await queryRows<{ calls: number | string }>(
-    db,
-    sql`select count(*) as calls from ${conversations} c where c.started_at >= ${from} and c.started_at < ${to}`,
-  );
-  return { calls: Number(totals?.calls ?? 0) };
 }
 
 /** Findings whose gap is closed now (the call is delivered again); returns how many stay open. */

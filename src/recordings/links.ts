@@ -48,11 +48,9 @@ export const MAX_LINK_ATTEMPTS = 8;
 
 const delayMs = (attempts: number) => Math.min(6 * 3600_000, 30_000 * 2 ** attempts);
 
-export async function resolveRecordingLinks(deps: RecordingsDeps, resolvers: readonly RecordingLinkResolver[], limit = 50): Promise<number> {
-  const active = resolvers.filter((r) => resolverEnabled(r, deps));
-  if (active.length === 0) return 0;
-  const now = (deps.now ?? (() => new Date()))();
-  const due = await deps.db
+/** Recordings whose link a PBX has to be asked for, due now, of the sources that can be asked. */
+function dueLinks(deps: RecordingsDeps, active: readonly RecordingLinkResolver[], now: Date, limit: number) {
+  return deps.db
     .select({
       recordingId: recordings.id,
       conversationId: recordings.conversationId,
@@ -78,56 +76,73 @@ export async function resolveRecordingLinks(deps: RecordingsDeps, resolvers: rea
     )
     .orderBy(asc(recordings.nextFetchAt))
     .limit(limit);
-  let linked = 0;
-  for (const row of due) {
+}
+
+type DueLink = Awaited<ReturnType<typeof dueLinks>>[number];
+type LinkOutcome = { url: string } | { pending: true } | { error: string };
+
+/** The PBX gave the link: kept (archived next); without archiving, the note is brought up to date. */
+async function linked(deps: RecordingsDeps, row: DueLink, url: string, now: Date): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    // Archived next (the download step picks it up now); without archiving, the PBX's own
+    // link goes on the note, so the note is brought up to date.
+    await tx
+      .update(recordings)
+      .set({ originUrl: url, nextFetchAt: deps.recordings ? now : null, fetchError: null, updatedAt: now })
+      .where(eq(recordings.id, row.recordingId));
+    if (!deps.recordings) {
+      await tx
+        .update(conversations)
+        .set({ revision: sql`${conversations.revision} + 1`, updatedAt: now })
+        .where(eq(conversations.id, row.conversationId));
+      await queueNoteUpdates(tx, [row.conversationId], now);
+    }
+  });
+}
+
+/** The PBX could not give it: asked again later, until MAX_LINK_ATTEMPTS, then left failed with the error. */
+async function notLinked(deps: RecordingsDeps, row: DueLink, error: string, now: Date): Promise<void> {
+  const attempts = row.attempts + 1;
+  const giveUp = attempts >= MAX_LINK_ATTEMPTS;
+  await deps.db
+    .update(recordings)
+    .set({
+      fetchAttempts: attempts,
+      fetchError: error,
+      nextFetchAt: giveUp ? null : new Date(now.getTime() + delayMs(attempts)),
+      ...(giveUp ? { status: 'failed' as const, fetchState: 'failed' as const } : {}),
+      updatedAt: now,
+    })
+    .where(eq(recordings.id, row.recordingId));
+  deps.log.warn('could not get a recording link from the PBX', { source: row.source, attempts, error });
+}
+
+export async function resolveRecordingLinks(deps: RecordingsDeps, resolvers: readonly RecordingLinkResolver[], limit = 50): Promise<number> {
+  const active = resolvers.filter((r) => resolverEnabled(r, deps));
+  if (active.length === 0) return 0;
+  const now = (deps.now ?? (() => new Date()))();
+  let count = 0;
+  for (const row of await dueLinks(deps, active, now, limit)) {
     const resolver = active.find((r) => r.source === row.source);
     if (!resolver || !row.vendorRef) continue;
     if (!withinAllowance(resolver, Date.now())) continue;
-    let outcome: { url: string } | { pending: true } | { error: string };
+    let outcome: LinkOutcome;
     try {
       outcome = await resolver.resolve({ ...row, vendorRef: row.vendorRef }, deps);
     } catch (error) {
       outcome = { error: describeError(error) };
     }
     if ('url' in outcome) {
-      await deps.db.transaction(async (tx) => {
-        // Archived next (the download step picks it up now); without archiving, the PBX's own
-        // link goes on the note, so the note is brought up to date.
-        await tx
-          .update(recordings)
-          .set({ originUrl: outcome.url, nextFetchAt: deps.recordings ? now : null, fetchError: null, updatedAt: now })
-          .where(eq(recordings.id, row.recordingId));
-        if (!deps.recordings) {
-          await tx
-            .update(conversations)
-            .set({ revision: sql`${conversations.revision} + 1`, updatedAt: now })
-            .where(eq(conversations.id, row.conversationId));
-          await queueNoteUpdates(tx, [row.conversationId], now);
-        }
-      });
-      linked++;
+      await linked(deps, row, outcome.url, now);
+      count++;
     } else if ('pending' in outcome) {
       await deps.db
         .update(recordings)
         .set({ nextFetchAt: new Date(now.getTime() + 20_000) })
         .where(eq(recordings.id, row.recordingId));
-    } else {
-      const attempts = row.attempts + 1;
-      const giveUp = attempts >= MAX_LINK_ATTEMPTS;
-      await deps.db
-        .update(recordings)
-        .set({
-          fetchAttempts: attempts,
-          fetchError: outcome.error,
-          nextFetchAt: giveUp ? null : new Date(now.getTime() + delayMs(attempts)),
-          ...(giveUp ? { status: 'failed' as const, fetchState: 'failed' as const } : {}),
-          updatedAt: now,
-        })
-        .where(eq(recordings.id, row.recordingId));
-      deps.log.warn('could not get a recording link from the PBX', { source: row.source, attempts, error: outcome.error });
-    }
+    } else await notLinked(deps, row, outcome.error, now);
   }
-  return linked;
+  return count;
 }
 
 /** A resolver needs its source's API credentials; without them recordings wait. */

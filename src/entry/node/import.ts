@@ -45,90 +45,132 @@ export interface ImportOptions {
 const MAX_ROW_BYTES = 64 * 1024;
 const IN_FLIGHT = 2;
 
-export async function importAsteriskCsv(file: string, options: ImportOptions): Promise<ImportSummary> {
-  const started = Date.now();
-  const { reading } = options;
-  const summary: ImportSummary = { rows: 0, conversations: 0, legs: 0, stored: 0, duplicates: 0, failed: 0, skipped: new SkipTally(), seconds: 0 };
-  const meta = { content_type: 'text/csv', columns: formatColumnsOption(reading.layout), time_zone: reading.timeZone };
-  const groups = new CallGroups<IngestInput>(options.window);
-  const fileBytes = createFileSizer();
-  let bytesRead = 0;
-
+/**
+ * Batches of grouped rows on their way into the ledger: two transactions in flight, so PostgreSQL
+ * works on one batch while the next is read and built; each answer counted into the summary.
+ */
+function ingestQueue(options: ImportOptions, summary: ImportSummary) {
   let batch: IngestInput[] = [];
-  // Two transactions in flight: PostgreSQL works on one batch while the next is read and built.
   const inflight: Promise<void>[] = [];
   let failure: unknown;
   const count = (results: IngestResult[], inputs: IngestInput[]) => {
-    results.forEach((r, i) => {
+    for (const [i, r] of results.entries()) {
       if (r.status === 'processed') summary.stored++;
       else if (r.status === 'duplicate') summary.duplicates++;
       else if (r.status === 'refused')
         summary.skipped.add(`refused as bad input: ${(r.problems[0] ?? r.error).replace(/ \(call .*\)$/, '')}`, Number(inputs[i]?.meta?.first_line ?? 0));
       else summary.failed++;
-    });
+    }
   };
   const flush = async () => {
-    if (batch.length === 0 || !options.ingest) return void (batch = []);
     const inputs = batch;
     batch = [];
+    if (inputs.length === 0 || !options.ingest) return;
     if (inflight.length >= IN_FLIGHT) await inflight.shift();
     if (failure) throw failure;
     inflight.push(
       options.ingest(inputs).then(
         (results) => count(results, inputs),
-        (error: unknown) => void (failure = error),
+        (error: unknown) => {
+          failure = error;
+        },
       ),
     );
   };
-  const take = async (released: ReturnType<CallGroups<IngestInput>['drain']>) => {
-    for (const group of released) {
-      if (group.first) summary.conversations++;
-      batch.push(...group.items);
-    }
-    if (batch.length >= options.batchSize) await flush();
+  return {
+    /** Conversations released by the grouping: into the batch, sent when it is full. */
+    async take(released: ReturnType<CallGroups<IngestInput>['drain']>) {
+      for (const group of released) {
+        if (group.first) summary.conversations++;
+        batch.push(...group.items);
+      }
+      if (batch.length >= options.batchSize) await flush();
+    },
+    /** The last batch sent, every transaction answered; the first failure thrown. */
+    async finish() {
+      await flush();
+      await Promise.all(inflight);
+      if (failure) throw failure;
+    },
   };
+}
 
+type CsvRead = { record: string[]; raw: string; info: { lines: number } };
+
+/** The file's rows as csv-parse reads them, with the bytes read so far; rows it cannot read are tallied as skipped. */
+async function csvRows(file: string, summary: ImportSummary) {
   // A UTF-8 byte order mark says what the file is (csv-parse then reads it as UTF-8 itself).
   const bom = await startsWithUtf8Bom(file);
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
-  input.on('data', (chunk) => (bytesRead += chunk.length));
+  const progress = { bytesRead: 0 };
+  input.on('data', (chunk) => {
+    progress.bytesRead += chunk.length;
+  });
   const parser = csvStream({ ...CSV_OPTIONS, encoding: BYTE_ENCODING, info: true, raw: true, skip_records_with_error: true, max_record_size: MAX_ROW_BYTES });
   parser.on('skip', (error: Error & { lines?: number }) =>
     summary.skipped.add(`not valid CSV: ${error.message.replace(/ at line \d+.*$/, '')}`, error.lines ?? 0),
   );
   input.on('error', (error) => parser.destroy(error));
+  return { bom, progress, rows: input.pipe(parser) as AsyncIterable<CsvRead> };
+}
 
-  for await (const read of input.pipe(parser) as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
-    summary.rows++;
-    const { values, raw } = bom ? { values: read.record, raw: read.raw } : decodeRecord(read.record, read.raw, options.charset ?? 'auto');
-    const row = { line: read.info.lines, values };
-    const problems: string[] = [];
-    let leg = csvRowToEvent(row, reading, problems);
-    if (!leg) {
-      summary.skipped.addProblem(problems[0] ?? 'unreadable row', row.line);
-      continue;
-    }
-    if (leg.kind === 'dropped') {
-      // No call of its own (the dialled side's record): listed with its reason, not stored.
-      summary.skipped.add(leg.reason.replace(/ \(linkedid [^)]*\)$/, ''), row.line);
-      continue;
-    }
-    const rowMeta: Record<string, string> = { ...meta, first_line: String(row.line) };
-    const bytes = await fileBytes(leg.recording?.url);
-    if (bytes !== undefined) {
-      rowMeta.recording_bytes = String(bytes);
-      const again = csvRowToEvent(row, reading, [], bytes);
-      if (again?.kind === 'leg') leg = again;
-    }
-    summary.legs++;
-    await take(groups.add(leg.callKey, { source: 'asterisk', raw: raw.replace(/\r?\n$/, ''), meta: rowMeta, events: [leg] }));
-    if (summary.rows % 1000 === 0) options.progress?.update(bytesRead, summary.rows);
+/** One row read as a leg (with its recording's size when the file is on this host), or null when it is tallied as skipped. */
+async function rowToInput(
+  read: CsvRead,
+  text: { bom: boolean; charset: CharsetSetting },
+  ctx: RowContext,
+): Promise<{ callKey: string; input: IngestInput } | null> {
+  const { reading, summary, meta, fileBytes } = ctx;
+  const { values, raw } = text.bom ? { values: read.record, raw: read.raw } : decodeRecord(read.record, read.raw, text.charset);
+  const row = { line: read.info.lines, values };
+  const problems: string[] = [];
+  let leg = csvRowToEvent(row, reading, problems);
+  if (!leg) {
+    summary.skipped.addProblem(problems[0] ?? 'unreadable row', row.line);
+    return null;
   }
-  await take(groups.drain());
-  await flush();
-  await Promise.all(inflight);
-  if (failure) throw failure;
-  options.progress?.update(bytesRead, summary.rows);
+  if (leg.kind === 'dropped') {
+    // No call of its own (the dialled side's record): listed with its reason, not stored.
+    summary.skipped.add(leg.reason.replace(/ \(linkedid [^)]*\)$/, ''), row.line);
+    return null;
+  }
+  const rowMeta: Record<string, string> = { ...meta, first_line: String(row.line) };
+  const bytes = await fileBytes(leg.recording?.url);
+  if (bytes !== undefined) {
+    rowMeta.recording_bytes = String(bytes);
+    const again = csvRowToEvent(row, reading, [], bytes);
+    if (again?.kind === 'leg') leg = again;
+  }
+  summary.legs++;
+  return { callKey: leg.callKey, input: { source: 'asterisk', raw: raw.replace(/\r?\n$/, ''), meta: rowMeta, events: [leg] } };
+}
+
+interface RowContext {
+  reading: ImportOptions['reading'];
+  summary: ImportSummary;
+  meta: Record<string, string>;
+  fileBytes: ReturnType<typeof createFileSizer>;
+}
+
+export async function importAsteriskCsv(file: string, options: ImportOptions): Promise<ImportSummary> {
+  const started = Date.now();
+  const { reading } = options;
+  const summary: ImportSummary = { rows: 0, conversations: 0, legs: 0, stored: 0, duplicates: 0, failed: 0, skipped: new SkipTally(), seconds: 0 };
+  const meta = { content_type: 'text/csv', columns: formatColumnsOption(reading.layout), time_zone: reading.timeZone };
+  const ctx: RowContext = { reading, summary, meta, fileBytes: createFileSizer() };
+  const groups = new CallGroups<IngestInput>(options.window);
+  const queue = ingestQueue(options, summary);
+  const { bom, progress, rows } = await csvRows(file, summary);
+  const text = { bom, charset: options.charset ?? 'auto' };
+  for await (const read of rows) {
+    summary.rows++;
+    const leg = await rowToInput(read, text, ctx);
+    if (leg) await queue.take(groups.add(leg.callKey, leg.input));
+    if (summary.rows % 1000 === 0) options.progress?.update(progress.bytesRead, summary.rows);
+  }
+  await queue.take(groups.drain());
+  await queue.finish();
+  options.progress?.update(progress.bytesRead, summary.rows);
   options.progress?.stop();
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
