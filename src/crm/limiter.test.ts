@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from './limiter';
+import { LateForBudget, RateLimiter } from './limiter';
 
 /**
  * A virtual clock whose `moving` sleep advances time to the end of the sleep.
@@ -213,5 +213,45 @@ describe('RateLimiter over a long run', () => {
   it('the busiest-second measure itself catches a limiter that lets one too many through', () => {
     const tooFast = Array.from({ length: 20 }, (_, i) => i * (1000 / 7));
     expect(busiestSecond(tooFast)).toBe(8);
+  });
+});
+
+describe('RateLimiter priorities and deadlines', () => {
+  it('serves a live request before deliveries already waiting, and background ones last', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ rps: 5, now: clock.now, sleep: clock.moving });
+    const order: string[] = [];
+    const ask = (name: string, priority?: 'live' | 'delivery' | 'background') => limiter.acquire(priority ? { priority } : {}).then(() => order.push(name));
+    await ask('d0');
+    await Promise.all([ask('b1', 'background'), ask('d1'), ask('d2'), ask('live', 'live')]);
+    // Asked last, the ring jumps the queue; background waits for every delivery.
+    expect(order).toEqual(['d0', 'live', 'd1', 'd2', 'b1']);
+  });
+
+  it('refuses at once, taking no slot, a request whose deadline comes before its turn', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ rps: 2, now: clock.now, sleep: clock.moving });
+    const waiting = [limiter.acquire(), limiter.acquire(), limiter.acquire()];
+    // Three live requests would be the 1st, 2nd and 3rd live ones: the third's slot is past 900 ms.
+    const live = [0, 1, 2].map(() =>
+      limiter.acquire({ priority: 'live', deadline: clock.now() + 900 }).then(
+        () => 'sent',
+        (e: unknown) => (e instanceof LateForBudget ? 'late' : 'error'),
+      ),
+    );
+    expect(await Promise.all(live)).toEqual(['sent', 'sent', 'late']);
+    await Promise.all(waiting);
+    expect(limiter.late).toBe(1);
+    expect(limiter.requests).toBe(5);
+  });
+
+  it('drops a waiting request when a 429 pause pushes its slot past its deadline', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ rps: 10, now: clock.now, sleep: clock.moving });
+    await limiter.acquire();
+    const ring = limiter.acquire({ priority: 'live', deadline: clock.now() + 2_000 });
+    limiter.penalize(5_000);
+    await expect(ring).rejects.toBeInstanceOf(LateForBudget);
+    expect(limiter.waiting).toBe(0);
   });
 });

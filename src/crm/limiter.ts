@@ -8,8 +8,14 @@
  * On a 429 the rate halves (down to a floor) and the limiter pauses; each quiet interval then
  * wins back a tenth of the configured rate (additive increase, multiplicative decrease), so a
  * CRM that allows less than we were told converges instead of being hammered into a block.
- * One delivery worker holds an account at a time (see delivery/lease.ts), so an in-process
- * budget is the whole budget.
+ * Requests have a priority: live ones (a screen pop, a caller lookup for a ringing call) go
+ * before deliveries, deliveries before reconciliation listings and backfills; within a priority,
+ * in call order. A request may carry a deadline: when its slot would come after it (a ring is worth
+ * nothing ten seconds later), it is refused at once with LateForBudget instead of queued, and
+ * takes no slot from anyone.
+ *
+ * One delivery worker holds an account at a time (see delivery/lease.ts), and the live requests
+ * of this process share this limiter, so an in-process budget is the whole budget of a process.
  * @module
  */
 export interface LimiterOptions {
@@ -19,6 +25,36 @@ export interface LimiterOptions {
   margin?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** Who goes first when several wait: live calls, then deliveries, then background listings. */
+export const PRIORITIES = ['live', 'delivery', 'background'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export interface AcquireOptions {
+  /** Default `delivery`. */
+  priority?: Priority;
+  /** Epoch ms: refuse (LateForBudget) rather than start after this. */
+  deadline?: number | null;
+}
+
+/** The budget cannot give a slot before the request's deadline; nothing was sent. */
+export class LateForBudget extends Error {
+  constructor(
+    readonly slotAt: number,
+    readonly deadline: number,
+  ) {
+    super(`the request budget has no slot before its deadline (next slot in ${Math.max(0, Math.round(slotAt - deadline))} ms past it)`);
+    this.name = 'LateForBudget';
+  }
+}
+
+interface Waiter {
+  rank: number;
+  seq: number;
+  deadline: number | null;
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 const RECOVERY_INTERVAL_MS = 10_000;
@@ -31,11 +67,14 @@ export class RateLimiter {
   private readonly sleep: (ms: number) => Promise<void>;
   /** When the latest granted request actually started (after its wait). */
   private last = -Infinity;
-  /** Callers are served one after another, each measured from its predecessor's real start. */
-  private queue: Promise<void> = Promise.resolve();
+  /** Waiting callers, best first: by priority, then call order. */
+  private waiters: Waiter[] = [];
+  private seq = 0;
+  private pumping = false;
   private pausedUntil = 0;
   private lastPenaltyAt = -Infinity;
   private granted = 0;
+  private refusedLate = 0;
 
   constructor(options: LimiterOptions) {
     this.maxRps = options.rps;
@@ -55,26 +94,42 @@ export class RateLimiter {
     return this.granted;
   }
 
+  /** Requests refused because their deadline came before a slot. */
+  get late(): number {
+    return this.refusedLate;
+  }
+
+  /** Callers waiting now. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /**
-   * Resolves at the moment the caller may start its request; callers are served in call order.
-   * Each slot is computed when its turn comes, from the previous request's actual start and the
-   * rate and pause in force then, so a late timer or a penalty in between is never overrun.
+   * Resolves at the moment the caller may start its request. Each slot is computed when its turn
+   * comes, from the previous request's actual start and the rate and pause in force then, so a
+   * late timer or a penalty in between is never overrun. Rejects with LateForBudget when the
+   * caller's deadline comes first.
    */
-  acquire(): Promise<void> {
-    const turn = this.queue.then(async () => {
-      for (;;) {
-        const now = this.now();
-        this.recover(now);
-        const interval = (1000 / this.rps) * (1 + this.margin);
-        const slot = Math.max(now, this.last + interval, this.pausedUntil);
-        if (slot <= now) break;
-        await this.sleep(slot - now);
+  acquire(options: AcquireOptions = {}): Promise<void> {
+    const rank = PRIORITIES.indexOf(options.priority ?? 'delivery');
+    const deadline = options.deadline ?? null;
+    if (deadline !== null) {
+      // Everyone of this priority or better already waiting goes first.
+      const ahead = this.waiters.filter((w) => w.rank <= rank).length;
+      const slot = this.nextSlot(this.now()) + ahead * this.interval();
+      if (slot > deadline) {
+        this.refusedLate++;
+        return Promise.reject(new LateForBudget(slot, deadline));
       }
-      this.last = this.now();
-      this.granted++;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { rank, seq: this.seq++, deadline, resolve, reject };
+      const at = this.waiters.findIndex((w) => w.rank > rank);
+      if (at < 0) this.waiters.push(waiter);
+      else this.waiters.splice(at, 0, waiter);
+      // After the caller has its promise (and its continuation), so a grant reaches it first.
+      queueMicrotask(() => void this.pump());
     });
-    this.queue = turn;
-    return turn;
   }
 
   /** A 429 arrived: slow down and pause for waitMs. */
@@ -83,6 +138,51 @@ export class RateLimiter {
     this.rps = Math.max(this.maxRps / 8, this.rps / 2);
     this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
     this.lastPenaltyAt = now;
+  }
+
+  private interval(): number {
+    return (1000 / this.rps) * (1 + this.margin);
+  }
+
+  private nextSlot(now: number): number {
+    this.recover(now);
+    return Math.max(now, this.last + this.interval(), this.pausedUntil);
+  }
+
+  /** Serves the waiters one at a time; after every sleep the best waiter is chosen again. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.waiters.length > 0) {
+        const now = this.now();
+        const slot = this.nextSlot(now);
+        this.dropLate(slot);
+        if (this.waiters.length === 0) break;
+        if (slot > now) {
+          await this.sleep(slot - now);
+          continue;
+        }
+        const next = this.waiters.shift() as Waiter;
+        this.last = this.now();
+        this.granted++;
+        next.resolve();
+        // Let the granted caller start (its continuation runs) before the next one is considered.
+        for (let i = 0; i < 3; i++) await null;
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private dropLate(slot: number): void {
+    const late = this.waiters.filter((w) => w.deadline !== null && w.deadline < slot);
+    if (late.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !late.includes(w));
+    for (const w of late) {
+      this.refusedLate++;
+      w.reject(new LateForBudget(slot, w.deadline as number));
+    }
   }
 
   private recover(now: number) {

@@ -147,6 +147,55 @@ export interface TimeWindow {
   to: Date;
 }
 
+/** How a request of the live half is sent: first in the account's budget, and not at all once late. */
+export interface LiveRequest {
+  /** Epoch ms after which the answer is worth nothing (crm/limiter.ts LateForBudget when no slot comes before). */
+  deadline: number;
+}
+
+/** Someone the CRM knows, as a card shows them. */
+export interface CrmEntityRef {
+  id: number | string;
+  name: string;
+}
+
+/** The caller as the CRM knows them: what the PBX routes by and the screen pop shows. */
+export interface CallerCard {
+  /** The contact with this number; null when only a company has it. */
+  contact: CrmEntityRef | null;
+  /** The contact's company, or the company with this number. */
+  company: CrmEntityRef | null;
+  /** The CRM user responsible for the contact (else for the company). */
+  responsibleUserId: number | string | null;
+  /** The newest open deal (lead) of the contact or company. */
+  deal: (CrmEntityRef & { statusId: number | string | null }) | null;
+  /** Where a person opens the card in the CRM. */
+  url: string | null;
+}
+
+/** A ringing call shown to CRM users (the screen pop). */
+export interface ScreenPop {
+  /** Ours, stable for the call (the conversation's uniq): the CRM may use it as its own id of the call. */
+  uniq: string;
+  direction: CallDirection;
+  /** The outside party (E.164 when we could normalize it). */
+  phone: string;
+  /** The CRM users who should see it. */
+  users: (number | string)[];
+  /** The extension ringing for each user, where the CRM wants one (Bitrix24 USER_PHONE_INNER). */
+  extensions: Record<string, string>;
+  /** Our number the call came in on, when known. */
+  line: string | null;
+  startedAt: Date;
+  /** What calltrail already knows of the caller (names for the pop; the CRM may show its own). */
+  caller: CallerCard | null;
+}
+
+/** The CRM's own id of the popped call when it made one (Bitrix24 CALL_ID): the delivery finishes that call. */
+export interface PopResult {
+  ref: string | null;
+}
+
 export interface CrmPort {
   readonly kind: string;
   /** Most calls one logCalls request may carry. */
@@ -164,6 +213,18 @@ export interface CrmPort {
   addTasks(tasks: NewTask[]): Promise<TaskRef[]>;
   /** Call-back tasks already on an entity, to avoid a second one after a lost answer. */
   findTasks(entity: NewTask['entity'], since: Date): Promise<TaskRef[]>;
+  /**
+   * Who has this number: contact or company, its responsible user, its open deal, its URL; null
+   * when nobody has it. Absent: this CRM cannot be asked (lookups then answer "unknown").
+   */
+  findCaller?(phone: string, live: LiveRequest): Promise<CallerCard | null>;
+  /** Shows the ringing call to these users now (screen pop). Absent: this CRM has no pop-up. */
+  popUp?(pop: ScreenPop, live: LiveRequest): Promise<PopResult>;
+  /**
+   * Takes the pop down for these users: the call was answered by someone else, or ended
+   * (Bitrix24 `telephony.externalcall.hide`). Absent: the CRM's pop goes away by itself.
+   */
+  popDown?(pop: ScreenPop & { ref: string }, users: (number | string)[], live: LiveRequest): Promise<void>;
 }
 
 /**

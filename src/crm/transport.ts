@@ -18,7 +18,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import { networkFailure, readAnswer, type VendorTable } from './answers';
-import type { RateLimiter } from './limiter';
+import type { Priority, RateLimiter } from './limiter';
 import { CrmError } from './port';
 import { rateLimitWaitMs, retryInRun } from './retry-policy';
 
@@ -58,6 +58,14 @@ export interface CrmRequest {
   write?: boolean;
   /** Statuses besides 2xx that the caller interprets itself (e.g. amoCRM's 400 on /api/v4/calls). */
   accept?: readonly number[];
+  /** Its place in the account's budget: live calls first, then deliveries (default), then background work. */
+  priority?: Priority;
+  /**
+   * Epoch ms after which the answer is worth nothing (a screen pop, a lookup for a ringing call):
+   * the request is not started when the budget has no slot before it (LateForBudget, not retried),
+   * its tries are cut off at it, and no retry waits past it.
+   */
+  deadline?: number;
 }
 
 export interface CrmAnswer {
@@ -117,7 +125,7 @@ export class CrmTransport {
             this.options.limiter.penalize(rateLimitWaitMs(consecutive429s, failure.retryAfterMs));
           }
           const waitMs = retryInRun(failure, { write, tries, consecutive429s });
-          if (waitMs === null) throw new AbortError(error);
+          if (waitMs === null || (req.deadline !== undefined && Date.now() + waitMs >= req.deadline)) throw new AbortError(error);
           if (waitMs > 0) await this.sleep(waitMs);
           throw error;
         }
@@ -130,7 +138,7 @@ export class CrmTransport {
   private async once(req: CrmRequest, write: boolean): Promise<CrmAnswer> {
     let renewed = false;
     for (;;) {
-      await this.options.limiter.acquire();
+      await this.options.limiter.acquire({ priority: req.priority ?? 'delivery', deadline: req.deadline ?? null });
       const auth = await this.credentials.headers();
       const { status, text, headers } = await this.send(req, auth, write);
       const reading = readAnswer(this.options.vendor, { status, text, headers }, write, req.accept);
@@ -141,6 +149,12 @@ export class CrmTransport {
       }
       throw new CrmError(reading.failure);
     }
+  }
+
+  /** The try's timeout: the transport's, cut to what is left before the request's deadline. */
+  private tryTimeoutMs(req: CrmRequest): number {
+    const timeout = this.options.timeoutMs ?? 20_000;
+    return req.deadline === undefined ? timeout : Math.max(1, Math.min(timeout, req.deadline - Date.now()));
   }
 
   private async send(req: CrmRequest, auth: Record<string, string>, write: boolean) {
@@ -154,7 +168,7 @@ export class CrmTransport {
         headers,
         ...(req.body !== undefined ? { body: req.body } : {}),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 20_000),
+        signal: AbortSignal.timeout(this.tryTimeoutMs(req)),
       });
       return { status: response.status, text: await response.text(), headers: response.headers };
     } catch (error) {

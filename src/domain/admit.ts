@@ -14,7 +14,7 @@ import { DIRECTIONS } from './call';
 import { DISPOSITIONS } from './call';
 import { RECORDING_STATUSES } from './call';
 import { unstorableText } from '../lib/text';
-import type { CallEvent, LegEnded, RecordingRef } from './events';
+import { LIVE_STATES, type CallEvent, type LegEnded, type LiveMoment, type RecordingRef } from './events';
 
 /** `max_call_seconds` when the config says nothing: a day. */
 export const DEFAULT_MAX_CALL_SECONDS = 86_400;
@@ -76,6 +76,10 @@ export function eventProblems(events: readonly CallEvent[], rules: AdmissionRule
       if (at) problems.push(`closed at: ${at}`);
       continue;
     }
+    if (event.kind === 'live') {
+      problems.push(...liveProblems(event, rules));
+      continue;
+    }
     if (event.kind === 'leg') problems.push(...legProblems(event, rules).map((p) => `${p} (${where(event)})`));
     else problems.push(...recordingProblems('recording', event.recording).map((p) => `${p} (${where(event)})`));
     for (const [field, key] of [
@@ -88,6 +92,27 @@ export function eventProblems(events: readonly CallEvent[], rules: AdmissionRule
   }
   return problems;
 }
+
+function liveProblems(live: LiveMoment, rules: AdmissionRules): string[] {
+  const problems: string[] = [];
+  const key = keyProblem(live.callKey);
+  if (key) problems.push(`call_id: ${key}`);
+  if (!(LIVE_STATES as readonly string[]).includes(live.state)) problems.push(`state: is not one of ${LIVE_STATES.join(', ')}`);
+  if (live.direction !== null && !(DIRECTIONS as readonly string[]).includes(live.direction))
+    problems.push('direction: is not one of inbound, outbound, internal');
+  const parties = [['from', live.from], ['to', live.to], ['line', live.line ?? null], ...live.extensions.map((e) => ['extensions', e] as const)] as const;
+  for (const [field, value] of parties) {
+    const problem = partyProblem(value);
+    if (problem) problems.push(`${field}: ${problem}`);
+  }
+  if (live.extensions.length > MAX_RINGING_EXTENSIONS) problems.push(`extensions: more than ${MAX_RINGING_EXTENSIONS}`);
+  const at = timeProblem(live.at, rules.now);
+  if (at) problems.push(`at: ${at}`);
+  return problems;
+}
+
+/** A ring group larger than this is not a ring group. */
+const MAX_RINGING_EXTENSIONS = 200;
 
 function legProblems(leg: LegEnded, rules: AdmissionRules): string[] {
   const problems: string[] = [];

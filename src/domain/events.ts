@@ -76,12 +76,44 @@ export interface RecordDropped {
   reason: string;
 }
 
-export type CallEvent = LegEnded | RecordingReady | ConversationClosed | RecordDropped;
+/** What a call is doing now, as the live view shows it. */
+export const LIVE_STATES = ['ringing', 'answered', 'ended'] as const;
+export type LiveState = (typeof LIVE_STATES)[number];
 
-/** Events that belong to a conversation. */
+/**
+ * A call is happening: extensions ring (ringing), one picked up (answered), or it is over before
+ * any record says so (ended). Live moments feed the screen pop and the live view; they never make
+ * or change a conversation — its legs still come from the PBX's records of the call (a CDR, an
+ * end notification), which they never replace.
+ */
+export interface LiveMoment {
+  kind: 'live';
+  /** The conversation key the call's records will carry (same key space as its legs). */
+  callKey: string;
+  state: LiveState;
+  /** As declared by the PBX; null when it does not say. */
+  direction: Direction | null;
+  from: string | null;
+  to: string | null;
+  /**
+   * ringing: the extensions ringing now (several for a ring group; empty when the PBX does not say
+   * yet — the call is in a queue or an IVR); answered: the extension that picked up, if known.
+   */
+  extensions: string[];
+  /** Our number the call came in on or goes out from (the DID), when the PBX says. */
+  line?: string | null;
+  /** When it happened, by the PBX's clock when it gives one, else the arrival. */
+  at: Date;
+}
+
+export type CallEvent = LegEnded | RecordingReady | ConversationClosed | RecordDropped | LiveMoment;
+
+/** Events that belong to a conversation's record (live moments do not: they only show it live). */
 export type ConversationEvent = LegEnded | RecordingReady | ConversationClosed;
 
-export const isConversationEvent = (e: CallEvent): e is ConversationEvent => e.kind !== 'dropped';
+export const isConversationEvent = (e: CallEvent): e is ConversationEvent => e.kind !== 'dropped' && e.kind !== 'live';
+
+export const isLiveMoment = (e: CallEvent): e is LiveMoment => e.kind === 'live';
 
 /** The conversation an event belongs to; null for a dropped record. */
 export const callKeyOf = (e: CallEvent): string | null => (e.kind === 'dropped' ? null : e.callKey);

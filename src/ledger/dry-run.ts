@@ -110,7 +110,7 @@ function conversations(parsed: Parsed[], conversationSource: (source: string) =>
   const groups = new Map<string, Group>();
   for (const { source, events } of parsed) {
     for (const e of events) {
-      if (e.kind === 'dropped') continue;
+      if (e.kind === 'dropped' || e.kind === 'live') continue;
       const key = `${conversationSource(source)}\n${e.callKey}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { legs: new Map(), recordings: new Map(), closed: false }));

@@ -124,7 +124,7 @@ export function planJoins(items: readonly JoinItem[], existing: readonly Existin
   const starts = new Map<string, number>();
   for (const item of items) {
     for (const e of item.events) {
-      if (e.kind === 'dropped') continue;
+      if (e.kind === 'dropped' || e.kind === 'live') continue;
       union(`k:${e.callKey}`, `k:${e.callKey}`);
       if (e.kind !== 'leg') continue;
       union(`k:${e.callKey}`, `k:${e.legKey}`);

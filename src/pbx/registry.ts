@@ -9,6 +9,7 @@
 import type { CallEvent } from '../domain/events';
 import type { RecordingSources } from '../recordings/deps';
 import { asterisk } from './asterisk';
+import type { PbxOriginator } from './core/originate';
 import type { ParseContext, PbxParser } from './core/parse';
 import type { PbxPull } from './core/pull';
 import type { PbxSource } from './core/source';
@@ -45,6 +46,9 @@ export const sourcesSharing = (family: string): string[] => [family, ...sources.
 
 /** Sources whose records cannot mark the end of a call: their calls settle after SETTLE_SECONDS of quiet. */
 export const tentativeFinalSources: ReadonlySet<string> = new Set(sources.filter((s) => s.settlesAfterQuiet).map((s) => s.name));
+
+/** The click-to-call originators every runtime has (HTTP APIs); the Node entry adds AMI's and FreeSWITCH's (deps.originators). */
+export const portableOriginators: readonly PbxOriginator[] = sources.flatMap((s) => (s.originate ? [s.originate] : []));
 
 /** The pulls every runtime has (they only speak HTTP); the Node entry adds FreePBX's (deps.pbxPulls). */
 export const portablePulls: readonly PbxPull[] = sources.flatMap((s) => (s.pull ? [s.pull] : []));

@@ -27,6 +27,8 @@ export const conversations = pgTable(
     externalNumberRaw: text('external_number_raw'),
     /** Why the outside number could not be normalized (kept as dialled, matched by its digits). */
     externalNumberNote: text('external_number_note'),
+    /** Our number the call came in on or went out from (the DID), as the PBX gave it. */
+    line: text('line'),
     /** The extension that talked longest (or the first one rung when nobody answered). */
     extension: text('extension'),
     outcome: text('outcome', { enum: OUTCOMES }),

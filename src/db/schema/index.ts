@@ -14,4 +14,5 @@ export * from './call-audio';
 export * from './app-secrets';
 export * from './recording-purges';
 export * from './reconcile';
+export * from './live';
 export * from './relations';

@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import type { RecordingDownloader } from '../../recordings/downloads';
 import type { RecordingLinkResolver } from '../../recordings/links';
+import type { PbxOriginator } from './originate';
 import type { PbxParser } from './parse';
 import type { PbxPull } from './pull';
 import type { PbxEndpoint } from './webhook';
@@ -25,6 +26,8 @@ export interface PbxSource<Name extends string = string, Section extends z.ZodTy
    * runtime: FreePBX's CDR table is read by the Node entry, which adds its pull itself.
    */
   readonly pull?: PbxPull;
+  /** Asks the PBX to ring a rep and then a customer (click-to-call), where its API can. */
+  readonly originate?: PbxOriginator;
   /** Turns the vendor's recording id into a lasting URL (recordings/links.ts). */
   readonly recordingLinks?: RecordingLinkResolver;
   /** Downloads a recording through the vendor's API, whose links work once (recordings/downloads.ts). */
