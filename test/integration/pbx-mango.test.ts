@@ -212,12 +212,23 @@ describe('surface', () => {
   });
 });
 
+describe('ring time', () => {
+  it('accepts a signed events/call Appeared as it happens and counts its live moment', async () => {
+    const res = await post({ kind: 'call', json: t.appeared333 });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'processed', inbox_id: expect.any(Number), events: 1 });
+    const connected = await post({ kind: 'call', json: t.connected333 });
+    expect(await connected.json()).toMatchObject({ status: 'processed', events: 1 });
+    expect(await counts(testDb().db)).toMatchObject({ inbox: 2 });
+  });
+});
+
 describe('store first', () => {
   it('keeps the body raw in the inbox when it answers 200', async () => {
     const res = await post({ kind: 'summary', json: t.summary });
     expect(res.status).toBe(200);
-    // The summary's leg and the employee it names.
-    expect(await res.json()).toEqual({ status: 'processed', inbox_id: expect.any(Number), events: 2 });
+    // The summary's leg, the employee it names, and the live call's end.
+    expect(await res.json()).toEqual({ status: 'processed', inbox_id: expect.any(Number), events: 3 });
     const [row] = await testDb().db.select().from(inboxEvents);
     expect(row).toMatchObject({
       source: 'mango',

@@ -240,3 +240,15 @@ describe('twilio: the inbox and the answers Twilio gets', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([STATUS, RECORDING]));
   });
 });
+
+describe('twilio: ring time', () => {
+  it('accepts signed ringing and in-progress callbacks as the call happens, and stores them', async () => {
+    const h = twilio();
+    const ringing = { ...inbound.aliceCompleted, CallStatus: 'ringing', CallDuration: '0' };
+    const answered = { ...inbound.aliceCompleted, CallStatus: 'in-progress', CallDuration: '0' };
+    for (const params of [inbound.parentRinging, ringing, answered]) expect((await post(h, STATUS, params)).status).toBe(204);
+    const rows = await h.deps.db.select().from(inboxEvents);
+    expect(rows.map((r) => r.status)).toEqual(['processed', 'processed', 'processed']);
+    expect((await post(h, STATUS, ringing, { token: 'not-the-token-0123456789abcdef0' })).status).toBe(401);
+  });
+});

@@ -206,3 +206,32 @@ describe('yeastar: recordings the PBX keeps, downloaded through its API', () => 
     expect(await testDb().db.$count(callAudio)).toBe(1);
   });
 });
+
+describe('yeastar: ring time', () => {
+  it('accepts a signed P-Series 30011 (ringing) and an S-Series RING report, counted as events', async () => {
+    const h = yeastar();
+    const p30011 = {
+      type: 30011,
+      sn: '3631A2124XXX',
+      msg: JSON.stringify({
+        call_id: CALL_ID,
+        members: [
+          { inbound: { from: '84951234567', to: '74993334455', trunk_name: 'MTS-SIP', member_status: 'ALERT' } },
+          { extension: { number: '101', member_status: 'RING' } },
+        ],
+      }),
+    };
+    const sRing = {
+      action: 'RING',
+      callid: CALL_ID,
+      call: [{ inbound: { from: '84951234567', to: '74993334455', trunk: 'MTS-SIP' } }, { ext: { extid: '102' } }],
+      sn: '369451090405',
+    };
+    for (const body of [p30011, sRing]) {
+      const res = await post(h, body);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: 'processed', events: 1 });
+    }
+    expect((await post(h, p30011, { secret: 'another-secret' })).status).toBe(401);
+  });
+});

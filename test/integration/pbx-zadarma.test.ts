@@ -217,6 +217,19 @@ describe('surface', () => {
   });
 });
 
+describe('ring time', () => {
+  it('accepts a signed NOTIFY_START and NOTIFY_INTERNAL as the call rings, and stores them', async () => {
+    for (const n of [renamed('ring-', transfer.start), renamed('ring-', transfer.rings100)]) {
+      const res = await post(n);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('');
+    }
+    const rows = await testDb().db.select().from(inboxEvents).where(eq(inboxEvents.source, 'zadarma'));
+    expect(rows.map((r) => r.status)).toEqual(['processed', 'processed']);
+    expect((await post(renamed('ring-', transfer.start), { signature: 'bm90IHRoZSBzaWduYXR1cmU=' })).status).toBe(401);
+  });
+});
+
 describe('store first', () => {
   it('keeps the body raw in the inbox when it answers 200', async () => {
     const res = await post(transfer.end);

@@ -43,7 +43,7 @@ export interface ParseConfig<Sources = unknown> {
   time_zone: string;
   default_country: CountryCode;
   extension_pattern: string;
-  lines: Readonly<Record<string, { default_country: CountryCode }>>;
+  lines: Readonly<Record<string, { default_country?: CountryCode | undefined }>>;
   max_call_seconds?: number;
   sources: Sources;
 }
@@ -56,7 +56,8 @@ export const numbersOf = (ctx: Pick<ParseContext, 'numbers'>): NumberRules => ct
 /** The number rules of a config: extension pattern, default country, and the countries of its lines. */
 export function numberRules(config: Pick<ParseConfig, 'default_country' | 'extension_pattern' | 'lines'>): NumberRules {
   const lineCountries = new Map<string, CountryCode>();
-  for (const [line, { default_country }] of Object.entries(config.lines)) {
+  for (const [line, rules] of Object.entries(config.lines)) {
+    const default_country = rules.default_country ?? config.default_country;
     const digits = numberDigits(line).replace(/^\+/, '');
     lineCountries.set(digits, default_country);
     const e164 = /^\d+$/.test(digits) ? toE164(digits, config.default_country) : undefined;

@@ -23,6 +23,27 @@ export const freeswitchConfigSchema = z
       'true (default): the A-leg counts as answered only once it was bridged to someone, so a caller answered by ' +
         'an IVR or voicemail and never connected is a missed call. false: any answered leg counts (conference-based setups).',
     ),
+    click_to_call: z
+      .strictObject({
+        enabled: flag(true, 'false: calltrail never originates (POST /v1/originate refuses for this source)'),
+        dial_string: z
+          .string()
+          .regex(/\{extension\}/, 'expected a template with {extension}')
+          .regex(/\{(digits|phone)\}/, 'expected a template with {digits} or {phone}')
+          .refine((v) => !/[\r\n]/.test(v), 'must be one line')
+          .default('{origination_caller_id_number={caller_id}}user/{extension} {digits} XML default')
+          .describe(
+            'the originate arguments: {extension} the rep, {digits}/{phone} the customer without/with "+", {caller_id} the number shown ' +
+              "(the request's or caller_id); the rep's leg is answered, then the customer dialled in the given dialplan and context",
+          ),
+        caller_id: z
+          .string()
+          .regex(/^\+?\d{1,20}$/, 'expected digits')
+          .optional()
+          .describe('the caller ID number when the request names none'),
+      })
+      .prefault({})
+      .describe('click-to-call through the event socket (FREESWITCH_ESL, Node only)'),
   })
   .describe('freeswitch source');
 

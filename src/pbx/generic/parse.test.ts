@@ -78,7 +78,9 @@ describe('generic parser', () => {
 
   it('names each problem with its path', () => {
     expect(problems('{')[0]).toMatch(/^body is not valid JSON/);
-    expect(problems({ type: 'call.started', call_id: 'c1' })).toEqual(['type: expected type "call.ended" or "recording.ready"']);
+    expect(problems({ type: 'call.started', call_id: 'c1' })).toEqual([
+      'type: expected type to be one of "call.ended", "recording.ready", "call.ringing", "call.answered"',
+    ]);
     expect(problems({ type: 'call.ended' })).toEqual(['call_id: is required', 'started_at: is required', 'ended_at: is required']);
     // Shape first: a body with a wrong enum is reported before its times are read.
     expect(problems([ended, { ...ended, started_at: 'soon', disposition: 'hung' }])).toEqual([
@@ -96,5 +98,80 @@ describe('generic parser', () => {
     expect(problems([])).toEqual(['body: expected at least one event']);
     expect(problems(Array.from({ length: 501 }, () => ended))).toEqual(['body: expected at most 500 events per request']);
     expect(problems({ ...ended, call_id: '' })).toEqual(['call_id: expected call_id, got an empty string']);
+  });
+});
+
+describe('generic live events', () => {
+  // DESIGN.md's contract: call.ringing (call_id, direction, from, to, extensions, line) and call.answered (call_id, extension).
+  const ringing = {
+    type: 'call.ringing',
+    call_id: 'c1',
+    direction: 'inbound',
+    from: '+7 (495) 123-45-67',
+    to: '74957654321',
+    extensions: ['101', '102'],
+    line: '74957654321',
+    at: '2026-11-20T10:00:00+03:00',
+  };
+  const answered = { type: 'call.answered', call_id: 'c1', extension: '101', at: '2026-11-20T10:00:05+03:00' };
+
+  it('turns call.ringing into a ringing moment of the conversation call_id names', () => {
+    expect(parse(ringing)).toEqual([
+      {
+        kind: 'live',
+        callKey: 'c1',
+        state: 'ringing',
+        direction: 'inbound',
+        from: '+7 (495) 123-45-67',
+        to: '74957654321',
+        extensions: ['101', '102'],
+        line: '74957654321',
+        at: new Date('2026-11-20T07:00:00Z'),
+      },
+    ]);
+  });
+
+  it('turns call.answered into an answered moment of the extension', () => {
+    expect(parse(answered)).toEqual([
+      {
+        kind: 'live',
+        callKey: 'c1',
+        state: 'answered',
+        direction: null,
+        from: null,
+        to: null,
+        extensions: ['101'],
+        line: null,
+        at: new Date('2026-11-20T07:00:05Z'),
+      },
+    ]);
+  });
+
+  it('reads started_at / answered_at when at is absent, numbers as numbers, and a queue with no extension yet', () => {
+    const { at: _at, ...noAt } = ringing;
+    expect(parse({ ...noAt, started_at: 1795158000, extensions: [101, '101'] })[0]).toMatchObject({ extensions: ['101'], at: new Date(1795158000 * 1000) });
+    expect(parse({ ...noAt, started_at: '2026-11-20 10:00:00', extensions: undefined })[0]).toMatchObject({
+      extensions: [],
+      at: new Date('2026-11-20T07:00:00Z'),
+    });
+    expect(parse({ type: 'call.answered', call_id: 'c1', extension: 101, answered_at: 1795158005 })[0]).toMatchObject({ extensions: ['101'] });
+  });
+
+  it('comes in one batch with the records of the call, and a whole call keys one conversation', () => {
+    const events = parse([ringing, answered, ended]);
+    expect(events.map((e) => e.kind)).toEqual(['live', 'live', 'leg']);
+    expect(new Set(events.map((e) => (e.kind === 'dropped' ? null : e.callKey)))).toEqual(new Set(['c1']));
+  });
+
+  it('names each problem with its path', () => {
+    const { at: _at, ...noAt } = ringing;
+    expect(problems(noAt)).toEqual(['at: is required (when it started ringing; or give started_at)']);
+    expect(problems([answered, { ...answered, at: undefined }])).toEqual(['[1].at: is required (when it was answered; or give answered_at)']);
+    expect(problems({ ...ringing, at: 'soon' })[0]).toMatch(/^at: expected an ISO 8601 time/);
+    expect(problems({ ...ringing, extensions: '101' })).toEqual(['extensions: expected extensions as an array of strings']);
+    expect(problems({ ...ringing, extensions: Array.from({ length: 201 }, (_, i) => String(100 + i)) })).toEqual([
+      'extensions: expected at most 200 extensions',
+    ]);
+    expect(problems({ ...ringing, call_id: '' })).toEqual(['call_id: expected call_id, got an empty string']);
   });
 });

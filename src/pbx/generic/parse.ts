@@ -1,10 +1,12 @@
 /**
- * Generic webhook body → call events.
+ * Generic webhook body → call events: `call.ended` and `recording.ready` make the conversation;
+ * `call.ringing` and `call.answered` are live moments (the screen pop, the live view) under the
+ * same call_id, which never make or change it.
  * @module
  */
 import type { z } from 'zod';
 import { describeIssues } from '../../config/errors';
-import type { CallEvent, RecordingRef } from '../../domain/events';
+import type { CallEvent, LiveMoment, RecordingRef } from '../../domain/events';
 import { parseInstant } from '../../domain/time';
 import { InvalidPayloadError, readJsonBody, type ParseContext, type PbxParser } from '../core/parse';
 import { genericBatchSchema, genericEventSchema, type GenericEvent } from './schema';
@@ -25,6 +27,7 @@ export const genericParser: PbxParser = {
 };
 
 function toCallEvent(event: GenericEvent, at: string, ctx: ParseContext, problems: string[]): CallEvent | null {
+  if (event.type === 'call.ringing' || event.type === 'call.answered') return liveMoment(event, at, ctx, problems);
   const legKey = event.leg_id ?? event.call_id;
   if (event.type === 'recording.ready') {
     return { kind: 'recording', callKey: event.call_id, legKey, recording: recordingRef(event.recording, legKey) };
@@ -68,7 +71,36 @@ function toCallEvent(event: GenericEvent, at: string, ctx: ParseContext, problem
   };
 }
 
-function recordingRef(r: NonNullable<GenericEvent['recording']>, legKey: string): RecordingRef {
+type LiveEvent = Extract<GenericEvent, { type: 'call.ringing' | 'call.answered' }>;
+
+/** call.ringing / call.answered → a live moment: shown live, never a leg of the conversation. */
+function liveMoment(event: LiveEvent, at: string, ctx: ParseContext, problems: string[]): LiveMoment | null {
+  const ringing = event.type === 'call.ringing';
+  const [field, value] = event.at !== undefined ? ['at', event.at] : ringing ? ['started_at', event.started_at] : ['answered_at', event.answered_at];
+  if (value === undefined) {
+    problems.push(`${at}at: is required (when it ${ringing ? 'started ringing' : 'was answered'}; or give ${ringing ? 'started_at' : 'answered_at'})`);
+    return null;
+  }
+  const parsed = parseInstant(value, ctx.timeZone);
+  if (!parsed.ok) {
+    problems.push(`${at}${field}: ${parsed.message}`);
+    return null;
+  }
+  const extensions = ringing ? [...new Set(event.extensions)] : event.extension ? [event.extension] : [];
+  return {
+    kind: 'live',
+    callKey: event.call_id,
+    state: ringing ? 'ringing' : 'answered',
+    direction: event.direction ?? null,
+    from: event.from ?? null,
+    to: event.to ?? null,
+    extensions,
+    line: event.line ?? null,
+    at: parsed.value,
+  };
+}
+
+function recordingRef(r: NonNullable<Extract<GenericEvent, { type: 'call.ended' }>['recording']>, legKey: string): RecordingRef {
   return {
     key: r.id ?? r.url ?? `${legKey}:${r.status}`,
     url: r.url ?? null,

@@ -68,8 +68,50 @@ export const recordingReadySchema = z.object({
   recording,
 });
 
-export const genericEventSchema = z.discriminatedUnion('type', [callEndedSchema, recordingReadySchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'expected type "call.ended" or "recording.ready"' : undefined),
+const direction = z.enum(['inbound', 'outbound', 'internal']).nullish();
+
+/** A ring group larger than this is not a ring group. */
+export const MAX_RINGING_EXTENSIONS = 200;
+
+/**
+ * Live: the call is ringing (`extensions`: the ones ringing now; empty while it waits in a queue or
+ * an IVR). It feeds the screen pop and the live view and never replaces `call.ended`.
+ */
+export const callRingingSchema = z.object({
+  type: z.literal('call.ringing'),
+  call_id: id('call_id'),
+  direction,
+  from: number,
+  to: number,
+  extensions: z
+    .array(z.union([id('an extension'), z.number().int().nonnegative().transform(String)]), { error: 'expected extensions as an array of strings' })
+    .max(MAX_RINGING_EXTENSIONS, `expected at most ${MAX_RINGING_EXTENSIONS} extensions`)
+    .default([]),
+  /** Our number the call came in on (the DID) or goes out from. */
+  line: number,
+  /** When it started ringing; `started_at` is read when `at` is absent. One of them is required. */
+  at: time.optional(),
+  started_at: time.optional(),
+});
+
+/** Live: an extension picked the call up. */
+export const callAnsweredSchema = z.object({
+  type: z.literal('call.answered'),
+  call_id: id('call_id'),
+  extension: number,
+  direction,
+  from: number,
+  to: number,
+  line: number,
+  /** When it was answered; `answered_at` is read when `at` is absent. One of them is required. */
+  at: time.optional(),
+  answered_at: time.optional(),
+});
+
+export const GENERIC_EVENT_TYPES = ['call.ended', 'recording.ready', 'call.ringing', 'call.answered'] as const;
+
+export const genericEventSchema = z.discriminatedUnion('type', [callEndedSchema, recordingReadySchema, callRingingSchema, callAnsweredSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? `expected type to be one of ${GENERIC_EVENT_TYPES.map((t) => `"${t}"`).join(', ')}` : undefined),
 });
 
 export const MAX_EVENTS_PER_REQUEST = 500;

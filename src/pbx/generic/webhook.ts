@@ -6,7 +6,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import type { PbxWebhook, WebhookSettings } from '../core/webhook';
-import { callEndedSchema, MAX_EVENTS_PER_REQUEST, recordingReadySchema } from './schema';
+import { callAnsweredSchema, callEndedSchema, callRingingSchema, MAX_EVENTS_PER_REQUEST, recordingReadySchema } from './schema';
 import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from './signature';
 
 export const PATH = '/v1/pbx/generic/events';
@@ -37,6 +37,20 @@ const example = {
   recording: { id: 'r1', url: 'https://pbx.example/r1.wav' },
 };
 
+const ringingExample = {
+  type: 'call.ringing',
+  call_id: 'c-1001',
+  direction: 'inbound',
+  from: '+7 (495) 123-45-67',
+  to: '74957654321',
+  extensions: ['101', '102'],
+  line: '74957654321',
+  at: '2026-11-20T10:00:00+03:00',
+};
+const answeredExample = { type: 'call.answered', call_id: 'c-1001', extension: '101', at: '2026-11-20T10:00:05+03:00' };
+
+const EVENT_SCHEMAS = [callEndedSchema, recordingReadySchema, callRingingSchema, callAnsweredSchema] as const;
+
 export const genericWebhook: PbxWebhook<{ secret: string | null }, WebhookSettings<{ generic?: string }>> = {
   method: 'post',
   path: PATH,
@@ -60,15 +74,23 @@ export const genericWebhook: PbxWebhook<{ secret: string | null }, WebhookSettin
       'Answered legs wait up to SETTLE_SECONDS for a recording unless `recorded: false`. ' +
       'Refused with a 400 naming the field, nothing stored: an answered call without `answered_at` (or `talk_seconds`), ' +
       'a leg longer than `max_call_seconds` (config, default a day), times more than a day ahead, text with NUL ' +
-      'characters or lone surrogates.',
+      'characters or lone surrogates. ' +
+      'Live events, same envelope and signature: `call.ringing` (call_id, direction, from, to, `extensions` ringing now — ' +
+      'empty while the call waits in a queue or an IVR —, line, `at` or `started_at`) and `call.answered` (call_id, ' +
+      '`extension`, `at` or `answered_at`). They feed the screen pop and the live view under the same call_id, are ' +
+      'counted in `events`, and never replace `call.ended`.',
     request: {
       headers: z.object({ [SIGNATURE_HEADER]: z.string().optional().openapi({ example: 't=1763622000,v1=5257a8…' }) }),
       body: {
         required: true,
         content: {
           'application/json': {
-            schema: z.union([callEndedSchema, recordingReadySchema, z.array(z.union([callEndedSchema, recordingReadySchema]))]),
-            example,
+            schema: z.union([...EVENT_SCHEMAS, z.array(z.union(EVENT_SCHEMAS))]),
+            examples: {
+              ended: { summary: 'A call ended', value: example },
+              ringing: { summary: 'Extensions ring (live)', value: ringingExample },
+              answered: { summary: 'An extension answered (live)', value: answeredExample },
+            },
           },
         },
       },

@@ -18,6 +18,17 @@ export const mangoConfigSchema = z
       true,
       'answered extension legs wait up to SETTLE_SECONDS for their recording (events/recording); ' + 'set false when Mango does not record calls',
     ),
+    click_to_call: z
+      .strictObject({
+        enabled: flag(true, 'false: calltrail never asks Mango to call (POST /v1/originate refuses for this source)'),
+        line_number: z
+          .string()
+          .regex(/^\+?\d{5,15}$/, 'expected one of your Mango lines, digits, such as "74951234567"')
+          .optional()
+          .describe("the line the customer is called from (line_number), unless the request names one; unset: the line Mango's settings choose"),
+      })
+      .prefault({})
+      .describe("click-to-call through Mango's commands/callback (MANGO_API_KEY and MANGO_API_SALT)"),
   })
   .describe('mango source');
 

@@ -9,6 +9,7 @@ import { mangoParser } from './parse';
 import { mangoPull } from './pull';
 import { mangoRecordingDownloads } from './recording-download';
 import { mangoWebhooks } from './webhook';
+import { mangoOriginator } from './originate';
 
 export const mango = pbxSource({
   name: 'mango',
@@ -17,4 +18,5 @@ export const mango = pbxSource({
   webhooks: mangoWebhooks,
   pull: mangoPull(),
   recordingDownloads: mangoRecordingDownloads,
+  originate: mangoOriginator,
 });

@@ -2,13 +2,16 @@
  * Mango Office notifications → call events. The path a body came to (`meta.event`: call,
  * summary or recording) says what it is; a call notification also carries, in `meta.timeline`,
  * the other notifications of its call that were stored before it (see timeline.ts), so the parse
- * stays a pure function of what the inbox keeps.
+ * stays a pure function of what the inbox keeps. Call states and the summary also give live
+ * moments (live.ts) beside the legs.
  * @module
  */
 import { InvalidPayloadError, type PbxParser } from '../core/parse';
-import type { MangoConfig } from './config';
+import type { CallEvent } from '../../domain/events';
+import type { MangoConfig, MangoContext } from './config';
 import { readJson, validate } from './body';
 import { callLeg, summaryLegs } from './legs';
+import { callStateMoment, summaryMoment } from './live';
 import { recordingEvents } from './recording';
 import { callEventSchema, recordingEventSchema, summarySchema, type MangoCallEvent } from './schema';
 import { mangoClock } from './time';
@@ -19,25 +22,34 @@ export type MangoEventKind = (typeof MANGO_EVENTS)[number];
 export const mangoParser: PbxParser<{ mango: MangoConfig }> = {
   name: 'mango',
   parse(raw, meta, ctx) {
-    const json = readJson(raw);
-    const clock = mangoClock(ctx);
-    switch (meta.event) {
-      case 'call': {
-        const event = validate(callEventSchema, json);
-        const leg = callLeg([event, ...storedStates(meta.timeline, event)], clock, ctx.sources.mango);
-        return leg ? [leg] : [];
-      }
-      case 'summary':
-        return summaryLegs(validate(summarySchema, json), clock);
-      case 'recording':
-        return recordingEvents(validate(recordingEventSchema, json));
-      default:
-        throw new InvalidPayloadError([
-          `meta.event: expected one of ${MANGO_EVENTS.join(', ')} (the path the body was posted to), ` + `got ${JSON.stringify(meta.event ?? null)}`,
-        ]);
-    }
+    const events = conversationAndLive(raw, meta, ctx);
+    // A notification rebuilt from the statistics (meta.origin) is an entry long over: nothing is live.
+    return meta.origin ? events.filter((e) => e.kind !== 'live') : events;
   },
 };
+
+function conversationAndLive(raw: string, meta: Record<string, string>, ctx: MangoContext): CallEvent[] {
+  const json = readJson(raw);
+  const clock = mangoClock(ctx);
+  switch (meta.event) {
+    case 'call': {
+      const event = validate(callEventSchema, json);
+      const leg = callLeg([event, ...storedStates(meta.timeline, event)], clock, ctx.sources.mango);
+      const moment = callStateMoment(event, clock);
+      return [...(leg ? [leg] : []), ...(moment ? [moment] : [])];
+    }
+    case 'summary': {
+      const summary = validate(summarySchema, json);
+      return [...summaryLegs(summary, clock), summaryMoment(summary, clock)];
+    }
+    case 'recording':
+      return recordingEvents(validate(recordingEventSchema, json));
+    default:
+      throw new InvalidPayloadError([
+        `meta.event: expected one of ${MANGO_EVENTS.join(', ')} (the path the body was posted to), ` + `got ${JSON.stringify(meta.event ?? null)}`,
+      ]);
+  }
+}
 
 /** The other notifications of the same call, as the route found them stored. */
 function storedStates(timeline: string | undefined, own: MangoCallEvent): MangoCallEvent[] {

@@ -43,7 +43,7 @@ const docs: Record<MangoEventKind, [summary: string, description: string]> = {
     'One state of one call of an entry (Appeared, Connected, OnHold, Disconnected). ' +
       "An employee's leg is written once all its states have arrived, in any order.",
   ],
-  summary: ['Mango call summary', 'The end of an entry (entry_id): its direction, parties and times. Ends the conversation.'],
+  summary: ['Mango call summary', 'The end of an entry (entry_id): its direction, parties and times. Ends the conversation (and the live call).'],
   recording: ['Mango recording', "A recording of an employee's part; Completed with a recording_id that Mango keeps in its cloud."],
 };
 

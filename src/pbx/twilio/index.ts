@@ -8,6 +8,7 @@ import { twilioConfigSchema } from './config';
 import { twilioParser } from './parse';
 import { twilioPull } from './pull';
 import { twilioWebhooks } from './webhook';
+import { twilioOriginator } from './originate';
 
 export const twilio = pbxSource({
   name: 'twilio',
@@ -15,5 +16,6 @@ export const twilio = pbxSource({
   parser: twilioParser,
   webhooks: twilioWebhooks,
   pull: twilioPull(),
+  originate: twilioOriginator,
   settlesAfterQuiet: true,
 });

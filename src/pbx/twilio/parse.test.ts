@@ -9,8 +9,11 @@ import { twilioParser, WHOLE_CALL } from './parse';
 
 const ctx = defaultParseContext('Europe/Moscow');
 const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
-const parse = (params: Record<string, string>, callback?: 'status' | 'recording', context: ParseContext = ctx) =>
+const parseAll = (params: Record<string, string>, callback?: 'status' | 'recording', context: ParseContext = ctx) =>
   twilioParser.parse(form(params), callback ? { callback } : {}, context);
+/** The events that make the conversation (live moments aside: live.test.ts). */
+const parse = (params: Record<string, string>, callback?: 'status' | 'recording', context: ParseContext = ctx) =>
+  parseAll(params, callback, context).filter((e) => e.kind !== 'live');
 const problems = (params: Record<string, string>, callback: 'status' | 'recording' = 'status') => problemsOf(() => parse(params, callback));
 const withSources = (twilio: Record<string, unknown>): ParseContext => ({ ...ctx, sources: sourcesConfigSchema.parse({ twilio }) });
 

@@ -4,7 +4,8 @@
  * Legs: a call Twilio answered and the <Dial> legs it placed share the parent's CallSid, so
  * callKey = ParentCallSid ?? CallSid and legKey = CallSid. Only terminal statuses make a leg; the
  * parent's end ends the conversation. A recording belongs to the parent call and covers the
- * whole conversation, so its legKey is WHOLE_CALL, which matches no leg.
+ * whole conversation, so its legKey is WHOLE_CALL, which matches no leg. Progress statuses
+ * (initiated, ringing, in-progress) and the parent's end are live moments (see liveMoment).
  * @module
  */
 import { DateTime } from 'luxon';
@@ -12,7 +13,7 @@ import type { z } from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { Direction } from '../../domain/call';
 import type { Disposition } from '../../domain/call';
-import type { CallEvent, LegEnded, RecordingReady, RecordingRef } from '../../domain/events';
+import type { CallEvent, LegEnded, LiveMoment, RecordingReady, RecordingRef } from '../../domain/events';
 import { parseInstant } from '../../domain/time';
 import { InvalidPayloadError, type ParseContext, type PbxParser } from '../core/parse';
 import type { TwilioConfig } from './config';
@@ -33,7 +34,11 @@ export const twilioParser: PbxParser<{ twilio: TwilioConfig }> = {
     const params = Object.fromEntries(new URLSearchParams(raw));
     const callback = callbackOf(meta, params);
     if (callback === 'recording') return recordingEvents(validate(recordingCallbackSchema, params));
-    return statusEvents(validate(statusCallbackSchema, params), ctx);
+    const status = validate(statusCallbackSchema, params);
+    const events = statusEvents(status, ctx);
+    // A call read back from the Calls list (meta.origin) is long over: nothing is live.
+    const moment = meta.origin ? null : liveMoment(status, ctx);
+    return moment ? [...events, moment] : events;
   },
 };
 
@@ -91,6 +96,44 @@ function legEnded(s: StatusCallback, ctx: TwilioContext): LegEnded {
     recorded: config.expect_recordings ? null : false,
     recording: null,
   };
+}
+
+/**
+ * The call as it happens, keyed as its legs are (ParentCallSid, else CallSid): `ringing` (and
+ * `initiated`, an outgoing call being placed) rings — the agent being rung, or the agent calling;
+ * none while Twilio runs your TwiML —, `in-progress` is answered, and the parent call's end ends
+ * it (a <Dial> leg ending is one phone less, not the end). A parent `inbound` call Twilio answers
+ * itself to run TwiML is no one answering (config parent_answer_counts): not shown as answered.
+ */
+function liveMoment(s: StatusCallback, ctx: TwilioContext): LiveMoment | null {
+  const config = ctx.sources.twilio;
+  const isParent = s.ParentCallSid === undefined;
+  const state = liveState(s, isParent);
+  if (!state) return null;
+  const own = new Set(config.own_numbers);
+  const from = twilioParty(s.From, own);
+  const to = twilioParty(s.To, own);
+  if (state === 'answered' && isParent && !config.parent_answer_counts && isCarrier(s.Direction, to)) return null;
+  const direction = legDirection(from, to, s.Direction);
+  const agent = legExtension(from, to);
+  return {
+    kind: 'live',
+    callKey: s.ParentCallSid ?? s.CallSid,
+    state,
+    direction,
+    from: partyNumber(from),
+    to: partyNumber(to),
+    extensions: agent ? [agent] : [],
+    line: ourLine(from, to, direction),
+    at: timestamp(s.Timestamp, config.time_zone ?? ctx.timeZone),
+  };
+}
+
+function liveState(s: StatusCallback, isParent: boolean): LiveMoment['state'] | null {
+  if (s.CallStatus === 'ringing') return 'ringing';
+  if (s.CallStatus === 'initiated') return s.Direction === 'inbound' ? null : 'ringing';
+  if (s.CallStatus === 'in-progress') return 'answered';
+  return TERMINAL_STATUSES.has(s.CallStatus) && isParent ? 'ended' : null;
 }
 
 /** Our Twilio number on the leg: the one an inbound call dialled, the one an outbound call showed. */

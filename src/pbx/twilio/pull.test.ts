@@ -144,7 +144,8 @@ describe('the Twilio pull', () => {
     const fromWebhooks = [inbound.sipCompleted, inbound.aliceCompleted, inbound.bobNoAnswer, inbound.parentCompleted].flatMap((p) =>
       twilioParser.parse(new URLSearchParams(p).toString(), { callback: 'status' }, ctx),
     );
-    expect(inputs.flatMap((i) => i.events)).toEqual(fromWebhooks);
+    // The live moments of the webhooks aside: a call read back from the list is long over.
+    expect(inputs.flatMap((i) => i.events)).toEqual(fromWebhooks.filter((e) => e.kind !== 'live'));
     expect(inputs.map((i) => [i.meta, i.dedupeKey])).toEqual([
       [{ callback: 'status', origin: 'calls-list' }, `calls-list:${inbound.SIP_SID}:completed`],
       [{ callback: 'status', origin: 'calls-list' }, `calls-list:${inbound.ALICE_SID}:completed`],

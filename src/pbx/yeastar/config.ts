@@ -23,6 +23,18 @@ export const yeastarConfigSchema = z
       'For PBXs that cannot sign (S-Series and Cloud PBX API pushes): also accept an unsigned request whose URL ' +
         'carries ?token=<YEASTAR_WEBHOOK_SECRET>. The secret then appears in URLs; prefer X-Signature.',
     ),
+    click_to_call: z
+      .strictObject({
+        enabled: flag(true, 'false: calltrail never asks the PBX to call (POST /v1/originate refuses for this source)'),
+        auto_answer: flag(false, "true: the rep's phone answers the PBX's call by itself (IP phones that support it)"),
+        dial_permission: z
+          .string()
+          .regex(/^\d{1,16}$/, 'expected an extension number')
+          .optional()
+          .describe("P-Series: the extension whose outbound permission the call uses (dial_permission); unset: the rep's own"),
+      })
+      .prefault({})
+      .describe("click-to-call through the PBX's API (sources.yeastar.api): the rep's extension rings, then the customer"),
   })
   .describe('yeastar source');
 

@@ -9,6 +9,7 @@ import { yeastarConfigSchema } from './config';
 import { yeastarParser } from './parse';
 import { yeastarRecordingDownloads } from './recording-download';
 import { yeastarWebhook } from './webhook';
+import { yeastarOriginator } from './originate';
 
 export const yeastar = pbxSource({
   name: 'yeastar',
@@ -16,5 +17,6 @@ export const yeastar = pbxSource({
   parser: yeastarParser,
   webhooks: [yeastarWebhook],
   recordingDownloads: yeastarRecordingDownloads,
+  originate: yeastarOriginator,
   settlesAfterQuiet: true,
 });

@@ -7,6 +7,7 @@
  * (start, caller, callee). No report says "this was the last one": every leg is marked final and
  * the conversation can only settle after SETTLE_SECONDS of quiet (see README, "What it cannot do").
  * The recording, when there is one, is named in the same report and covers that segment.
+ * Call-state reports (P-Series 30011, S-Series RING/ANSWER/BYE…) are live moments (live.ts).
  * @module
  */
 import type { z } from 'zod';
@@ -16,6 +17,7 @@ import { parseInstant } from '../../domain/time';
 import { sha256Hex } from '../../lib/crypto';
 import { InvalidPayloadError, type ParseContext, type PbxParser } from '../core/parse';
 import type { YeastarConfig } from './config';
+import { callStateMoment, isCallStateEvent, P_SERIES_CALL_STATE, readCallState, reportTime } from './live';
 import { isRecordingFileName, recordingLocation } from './recording';
 import { callDetailsSchema, newCdrSchema, P_SERIES_NEW_CDR, type YeastarCdr } from './schema';
 
@@ -29,19 +31,33 @@ export const yeastarParser: PbxParser<{ yeastar: YeastarConfig }> = {
     const report = body as Record<string, unknown>;
     const event = report.event ?? report.action;
     if (typeof event === 'string') {
-      // Other S-Series events (ringing, answer, …) may share the URL: kept, nothing to record.
-      return event === 'NewCdr' ? [legEnded(validate(newCdrSchema, report, ''), ctx, S_SERIES)] : [];
+      if (event === 'NewCdr') return [legEnded(validate(newCdrSchema, report, ''), ctx, S_SERIES)];
+      // Ringing, answer, hang-up: the call live. Other reports may share the URL: kept, nothing to record.
+      return isCallStateEvent(event) ? liveOf(report, event) : [];
     }
     const type = Number(report.type);
     if (Number.isInteger(type) && 'msg' in report) {
-      if (type !== P_SERIES_NEW_CDR) return [];
+      if (type !== P_SERIES_NEW_CDR && type !== P_SERIES_CALL_STATE) return [];
       // P-Series sends the call details as a JSON string inside the JSON ("parse twice").
       const details = typeof report.msg === 'string' ? json(report.msg, 'msg') : report.msg;
+      if (type === P_SERIES_CALL_STATE) return liveOf(typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : {}, null);
       return [legEnded(validate(callDetailsSchema, details, 'msg.'), ctx, P_SERIES)];
     }
     throw new InvalidPayloadError(['body: expected "event": "NewCdr" (S-Series, Cloud PBX) or "type": 30012 with "msg" (P-Series)']);
   },
 };
+
+/**
+ * A call-state report → its live moment; none when it says no state calltrail shows, or cannot be
+ * tied to a call (no call id) or dated (see reportTime): kept, like the reports calltrail does not read.
+ */
+function liveOf(report: Record<string, unknown>, event: string | null): CallEvent[] {
+  const state = readCallState(report, event);
+  const at = state ? reportTime(report, state.callId) : null;
+  if (!state || !at) return [];
+  const moment = callStateMoment(state, at);
+  return moment ? [moment] : [];
+}
 
 function json(text: string, where: string): unknown {
   try {

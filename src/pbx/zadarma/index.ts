@@ -9,6 +9,7 @@ import { zadarmaParser } from './parse';
 import { zadarmaPull } from './pull';
 import { zadarmaRecordingLinks } from './recordings';
 import { zadarmaUrlCheck, zadarmaWebhook } from './webhook';
+import { zadarmaOriginator } from './originate';
 
 export const zadarma = pbxSource({
   name: 'zadarma',
@@ -17,4 +18,5 @@ export const zadarma = pbxSource({
   webhooks: [zadarmaUrlCheck, zadarmaWebhook],
   pull: zadarmaPull(),
   recordingLinks: zadarmaRecordingLinks,
+  originate: zadarmaOriginator,
 });

@@ -10,7 +10,9 @@ import * as cancelled from './fixtures/outbound-cancelled';
 import { dispositionOf, zadarmaParser } from './parse';
 
 const ctx = defaultParseContext('Europe/Moscow');
-const parse = (n: Notification, context: ParseContext = ctx) => zadarmaParser.parse(formBody(n), {}, context);
+const parseAll = (n: Notification, context: ParseContext = ctx) => zadarmaParser.parse(formBody(n), {}, context);
+/** The events that make the conversation (live moments aside: they are tested below). */
+const parse = (n: Notification, context: ParseContext = ctx) => parseAll(n, context).filter((e) => e.kind !== 'live');
 const problems = (n: Notification | string) => problemsOf(() => zadarmaParser.parse(typeof n === 'string' ? n : formBody(n), {}, ctx));
 
 const ID = transfer.PBX_CALL_ID;
@@ -179,6 +181,78 @@ describe('Zadarma notifications → call events', () => {
 
   it('is the same on every replay', () => {
     expect(parse(transfer.end)).toEqual(parse(transfer.end));
+  });
+});
+
+describe('Zadarma ring-time notifications → live moments', () => {
+  const live = (n: Notification) => parseAll(n).filter((e) => e.kind === 'live');
+  const moment = { kind: 'live', callKey: ID, at: at('2026-11-20T07:00:00Z') };
+
+  it('NOTIFY_START: an incoming call rings, nobody yet, on the number it came in on', () => {
+    expect(parseAll(transfer.start)).toEqual([
+      { ...moment, state: 'ringing', direction: 'inbound', from: '74951234567', to: null, extensions: [], line: '74957654321' },
+    ]);
+  });
+
+  it('NOTIFY_INTERNAL: the extension rings, beside the moment the timeline keeps', () => {
+    expect(live(transfer.rings100)).toEqual([
+      { ...moment, state: 'ringing', direction: 'inbound', from: '74951234567', to: '100', extensions: ['100'], line: '74957654321' },
+    ]);
+    expect(parseAll(transfer.rings100).map((e) => e.kind)).toEqual(['leg', 'live']);
+  });
+
+  it('NOTIFY_ANSWER: the extension answered', () => {
+    expect(live(transfer.answer205)).toEqual([
+      { ...moment, state: 'answered', direction: null, from: '74951234567', to: '205', extensions: ['205'], line: null },
+    ]);
+    const { internal: _internal, ...forwarded } = transfer.answer100;
+    expect(live({ ...forwarded, destination: '79161234567' })[0]).toMatchObject({ state: 'answered', to: null, extensions: [] });
+  });
+
+  it("NOTIFY_OUT_START (Zadarma's documented example): an extension calls out", () => {
+    expect(parseAll(cancelled.outStart)).toEqual([
+      {
+        kind: 'live',
+        callKey: 'out_dcb22bcd4e78fa4b627aa2e0c67d0191cd0a5068',
+        state: 'ringing',
+        direction: 'outbound',
+        from: '100',
+        to: '+380989897908',
+        extensions: ['100'],
+        line: null,
+        at: at('2020-04-03T11:26:47Z'),
+      },
+    ]);
+    expect(live({ ...cancelled.outStart, caller_id: '74957654321' })[0]).toMatchObject({ line: '74957654321' });
+  });
+
+  it('NOTIFY_END / NOTIFY_OUT_END: the call is over, under the key of its end leg', () => {
+    expect(live(transfer.end)).toEqual([
+      {
+        kind: 'live',
+        callKey: ID,
+        state: 'ended',
+        direction: 'inbound',
+        from: '74951234567',
+        to: '205',
+        extensions: ['205'],
+        line: '74957654321',
+        at: at('2026-11-20T07:03:30Z'),
+      },
+    ]);
+    expect(live(cancelled.outEnd)[0]).toMatchObject({
+      state: 'ended',
+      direction: 'outbound',
+      callKey: (parse(cancelled.outEnd)[0] as { callKey: string }).callKey,
+    });
+    expect(live(missed.end)[0]).toMatchObject({ state: 'ended', extensions: [] });
+  });
+
+  it('keys every live moment of a call as its records are keyed', () => {
+    const keys = new Set(transfer.inOrder.flatMap((n) => parseAll(n).map((e) => (e.kind === 'dropped' ? null : e.callKey))));
+    expect([...keys]).toEqual([ID]);
+    expect(live(transfer.record205)).toEqual([]);
+    expect(parseAll({ ...transfer.start, event: 'NOTIFY_IVR' })).toEqual([]);
   });
 });
 

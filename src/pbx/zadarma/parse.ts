@@ -9,10 +9,15 @@
  * call is attributed to an extension that rang. Times: call_start is local time without an
  * offset, read in the source's time zone; nothing else is timed. The number dialled
  * (called_did) is the company's own and is kept off the legs.
+ *
+ * Live moments (the screen pop, the live view) come beside them under the same pbx_call_id:
+ * NOTIFY_START rings (nobody yet: the IVR or the routing decides), NOTIFY_INTERNAL rings an
+ * extension, NOTIFY_ANSWER answers, NOTIFY_OUT_START rings out from an extension, and the end
+ * notifications end the call. They never make or change the conversation.
  * @module
  */
 import { describeIssues } from '../../config/errors';
-import type { CallEvent, LegEnded, RecordingRef } from '../../domain/events';
+import type { CallEvent, LegEnded, LiveMoment, RecordingRef } from '../../domain/events';
 import type { Disposition } from '../../domain/call';
 import { parseInstant } from '../../domain/time';
 import { InvalidPayloadError, type PbxParser } from '../core/parse';
@@ -22,36 +27,67 @@ import { notificationSchema, type NotifyEnd, type NotifyOutEnd, type ZadarmaNoti
 
 export const zadarmaParser: PbxParser<{ zadarma: ZadarmaConfig }> = {
   name: 'zadarma',
-  parse(raw, _meta, ctx) {
+  parse(raw, meta, ctx) {
     const result = notificationSchema.safeParse(Object.fromEntries(decodeForm(raw)));
     if (!result.success) throw new InvalidPayloadError(describeIssues(result.error, 'body'));
-    return toEvents(result.data, ctx.sources.zadarma.time_zone ?? ctx.timeZone);
+    const events = toEvents(result.data, ctx.sources.zadarma.time_zone ?? ctx.timeZone);
+    // A notification rebuilt from the statistics (meta.origin) is a call long over: nothing is live.
+    return meta.origin ? events.filter((e) => e.kind !== 'live') : events;
   },
 };
 
 function toEvents(n: ZadarmaNotification, timeZone: string): CallEvent[] {
   switch (n.event) {
-    case 'NOTIFY_START':
-    case 'NOTIFY_OUT_START':
     case 'NOTIFY_IVR':
-      // The call has only begun; its end says everything these do.
+      // Digits pressed in the IVR: nothing calltrail records.
       return [];
+    case 'NOTIFY_START':
+      // An incoming call has begun: live only (its end says everything else).
+      return [live(n.pbx_call_id, 'ringing', 'inbound', { from: n.caller_id, to: undefined, line: n.called_did }, [], callStart(n.call_start, timeZone))];
+    case 'NOTIFY_OUT_START': {
+      const parties = { from: n.internal, to: n.destination, line: n.caller_id };
+      return [live(n.pbx_call_id, 'ringing', 'outbound', parties, n.internal ? [n.internal] : [], callStart(n.call_start, timeZone))];
+    }
     case 'NOTIFY_RECORD':
       return [{ kind: 'recording', callKey: n.pbx_call_id, legKey: n.pbx_call_id, recording: recordingRef(n.call_id_with_rec) }];
     case 'NOTIFY_INTERNAL': {
       const at = callStart(n.call_start, timeZone);
-      return [extensionLeg(n.pbx_call_id, { key: `rang:${n.internal}`, caller: n.caller_id, extension: n.internal, at, answered: false })];
+      return [
+        extensionLeg(n.pbx_call_id, { key: `rang:${n.internal}`, caller: n.caller_id, extension: n.internal, at, answered: false }),
+        live(n.pbx_call_id, 'ringing', 'inbound', { from: n.caller_id, to: n.internal, line: n.called_did }, [n.internal], at),
+      ];
     }
     case 'NOTIFY_ANSWER': {
       const at = callStart(n.call_start, timeZone);
       // Without `internal` the destination may be a phone the call was forwarded to: no party.
       const key = `answered:${n.internal ?? n.destination ?? ''}`;
-      return [extensionLeg(n.pbx_call_id, { key, caller: n.caller_id, extension: n.internal, at, answered: true })];
+      return [
+        extensionLeg(n.pbx_call_id, { key, caller: n.caller_id, extension: n.internal, at, answered: true }),
+        live(n.pbx_call_id, 'answered', null, { from: n.caller_id, to: n.internal, line: undefined }, n.internal ? [n.internal] : [], at),
+      ];
     }
     case 'NOTIFY_END':
-    case 'NOTIFY_OUT_END':
-      return [endLeg(n, timeZone)];
+    case 'NOTIFY_OUT_END': {
+      const leg = endLeg(n, timeZone);
+      return [leg, live(n.pbx_call_id, 'ended', leg.direction, { from: leg.from, to: leg.to, line: leg.line }, n.internal ? [n.internal] : [], leg.endedAt)];
+    }
   }
+}
+
+/**
+ * A moment of the call as it happens (the screen pop, the live view), keyed like its end
+ * (pbx_call_id). Zadarma times only the call's start: a ringing or answer moment carries
+ * call_start, the end moment call_start + duration.
+ */
+function live(
+  callKey: string,
+  state: LiveMoment['state'],
+  direction: LiveMoment['direction'],
+  parties: { from: string | null | undefined; to: string | null | undefined; line: string | null | undefined },
+  extensions: string[],
+  at: Date,
+): LiveMoment {
+  return { kind: 'live', callKey, state, direction, from: parties.from ?? null, to: parties.to ?? null, extensions, line: parties.line ?? null, at };
 }
 
 function callStart(value: string, timeZone: string): Date {

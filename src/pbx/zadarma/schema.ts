@@ -88,6 +88,8 @@ export const notifyEndSchema = z.object({
 export const notifyOutStartSchema = z.object({
   event: z.literal('NOTIFY_OUT_START'),
   ...call,
+  /** The caller ID the outgoing call shows: our number it goes out from. */
+  caller_id: optional('caller_id'),
   internal: optional('internal'),
   destination: required('destination'),
 });
