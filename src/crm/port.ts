@@ -45,6 +45,8 @@ export interface CallToLog {
   contactId?: number | string;
   /** Everything the config's templates know about the call (the generic adapter's requests use them). */
   variables?: CallVariables;
+  /** The CRM's own id of this call made when it rang (Bitrix24 CALL_ID): finish it, do not register another. */
+  liveRef?: string;
 }
 
 /** A custom field value, rendered for one call. */
@@ -189,6 +191,8 @@ export interface ScreenPop {
   startedAt: Date;
   /** What calltrail already knows of the caller (names for the pop; the CRM may show its own). */
   caller: CallerCard | null;
+  /** The CRM's id of this call from an earlier pop (more extensions ring now): show that call, do not make another. */
+  ref?: string | null;
 }
 
 /** The CRM's own id of the popped call when it made one (Bitrix24 CALL_ID): the delivery finishes that call. */

@@ -7,13 +7,15 @@
  * - POST /api/v4/calls                                          call log (routes/calls.ts)
  * - GET|PATCH /api/v4/{leads|contacts|companies|customers}/notes, …/{id}/notes[/{id}]  (routes/notes.ts)
  * - GET /api/v4/contacts[/{id}], POST /api/v4/contacts          (routes/contacts.ts)
+ * - GET /api/v4/companies[/{id}], GET /api/v4/leads[/{id}]      (routes/companies.ts, routes/leads.ts)
+ * - POST /api/v2/events                                         incoming-call pop-up (routes/events.ts)
  * - POST /api/v4/leads/unsorted/sip, GET /api/v4/leads/unsorted (routes/unsorted.ts)
  * - POST|GET /api/v4/tasks                                      (routes/tasks.ts)
  * - GET /api/v4/users[/{id}], GET /api/v4/account               (routes/account.ts)
  * - /__sandbox/{state,stats,faults,unblock,contacts,notes/:uniq[/link]}  controls, no auth (routes/controls.ts)
- * - GET /                                                       timeline page (timeline.tsx)
+ * - GET /, GET /pops                                            timeline page and its live pop-ups (timeline.tsx)
  *
- * Every /api/v4 request passes gate.ts (latency → block 403 → auth 401 → rate limit 429 → faults).
+ * Every /api/v4 and /api/v2 request passes gate.ts (latency → block 403 → auth 401 → rate limit 429 → faults).
  * Details the contract leaves open, settled the way amoCRM behaves (or most plausibly behaves):
  * - 429 has an empty body; a block answers nginx's HTML 403 page; gateway faults and the
  *   oversized-batch 504 are nginx HTML pages too — never assume an error body is JSON.
@@ -37,8 +39,12 @@ import { mulberry32, seedFrom } from './core/prng';
 import { problem } from './core/responses';
 import { accountRoutes } from './routes/account';
 import { callRoutes } from './routes/calls';
+import { cardRoutes } from './routes/card';
+import { companyRoutes } from './routes/companies';
 import { contactRoutes } from './routes/contacts';
 import { controlRoutes } from './routes/controls';
+import { eventRoutes } from './routes/events';
+import { leadRoutes } from './routes/leads';
 import { noteRoutes } from './routes/notes';
 import { oauthRoutes } from './routes/oauth';
 import { taskRoutes } from './routes/tasks';
@@ -83,10 +89,13 @@ export function createAmoSandbox(options: SandboxOptions = {}): AmoSandbox {
   const app = new Hono();
   app.use('*', countRequests(ctx.stats));
   app.route('/', timelineRoutes(ctx));
+  app.route('/', cardRoutes(ctx));
   app.route('/__sandbox', controlRoutes(ctx));
   app.route('/', oauthRoutes(ctx));
   app.use('/api/v4/*', apiGate(ctx));
-  for (const routes of [callRoutes, noteRoutes, contactRoutes, unsortedRoutes, taskRoutes, accountRoutes]) {
+  app.use('/api/v2/*', apiGate(ctx));
+  app.route('/api/v2', eventRoutes(ctx));
+  for (const routes of [callRoutes, noteRoutes, contactRoutes, companyRoutes, leadRoutes, unsortedRoutes, taskRoutes, accountRoutes]) {
     app.route('/api/v4', routes(ctx));
   }
   app.notFound((c) => problem(404, `No route for ${c.req.method} ${c.req.path}`));

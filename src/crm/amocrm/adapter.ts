@@ -12,6 +12,7 @@
 import type { z } from 'zod';
 import {
   CrmError,
+  type CallerCard,
   type CallToLog,
   type CallUpdate,
   type ContactRef,
@@ -21,14 +22,18 @@ import {
   type ListPosition,
   type LoggedCall,
   type LoggedCallsPage,
+  type LiveRequest,
   type LogResult,
   type NewContact,
   type NewTask,
+  type PopResult,
+  type ScreenPop,
   type TaskRef,
   type TimeWindow,
   type UnsortedResult,
 } from '../port';
 import type { AmoApi } from './api';
+import { AmoCaller } from './caller';
 import { CallsAnswer, CallsRefusal, ContactsPage, CreatedContacts, CreatedTasks, type ItemError, NotesPage, TasksPage, UnsortedAnswer } from './schemas';
 
 export interface AmoAdapterOptions {
@@ -51,12 +56,24 @@ const CONTACT_CHUNK = 100;
 export class AmoCrmAdapter implements CrmPort {
   readonly kind = 'amocrm';
   readonly maxBatch: number;
+  private readonly caller: AmoCaller;
 
   constructor(
     private readonly http: AmoApi,
     private readonly options: AmoAdapterOptions,
   ) {
     this.maxBatch = Math.min(options.batchSize ?? 50, 250);
+    this.caller = new AmoCaller(http);
+  }
+
+  /** Contact (else company) with this number, its responsible user, company and newest open deal (caller.ts). */
+  findCaller(phone: string, live: LiveRequest): Promise<CallerCard | null> {
+    return this.caller.findCaller(phone, live);
+  }
+
+  /** amoCRM's incoming-call pop-up, POST /api/v2/events; amoCRM takes it down by itself (no popDown). */
+  popUp(pop: ScreenPop, live: LiveRequest): Promise<PopResult> {
+    return this.caller.popUp(pop, live);
   }
 
   async logCalls(calls: CallToLog[]): Promise<LogResult[]> {

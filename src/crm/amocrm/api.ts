@@ -5,6 +5,7 @@
  * @module
  */
 import type { RateLimiter } from '../limiter';
+import type { LiveRequest } from '../port';
 import { bearer, CrmTransport, type CrmAnswer, type TokenProvider } from '../transport';
 import { AMOCRM_TABLE } from './table';
 
@@ -24,6 +25,8 @@ export interface AmoRequest {
   body?: unknown;
   /** Statuses other than 2xx that the caller interprets itself (e.g. 400 on /api/v4/calls). */
   accept?: number[];
+  /** A request for a ringing call: first in the budget, and not sent at all after its deadline. */
+  live?: LiveRequest;
 }
 
 export class AmoApi {
@@ -39,6 +42,11 @@ export class AmoApi {
     });
   }
 
+  /** The account's URL, without a trailing slash (cards are opened under it). */
+  get baseUrl(): string {
+    return this.options.baseUrl.replace(/\/+$/, '');
+  }
+
   get requestsMade(): number {
     return this.transport.requestsMade;
   }
@@ -48,9 +56,10 @@ export class AmoApi {
     const query = req.query && [...req.query.keys()].length ? `?${req.query.toString()}` : '';
     return this.transport.request({
       method: req.method,
-      url: `${this.options.baseUrl.replace(/\/+$/, '')}${req.path}${query}`,
+      url: `${this.baseUrl}${req.path}${query}`,
       ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
       ...(req.accept ? { accept: req.accept } : {}),
+      ...(req.live ? { priority: 'live' as const, deadline: req.live.deadline } : {}),
     });
   }
 }

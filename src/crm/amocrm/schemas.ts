@@ -122,3 +122,41 @@ export const TasksPage = z.looseObject({
     tasks: z.array(z.looseObject({ id, text: z.string().default(''), complete_till: z.number() })),
   }),
 });
+
+const EmbeddedRef = z.looseObject({ id, name: z.string().nullable().optional(), status_id: z.number().nullable().optional() });
+
+/** A contact or company as the caller lookup reads it: phones, responsible user, embedded company and leads. */
+const CallerParty = z.looseObject({
+  id,
+  name: z.string().nullable().optional(),
+  responsible_user_id: z.number().nullable().optional(),
+  custom_fields_values: z.array(PhoneField).nullable().optional(),
+  _embedded: z
+    .looseObject({
+      leads: z.array(EmbeddedRef).nullable().optional(),
+      companies: z.array(EmbeddedRef).nullable().optional(),
+    })
+    .nullable()
+    .optional(),
+});
+export type CallerParty = z.output<typeof CallerParty>;
+
+export const CallerContactsPage = z.looseObject({ _embedded: z.looseObject({ contacts: z.array(CallerParty) }) });
+export const CallerCompaniesPage = z.looseObject({ _embedded: z.looseObject({ companies: z.array(CallerParty) }) });
+export const OneCompany = CallerParty;
+
+export const LeadsPage = z.looseObject({
+  _embedded: z.looseObject({
+    leads: z.array(
+      z.looseObject({
+        id,
+        name: z.string().nullable().optional(),
+        status_id: z.number(),
+        pipeline_id: z.number().nullable().optional(),
+        created_at: z.number().nullable().optional(),
+        closed_at: z.number().nullable().optional(),
+        is_deleted: z.boolean().optional(),
+      }),
+    ),
+  }),
+});

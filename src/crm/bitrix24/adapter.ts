@@ -19,6 +19,8 @@
  *   After 30 minutes a second registration is made and the first stays unfinished: it has no
  *   CRM activity (finish creates it), so nothing shows twice on the timeline. A lead that the
  *   first register created is found by number the second time, so no second lead.
+ * - a call that rang with a screen pop (CallToLog.liveRef, the CALL_ID live.ts registered) is not
+ *   registered again: its CALL_ID is finished, when a CRM card has the number (see write());
  * - a failure after register reports the outcome as unknown (sent), so the worker never takes
  *   the call for unwritten; the next attempt's look-up decides.
  * @module
@@ -27,6 +29,7 @@ import type { z } from 'zod';
 import type { RateLimiter } from '../limiter';
 import {
   CrmError,
+  type CallerCard,
   type CallToLog,
   type CallUpdate,
   type ContactRef,
@@ -34,9 +37,12 @@ import {
   type ListPosition,
   type LoggedCall,
   type LoggedCallsPage,
+  type LiveRequest,
   type LogResult,
   type NewContact,
   type NewTask,
+  type PopResult,
+  type ScreenPop,
   type TaskRef,
   type TimeWindow,
   type UnsortedResult,
@@ -44,6 +50,7 @@ import {
 import { CrmTransport } from '../transport';
 import { resolveWebhookUrl, type Bitrix24Config } from './config';
 import { Bitrix24Api } from './api';
+import { Bitrix24Live } from './live';
 import { attachParams, finishParams, identityFor, isoSeconds, hasRecord, linkOf, refOf, registerParams, type Binding, type Identity } from './params';
 import { CreatedId, CrmEntities, Registered, StatisticPage, type StatisticRow } from './schemas';
 import { BITRIX24_TABLE } from './table';
@@ -65,6 +72,8 @@ export const LISTING = 'calls';
 const ENTITY_PREFERENCE = ['CONTACT', 'COMPANY', 'LEAD'];
 
 type Mode = { crmCreate: boolean };
+/** A call in the statistics, and the CRM card it is bound to when known. */
+type Written = { row: StatisticRow; binding: Binding | null };
 
 export function createBitrix24Adapter(options: Bitrix24AdapterOptions): Bitrix24Adapter {
   const { clock } = options;
@@ -82,12 +91,27 @@ export function createBitrix24Adapter(options: Bitrix24AdapterOptions): Bitrix24
 export class Bitrix24Adapter implements CrmPort {
   readonly kind = 'bitrix24';
   readonly maxBatch: number;
+  private readonly live: Bitrix24Live;
 
   constructor(
     private readonly http: Bitrix24Api,
     private readonly config: Bitrix24Config,
   ) {
     this.maxBatch = config.batch_size;
+    this.live = new Bitrix24Live(http, config);
+  }
+
+  /** The call card for the ringing call (live.ts); its CALL_ID comes back as the delivery's liveRef. */
+  popUp(pop: ScreenPop, live: LiveRequest): Promise<PopResult> {
+    return this.live.popUp(pop, live);
+  }
+
+  popDown(pop: ScreenPop & { ref: string }, users: (number | string)[], live: LiveRequest): Promise<void> {
+    return this.live.popDown(pop, users, live);
+  }
+
+  findCaller(phone: string, live: LiveRequest): Promise<CallerCard | null> {
+    return this.live.findCaller(phone, live);
   }
 
   async logCalls(calls: CallToLog[]): Promise<LogResult[]> {
@@ -125,39 +149,9 @@ export class Bitrix24Adapter implements CrmPort {
     let row = found;
     let binding: Binding | null = null;
     if (!row) {
-      if (!mode.crmCreate) {
-        try {
-          binding = await this.bindingFor(call.phone);
-        } catch (error) {
-          return failedWith(error);
-        }
-        if (!binding) return { status: 'unknown_number' };
-      }
-      let who = identityFor(call, this.config);
-      let callId: string;
-      try {
-        const registered = await this.register(call, who, mode, binding).catch(async (error: unknown) => {
-          // An extension that is nobody's internal number in Bitrix24: the default user takes the call.
-          if (!('USER_PHONE_INNER' in who) || !isRejection(error, /user is not found|not active/i)) throw error;
-          who = { USER_ID: this.config.default_user_id };
-          return this.register(call, who, mode, binding);
-        });
-        callId = registered.CALL_ID;
-        if (registered.CRM_ENTITY_TYPE && registered.CRM_ENTITY_ID !== null && registered.CRM_ENTITY_ID !== undefined) {
-          binding = { type: registered.CRM_ENTITY_TYPE, id: registered.CRM_ENTITY_ID };
-        }
-      } catch (error) {
-        if (isRejection(error)) return { status: 'rejected', reason: (error as CrmError).failure.kind === 'rejected' ? describe(error) : 'refused' };
-        return failedWith(error);
-      }
-      try {
-        row = await this.finish(callId, call, who);
-      } catch (error) {
-        // Finished by an attempt whose answer was lost: Bitrix24 no longer knows the call as open.
-        if (isRejection(error, /call is not found/i))
-          row = (await this.findByUniq([call.uniq]).catch(() => new Map<string, StatisticRow>())).get(call.uniq) ?? null;
-        if (!row) return { status: 'failed', error: afterWrite(error, `registered as ${callId}; finish failed`) };
-      }
+      const written = await this.write(call, mode);
+      if ('status' in written) return written;
+      ({ row, binding } = written);
     }
     if (call.link && !hasRecord(row)) {
       try {
@@ -174,6 +168,86 @@ export class Bitrix24Adapter implements CrmPort {
       }
     }
     return { status: 'logged', ref: refOf(row, binding ?? {}) };
+  }
+
+  /**
+   * The call into the statistics: the call registered when it rang (liveRef) finished, else a
+   * registration of its own and its finish. The popped call is used only when a CRM card has the
+   * number: it was registered with CRM_CREATE=0 and bound then, so a number nobody had (a lead for
+   * Bitrix24 to create, or a contact calltrail created since — call.contactId) takes a registration
+   * of its own, and the popped call stays unfinished — without a CRM activity, so nothing shows twice.
+   */
+  private async write(call: CallToLog, mode: Mode): Promise<LogResult | Written> {
+    let binding: Binding | null = null;
+    const liveRef = call.contactId === undefined ? call.liveRef : undefined;
+    if (!mode.crmCreate || liveRef) {
+      try {
+        binding = await this.bindingFor(call.phone);
+      } catch (error) {
+        return failedWith(error);
+      }
+      if (liveRef && binding) {
+        const finished = await this.finishPopped(call, liveRef, binding);
+        if (finished) return finished;
+      }
+      if (!binding && !mode.crmCreate) return { status: 'unknown_number' };
+    }
+    return this.registerAndFinish(call, mode, binding);
+  }
+
+  /** Finishes the call the screen pop registered; null when Bitrix24 no longer knows it and it is not in the statistics. */
+  private async finishPopped(call: CallToLog, callId: string, binding: Binding): Promise<LogResult | Written | null> {
+    try {
+      return { row: await this.finishAs(callId, call, identityFor(call, this.config)), binding };
+    } catch (error) {
+      if (!isRejection(error, /call is not found/i)) return { status: 'failed', error: afterWrite(error, `finishing the popped call ${callId} failed`) };
+    }
+    // Finished by an attempt whose answer was lost, or gone (never finished): the statistics say which.
+    try {
+      const row = (await this.findByUniq([call.uniq])).get(call.uniq);
+      return row ? { row, binding } : null;
+    } catch (error) {
+      return { status: 'failed', error: afterWrite(error, `the popped call ${callId} is not open; looking it up failed`) };
+    }
+  }
+
+  private async registerAndFinish(call: CallToLog, mode: Mode, found: Binding | null): Promise<LogResult | Written> {
+    let binding = found;
+    let who = identityFor(call, this.config);
+    let callId: string;
+    try {
+      const registered = await this.register(call, who, mode, binding).catch(async (error: unknown) => {
+        // An extension that is nobody's internal number in Bitrix24: the default user takes the call.
+        if (!('USER_PHONE_INNER' in who) || !isRejection(error, /user is not found|not active/i)) throw error;
+        who = { USER_ID: this.config.default_user_id };
+        return this.register(call, who, mode, binding);
+      });
+      callId = registered.CALL_ID;
+      if (registered.CRM_ENTITY_TYPE && registered.CRM_ENTITY_ID !== null && registered.CRM_ENTITY_ID !== undefined) {
+        binding = { type: registered.CRM_ENTITY_TYPE, id: registered.CRM_ENTITY_ID };
+      }
+    } catch (error) {
+      if (isRejection(error)) return { status: 'rejected', reason: (error as CrmError).failure.kind === 'rejected' ? describe(error) : 'refused' };
+      return failedWith(error);
+    }
+    let row: StatisticRow | null = null;
+    try {
+      row = await this.finish(callId, call, who);
+    } catch (error) {
+      // Finished by an attempt whose answer was lost: Bitrix24 no longer knows the call as open.
+      if (isRejection(error, /call is not found/i))
+        row = (await this.findByUniq([call.uniq]).catch(() => new Map<string, StatisticRow>())).get(call.uniq) ?? null;
+      if (!row) return { status: 'failed', error: afterWrite(error, `registered as ${callId}; finish failed`) };
+    }
+    return { row, binding };
+  }
+
+  /** finish as this user; an extension that is nobody's internal number falls back to the default user. */
+  private finishAs(callId: string, call: CallToLog, who: Identity): Promise<StatisticRow> {
+    return this.finish(callId, call, who).catch((error: unknown) => {
+      if (!('USER_PHONE_INNER' in who) || !isRejection(error, /user is not found|not active/i)) throw error;
+      return this.finish(callId, call, { USER_ID: this.config.default_user_id });
+    });
   }
 
   private async register(call: CallToLog, who: Identity, mode: Mode, binding: Binding | null) {

@@ -57,8 +57,10 @@ export const CrmEntities = z.array(
     CRM_ENTITY_TYPE: z.string(),
     CRM_ENTITY_ID: id,
     NAME: z.string().nullish(),
+    ASSIGNED_BY_ID: id.nullish(),
   }),
 );
+export type CrmEntity = z.output<typeof CrmEntities>[number];
 
 /** crm.contact.add answers the new id. */
 export const CreatedId = id;

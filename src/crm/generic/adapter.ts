@@ -10,12 +10,18 @@
  * since and looks for the call's uniq before sending it again. Without a uniq selector that
  * look-up is impossible, so it fails loudly (the delivery ends `failed`, for a person to check)
  * instead of guessing — a guess either way loses or duplicates a call.
+ *
+ * The live half is there when the config describes it: `lookup` (findCaller: the phone formats in
+ * order, the CallerCard's fields read with selectors) and `ringing` (popUp: one request, or one
+ * per user). Both go out as live requests with the ring's deadline; the CRM takes its pop down
+ * itself (no popDown).
  * @module
  */
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { Logger } from '../../lib/log';
 import {
   CrmError,
+  type CallerCard,
   type CallToLog,
   type CallUpdate,
   type ContactRef,
@@ -23,9 +29,12 @@ import {
   type ListPosition,
   type LoggedCall,
   type LoggedCallsPage,
+  type LiveRequest,
   type LogResult,
   type NewContact,
   type NewTask,
+  type PopResult,
+  type ScreenPop,
   type TaskRef,
   type TimeWindow,
   type UnsortedResult,
@@ -57,8 +66,35 @@ export class GenericCrmAdapter implements CrmPort {
   readonly maxBatch = 1;
   private readonly config: GenericCrmConfig;
 
+  /** Present only when crm.generic describes them: the port reads an absent method as "cannot". */
+  readonly findCaller?: (phone: string, live: LiveRequest) => Promise<CallerCard | null>;
+  readonly popUp?: (pop: ScreenPop, live: LiveRequest) => Promise<PopResult>;
+
   constructor(private readonly options: GenericAdapterOptions) {
     this.config = options.config;
+    if (this.config.lookup) this.findCaller = (phone, live) => this.lookUp(phone, live);
+    if (this.config.ringing) this.popUp = (pop, live) => this.ring(pop, live);
+  }
+
+  /** The lookup request per phone format until an answer names a contact or company. */
+  private async lookUp(phone: string, live: LiveRequest): Promise<CallerCard | null> {
+    const lookup = this.config.lookup;
+    if (!lookup) throw notConfigured('lookup');
+    for (const candidate of phoneCandidates(phone, lookup.phone_formats, this.options.defaultCountry)) {
+      const { data } = await this.send('lookup', lookup.request, { phone: candidate }, undefined, live);
+      const card = callerCard(lookup, data);
+      if (card) return card;
+    }
+    return null;
+  }
+
+  private async ring(pop: ScreenPop, live: LiveRequest): Promise<PopResult> {
+    const ringing = this.config.ringing;
+    if (!ringing) throw notConfigured('ringing');
+    if (pop.users.length === 0) return { ref: null };
+    const groups = ringing.per_user ? pop.users.map((u) => [u]) : [pop.users];
+    for (const users of groups) await this.send('ringing', ringing.request, ringVars(pop, users), undefined, live);
+    return { ref: null };
   }
 
   async logCalls(calls: CallToLog[]): Promise<LogResult[]> {
@@ -236,13 +272,20 @@ export class GenericCrmAdapter implements CrmPort {
     return response.arrayBuffer();
   }
 
-  private send(name: RequestName, template: RequestTemplate, vars: Record<string, unknown>, query?: Record<string, string>): Promise<CrmAnswer> {
+  private send(
+    name: RequestName,
+    template: RequestTemplate,
+    vars: Record<string, unknown>,
+    query?: Record<string, string>,
+    live?: LiveRequest,
+  ): Promise<CrmAnswer> {
     const rendered = renderRequest(this.config.base_url, template, this.context(name, vars), query);
     return this.options.transport.request({
       method: rendered.method,
       url: rendered.url,
       headers: rendered.headers,
       ...(rendered.body !== undefined ? { body: rendered.body } : {}),
+      ...(live ? { priority: 'live' as const, deadline: live.deadline } : {}),
     });
   }
 
@@ -274,6 +317,46 @@ export class GenericCrmAdapter implements CrmPort {
       crm_call_id: crmCallId,
     };
   }
+}
+
+type Lookup = NonNullable<GenericCrmConfig['lookup']>;
+
+/** The CallerCard a lookup answer describes; null when it names neither a contact nor a company. */
+function callerCard(lookup: Lookup, data: unknown): CallerCard | null {
+  const id = (selector: string | undefined) => (selector ? selectId(selector, data) : null);
+  const contactId = id(lookup.contact_id);
+  const companyId = id(lookup.company_id);
+  if (contactId === null && companyId === null) return null;
+  const dealId = id(lookup.deal_id);
+  return {
+    contact: contactId === null ? null : { id: contactId, name: selectString(lookup.contact_name, data) ?? '' },
+    company: companyId === null ? null : { id: companyId, name: selectString(lookup.company_name, data) ?? '' },
+    responsibleUserId: id(lookup.responsible_user_id),
+    deal: dealId === null ? null : { id: dealId, name: selectString(lookup.deal_name, data) ?? '', statusId: id(lookup.deal_status) },
+    url: selectString(lookup.url, data),
+  };
+}
+
+/** The ringing request's variables: the pop, and for `users` the ones this request is for. */
+function ringVars(pop: ScreenPop, users: (number | string)[]): Record<string, unknown> {
+  const first = users[0] ?? null;
+  const caller = pop.caller;
+  return {
+    phone: pop.phone,
+    uniq: pop.uniq,
+    direction: pop.direction,
+    started_at: pop.startedAt.toISOString(),
+    line: pop.line,
+    users,
+    user_id: first,
+    extension: first === null ? null : (pop.extensions[String(first)] ?? null),
+    caller_name: caller?.contact?.name || caller?.company?.name || null,
+    contact_id: caller?.contact?.id ?? null,
+    company_id: caller?.company?.id ?? null,
+    deal_id: caller?.deal?.id ?? null,
+    responsible_user_id: caller?.responsibleUserId ?? null,
+    url: caller?.url ?? null,
+  };
 }
 
 type ListPagination = NonNullable<GenericCrmConfig['list_calls']>['pagination'];

@@ -1,7 +1,8 @@
 /**
  * `crm.generic` in the integrator config: any REST CRM described as data — where it lives, how to
  * authenticate, and one request template per thing calltrail needs (find a contact, create one,
- * log a call, attach its recording, list logged calls). Everything is checked when the config
+ * log a call, attach its recording, list logged calls; and for live calls, show a ringing call and
+ * look a caller up). Everything is checked when the config
  * loads: a template naming an unknown variable or filter, or a selector that does not parse, is a
  * config error with its path, never a surprise in the middle of a delivery.
  *
@@ -27,6 +28,23 @@ export const REQUEST_VARIABLES = {
   list_calls: ['from', 'to', 'page', 'offset', 'cursor', 'size'],
   create_task: ['text', 'due_at', 'entity_id', 'entity_type', 'user_id'],
   list_tasks: ['entity_id', 'entity_type', 'since'],
+  lookup: ['phone'],
+  ringing: [
+    'phone',
+    'uniq',
+    'direction',
+    'started_at',
+    'line',
+    'users',
+    'user_id',
+    'extension',
+    'caller_name',
+    'contact_id',
+    'company_id',
+    'deal_id',
+    'responsible_user_id',
+    'url',
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type RequestName = keyof typeof REQUEST_VARIABLES;
@@ -107,6 +125,37 @@ const pagination = z.discriminatedUnion(
 );
 export type Pagination = z.output<typeof pagination>;
 
+const optionalSelector = (what: string) => selector.optional().describe(what);
+
+/** The caller lookup: a request, and where in its answer each CallerCard field is. */
+const lookupSchema = z
+  .strictObject({
+    request: request('lookup', { method: 'GET' }),
+    phone_formats: z.array(phoneFormat).min(1).default(['e164']).describe('Spellings tried in order until someone is found (each a request)'),
+    contact_id: optionalSelector('The contact with the number, e.g. "data[0].id"'),
+    contact_name: optionalSelector('Its name'),
+    company_id: optionalSelector('The company (the contact’s, or the one with the number)'),
+    company_name: optionalSelector('Its name'),
+    responsible_user_id: optionalSelector('The CRM user responsible for the contact or company'),
+    deal_id: optionalSelector('The newest open deal'),
+    deal_name: optionalSelector('Its name'),
+    deal_status: optionalSelector('Its status or stage'),
+    url: optionalSelector('Where a person opens the card'),
+  })
+  .refine((l) => l.contact_id !== undefined || l.company_id !== undefined, {
+    message: 'needs contact_id or company_id: the selector that says someone has the number',
+    path: ['contact_id'],
+  })
+  .describe('Who has a number, for a ringing call (a caller lookup); an answer where neither id is found means nobody');
+
+/** The screen pop: shows a ringing call to CRM users. */
+const ringingSchema = z
+  .strictObject({
+    request: request('ringing', { method: 'POST' }),
+    per_user: z.boolean().default(false).describe('One request per user (user_id and extension are that user’s); false: one request, users is the list'),
+  })
+  .describe('Shows a ringing call to CRM users (a screen pop); the CRM must take it down by itself');
+
 export const genericCrmSchema = z
   .strictObject({
     base_url: z.url({ protocol: /^https?$/ }).describe('The API root; request paths are appended to it'),
@@ -170,6 +219,8 @@ export const genericCrmSchema = z
         due_at: selector.optional(),
       })
       .optional(),
+    lookup: lookupSchema.optional(),
+    ringing: ringingSchema.optional(),
   })
   .describe('A REST CRM described by request templates (docs/generic-crm.md)');
 

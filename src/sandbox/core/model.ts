@@ -39,6 +39,8 @@ export interface Party {
   phones: Phone[];
   lead_ids: number[];
   customer_ids: number[];
+  /** A contact's company (amoCRM links a contact to at most one); null for companies and lone contacts. */
+  company_id: number | null;
   /** Custom fields other than the phone, as written (field_id → values); any field id is taken. */
   custom_fields: CustomFieldValues[];
   tags: string[];
@@ -51,11 +53,24 @@ export interface CustomFieldValues {
 export type Contact = Party;
 export type Company = Party;
 
+/** The sandbox's one pipeline and its stages; 142 (won) and 143 (lost) close a lead, as in every amoCRM pipeline. */
+export const PIPELINE_ID = 7_000_001;
+export const LEAD_STATUSES = { new: 61_000_001, negotiation: 61_000_002, won: 142, lost: 143 } as const;
+export const CLOSED_STATUS_IDS: readonly number[] = [LEAD_STATUSES.won, LEAD_STATUSES.lost];
+
 export interface Lead {
   id: number;
   name: string;
+  /** Derived from status_id: closed when won (142) or lost (143). */
   status: 'active' | 'closed';
+  status_id: number;
+  pipeline_id: number;
+  responsible_user_id: number;
+  created_at: number;
+  updated_at: number;
   contact_ids: number[];
+  /** The company the lead belongs to, if any. */
+  company_id: number | null;
 }
 
 export interface Customer {
@@ -109,3 +124,14 @@ export interface Task {
 }
 
 export const CALL_NOTE_TYPES = ['call_in', 'call_out'] as const;
+
+/** One incoming-call pop-up asked for by POST /api/v2/events (type phone_call). */
+export interface PhoneCallEvent {
+  id: number;
+  uid: string;
+  phone_number: string;
+  users: number[];
+  created_at: number;
+  /** Who amoCRM would show: the card with this number when there is one (last 10 digits). */
+  element: { type: 'contacts' | 'companies'; id: number; name: string } | null;
+}

@@ -36,10 +36,18 @@ export interface SeedContact {
   leads?: number;
   /** Customers to create and link. */
   customers?: number;
+  /** Closed leads (won, 142) to create and link: history that must not attract calls or lookups. */
+  closed_leads?: number;
+  /** The responsible user (default: the account's admin). */
+  responsible_user_id?: number;
+  /** A contact's company, by the name of a company in `companies` (created first). */
+  company?: string;
 }
 
 export interface SeedData {
   users?: { id: number; name: string }[];
+  /** Companies, created before the contacts that name them. */
+  companies?: SeedContact[];
   contacts?: SeedContact[];
 }
 

@@ -19,9 +19,13 @@ import {
   type Lead,
   type Note,
   type Party,
+  CLOSED_STATUS_IDS,
+  LEAD_STATUSES,
   type Phone,
+  type PhoneCallEvent,
   type PhoneEnum,
   PHONE_ENUMS,
+  PIPELINE_ID,
   type Task,
   type TypedNote,
   type UnsortedItem,
@@ -54,6 +58,7 @@ export class SandboxStore {
   private readonly noteMaps = new Map<EntityType, Map<number, Note>>(ENTITY_TYPES.map((t) => [t, new Map()]));
   private readonly unsortedItems: UnsortedItem[] = [];
   private readonly taskList: Task[] = [];
+  private readonly events: PhoneCallEvent[] = [];
   readonly nextId = {
     contact: counter(1_000_001),
     company: counter(2_000_001),
@@ -61,6 +66,7 @@ export class SandboxStore {
     customer: counter(4_000_001),
     note: counter(5_000_001),
     task: counter(6_000_001),
+    event: counter(1),
   };
 
   constructor(
@@ -90,8 +96,10 @@ export class SandboxStore {
   }
 
   // --- contacts, companies, leads, customers ------------------------------------------------
-  addContact(input: SeedContact & { responsible_user_id?: number; custom_fields?: CustomFieldValues[]; tags?: string[] }): Contact {
+  addContact(input: SeedContact & { responsible_user_id?: number; company_id?: number; custom_fields?: CustomFieldValues[]; tags?: string[] }): Contact {
     const contact = { ...this.newParty(this.nextId.contact(), input), custom_fields: input.custom_fields ?? [], tags: input.tags ?? [] };
+    const company = input.company_id ?? (input.company ? this.companies().find((c) => c.name === input.company)?.id : undefined);
+    contact.company_id = company ?? null;
     this.contactMap.set(contact.id, contact);
     this.attach(contact, input, true);
     return contact;
@@ -115,6 +123,7 @@ export class SandboxStore {
       phones: input.phones.map(toPhone),
       lead_ids: [],
       customer_ids: [],
+      company_id: null,
       custom_fields: [],
       tags: [],
     };
@@ -123,9 +132,12 @@ export class SandboxStore {
   /** Seeds the party's active leads and customers (companies link them on their own card). */
   private attach(party: Party, input: SeedContact, isContact: boolean) {
     const contact_ids = isContact ? [party.id] : [];
+    const owner = { contact_ids, company_id: isContact ? null : party.id, responsible_user_id: party.responsible_user_id };
+    for (let i = 0; i < (input.closed_leads ?? 0); i++) {
+      this.addLead({ name: `Closed deal with ${party.name}`, status_id: LEAD_STATUSES.won, ...owner });
+    }
     for (let i = 0; i < (input.leads ?? 0); i++) {
-      const lead = this.addLead({ name: `Deal with ${party.name}`, contact_ids });
-      if (!isContact) party.lead_ids.push(lead.id);
+      this.addLead({ name: `Deal with ${party.name}`, ...owner });
     }
     for (let i = 0; i < (input.customers ?? 0); i++) {
       const customer = this.addCustomer({ name: party.name, contact_ids });
@@ -133,11 +145,35 @@ export class SandboxStore {
     }
   }
 
-  /** A lead linked to the given contacts (a closed one too, to show closed leads do not attract calls). */
-  addLead(input: { name: string; status?: Lead['status']; contact_ids?: number[] }): Lead {
-    const lead: Lead = { id: this.nextId.lead(), name: input.name, status: input.status ?? 'active', contact_ids: input.contact_ids ?? [] };
+  /**
+   * A lead linked to the given contacts and company (a closed one too, to show closed leads do not
+   * attract calls). `status: 'closed'` without a status_id is a lost lead (143).
+   */
+  addLead(input: {
+    name: string;
+    status?: Lead['status'];
+    status_id?: number;
+    contact_ids?: number[];
+    company_id?: number | null;
+    responsible_user_id?: number;
+  }): Lead {
+    const status_id = input.status_id ?? (input.status === 'closed' ? LEAD_STATUSES.lost : LEAD_STATUSES.new);
+    const now = this.clock();
+    const lead: Lead = {
+      id: this.nextId.lead(),
+      name: input.name,
+      status: CLOSED_STATUS_IDS.includes(status_id) ? 'closed' : 'active',
+      status_id,
+      pipeline_id: PIPELINE_ID,
+      responsible_user_id: input.responsible_user_id ?? this.currentUserId(),
+      created_at: now,
+      updated_at: now,
+      contact_ids: input.contact_ids ?? [],
+      company_id: input.company_id ?? null,
+    };
     this.leadMap.set(lead.id, lead);
     for (const id of lead.contact_ids) this.contactMap.get(id)?.lead_ids.push(lead.id);
+    if (lead.company_id !== null) this.companyMap.get(lead.company_id)?.lead_ids.push(lead.id);
     return lead;
   }
 
@@ -156,6 +192,9 @@ export class SandboxStore {
   }
   companies(): Company[] {
     return [...this.companyMap.values()];
+  }
+  company(id: number): Company | undefined {
+    return this.companyMap.get(id);
   }
   leads(): Lead[] {
     return [...this.leadMap.values()];
@@ -213,6 +252,17 @@ export class SandboxStore {
   }
   tasks(): Task[] {
     return [...this.taskList];
+  }
+
+  // --- incoming-call pop-ups (POST /api/v2/events) ---------------------------------------------
+  addEvent(event: Omit<PhoneCallEvent, 'id'>): PhoneCallEvent {
+    const record = { id: this.nextId.event(), ...event };
+    this.events.push(record);
+    return record;
+  }
+  /** The pop-ups asked for so far, oldest first. */
+  phoneCallEvents(): PhoneCallEvent[] {
+    return [...this.events];
   }
 
   // --- auth ----------------------------------------------------------------------------------

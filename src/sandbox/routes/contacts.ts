@@ -12,7 +12,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { SandboxContext } from '../core/context';
-import { type Contact, PHONE_ENUMS } from '../core/model';
+import { type Contact, type Party, PHONE_ENUMS } from '../core/model';
 import { pageLinks, pageOf, paging, selfLink } from '../core/query';
 import { type FieldError, hal, noContent } from '../core/responses';
 import { readBatch, userError } from '../core/validation';
@@ -54,7 +54,8 @@ function fieldErrors(input: ContactInput): FieldError[] {
   });
 }
 
-export function contactView(contact: Contact, url: URL, withLeads: boolean, accountId: number) {
+/** The fields contacts and companies share, as amoCRM shows them (PHONE first among the custom fields). */
+export function partyFields(contact: Party, accountId: number) {
   const phones = contact.phones.map((p) => ({ value: p.value, enum_id: PHONE_ENUMS[p.enum_code], enum_code: p.enum_code }));
   return {
     id: contact.id,
@@ -78,16 +79,26 @@ export function contactView(contact: Contact, url: URL, withLeads: boolean, acco
             })),
           ]
         : null,
+  };
+}
+
+/**
+ * A contact as amoCRM answers it: its company always embedded (id and link only, as amoCRM does —
+ * the name takes GET /api/v4/companies/{id}), its leads with `with=leads` (id and link only, no status).
+ */
+export function contactView(contact: Contact, url: URL, withLeads: boolean, accountId: number) {
+  return {
+    ...partyFields(contact, accountId),
     _links: selfLink(url, `/api/v4/contacts/${contact.id}`),
     _embedded: {
       tags: contact.tags.map((name) => ({ name })),
       ...(withLeads ? { leads: contact.lead_ids.map((id) => ({ id, _links: selfLink(url, `/api/v4/leads/${id}`) })) } : {}),
-      companies: [],
+      companies: contact.company_id === null ? [] : [{ id: contact.company_id, _links: selfLink(url, `/api/v4/companies/${contact.company_id}`) }],
     },
   };
 }
 
-export function matchesQuery(contact: Contact, query: string): boolean {
+export function matchesQuery(contact: Party, query: string): boolean {
   const q = query.trim().toLowerCase();
   if (q === '') return true;
   if (contact.name.toLowerCase().includes(q)) return true;

@@ -1,15 +1,21 @@
 /**
  * GET / — the sandbox's timeline page: what a rep would see in amoCRM, on one server-rendered page
- * with no script and no CDN (it must work in a closed network and on Workers). Every value is
- * escaped by hono/jsx; recording links only become clickable when they are http(s), since an
- * escaped `javascript:` URL in an href is still a script.
+ * with no CDN (it must work in a closed network and on Workers). Every value is escaped by
+ * hono/jsx; recording links only become clickable when they are http(s), since an escaped
+ * `javascript:` URL in an href is still a script.
+ *
+ * Incoming-call pop-ups (POST /api/v2/events) appear live: a few lines of plain script poll
+ * GET /pops?after=<id> (JSON, same origin, so the admin session cookie goes along) every 1.5 s and
+ * put an "Incoming call from … for …" banner on top, built with textContent — no markup from data.
+ * The page also renders the latest banners itself, so a reload keeps them.
  * @module
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { FC } from 'hono/jsx';
 import type { SandboxContext } from '../core/context';
-import { SINGULAR } from '../core/model';
+import { type PhoneCallEvent, SINGULAR } from '../core/model';
+import type { SandboxStore } from '../core/store';
 import { buildTimeline, type CallEntry, formatWhen, type PartyTimeline } from '../core/timeline-model';
 
 const STYLE = `
@@ -27,8 +33,73 @@ const STYLE = `
   audio { width: 100%; max-width: 28rem; display: block; margin-top: .3rem; }
   code { font: 12px ui-monospace, monospace; word-break: break-all; }
   table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .2rem .4rem .2rem 0; vertical-align: top; }
+  .pop { background: #fff6d6; border: 1px solid #e8c95a; border-radius: 8px; padding: .55rem .9rem; margin: .5rem 0; font-weight: 600; }
+  .pop .muted { font-weight: 400; }
   @media (max-width: 30rem) { header, main { padding: .5rem .6rem; } }
 `;
+
+/** Banners shown at most (the newest). */
+const POPS_SHOWN = 5;
+
+/** Polls GET pops (relative to the page, whatever its mount point) and prepends new banners. */
+const POPS_SCRIPT = `(function () {
+  var box = document.getElementById('pops');
+  if (!box || !window.fetch) return;
+  var after = Number(box.getAttribute('data-after')) || 0;
+  var url = location.pathname.replace(/\\/?$/, '/') + 'pops';
+  function show(p) {
+    var banner = document.createElement('div');
+    banner.className = 'pop';
+    banner.setAttribute('role', 'alert');
+    banner.setAttribute('data-pop-id', String(p.id));
+    banner.textContent = p.text;
+    var when = document.createElement('span');
+    when.className = 'muted';
+    when.textContent = ' · ' + p.when;
+    banner.appendChild(when);
+    box.insertBefore(banner, box.firstChild);
+    while (box.children.length > ${POPS_SHOWN}) box.removeChild(box.lastChild);
+  }
+  function poll() {
+    fetch(url + '?after=' + after, { credentials: 'same-origin', headers: { accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        body.pops.forEach(function (p) { after = Math.max(after, p.id); show(p); });
+      })
+      .catch(function () {})
+      .then(function () { setTimeout(poll, 1500); });
+  }
+  setTimeout(poll, 1500);
+})();`;
+
+/** What a banner says: the card's name (else the number) and the users it is for. */
+export function popView(store: SandboxStore, event: PhoneCallEvent) {
+  const caller = event.element?.name || event.phone_number;
+  const users = event.users.map((id) => store.user(id)?.name ?? `user ${id}`).join(', ');
+  return { id: event.id, text: `Incoming call from ${caller} for ${users}`, when: formatWhen(event.created_at), phone: event.phone_number, users: event.users };
+}
+
+const Pops: FC<{ store: SandboxStore }> = ({ store }) => {
+  const events = store.phoneCallEvents();
+  const latest = events.at(-1)?.id ?? 0;
+  return (
+    <div id="pops" data-after={String(latest)} aria-live="polite">
+      {events
+        .slice(-POPS_SHOWN)
+        .reverse()
+        .map((e) => {
+          const pop = popView(store, e);
+          return (
+            <div class="pop" role="alert" data-pop-id={String(pop.id)}>
+              {pop.text}
+              <span class="muted"> · {pop.when}</span>
+            </div>
+          );
+        })}
+    </div>
+  );
+};
 
 const isWebLink = (link: string) => /^https?:\/\//i.test(link);
 
@@ -100,6 +171,7 @@ function Page({ ctx }: { ctx: SandboxContext }) {
           </p>
         </header>
         <main>
+          <Pops store={store} />
           <h2>Contacts</h2>
           {parties.length ? parties.map((t) => <Party t={t} />) : <p class="muted">no contacts</p>}
           <h2>Unsorted</h2>
@@ -147,6 +219,7 @@ function Page({ ctx }: { ctx: SandboxContext }) {
             <p class="muted">no tasks</p>
           )}
         </main>
+        <script dangerouslySetInnerHTML={{ __html: POPS_SCRIPT }} />
       </body>
     </html>
   );
@@ -155,5 +228,13 @@ function Page({ ctx }: { ctx: SandboxContext }) {
 export function timelineRoutes(ctx: SandboxContext) {
   const app = new Hono();
   app.get('/', (c) => c.html(html`<!doctype html>${<Page ctx={ctx} />}`));
+  app.get('/pops', (c) => {
+    const after = Number(c.req.query('after') ?? 0) || 0;
+    const pops = ctx.store
+      .phoneCallEvents()
+      .filter((e) => e.id > after)
+      .map((e) => popView(ctx.store, e));
+    return c.json({ pops });
+  });
   return app;
 }
