@@ -21,6 +21,9 @@ import { recordingRoutes } from './http/api/recordings';
 import { recordingAdminRoutes } from './http/api/recordings-admin';
 import { healthRoutes } from './http/api/health';
 import { inboxRoutes } from './http/api/inbox';
+import { liveRoutes } from './http/api/live';
+import { scopedAuth } from './http/core/admin-auth';
+import { widgetCors, widgetRoutes } from './http/widget/routes';
 
 export const API_VERSION = '0.1.0';
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -62,6 +65,13 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/recordings/*', admin);
   app.use('/v1/reconcile', admin);
   app.use('/v1/reconcile/*', admin);
+  const { adminToken, lookupToken, originateToken } = deps.settings;
+  // The widget calls click-to-call from the amoCRM account's origin: its preflight is answered first.
+  app.use('/v1/originate', widgetCors());
+  app.use('/v1/lookup', scopedAuth('lookup', { scoped: lookupToken, admin: adminToken, others: [originateToken] }));
+  app.use('/v1/originate', scopedAuth('originate', { scoped: originateToken, admin: adminToken, others: [lookupToken] }));
+  app.route('/', liveRoutes(deps));
+  app.route('/', widgetRoutes(deps));
   app.route('/', inboxRoutes(deps));
   app.route('/', callRoutes(deps));
   app.route('/', crmRoutes(deps));

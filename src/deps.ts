@@ -20,6 +20,7 @@ import { parsers } from './pbx/registry';
 import { InvalidPayloadError } from './pbx/source';
 import type { RecordingsRuntime } from './recordings/deps';
 import type { PbxPull } from './pbx/pull';
+import type { PbxOriginator } from './pbx/core/originate';
 
 export type { RecordingsRuntime } from './recordings/deps';
 export { inboxDeps, ledgerContext } from './jobs';
@@ -45,6 +46,10 @@ export interface AppDeps {
   recordings?: RecordingsRuntime;
   /** Pulls the runtime adds to the portable ones (Node: the FreePBX CDR table). */
   pbxPulls?: PbxPull[];
+  /** Click-to-call originators the runtime adds to the portable ones (Node: Asterisk AMI, FreeSWITCH's event socket). */
+  originators?: PbxOriginator[];
+  /** Replaces the global fetch for calls to the PBX's own APIs (tests). */
+  pbxFetch?: typeof fetch;
   /**
    * The CRM accounts' request budgets in this process, shared by everything that calls the CRM
    * (deliveries, reconciliation); created by the entry, kept for the process or isolate.

@@ -5,6 +5,7 @@
  * it is, so the routes and entries pass their deps unchanged.
  * @module
  */
+import type { CountryCode } from 'libphonenumber-js/max';
 import type { CrmConfig } from '../crm/config';
 import type { ConnectDeps } from '../crm/connect';
 import type { RateLimiter } from '../crm/limiter';
@@ -27,6 +28,15 @@ export interface DeliveryConfig extends PeopleConfig {
   call_results: Record<Outcome, { status: number | null; text: string }>;
   missed_call_tasks: { enabled: boolean; text: string; due_minutes: number };
   unknown_callers: Record<'inbound' | 'outbound', UnknownCallerPolicy>;
+  default_country: CountryCode;
+  /** Per line: its own unknown-caller policy and the pipeline of the leads created for its calls. */
+  lines: Readonly<Record<string, DeliveryLineRules>>;
+}
+
+export interface DeliveryLineRules {
+  unknown_callers?: { inbound?: UnknownCallerPolicy | undefined; outbound?: UnknownCallerPolicy | undefined } | undefined;
+  pipeline_id?: number | undefined;
+  status_id?: number | undefined;
 }
 
 /** What a delivery worker is built from (setup.ts): the CRM connection's needs and delivery's own. */

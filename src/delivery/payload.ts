@@ -6,9 +6,10 @@
 import { renderTemplate, type CallVariables } from '../config/template';
 import type { Direction, Outcome } from '../domain/call';
 import type { CallToLog, CrmFieldValue, FieldMapping, LoggedCallRef, NewTask } from '../crm/port';
-import { userFor } from '../domain/people';
+import { type PeopleConfig, userFor } from '../domain/people';
 import { numberDigits } from '../domain/phone';
-import type { DeliveryConfig } from './deps';
+import { lineEntry } from '../domain/lines';
+import type { DeliveryConfig, UnknownCallerPolicy } from './deps';
 
 /** The columns of a conversation that the CRM sees. */
 export interface DeliverableCall {
@@ -25,10 +26,23 @@ export interface DeliverableCall {
   talkSeconds: number | null;
   /** The recording URL to put on the note, when there is one. */
   link: string | null;
+  /** Our number the call came in on or went out from (per-line rules). */
+  line?: string | null;
+  /** The CRM's own id of the call made when it rang (Bitrix24's popped call). */
+  liveRef?: string | null;
+  /** The CRM user who placed this call by click-to-call. */
+  clickedBy?: string | null;
+}
+
+/** The CRM user a call belongs to: who clicked to place it, else the one mapped from its extension. */
+export function responsibleUser(call: Pick<DeliverableCall, 'extension' | 'clickedBy'>, config: PeopleConfig): number | null {
+  if (call.clickedBy && /^\d+$/.test(call.clickedBy)) return Number(call.clickedBy);
+  return userFor(config, call.extension).userId;
 }
 
 export function callVariables(call: DeliverableCall, config: DeliveryConfig): CallVariables {
-  const { userId, department } = userFor(config, call.extension);
+  const { department } = userFor(config, call.extension);
+  const userId = responsibleUser(call, config);
   return {
     // A number that could not be normalized goes as its digits: the CRM matches contacts by them.
     phone: call.externalNumber ?? (call.externalNumberRaw === null ? '' : numberDigits(call.externalNumberRaw) || call.externalNumberRaw),
@@ -66,7 +80,8 @@ export function toCallToLog(call: DeliverableCall, config: DeliveryConfig): Call
     link: call.link,
     status: result.status,
     resultText: result.text || null,
-    userId: userFor(config, call.extension).userId,
+    userId: responsibleUser(call, config),
+    ...(call.liveRef ? { liveRef: call.liveRef } : {}),
     contactName: renderTemplate(config.crm.contact_name, vars, config.time_zone) || vars.phone,
     leadName: renderTemplate(config.crm.lead_name, vars, config.time_zone) || vars.phone,
     variables: vars,
@@ -87,15 +102,22 @@ export function fieldMapping(call: DeliverableCall, config: DeliveryConfig): Fie
       return value === '' ? [] : [{ fieldId: f.field_id, value, ...(f.enum_code ? { enumCode: f.enum_code } : {}) }];
     });
   const tags = (list: string[]) => [...new Set(list.map(render).filter((t) => t !== ''))];
+  const line = lineEntry(config.lines, config.default_country, call.line);
   return {
     contact: { fields: values(fields.contact), tags: tags(fields.contact_tags) },
     lead: {
       fields: values(fields.lead),
       tags: tags(fields.lead_tags),
-      pipelineId: config.crm.unsorted.pipeline_id ?? fields.lead_pipeline_id ?? null,
-      statusId: fields.lead_status_id ?? null,
+      pipelineId: line?.pipeline_id ?? config.crm.unsorted.pipeline_id ?? fields.lead_pipeline_id ?? null,
+      statusId: line?.status_id ?? fields.lead_status_id ?? null,
     },
   };
+}
+
+/** The unknown-caller policy for this call: its line's, else the config's for its direction. */
+export function unknownCallerPolicy(call: Pick<DeliverableCall, 'direction' | 'line'>, config: DeliveryConfig): UnknownCallerPolicy {
+  const direction = call.direction === 'outbound' ? 'outbound' : 'inbound';
+  return lineEntry(config.lines, config.default_country, call.line)?.unknown_callers?.[direction] ?? config.unknown_callers[direction];
 }
 
 /** Only a missed inbound call asks for a call-back, and only when the config says so. */
@@ -110,6 +132,6 @@ export function callbackTask(call: DeliverableCall, ref: LoggedCallRef, config: 
     text: renderTemplate(config.missed_call_tasks.text, vars, config.time_zone),
     dueAt: new Date(now.getTime() + config.missed_call_tasks.due_minutes * 60_000),
     entity: { entityId: ref.entityId, entityType: ref.entityType },
-    userId: userFor(config, call.extension).userId,
+    userId: responsibleUser(call, config),
   };
 }

@@ -10,7 +10,7 @@ import type { DeliveryStep } from '../domain/delivery';
 import { CrmError, type CallToLog, type CrmPort, type LoggedCall } from '../crm/port';
 import { describeError, type Logger } from '../lib/log';
 import { advance, afterFailure, deferred, delivered, failed, retryLater, skipped } from './outcomes';
-import { callbackTask, fieldMapping, toCallToLog, wantsCallbackTask } from './payload';
+import { callbackTask, fieldMapping, toCallToLog, unknownCallerPolicy, wantsCallbackTask } from './payload';
 import { backoffMs, decide, MAX_ATTEMPTS } from '../crm/retry-policy';
 import { markIntent, writeResults, type AttemptRecord, type ClaimedDelivery, type DeliveryUpdate } from './store';
 import type { DeliveryConfig } from './deps';
@@ -166,7 +166,7 @@ export class DeliveryRun {
 
   private unknownCaller(row: ClaimedDelivery, updates: DeliveryUpdate[], now: Date) {
     const direction = row.direction === 'outbound' ? 'outbound' : 'inbound';
-    const policy = this.deps.config.unknown_callers[direction];
+    const policy = unknownCallerPolicy(row, this.deps.config);
     if (row.refs.contact_id !== undefined) {
       // We created the contact already; amoCRM must find the number soon. Never a second contact.
       const reason = `the CRM does not match the number of contact ${row.refs.contact_id}, created for this call`;

@@ -8,7 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { json, queryRows, uuidArray } from '../db/raw';
-import { callAudio, conversations, deliveries, deliveryAttempts, recordings } from '../db/schema';
+import { callAudio, conversations, deliveries, deliveryAttempts, liveCalls, originations, recordings } from '../db/schema';
 import type { DeliveryState, DeliveryStep } from '../domain/delivery';
 import type { AttemptOutcome } from '../domain/delivery';
 import type { DeliverableCall } from './payload';
@@ -56,6 +56,9 @@ interface ClaimRow {
   revision: number;
   audio_id: string | null;
   origin_link: string | null;
+  line: string | null;
+  live_ref: string | null;
+  clicked_by: string | null;
 }
 
 const date = (v: string | Date | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
@@ -106,7 +109,15 @@ export async function claimDue(
           (select a.id from ${callAudio} a where a.conversation_id = c.id and a.purged_at is null) as audio_id,
           (select r.origin_url from ${recordings} r
             where r.conversation_id = c.id and r.status = 'referenced' and r.origin_url ~* '^https?://'
-            order by r.recording_key limit 1) as origin_link`,
+            order by r.recording_key limit 1) as origin_link,
+          c.line,
+          (select l.crm_ref from ${liveCalls} l where l.source = c.source and l.call_key = c.call_key) as live_ref,
+          -- A click-to-call from the CRM: the call it placed is the clicking user's.
+          (select o.user_id from ${originations} o
+            where c.direction = 'outbound' and o.state = 'requested' and o.user_id is not null
+              and o.extension = c.extension and o.phone = c.external_number
+              and o.requested_at between c.started_at - interval '5 minutes' and c.started_at + interval '1 minute'
+            order by o.requested_at desc limit 1) as clicked_by`,
   );
   return rows
     .map((r) => ({
@@ -130,6 +141,9 @@ export async function claimDue(
       audioId: r.audio_id,
       originLink: r.origin_link,
       link: null,
+      line: r.line,
+      liveRef: r.live_ref,
+      clickedBy: r.clicked_by,
     }))
     .sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
 }

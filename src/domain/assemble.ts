@@ -68,6 +68,8 @@ export interface ConversationSummary {
   /** Why the outside number is not in E.164 (kept as dialled), else null. */
   externalNumberNote: string | null;
   extension: string | null;
+  /** Our number the call came in on or went out from (the first leg that says), as the PBX gave it. */
+  line: string | null;
   outcome: Outcome | null;
   startedAt: Date | null;
   answeredAt: Date | null;
@@ -175,6 +177,7 @@ export function summarize(legs: readonly LegFacts[], recordings: readonly Record
     externalNumberRaw: external && external.kind !== 'none' ? external.raw : null,
     externalNumberNote: numberNote(external),
     extension: handlingExtension(parties),
+    line: sorted.find((l) => l.line)?.line ?? null,
     outcome: outcome(sorted.map((l) => l.disposition)),
     startedAt: start,
     answeredAt: minTime(answered.map((l) => l.answeredAt).filter((d): d is Date => d !== null)),

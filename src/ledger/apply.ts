@@ -16,6 +16,7 @@
 import type { Db } from '../db/client';
 import type { LedgerContext } from './context';
 import { factsOf } from './facts';
+import { applyLive } from './live';
 import { joinConversations, type JoinResult } from './joins';
 import { legRowsFor, recordingRowsFor, upsertLegs, upsertRecordings, type LegRow, type RecordingRow } from './legs';
 import { planSummaries, storeSummaries } from './summaries';
@@ -32,6 +33,8 @@ export interface ApplyResult {
 /** @param now the present; differs from receivedAt when a stored body is replayed. */
 export async function applyEvents(tx: Db, ctx: LedgerContext, bodies: readonly ApplyItem[], now: Date): Promise<ApplyResult> {
   const { items, merged } = await joinConversations(tx, bodies, ctx.conversationSource);
+  // Live moments and ends first: they only show the call now, and never wait on its legs.
+  await applyLive(tx, items, ctx.conversationSource);
   const touched = groupByConversation(items, ctx.conversationSource);
   if (touched.length === 0) return { conversations: 0, changed: 0, settled: 0 };
 

@@ -106,6 +106,7 @@ async function writeSummaries(tx: Db, ctx: LedgerContext, updates: SummaryUpdate
     external_number_raw: u.summary.externalNumberRaw,
     external_number_note: u.summary.externalNumberNote,
     extension: u.summary.extension,
+    line: u.summary.line,
     outcome: u.summary.outcome,
     started_at: u.summary.startedAt,
     answered_at: u.summary.answeredAt,
@@ -122,14 +123,14 @@ async function writeSummaries(tx: Db, ctx: LedgerContext, updates: SummaryUpdate
   await tx.execute(sql`
     with summaries as (update ${conversations} as c set
       direction = v.direction, direction_rule = v.direction_rule, external_number = v.external_number,
-      external_number_raw = v.external_number_raw, external_number_note = v.external_number_note, extension = v.extension, outcome = v.outcome, started_at = v.started_at, answered_at = v.answered_at,
+      external_number_raw = v.external_number_raw, external_number_note = v.external_number_note, extension = v.extension, line = v.line, outcome = v.outcome, started_at = v.started_at, answered_at = v.answered_at,
       ended_at = v.ended_at, duration_seconds = v.duration_seconds, talk_seconds = v.talk_seconds,
       leg_count = v.leg_count, awaiting_recordings = v.awaiting_recordings,
       final_seen_at = case when v.final then coalesce(c.final_seen_at, v.last_event_at) end,
       last_event_at = greatest(c.last_event_at, v.last_event_at), settle_due_at = v.settle_due_at,
       settled_at = coalesce(c.settled_at, v.settled_at), revision = c.revision + 1, updated_at = now()
     from json_to_recordset(${json(values)}) as v(id uuid, direction text, direction_rule text, external_number text,
-      external_number_raw text, external_number_note text, extension text, outcome text, started_at timestamptz, answered_at timestamptz,
+      external_number_raw text, external_number_note text, extension text, line text, outcome text, started_at timestamptz, answered_at timestamptz,
       ended_at timestamptz, duration_seconds int, talk_seconds int, leg_count int, awaiting_recordings boolean,
       final boolean, last_event_at timestamptz, settle_due_at timestamptz, settled_at timestamptz)
     where c.id = v.id and c.id = any(${uuidArray(updates.map((u) => u.id))})

@@ -117,6 +117,8 @@ export const envSchema = z
     DATA_DIR: optionalString,
     PUBLIC_URL: url('the public base URL of this service', ['http:', 'https:']),
     ADMIN_TOKEN: secret('a random admin token', 16),
+    LOOKUP_TOKEN: secret('a random token for the PBX (GET /v1/lookup)', 16),
+    ORIGINATE_TOKEN: secret('a random token for click-to-call (POST /v1/originate)', 16),
     CONFIG_FILE: optionalString,
     CONFIG: optionalString,
     AMOCRM_BASE_URL: url('the amoCRM account URL, e.g. https://example.amocrm.ru', ['https:', 'http:']),
@@ -141,6 +143,9 @@ export const envSchema = z
     GENERIC_WEBHOOK_SECRET: secret('a shared secret', 16),
     ASTERISK_WEBHOOK_SECRET: secret('a shared secret', 16),
     ASTERISK_AMI_URL: amiUrl,
+    FREESWITCH_ESL: secret("FreeSWITCH's event socket as host:port:password", 5).refine((v) => v === undefined || /^[^:\s]+:\d{1,5}:.+$/.test(v), {
+      message: 'expected host:port:password (the event socket of mod_event_socket)',
+    }),
     ZADARMA_API_KEY: optionalString,
     ZADARMA_API_SECRET: optionalString,
     TWILIO_AUTH_TOKEN: optionalString,
@@ -202,6 +207,10 @@ export interface Settings {
   dataDir: string;
   publicUrl: string;
   adminToken?: string;
+  /** Bearer token with the `lookup` scope (the PBX asks who calls); ADMIN_TOKEN has it too. */
+  lookupToken?: string;
+  /** Bearer token with the `originate` scope (click-to-call, the CRM widget); ADMIN_TOKEN has it too. */
+  originateToken?: string;
   configFile?: string;
   /** Integrator config given inline (Workers: a JSON var). */
   configJson?: string;
@@ -219,6 +228,8 @@ export interface Settings {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Asterisk's manager interface (ASTERISK_AMI_URL): the Node service follows its Cdr and CEL events. */
   asteriskAmi?: AmiAddress;
+  /** FreeSWITCH's event socket (FREESWITCH_ESL, host:port:password): click-to-call on FreeSWITCH (Node). */
+  freeswitchEsl?: string;
   secrets: {
     generic?: string;
     asterisk?: string;
@@ -269,6 +280,8 @@ export function parseEnv(source: Record<string, unknown>): Settings {
     dataDir: env.DATA_DIR ?? './data',
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${port}`,
     ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
+    ...(env.LOOKUP_TOKEN ? { lookupToken: env.LOOKUP_TOKEN } : {}),
+    ...(env.ORIGINATE_TOKEN ? { originateToken: env.ORIGINATE_TOKEN } : {}),
     ...(env.CONFIG_FILE ? { configFile: env.CONFIG_FILE } : {}),
     ...(env.CONFIG ? { configJson: env.CONFIG } : {}),
     crm,
@@ -295,6 +308,7 @@ export function parseEnv(source: Record<string, unknown>): Settings {
       .map((pair) => ({ kid: pair.slice(0, pair.indexOf(':')), secret: pair.slice(pair.indexOf(':') + 1) })),
     logLevel: env.LOG_LEVEL ?? 'info',
     ...(env.ASTERISK_AMI_URL ? { asteriskAmi: env.ASTERISK_AMI_URL } : {}),
+    ...(env.FREESWITCH_ESL ? { freeswitchEsl: env.FREESWITCH_ESL } : {}),
     secrets: dropUndefined({
       generic: env.GENERIC_WEBHOOK_SECRET,
       asterisk: env.ASTERISK_WEBHOOK_SECRET,

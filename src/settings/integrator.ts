@@ -12,6 +12,7 @@ import { checkBitrix24 } from '../crm/bitrix24/check';
 import { crmConfigSchema } from '../crm/config';
 import { checkCrmAdapter } from '../crm/generic/config';
 import { reconcileConfigSchema } from '../reconcile/config';
+import { liveConfigSchema } from '../live/config';
 import { countryCodeSchema, timeZoneSchema } from '../config/common';
 import { ConfigError } from '../config/errors';
 import { describeConfigIssues } from '../config/issues';
@@ -73,7 +74,17 @@ export const integratorConfigSchema = z
       .record(
         z.string().regex(/^\+?[\d\s().-]{3,32}$/, 'expected our phone number (a DID) such as "+7 495 123-45-67"'),
         z.strictObject({
-          default_country: countryCodeSchema.describe('National numbers of calls on this line belong to this country'),
+          default_country: countryCodeSchema.optional().describe('National numbers of calls on this line belong to this country (default: default_country)'),
+          pop_users: z
+            .array(userId)
+            .optional()
+            .describe('CRM users shown every ringing call of this line (default: the users mapped from the ringing extensions)'),
+          unknown_callers: z
+            .strictObject({ inbound: unknownCallerPolicy.optional(), outbound: unknownCallerPolicy.optional() })
+            .optional()
+            .describe("This line's unknown-caller policy (default: unknown_callers)"),
+          pipeline_id: z.number().int().positive().optional().describe('amoCRM pipeline of the leads created for calls of this line'),
+          status_id: z.number().int().positive().optional().describe('amoCRM status (stage) of those leads'),
         }),
       )
       .default({})
@@ -117,6 +128,7 @@ export const integratorConfigSchema = z
       })
       .prefault({})
       .describe('Outcome → amoCRM call_status and call_result'),
+    live: liveConfigSchema,
     crm: crmConfigSchema,
     sources: sourcesConfigSchema,
     recordings: recordingsConfigSchema,

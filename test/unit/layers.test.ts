@@ -14,6 +14,7 @@ const SRC = join(import.meta.dirname, '../../src');
 const LAYERS = [
   'lib', // generic utilities
   'domain', // pure types and rules: a call, its legs, numbers, outcomes
+  'widget', // the amoCRM widget calltrail ships: its files as text
   'sandbox', // the sandbox amoCRM: a tool of its own, reached through the CRM port like a real amoCRM
   'config', // schema pieces every section shares (zones, countries, templates, messages)
   'db', // tables mapping the domain's types
@@ -24,6 +25,7 @@ const LAYERS = [
   'pbx', // the sources, one descriptor each, and their registry
   'jobs', // the periodic tick
   'reconcile', // the nightly run
+  'live', // the live half: ringing calls, screen pops, caller lookups, click-to-call
   'settings', // the one config pass: env and the integrator file into Settings
   'deps', // what the app is built from
   'http', // HTTP surfaces: /v1, /admin, webhooks, and what they share

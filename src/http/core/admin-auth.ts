@@ -18,3 +18,25 @@ export function adminAuth(adminToken: string | undefined): MiddlewareHandler {
     await next();
   };
 }
+
+/**
+ * A bearer token with a scope: the scope's own token (LOOKUP_TOKEN, ORIGINATE_TOKEN) or the admin
+ * token. 401 without a known token; 403 for a known token of another scope.
+ */
+export function scopedAuth(
+  scope: string,
+  tokens: { scoped: string | undefined; admin: string | undefined; others: (string | undefined)[] },
+): MiddlewareHandler {
+  return async (c, next) => {
+    const match = /^Bearer\s+(.+)$/i.exec(c.req.header('Authorization') ?? '');
+    const given = match?.[1]?.trim();
+    if (!tokens.scoped && !tokens.admin) throw new ApiError('unauthorized', `the ${scope} API is disabled: set ${scope.toUpperCase()}_TOKEN`);
+    const equals = async (token: string | undefined) => !!token && !!given && (await timingSafeEqual(given, token));
+    if ((await equals(tokens.scoped)) || (await equals(tokens.admin))) return next();
+    for (const other of tokens.others) {
+      if (await equals(other)) throw new ApiError('forbidden', `this token has no ${scope} scope`);
+    }
+    c.header('WWW-Authenticate', `Bearer realm="calltrail ${scope}"`);
+    throw new ApiError('unauthorized', `a bearer token with the ${scope} scope is required`);
+  };
+}

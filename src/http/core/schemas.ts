@@ -16,13 +16,16 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-export const errorResponses = (...codes: (400 | 401 | 404 | 409 | 413 | 503)[]) => {
+export const errorResponses = (...codes: (400 | 401 | 403 | 404 | 409 | 413 | 422 | 502 | 503)[]) => {
   const text: Record<number, string> = {
     400: 'The request is malformed; the message says what to fix',
     401: 'Missing or invalid credentials or signature',
+    403: "The token is valid but lacks this endpoint's scope",
     404: 'Not found, or the source is not enabled',
     409: 'The request conflicts with the current state; the message says why',
     413: 'Body larger than 1 MB',
+    422: 'The PBX refused the request; the message gives its reason',
+    502: 'The PBX could not be reached; nothing was done',
     503: 'The database is unavailable; nothing was stored',
   };
   return Object.fromEntries(codes.map((code) => [code, { description: text[code] ?? '', content: { 'application/json': { schema: ErrorSchema } } }]));

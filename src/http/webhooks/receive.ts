@@ -11,6 +11,7 @@ import type { Context } from 'hono';
 import { inboxDeps, type AppDeps } from '../../deps';
 import { admissionProblems } from '../../domain/admit';
 import { ingest, type IngestInput, type IngestResult } from '../../ledger/inbox';
+import { afterLiveMoments, hasLiveMoments } from '../../live';
 import { InvalidPayloadError, type ParseContext } from '../../pbx/core/parse';
 import type { PbxSource } from '../../pbx/core/source';
 import { ACCEPTED_RESULT, type DecodedWebhookRequest, type PbxUrlCheck, type PbxWebhook, type WebhookRequest } from '../../pbx/core/webhook';
@@ -40,6 +41,8 @@ async function authenticRequest(c: Context, deps: AppDeps, source: PbxSource, we
 }
 
 export async function receiveWebhook(c: Context, deps: AppDeps, source: PbxSource, webhook: PbxWebhook): Promise<Response> {
+  // Wall-clock time of arrival: a screen pop's deadline and latency count from here.
+  const arrivedAtMs = Date.now();
   const { request: received, now } = await authenticRequest(c, deps, source, webhook);
   if (webhook.receive === 'ignore') {
     deps.log.debug(`${source.name} notification not used by calltrail`, { path: c.req.path });
@@ -55,7 +58,16 @@ export async function receiveWebhook(c: Context, deps: AppDeps, source: PbxSourc
   const result = await (deps.ingest ? deps.ingest(input) : ingest(inbox, input));
   if (result.status === 'refused') throw new InvalidPayloadError(result.problems);
   if (result.status === 'processed') deps.wakeDelivery?.();
+  if (result.status === 'processed' && hasLiveMoments(input.events)) popInBackground(deps, input, arrivedAtMs);
   return accepted(c, webhook, result);
+}
+
+/** The ringing calls of a stored body are shown to their users after the PBX has its answer. */
+function popInBackground(deps: AppDeps, input: IngestInput, arrivedAtMs: number): void {
+  const work = afterLiveMoments(deps, input.source, input.events, arrivedAtMs).catch((error: unknown) =>
+    deps.log.error('screen pops failed', { source: input.source, error }),
+  );
+  deps.defer?.(work);
 }
 
 /** The body parsed into events, with what is kept beside it for replays. */
