@@ -16,8 +16,10 @@ import { authRoutes } from './routes/auth';
 import { callsPages } from './routes/calls';
 import { configPages } from './routes/config';
 import { crmPages } from './routes/crm';
+import { livePages } from './routes/live';
 import { overviewPages } from './routes/overview';
 import { runsPages } from './routes/runs';
+import { widgetPages } from './routes/widget';
 
 export function adminConsole(deps: AppDeps) {
   const app = new Hono<AdminEnv>();
@@ -26,10 +28,12 @@ export function adminConsole(deps: AppDeps) {
   app.use('/admin/*', securityHeaders(), requireSession(deps), requireCsrf(deps));
   app.route('/', authRoutes(deps));
   app.route('/', overviewPages(deps));
+  app.route('/', livePages(deps));
   app.route('/', callsPages(deps));
   app.route('/', runsPages(deps));
   app.route('/', agentsPages(deps));
   app.route('/', crmPages(deps));
+  app.route('/', widgetPages(deps));
   app.route('/', configPages(deps));
   app.all('/admin/*', (c) => notFoundPage(c));
   app.onError((error, c) => {

@@ -13,14 +13,16 @@ import { notice } from './notices';
 import { CSRF_FIELD } from './session';
 import { STYLE } from './style';
 
-export type NavKey = 'overview' | 'calls' | 'runs' | 'agents' | 'crm' | 'config';
+export type NavKey = 'overview' | 'live' | 'calls' | 'runs' | 'agents' | 'crm' | 'widget' | 'config';
 
 const NAV: [NavKey, string, string][] = [
   ['overview', '/admin', 'Overview'],
+  ['live', '/admin/live', 'Live'],
   ['calls', '/admin/calls', 'Calls'],
   ['runs', '/admin/runs', 'Reconciliation'],
   ['agents', '/admin/agents', 'Agents'],
   ['crm', '/admin/crm', 'CRM'],
+  ['widget', '/admin/widget', 'Widget'],
   ['config', '/admin/config', 'Config'],
 ];
 
