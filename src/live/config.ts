@@ -42,6 +42,12 @@ export const liveConfigSchema = z
         default_route: extension.nullable().default(null).describe('Where the PBX sends a caller nobody is responsible for (null: its own default)'),
       })
       .prefault({}),
+    route_calls: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Answer the PBX's ring notifications that ask (Zadarma NOTIFY_START) with where to send the call: the caller's responsible manager, else lookup.default_route. Off: only the caller's name is given.",
+      ),
     originate: z
       .strictObject({
         source: z.string().nullable().default(null).describe('The PBX source that places click-to-call calls (null: the only enabled one that can)'),

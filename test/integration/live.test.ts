@@ -16,6 +16,8 @@ import { harness } from '#test/app';
 import { useTestDb } from '#test/db';
 import { conversationUniq } from '#test/delivery';
 import { callEnded } from '#test/events';
+import { KEY, SECRET as ZADARMA_SECRET, zadarmaSignature } from '#test/zadarma';
+import type { Notification } from '../../src/pbx/zadarma/fixtures/form';
 
 const testDb = useTestDb();
 const LOOKUP_TOKEN = 'lookup-token-0123456789';
@@ -234,7 +236,7 @@ describe('GET /v1/lookup', () => {
 });
 
 describe('POST /v1/originate', () => {
-  const zadarma = { ZADARMA_API_KEY: 'zadarma-key', ZADARMA_API_SECRET: 'zadarma-secret-0123456789' };
+  const zadarma = { ZADARMA_API_KEY: KEY, ZADARMA_API_SECRET: ZADARMA_SECRET };
 
   it("asks Zadarma to ring the user's extension, then the customer, and credits the placed call to who clicked", async () => {
     const t = setup({ env: { ...zadarma, SETTLE_SECONDS: '0' } });
@@ -292,3 +294,38 @@ function setupWorker(t: ReturnType<typeof setup>) {
   if (!worker) throw new Error('no delivery worker');
   return worker;
 }
+
+describe("Zadarma's NOTIFY_START asks where the call goes", () => {
+  const zadarma = { ZADARMA_API_KEY: KEY, ZADARMA_API_SECRET: ZADARMA_SECRET };
+  const start = (caller: string, id: string): Notification => ({
+    event: 'NOTIFY_START',
+    call_start: '2026-11-20 10:59:58',
+    pbx_call_id: id,
+    caller_id: caller,
+    called_did: '74950000001',
+  });
+  const post = (t: ReturnType<typeof setup>, n: Notification) =>
+    t.app.request('/v1/pbx/zadarma', {
+      method: 'POST',
+      body: new URLSearchParams(n).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', Signature: zadarmaSignature(n, ZADARMA_SECRET) },
+    });
+
+  it("answers with the responsible manager's extension and the caller's name, and the default route for a stranger", async () => {
+    const t = setup({ env: zadarma, config: { live: { route_calls: true, lookup: { default_route: '100' } } } });
+    const known = await post(t, start('79165551234', 'in_zd_1'));
+    expect(known.status).toBe(200);
+    expect(await known.json()).toEqual({ redirect: '101', caller_name: 'Olga Smirnova' });
+    expect(await (await post(t, start('79990001122', 'in_zd_2'))).json()).toEqual({ redirect: '100' });
+    // Stored and live all the same.
+    expect((await liveRow('in_zd_1'))?.state).toBe('ringing');
+  });
+
+  it('gives only the name while routing is off, and the usual empty answer when there is nothing to say', async () => {
+    const t = setup({ env: zadarma });
+    expect(await (await post(t, start('79165551234', 'in_zd_3'))).json()).toEqual({ caller_name: 'Olga Smirnova' });
+    const stranger = await post(t, start('79990001122', 'in_zd_4'));
+    expect(stranger.status).toBe(200);
+    expect(await stranger.text()).toBe('');
+  });
+});

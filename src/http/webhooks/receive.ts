@@ -11,10 +11,10 @@ import type { Context } from 'hono';
 import { inboxDeps, type AppDeps } from '../../deps';
 import { admissionProblems } from '../../domain/admit';
 import { ingest, type IngestInput, type IngestResult } from '../../ledger/inbox';
-import { afterLiveMoments, hasLiveMoments } from '../../live';
+import { afterLiveMoments, hasLiveMoments, lookupCaller } from '../../live';
 import { InvalidPayloadError, type ParseContext } from '../../pbx/core/parse';
 import type { PbxSource } from '../../pbx/core/source';
-import { ACCEPTED_RESULT, type DecodedWebhookRequest, type PbxUrlCheck, type PbxWebhook, type WebhookRequest } from '../../pbx/core/webhook';
+import { ACCEPTED_RESULT, type CallRoute, type DecodedWebhookRequest, type PbxUrlCheck, type PbxWebhook, type WebhookRequest } from '../../pbx/core/webhook';
 import { ApiError } from '../core/errors';
 import { decodedRequest, receivedRequest } from './request';
 
@@ -59,7 +59,19 @@ export async function receiveWebhook(c: Context, deps: AppDeps, source: PbxSourc
   if (result.status === 'refused') throw new InvalidPayloadError(result.problems);
   if (result.status === 'processed') deps.wakeDelivery?.();
   if (result.status === 'processed' && hasLiveMoments(input.events)) popInBackground(deps, input, arrivedAtMs);
+  const caller = webhook.routeCall?.caller(request);
+  if (webhook.routeCall && caller) {
+    const answer = webhook.routeCall.answer(await routeFor(deps, caller)) as Record<string, unknown>;
+    // Nothing to say (no name, no route): the PBX's usual answer, so it routes the call its own way.
+    if (Object.keys(answer).length > 0) return c.json(answer, 200);
+  }
   return accepted(c, webhook, result);
+}
+
+/** Where a ringing call should go, by the caller lookup (which never takes longer than its deadline). */
+async function routeFor(deps: AppDeps, caller: { phone: string; line: string | null }): Promise<CallRoute> {
+  const answer = await lookupCaller(deps, caller.phone, caller.line);
+  return { route: deps.config.live.route_calls ? answer.route : null, callerName: answer.caller_name };
 }
 
 /** The ringing calls of a stored body are shown to their users after the PBX has its answer. */

@@ -95,6 +95,27 @@ export interface PbxWebhook<Credentials = unknown, Settings = WebhookSettings> e
   accepted?: AcceptedAnswer;
   /** WWW-Authenticate value sent with a 401 (HTTP basic auth sources). */
   challenge?: string;
+  /** The PBX asks where to send a ringing call in this webhook's answer. */
+  routeCall?: RouteCall;
+}
+
+/** Where calltrail says a ringing call should go, and the caller's name (from GET /v1/lookup's answer). */
+export interface CallRoute {
+  /** The extension of the user responsible for the caller, else the default route; null: the PBX's own routing. */
+  route: string | null;
+  callerName: string | null;
+}
+
+/**
+ * A notification the PBX waits on for routing (Zadarma's NOTIFY_START): after it is stored, the
+ * caller is looked up (within live.lookup.deadline_ms) and the answer tells the PBX where to send
+ * the call and what name to show.
+ */
+export interface RouteCall {
+  /** The caller's number and our line when this request asks for a route; null for other notifications. */
+  caller(request: DecodedWebhookRequest): { phone: string; line: string | null } | null;
+  /** The PBX's answer for this route (the JSON it expects). */
+  answer(route: CallRoute): unknown;
 }
 
 /** A GET by which the PBX checks the URL before using it (Zadarma's `?zd_echo=<token>`). */

@@ -11,6 +11,7 @@ import { InvalidPayloadError } from '../core/parse';
 import type { PbxUrlCheck, PbxWebhook, WebhookSettings } from '../core/webhook';
 import type { ZadarmaCredentials } from './api';
 import type { ZadarmaConfig } from './config';
+import { decodeForm } from './form';
 import { EVENTS } from './schema';
 import { SIGNATURE_HEADER, SIGNED_FIELDS, verifyNotificationBody } from './signature';
 
@@ -71,17 +72,33 @@ export const zadarmaWebhook: PbxWebhook<ZadarmaCredentials, Settings> = {
   // A multipart body (see form.ts) is read as text in the charset; a urlencoded one by its values.
   form: (request) => !(request.body[0] === 0x2d && request.body[1] === 0x2d),
   accepted: { status: 200, body: 'empty' },
+  routeCall: {
+    caller: (request) => {
+      const form = decodeForm(request.raw);
+      const caller = form.get('caller_id');
+      return form.get('event') === 'NOTIFY_START' && caller ? { phone: caller, line: form.get('called_did') ?? null } : null;
+    },
+    // Zadarma reads `redirect` (a scenario id or an extension) and `caller_name` from NOTIFY_START's answer.
+    answer: ({ route, callerName }) => ({ ...(route ? { redirect: route } : {}), ...(callerName ? { caller_name: callerName } : {}) }),
+  },
   doc: {
     summary: 'Zadarma PBX call notification',
     description:
       `Events ${EVENTS.join(', ')}, form-encoded. Signed: \`${SIGNATURE_HEADER}: base64(hex(HMAC-SHA1(ZADARMA_API_SECRET, s)))\`, ` +
       `s being the concatenation of ${signedBy}. Legs of one call share pbx_call_id; NOTIFY_END / NOTIFY_OUT_END end it. ` +
-      'Stored before the answer; answered 200 with an empty body.',
+      'Stored before the answer; answered 200 with an empty body, except NOTIFY_START: `{"redirect": "<extension>", "caller_name": "…"}` from the ' +
+      "caller lookup (GET /v1/lookup) when live.route_calls is on — the extension of the caller's responsible manager, else " +
+      'live.lookup.default_route — or `{"caller_name": "…"}` alone when it is off.',
     request: {
       headers: z.object({ [SIGNATURE_HEADER]: z.string().openapi({ example: 'ZmM4ZGFlZTk0YTBm…' }) }),
       body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: notification } } },
     },
-    responses: { 200: { description: 'Stored (and normally applied); empty body' } },
+    responses: {
+      200: {
+        description: 'Stored (and normally applied); empty body, or for NOTIFY_START the route',
+        content: { 'application/json': { schema: z.object({ redirect: z.string().optional(), caller_name: z.string().optional() }) } },
+      },
+    },
     errors: [400, 401, 404, 413, 503],
   },
 };
