@@ -52,8 +52,12 @@ export interface CrmRequest {
   method: string;
   url: string;
   headers?: Record<string, string>;
-  /** A string body is sent as JSON unless the headers say otherwise. */
-  body?: string | FormData;
+  /**
+   * A string body is sent as JSON unless the headers say otherwise. A function is called when the
+   * request's slot in the budget comes (each try): requests that gather what arrived while they
+   * waited (screen pops of several calls in one amoCRM event request) build their body then.
+   */
+  body?: string | FormData | (() => string);
   /** Whether the request may change the CRM; default: any method but GET. */
   write?: boolean;
   /** Statuses besides 2xx that the caller interprets itself (e.g. amoCRM's 400 on /api/v4/calls). */
@@ -159,14 +163,15 @@ export class CrmTransport {
 
   private async send(req: CrmRequest, auth: Record<string, string>, write: boolean) {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.vendor.headers, ...req.headers, ...auth };
-    if (typeof req.body === 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+    const body = typeof req.body === 'function' ? req.body() : req.body;
+    if (typeof body === 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
       headers['content-type'] = 'application/json';
     }
     try {
       const response = await this.fetch(req.url, {
         method: req.method,
         headers,
-        ...(req.body !== undefined ? { body: req.body } : {}),
+        ...(body !== undefined ? { body } : {}),
         redirect: 'manual',
         signal: AbortSignal.timeout(this.tryTimeoutMs(req)),
       });

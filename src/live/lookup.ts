@@ -14,7 +14,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { CallerCard } from '../crm/port';
 import { callerCache } from '../db/schema';
 import { describeError } from '../lib/log';
-import { crmConnection } from '../delivery/setup';
+import { liveCrm } from './crm';
 import type { LiveDeps } from './deps';
 import { extensionOfUser, outsideNumber } from './people';
 
@@ -83,7 +83,7 @@ const now = (deps: LiveDeps) => (deps.now ?? (() => new Date()))();
 export async function lookupCaller(deps: LiveDeps, rawPhone: string, line: string | null = null): Promise<LookupAnswer> {
   const phone = outsideNumber(deps.config, rawPhone, line);
   if (!phone) return answerOf(deps, null, null, 'default', 'not an outside number: an extension, withheld or empty');
-  const crm = crmConnection(deps);
+  const crm = liveCrm(deps);
   const find = crm?.port.findCaller?.bind(crm.port);
   if (!crm || !find) return answerOf(deps, phone, null, 'default', 'this CRM cannot be asked who has a number');
   const hit = await cached(deps, crm.accountId, phone);

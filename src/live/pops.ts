@@ -15,7 +15,7 @@ import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { LateForBudget } from '../crm/limiter';
 import type { CrmPort, ScreenPop } from '../crm/port';
 import { liveCalls, livePops } from '../db/schema';
-import { crmConnection } from '../delivery/setup';
+import { liveCrm } from './crm';
 import { conversationUniq } from '../ledger/versions';
 import { describeError } from '../lib/log';
 import type { LiveDeps } from './deps';
@@ -42,7 +42,7 @@ const now = (deps: LiveDeps) => (deps.now ?? (() => new Date()))();
  */
 export async function popLiveCalls(deps: LiveDeps, ids: readonly string[], arrivedAtMs: number): Promise<PopOutcome[]> {
   if (!deps.config.live.pop.enabled || ids.length === 0) return [];
-  const crm = crmConnection(deps);
+  const crm = liveCrm(deps);
   if (!crm?.port.popUp) return [];
   const rows = await deps.db
     .select()

@@ -23,6 +23,8 @@ export interface AmoRequest {
   path: string;
   query?: URLSearchParams;
   body?: unknown;
+  /** The body built when the request's slot comes (gathered requests); instead of `body`. */
+  bodyAt?: () => unknown;
   /** Statuses other than 2xx that the caller interprets itself (e.g. 400 on /api/v4/calls). */
   accept?: number[];
   /** A request for a ringing call: first in the budget, and not sent at all after its deadline. */
@@ -58,6 +60,7 @@ export class AmoApi {
       method: req.method,
       url: `${this.baseUrl}${req.path}${query}`,
       ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+      ...(req.bodyAt ? { body: () => JSON.stringify((req.bodyAt as () => unknown)()) } : {}),
       ...(req.accept ? { accept: req.accept } : {}),
       ...(req.live ? { priority: 'live' as const, deadline: req.live.deadline } : {}),
     });

@@ -24,14 +24,54 @@ const SEARCH_LIMIT = '25';
 
 type Deal = NonNullable<CallerCard['deal']>;
 
+/** Pop-ups of calls ringing at the same time, sent as one request. */
+interface PopBatch {
+  events: { type: string; phone_number: string; users: number[] }[];
+  sent: Promise<void>;
+}
+
+/** Events per `POST /api/v2/events`; more wait for the next request. */
+const MAX_EVENTS_PER_REQUEST = 50;
+
 export class AmoCaller {
+  private popBatch: PopBatch | null = null;
+
   constructor(private readonly http: AmoApi) {}
 
-  /** `POST /api/v2/events` with one phone_call event for these users; amoCRM keeps no id of it. */
+  /**
+   * `POST /api/v2/events` with a phone_call event for these users; amoCRM keeps no id of it.
+   * Pops of calls ringing at once share a request: the first opens a batch and waits for its slot
+   * in the budget; those arriving meanwhile join it, and the body is built when the slot comes. So
+   * 20 rings a second fit amoCRM's 7 requests a second, and none waits for another's slot.
+   */
   async popUp(pop: ScreenPop, live: LiveRequest): Promise<{ ref: null }> {
     const users = pop.users.map(Number).filter((u) => Number.isInteger(u) && u > 0);
     if (users.length === 0) return { ref: null };
-    await this.http.request({ method: 'POST', path: '/api/v2/events', body: { add: [{ type: 'phone_call', phone_number: pop.phone, users }] }, live });
+    const event = { type: 'phone_call', phone_number: pop.phone, users };
+    const open = this.popBatch;
+    if (open && open.events.length < MAX_EVENTS_PER_REQUEST) {
+      open.events.push(event);
+      await open.sent;
+      return { ref: null };
+    }
+    const batch: PopBatch = { events: [event], sent: Promise.resolve() };
+    this.popBatch = batch;
+    batch.sent = this.http
+      .request({
+        method: 'POST',
+        path: '/api/v2/events',
+        bodyAt: () => {
+          // The slot came: this batch is closed, later pops open the next one.
+          if (this.popBatch === batch) this.popBatch = null;
+          return { add: batch.events };
+        },
+        live,
+      })
+      .then(() => undefined)
+      .finally(() => {
+        if (this.popBatch === batch) this.popBatch = null;
+      });
+    await batch.sent;
     return { ref: null };
   }
 
