@@ -50,8 +50,8 @@ export function widgetPage(c: Context<AdminEnv>, d: { publicUrl: string; mappedU
           </dd>
           <dt>Token</dt>
           <dd>
-            the value of <code>ORIGINATE_TOKEN</code>: it allows click-to-call (<code>POST /v1/originate</code>) and nothing else. Every rep's browser holds
-            it, so never enter the admin token here.
+            the value of <code>ORIGINATE_TOKEN</code>: it allows click-to-call (<code>POST /v1/originate</code>) and nothing else. Every rep's browser holds it,
+            so never enter the admin token here.
           </dd>
         </dl>
         {https ? null : (
