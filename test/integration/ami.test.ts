@@ -7,19 +7,19 @@
  * ami` runs it alone as a process until SIGTERM.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/settings/env';
 import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
-import { inboxEvents } from '../../src/db/schema';
-import { amiStore, createAmiListener, type AmiListener, type AmiListenerOptions } from '../../src/entry/node/ami-listener';
+import { inboxEvents, liveCalls } from '../../src/db/schema';
+import { amiLiveTracker, amiStore, createAmiListener, type AmiListener, type AmiListenerOptions } from '../../src/entry/node/ami-listener';
 import { startFakeAmi, type FakeAmi } from '../../src/entry/node/ami-testing';
 import { startService } from '../../src/entry/node/server';
 import { memoryLogger } from '../../src/lib/log';
-import { amiEvent, missedCall, transferChain } from '../../src/pbx/asterisk/testing';
+import { amiEvent, amiFixtureHeaders, amiFixtureMessages, missedCall, transferChain } from '../../src/pbx/asterisk/testing';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
 import { harness } from '#test/app';
 import { useTestDb } from '#test/db';
@@ -42,7 +42,7 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function setup(options: Partial<AmiListenerOptions> = {}, secret?: string) {
+async function setup(options: Partial<AmiListenerOptions> = {}, secret?: string, withLive = false) {
   fake = await startFakeAmi();
   const h = harness(getDb(), { config, env: { ASTERISK_AMI_URL: fake.url } });
   const address = h.deps.settings.asteriskAmi!;
@@ -51,6 +51,7 @@ async function setup(options: Partial<AmiListenerOptions> = {}, secret?: string)
     log: h.log,
     store: amiStore(h.deps),
     backoff: { initialMs: 20, maxMs: 200 },
+    ...(withLive ? { live: amiLiveTracker(h.deps), ...(h.deps.now ? { now: h.deps.now } : {}) } : {}),
     ...options,
   });
   listener.start();
@@ -175,6 +176,28 @@ describe('AMI listener → ledger', () => {
     expect(JSON.parse(row!.raw)).toMatchObject({ Event: 'CEL', EventName: 'LINKEDID_END', LinkedID: '1763622000.1' });
     // The conversation is closed by it.
     expect((await conversationByKey(getDb().db, '1763622000.1'))?.closedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('AMI call events → live calls', () => {
+  it('makes a live_calls row, ringing, of a DialBegin from a trunk, keyed by Linkedid like the call’s CDRs', async () => {
+    const { fake: ami, listener: l } = await setup({}, undefined, true);
+    await until('login', () => ami.loggedIn() === 1);
+    // The real capture's first channel (from the trunk) and its DialBegin to SIP/777.
+    const text = readFileSync(join(import.meta.dirname, '../../src/pbx/asterisk/fixtures/ami-queue-call.ami'), 'utf8');
+    const events = amiFixtureMessages(text).filter((m) => ['Newchannel', 'DialBegin'].includes(m.headers[0]?.[1] ?? ''));
+    for (const message of events) await ami.sendEvent(amiFixtureHeaders(message));
+    await until('two live events stored', () => l.stats.processed + l.stats.invalid === 2);
+    expect(l.stats).toMatchObject({ processed: 2, invalid: 0 });
+    const rows = await getDb().db.select().from(liveCalls).where(eq(liveCalls.callKey, '1514295827.372'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ source: 'asterisk', state: 'ringing', direction: 'inbound', extensions: ['777'], line: '888999', answeredAt: null });
+    const stored = await inboxRows();
+    expect(stored.map((r) => r.dedupeKey).sort()).toEqual([
+      'ami:live:1514295827.372:dialbegin:1514295827.372:1514295839.373',
+      'ami:live:1514295827.372:newchannel:1514295827.372',
+    ]);
+    expect(stored.every((r) => r.status === 'processed')).toBe(true);
   });
 });
 

@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseEnv } from '../../settings/env';
 import { ConfigError } from '../../config/errors';
 import { memoryLogger } from '../../lib/log';
 import { amiHeader } from '../../pbx/asterisk/ami-wire';
-import type { AmiForward } from '../../pbx/asterisk/ami-forward';
-import { amiEvent, transferChain } from '../../pbx/asterisk/testing';
+import { AmiLiveTracker, type AmiForward } from '../../pbx/asterisk/ami-forward';
+import { asteriskParser, csvReading } from '../../pbx/asterisk/parse';
+import { amiEvent, amiFixtureHeaders, amiFixtureMessages, transferChain } from '../../pbx/asterisk/testing';
+import { sourcesConfigSchema } from '../../pbx/sources-config';
 import { backoffDelay, createAmiListener, type AmiListener, type AmiListenerOptions, type StoreOutcome } from './ami-listener';
 import { startFakeAmi, type FakeAmi } from './ami-testing';
 
@@ -95,6 +98,36 @@ describe('AMI listener', () => {
       { kind: 'cel', raw: JSON.stringify(celEvent('LINKEDID_END')), dedupeKey: 'ami:cel:1763622000.1:LINKEDID_END:2026-11-20 10:03:35:1763622000.1' },
     ]);
     expect(l.stats).toMatchObject({ connects: 1, logins: 1, events: 2, processed: 2 });
+  });
+
+  it('forwards the call events of an outside call as live moments keyed by Linkedid, and none of an internal call', async () => {
+    fake = await startFakeAmi();
+    const parseCtx = { timeZone: 'Europe/Moscow', sources: sourcesConfigSchema.parse({}) };
+    const live = new AmiLiveTracker(csvReading(parseCtx).dialplan);
+    const { stored, log, listener: l } = listen(fake, { live });
+    await until('login', () => fake!.loggedIn() === 1 && l.connected);
+    const file = (name: string) => readFileSync(new URL(`../../pbx/asterisk/fixtures/${name}`, import.meta.url), 'utf8');
+    // A real capture (inbound through a queue to SIP/777), then an internal call 100 → 101 of the documented events.
+    const queueCall = amiFixtureMessages(file('ami-queue-call.ami'));
+    const internal = amiFixtureMessages(file('ami-documented-calls.ami')).filter((m) => amiHeader(m, 'Linkedid') === '1763630200.20');
+    expect(internal).toHaveLength(6);
+    for (const message of [...queueCall, ...internal]) await fake.sendEvent(amiFixtureHeaders(message), 40);
+    await fake.sendEvent(cdr);
+    await until('the live events and the Cdr stored', () => stored.some((f) => f.kind === 'cdr'));
+    const moments = stored
+      .filter((f) => f.kind === 'live')
+      .flatMap((f) => asteriskParser.parse(f.raw, { content_type: 'application/json', via: 'ami' }, parseCtx))
+      .map((e) => (e.kind === 'live' ? [e.callKey, e.state, e.direction, e.extensions] : e.kind));
+    expect(moments).toEqual([
+      ['1514295827.372', 'ringing', 'inbound', []],
+      ['1514295827.372', 'ringing', 'inbound', ['777']],
+      ['1514295827.372', 'answered', 'inbound', ['777']],
+      ['1514295827.372', 'answered', null, ['777']],
+      ['1514295827.372', 'ended', null, []],
+    ]);
+    expect(l.stats).toMatchObject({ events: 6, processed: 6 });
+    // Header names only in the logs, never the numbers.
+    expect(log.lines.join('\n')).not.toMatch(/888999|Eugene/);
   });
 
   it('reconnects after the connection drops, and receives the events sent after it', async () => {

@@ -2,7 +2,9 @@
  * The AMI listener: follows Asterisk's manager interface (ASTERISK_AMI_URL) and puts each `Cdr`
  * event and each CEL event of a kind the parser reads into the inbox — the same JSON body, read by
  * the same parser, as the relayed-JSON push — with the event's own ids as dedupe key (a repeat is
- * a duplicate). Run by `calltrail serve` when ASTERISK_AMI_URL is set, or alone by `calltrail ami`.
+ * a duplicate). The call events of calls with an outside party (Newchannel from a trunk,
+ * DialBegin, DialEnd, BridgeEnter, Hangup) are stored too, as live moments keyed by Linkedid
+ * (pbx/asterisk/ami-live.ts): the screen pop and the live view see the call ring. Run by `calltrail serve` when ASTERISK_AMI_URL is set, or alone by `calltrail ami`.
  *
  * AMI has no replay: what Asterisk raises while calltrail is not connected is lost to this path
  * (the Master.csv push or import, the FreePBX poller and the nightly reconciliation cover it). So
@@ -15,8 +17,9 @@ import { inboxDeps, type AppDeps } from '../../deps';
 import { parseEnv, type AmiAddress } from '../../settings/env';
 import { ingest, type IngestResult } from '../../ledger/inbox';
 import type { Logger } from '../../lib/log';
-import { amiForward, type AmiForward } from '../../pbx/asterisk/ami-forward';
-import { asteriskParser } from '../../pbx/asterisk/parse';
+import { afterLiveMoments, hasLiveMoments } from '../../live';
+import { AmiLiveTracker, amiForward, type AmiForward } from '../../pbx/asterisk/ami-forward';
+import { asteriskParser, csvReading } from '../../pbx/asterisk/parse';
 import { InvalidPayloadError } from '../../pbx/source';
 import { AmiSession, type SessionEnd } from './ami-session';
 
@@ -28,6 +31,10 @@ export interface AmiListenerOptions {
   address: AmiAddress;
   log: Logger;
   store: AmiStore;
+  /** Forwards the call events of calls with an outside party as live moments; without it they are ignored. */
+  live?: AmiLiveTracker;
+  /** The clock a call event without Timestamp is dated by (its arrival). Default: the system's. */
+  now?: () => Date;
   /** Reconnect back-off: the first delay, doubling up to the cap. Default 1 s → 60 s. */
   backoff?: { initialMs: number; maxMs: number };
   /** The least wait after a refused login. Default 30 s. */
@@ -85,7 +92,7 @@ export function createAmiListener(o: AmiListenerOptions): AmiListener {
   let running: Promise<void> | undefined;
 
   const onEvent = (message: Parameters<typeof amiForward>[0]) => {
-    const forward = amiForward(message);
+    const forward = amiForward(message, o.live, o.now?.() ?? new Date());
     if (!forward) return;
     stats.events++;
     // Names only (the values hold phone numbers): shows whether LinkedID and Sequence are mapped.
@@ -241,6 +248,7 @@ export function amiStore(deps: AppDeps): AmiStore {
   const log = deps.log.child({ source: 'asterisk', via: 'ami' });
   const meta = { content_type: 'application/json', via: 'ami' };
   return async (forward) => {
+    const arrivedAtMs = Date.now();
     let events;
     try {
       events = asteriskParser.parse(forward.raw, meta, inbox.ctx.parse);
@@ -253,20 +261,40 @@ export function amiStore(deps: AppDeps): AmiStore {
     }
     const result = await submit({ source: 'asterisk', raw: forward.raw, meta, events, ...(forward.dedupeKey ? { dedupeKey: forward.dedupeKey } : {}) });
     if (result.status !== 'duplicate') deps.wakeDelivery?.();
+    if (result.status === 'processed' && hasLiveMoments(events)) popInBackground(deps, events, arrivedAtMs);
     return result.status;
   };
+}
+
+/** A ringing call is shown to its users as the webhook path does, without holding up the events after it. */
+function popInBackground(deps: AppDeps, events: Parameters<typeof afterLiveMoments>[2], arrivedAtMs: number): void {
+  const work = afterLiveMoments(deps, 'asterisk', events, arrivedAtMs).catch((error: unknown) =>
+    deps.log.error('screen pops failed', { source: 'asterisk', via: 'ami', error }),
+  );
+  deps.defer?.(work);
+}
+
+/** The live-moment filter of the listener, with the asterisk source's dialplan rules. */
+export function amiLiveTracker(deps: AppDeps): AmiLiveTracker {
+  return new AmiLiveTracker(csvReading(inboxDeps(deps).ctx.parse).dialplan);
 }
 
 /** The listener `calltrail serve` runs, when ASTERISK_AMI_URL is set. */
 export function startAmiListener(deps: AppDeps): AmiListener | undefined {
   const address = deps.settings.asteriskAmi;
   if (!address) return undefined;
-  const listener = createAmiListener({ address, log: deps.log.child({ source: 'asterisk', via: 'ami' }), store: amiStore(deps) });
+  const listener = createAmiListener({
+    address,
+    log: deps.log.child({ source: 'asterisk', via: 'ami' }),
+    store: amiStore(deps),
+    live: amiLiveTracker(deps),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   listener.start();
   return listener;
 }
 
-export const AMI_USAGE = "ami                         follow Asterisk's AMI (ASTERISK_AMI_URL) in the foreground: Cdr and CEL events into the ledger";
+export const AMI_USAGE = "ami                         follow Asterisk's AMI (ASTERISK_AMI_URL) in the foreground: Cdr, CEL and call events into the ledger";
 
 /** `calltrail ami`: the listener alone, until SIGINT or SIGTERM; connection state on stderr. */
 export async function amiCommand(args: string[], withDeps: <T>(run: (deps: AppDeps) => Promise<T>) => Promise<T>): Promise<number> {

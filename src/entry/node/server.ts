@@ -27,6 +27,9 @@ import type { Logger } from '../../lib/log';
 import { answerClientErrors } from './client-error';
 import { type AmiListener, startAmiListener } from './ami-listener';
 import { type FreepbxPoller, startFreepbxPoller } from './freepbx-poller';
+import { amiOriginator } from './ami-originate';
+import { eslOriginator, parseEslAddress } from './esl-originate';
+import type { PbxOriginator } from '../../pbx/core/originate';
 import { freepbxPull } from './freepbx-pull';
 import { type ReconcileSchedule, startReconcileSchedule } from './reconcile-schedule';
 import { deliveryLoop, tickLoop, type DeliveryLoop, type TickLoop } from './service-loops';
@@ -99,6 +102,10 @@ function serviceDeps(options: ServiceOptions, stopping: AbortSignal, background:
     recordings: options.recordings ?? nodeRecordingsRuntime(options.settings),
     limiters: new Map(),
     pbxPulls: [freepbxPull()],
+    originators: [
+      amiOriginator({ address: options.settings.asteriskAmi, log: options.log }),
+      eslOriginator({ address: options.settings.freeswitchEsl ? parseEslAddress(options.settings.freeswitchEsl) : undefined, log: options.log }),
+    ] as PbxOriginator[],
     stopping,
   };
 }

@@ -7,12 +7,15 @@
  * (`linkedid => LinkedID`, `sequence => Sequence`, `recordingfile => RecordingFile`), and without
  * them each event is a conversation of its own. Keys are matched without regard to case; the
  * plain CDR names (src, dst, start, …) are accepted too. Other keys are ignored.
+ * The call events the listener forwards for live moments (Newchannel, DialBegin, DialEnd,
+ * BridgeEnter, Hangup: ami-live.ts) are read here too, as the listener stored them.
  * @module
  */
 import { z } from 'zod';
 import { describeIssues } from '../../config/errors';
 import { InvalidPayloadError, readJsonBody } from '../core/parse';
 import { AMI_CEL_EVENTS } from './ami-forward';
+import { AMI_LIVE_EVENTS, amiLiveEvent, type AmiFieldReader } from './ami-live';
 import { CDR_FIELDS, type CdrField } from './columns';
 import type { CdrFields } from './fields';
 import type { LocatedFields } from './csv';
@@ -38,13 +41,15 @@ const AMI_HEADERS: Partial<Record<CdrField, string>> = { start: 'StartTime', end
 export const MAX_AMI_EVENTS = 1000;
 
 const value = z.union([z.string().max(4096), z.number(), z.null()]);
-const event = z.record(z.string(), value, { error: 'expected an AMI Cdr or CEL event as a JSON object' });
+const event = z.record(z.string(), value, { error: 'expected an AMI Cdr, CEL or call event as a JSON object' });
 const batch = z.array(event).min(1, 'expected at least one event').max(MAX_AMI_EVENTS, `expected at most ${MAX_AMI_EVENTS} events per request`);
 
 /** An AMI event calltrail reads: a CDR, or CEL saying a whole conversation is over. */
 export type AmiMessage =
   | { type: 'cdr'; record: LocatedFields }
   | { type: 'closed'; linkedid: string; eventTime: string; at: string }
+  /** A call event (ami-live.ts reads its moment): its headers, and where it is for messages ("[2]." or ""). */
+  | { type: 'live'; get: AmiFieldReader; at: string }
   /** Other CEL events: accepted and kept, nothing to apply. */
   | { type: 'other' };
 
@@ -71,7 +76,9 @@ function amiMessage(e: AmiEvent, index: string, problems: string[]): AmiMessage 
   };
   const kind = header('event');
   if (kind.value.toLowerCase() === 'cel') return celMessage(header, at, index, problems);
-  if (kind.value !== '' && kind.value.toLowerCase() !== 'cdr') problems.push(`${at}${kind.key}: expected "Cdr" or "CEL", got ${JSON.stringify(kind.value)}`);
+  if (amiLiveEvent(kind.value)) return { type: 'live', get: (name) => header(name).value, at };
+  if (kind.value !== '' && kind.value.toLowerCase() !== 'cdr')
+    problems.push(`${at}${kind.key}: expected "Cdr", "CEL" or a call event (${AMI_LIVE_EVENTS.join(', ')}), got ${JSON.stringify(kind.value)}`);
   return { type: 'cdr', record: cdrRecord(e, at, index) };
 }
 

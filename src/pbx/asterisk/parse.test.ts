@@ -139,9 +139,15 @@ describe('asterisk parser: AMI Cdr events', () => {
       '[1].StartTime: is empty',
       '[1].Disposition: expected ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION, got "MAYBE"',
     ]);
-    expect(problems(JSON.stringify({ ...amiEvent(chain[0]!), Event: 'Hangup' }))).toEqual(['Event: expected "Cdr" or "CEL", got "Hangup"']);
+    expect(problems(JSON.stringify({ ...amiEvent(chain[0]!), Event: 'Newstate' }))).toEqual([
+      'Event: expected "Cdr", "CEL" or a call event (Newchannel, DialBegin, DialEnd, BridgeEnter, Hangup), got "Newstate"',
+    ]);
+    // A call event needs its time: the listener's ReceivedAt, or Asterisk's Timestamp.
+    expect(problems(JSON.stringify({ ...amiEvent(chain[0]!), Event: 'Hangup' }))).toEqual([
+      'Timestamp: missing (manager.conf timestampevents = yes), and no ReceivedAt',
+    ]);
     expect(problems('{"Event":')[0]).toMatch(/^body is not valid JSON/);
     expect(problems('[]')).toEqual(['body: expected at least one event']);
-    expect(problems('[1]')).toEqual(['[0]: expected an AMI Cdr or CEL event as a JSON object']);
+    expect(problems('[1]')).toEqual(['[0]: expected an AMI Cdr, CEL or call event as a JSON object']);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Asterisk CDRs → call events: Master.csv lines (text/csv, text/plain) or AMI `Cdr` events
- * (application/json). One leg per CDR; a body with any malformed row is refused whole, with
+ * (application/json), and the AMI call events the listener stores for live moments (ami-live.ts). One leg per CDR; a body with any malformed row is refused whole, with
  * every problem's line and column, so the sender can fix it and send it again.
  *
  * Meta kept with a stored body, so that a replay reads it the same way:
@@ -13,6 +13,7 @@ import type { CallEvent, LegEnded, RecordDropped } from '../../domain/events';
 import { readTime } from './fields';
 import { InvalidPayloadError, numbersOf, type PbxParser } from '../core/parse';
 import { amiMessages } from './ami';
+import { amiLiveMoment } from './ami-live';
 import { cdrEvent, type CdrOptions } from './cdr';
 import { dialplanRules } from './dialplan';
 import { layoutColumns, parseColumnsOption, type CsvColumn, type CsvColumns } from './columns';
@@ -84,6 +85,7 @@ export const asteriskParser: PbxParser<{ asterisk: AsteriskConfig }> = {
       ? amiMessages(raw).map((m) => {
           if (m.type === 'cdr') return recordToEvent(m.record, reading, problems, bytes);
           if (m.type === 'closed') return { kind: 'closed', callKey: m.linkedid, at: celTime(m.eventTime, reading.timeZone) };
+          if (m.type === 'live') return amiLiveMoment(m.get, reading.dialplan, problems, m.at);
           return null;
         })
       : csvRows(raw).map((row) => {

@@ -4,6 +4,7 @@
  * event, a FreePBX cdr row. Used by the unit tests, the integration tests and the benchmark.
  * @module
  */
+import { AmiReader, type AmiMessage } from './ami-wire';
 import { CSV_LAYOUTS, type LayoutName } from './columns';
 
 /** One CDR as Asterisk knows it (times local, "YYYY-MM-DD HH:MM:SS"; answer '' when not answered). */
@@ -212,4 +213,24 @@ export function freepbxRow(cdr: FixtureCdr): Record<string, string | number> {
     peeraccount: cdr.peeraccount,
     sequence: cdr.sequence,
   };
+}
+
+/**
+ * The events of an AMI fixture file (fixtures/*.ami): `;` comment lines first, then the events as
+ * Asterisk writes them — read by the wire reader, each line ended in CRLF as on the wire.
+ */
+export function amiFixtureMessages(text: string): AmiMessage[] {
+  const body = text
+    .split('\n')
+    .filter((line) => !line.startsWith(';'))
+    .join('\r\n')
+    .replace(/^(\r\n)+/, '');
+  return new AmiReader({ banner: false }).push(new TextEncoder().encode(body)).flatMap((frame) => (frame.kind === 'message' ? [frame.message] : []));
+}
+
+/** A fixture message's headers as an object (the first value of each), for a fake AMI server to send. */
+export function amiFixtureHeaders(message: AmiMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of message.headers) if (!Object.hasOwn(headers, key)) headers[key] = value;
+  return headers;
 }
