@@ -2,8 +2,9 @@
  * Who is calling, for the PBX to route by and the screen pop to show: `GET /v1/lookup`, Zadarma's
  * NOTIFY_START answer, the dialplan's CURL().
  *
- * Answers come from the caller cache (caller_cache) when it holds the number: a fresh entry as
- * is, an older one as is while it is refreshed in the background. On a miss the CRM is asked, on
+ * Answers come from the caller cache when it holds the number — this process's memory (the
+ * latest 10,000 numbers), else the caller_cache table every process shares — a fresh entry as
+ * is, an older one as is while it is refreshed in the background (once at a time per number). On a miss the CRM is asked, on
  * the live priority of the account's budget, and waited for at most `live.lookup.deadline_ms`;
  * after that the PBX gets the default route — never a hung call — and the CRM's late answer still
  * fills the cache for the next call. A CRM that is down, blocked or refuses gives the default
@@ -60,7 +61,38 @@ interface Cached {
   fetchedAt: Date;
 }
 
+/** Entries kept in this process in front of caller_cache: a PBX asking at hundreds a second reads memory. */
+const MEMORY_ENTRIES = 10_000;
+const memories = new WeakMap<LiveDeps, Map<string, Cached>>();
+
+function memoryOf(deps: LiveDeps): Map<string, Cached> {
+  let memory = memories.get(deps);
+  if (!memory) memories.set(deps, (memory = new Map()));
+  return memory;
+}
+
+/** Least recently used first out: a hit moves the entry to the end. */
+function memorize(deps: LiveDeps, key: string, entry: Cached): void {
+  const memory = memoryOf(deps);
+  memory.delete(key);
+  memory.set(key, entry);
+  if (memory.size > MEMORY_ENTRIES) memory.delete(memory.keys().next().value as string);
+}
+
+/** The cached card: this process's memory, else the shared table (marking it used). */
 async function cached(deps: LiveDeps, account: string, phone: string): Promise<Cached | null> {
+  const key = `${account}\n${phone}`;
+  const hit = memoryOf(deps).get(key);
+  if (hit) {
+    memorize(deps, key, hit);
+    return hit;
+  }
+  const stored = await storedCard(deps, account, phone);
+  if (stored) memorize(deps, key, stored);
+  return stored;
+}
+
+async function storedCard(deps: LiveDeps, account: string, phone: string): Promise<Cached | null> {
   const [row] = await deps.db
     .update(callerCache)
     .set({ usedAt: now(deps) })
@@ -71,6 +103,7 @@ async function cached(deps: LiveDeps, account: string, phone: string): Promise<C
 
 async function remember(deps: LiveDeps, account: string, phone: string, card: CallerCard | null): Promise<void> {
   const at = now(deps);
+  memorize(deps, `${account}\n${phone}`, { card, fetchedAt: at });
   await deps.db
     .insert(callerCache)
     .values({ account, phone, card: card as Record<string, unknown> | null, fetchedAt: at, usedAt: at })
@@ -94,7 +127,7 @@ export async function lookupCaller(deps: LiveDeps, rawPhone: string, line: strin
   };
   if (hit) {
     const age = now(deps).getTime() - hit.fetchedAt.getTime();
-    if (age > deps.config.live.lookup.fresh_seconds * 1000) background(deps, ask(), 'refreshing a cached caller');
+    if (age > deps.config.live.lookup.fresh_seconds * 1000) refreshOnce(deps, `${crm.accountId}\n${phone}`, ask);
     return answerOf(deps, phone, hit.card, 'cache', null);
   }
   return fromCrm(deps, phone, ask());
@@ -124,6 +157,21 @@ async function fromCrm(deps: LiveDeps, phone: string, asking: Promise<CallerCard
   } finally {
     clearTimeout(timer);
   }
+}
+
+const refreshing = new WeakMap<LiveDeps, Set<string>>();
+
+/** One background refresh per number at a time, however many lookups find it stale meanwhile. */
+function refreshOnce(deps: LiveDeps, key: string, ask: () => Promise<unknown>): void {
+  let keys = refreshing.get(deps);
+  if (!keys) refreshing.set(deps, (keys = new Set()));
+  if (keys.has(key)) return;
+  keys.add(key);
+  background(
+    deps,
+    ask().finally(() => keys.delete(key)),
+    'refreshing a cached caller',
+  );
 }
 
 function background(deps: LiveDeps, work: Promise<unknown>, what: string): void {
