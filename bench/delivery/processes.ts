@@ -103,6 +103,8 @@ export interface ServiceOptions {
   secret: string;
   /** Integrator config as JSON (the CONFIG variable). */
   config: string;
+  /** More variables for the service (LOOKUP_TOKEN, …). */
+  env?: Record<string, string>;
 }
 
 export interface Service extends Child {
@@ -122,6 +124,7 @@ export function serviceEnv(options: ServiceOptions & { port?: number }): Record<
     ADMIN_TOKEN: options.adminToken,
     GENERIC_WEBHOOK_SECRET: options.secret,
     CONFIG: options.config,
+    ...options.env,
   };
 }
 
