@@ -158,6 +158,48 @@ describe('screen pops', () => {
   });
 });
 
+describe('a ring storm', () => {
+  it('200 calls ringing at once: every pop shown exactly once, no 429, and the backlog delivered all the same', async () => {
+    // amoCRM's real limit, held by the sandbox in real time; the service's budget is the same 7/s.
+    const users = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [String(300 + i), 2000 + i]));
+    const t = setup({ sandbox: { rps: 7 }, env: { AMOCRM_RPS: '7', SETTLE_SECONDS: '0' }, config: { extensions: users } });
+    for (let i = 0; i < 200; i++) t.sandbox.store.addUser({ id: 2000 + i, name: `Rep ${i}` });
+    // A backlog of 20 settled calls from a known number waits for the CRM.
+    for (let i = 0; i < 20; i++) {
+      expect((await t.post(callEnded({ call_id: `backlog-${i}`, from: OLGA, recorded: false }))).status).toBe(202);
+    }
+    const worker = setupWorker(t);
+    const draining = worker.drain({ budgetMs: 60_000 });
+    const rings = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => t.post(ringing([String(300 + i)], { call_id: `storm-${i}`, from: `+7 916 700-${String(1000 + i).slice(-4)}` }))),
+    );
+    expect(rings.every((r) => r.status === 202)).toBe(true);
+    await t.settle();
+    const report = await draining;
+
+    expect(report).toMatchObject({ delivered: 20, failed: 0 });
+    expect(t.sandbox.stats().rateLimited).toBe(0);
+    const pops = await testDb().db.select().from(livePops);
+    expect(pops).toHaveLength(200);
+    // Gathered 50 to a request, the whole storm fits in its ten seconds: every rep sees their call.
+    expect(pops.filter((p) => p.state === 'shown')).toHaveLength(200);
+    const shownUsers = t.sandbox.store.phoneCallEvents().flatMap((e) => e.users);
+    expect(new Set(shownUsers).size).toBe(shownUsers.length);
+    expect(shownUsers.length).toBe(pops.filter((p) => p.state === 'shown').length);
+    // Gathered: a handful of requests carried the pops, not two hundred.
+    expect(t.sandbox.stats().byRoute['POST /api/v2/events'] ?? 0).toBeLessThanOrEqual(5);
+  }, 60_000);
+});
+
+describe('the API description', () => {
+  it('lists the lookup and click-to-call endpoints with their scopes', async () => {
+    const doc = (await (await setup().app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, { security?: unknown }>> };
+    expect(Object.keys(doc.paths['/v1/lookup'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/v1/originate'] ?? {})).toEqual(['post']);
+    expect(doc.paths['/v1/lookup']?.get?.security).toEqual([{ bearer: [] }]);
+  });
+});
+
 describe('GET /v1/lookup', () => {
   it('answers with the contact, its company, responsible user and extension, then from the cache', async () => {
     const t = setup();
