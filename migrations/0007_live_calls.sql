@@ -50,6 +50,7 @@ CREATE TABLE "originations" (
 	"state" text NOT NULL,
 	"reason" text,
 	"vendor_ref" text,
+	"crm_ref" text,
 	"requested_at" timestamp with time zone NOT NULL,
 	CONSTRAINT "originations_state" CHECK ("originations"."state" in ('requested', 'refused'))
 );

@@ -58,7 +58,7 @@ interface ClaimRow {
   origin_link: string | null;
   line: string | null;
   live_ref: string | null;
-  clicked_by: string | null;
+  clicked: { user: string; ref: string | null } | null;
 }
 
 const date = (v: string | Date | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
@@ -113,11 +113,11 @@ export async function claimDue(
           c.line,
           (select l.crm_ref from ${liveCalls} l where l.source = c.source and l.call_key = c.call_key) as live_ref,
           -- A click-to-call from the CRM: the call it placed is the clicking user's.
-          (select o.user_id from ${originations} o
+          (select json_build_object('user', o.user_id, 'ref', o.crm_ref) from ${originations} o
             where c.direction = 'outbound' and o.state = 'requested' and o.user_id is not null
               and o.extension = c.extension and o.phone = c.external_number
               and o.requested_at between c.started_at - interval '5 minutes' and c.started_at + interval '1 minute'
-            order by o.requested_at desc limit 1) as clicked_by`,
+            order by o.requested_at desc limit 1) as clicked`,
   );
   return rows
     .map((r) => ({
@@ -142,8 +142,8 @@ export async function claimDue(
       originLink: r.origin_link,
       link: null,
       line: r.line,
-      liveRef: r.live_ref,
-      clickedBy: r.clicked_by,
+      liveRef: r.live_ref ?? r.clicked?.ref ?? null,
+      clickedBy: r.clicked?.user ?? null,
     }))
     .sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
 }

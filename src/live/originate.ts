@@ -19,6 +19,8 @@ export interface OriginateAsk {
   extension?: string | undefined;
   user?: number | string | undefined;
   phone: string;
+  /** The CRM's own id of the call the click started (Bitrix24's CALL_ID), finished at delivery. */
+  crmRef?: string | undefined;
 }
 
 export type OriginateAnswer =
@@ -62,7 +64,15 @@ export async function originateCall(deps: LiveDeps, ask: OriginateAsk): Promise<
   const now = (deps.now ?? (() => new Date()))();
   const [row] = await deps.db
     .insert(originations)
-    .values({ source: originator.source, extension, userId: ask.user === undefined ? null : String(ask.user), phone, state: 'requested', requestedAt: now })
+    .values({
+      source: originator.source,
+      extension,
+      userId: ask.user === undefined ? null : String(ask.user),
+      phone,
+      state: 'requested',
+      requestedAt: now,
+      crmRef: ask.crmRef ?? null,
+    })
     .returning({ id: originations.id });
   const id = (row as { id: string }).id;
   let result: OriginateResult;

@@ -119,6 +119,7 @@ export const envSchema = z
     ADMIN_TOKEN: secret('a random admin token', 16),
     LOOKUP_TOKEN: secret('a random token for the PBX (GET /v1/lookup)', 16),
     ORIGINATE_TOKEN: secret('a random token for click-to-call (POST /v1/originate)', 16),
+    BITRIX24_APP_TOKEN: secret("the application token of Bitrix24's outbound webhook (ONEXTERNALCALLSTART)", 8),
     CONFIG_FILE: optionalString,
     CONFIG: optionalString,
     AMOCRM_BASE_URL: url('the amoCRM account URL, e.g. https://example.amocrm.ru', ['https:', 'http:']),
@@ -211,6 +212,8 @@ export interface Settings {
   lookupToken?: string;
   /** Bearer token with the `originate` scope (click-to-call, the CRM widget); ADMIN_TOKEN has it too. */
   originateToken?: string;
+  /** The application_token Bitrix24's outbound webhook carries: its ONEXTERNALCALLSTART clicks place calls. */
+  bitrix24AppToken?: string;
   configFile?: string;
   /** Integrator config given inline (Workers: a JSON var). */
   configJson?: string;
@@ -282,6 +285,7 @@ export function parseEnv(source: Record<string, unknown>): Settings {
     ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
     ...(env.LOOKUP_TOKEN ? { lookupToken: env.LOOKUP_TOKEN } : {}),
     ...(env.ORIGINATE_TOKEN ? { originateToken: env.ORIGINATE_TOKEN } : {}),
+    ...(env.BITRIX24_APP_TOKEN ? { bitrix24AppToken: env.BITRIX24_APP_TOKEN } : {}),
     ...(env.CONFIG_FILE ? { configFile: env.CONFIG_FILE } : {}),
     ...(env.CONFIG ? { configJson: env.CONFIG } : {}),
     crm,

@@ -276,7 +276,7 @@ describe('calltrail ami', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
-    expect(err).toContain('AMI logged in; following Cdr and CEL events');
+    expect(err).toContain('AMI logged in; following Cdr, CEL and call events');
     expect(err).toMatch(/"msg":"AMI listener stopped".*"processed":1/);
     expect(fake.actions.map((a) => a.action)).toEqual(['login', 'logoff']);
     expect(err).not.toMatch(/ami-secret|4957654321/);

@@ -273,6 +273,9 @@ describe('GET /v1/lookup', () => {
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toMatchObject({ error: { code: 'forbidden' } });
     expect((await t.admin('/v1/lookup?phone=101')).status).toBe(200);
+    // As a URL's credentials (Asterisk's CURL(), FreePBX's lookup): basic auth, the token as password.
+    const basic = await t.app.request('/v1/lookup?phone=101', { headers: { authorization: `Basic ${btoa(`pbx:${LOOKUP_TOKEN}`)}` } });
+    expect(basic.status).toBe(200);
     expect((await t.lookup('')).status).toBe(400);
   });
 });
@@ -317,6 +320,30 @@ describe('POST /v1/originate', () => {
     const off = await setup().originate({ extension: '101', phone: OLGA });
     expect(off.status).toBe(404);
     expect(await off.json()).toMatchObject({ error: { code: 'originate_off' } });
+  });
+
+  it("places the call a Bitrix24 user clicked (ONEXTERNALCALLSTART), keeping Bitrix24's call id for the delivery", async () => {
+    const t = setup({ env: { ...zadarma, BITRIX24_APP_TOKEN: 'b24-app-token-123' } });
+    const event = (over: Record<string, string> = {}) =>
+      t.app.request('/v1/crm/bitrix24/events', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          event: 'ONEXTERNALCALLSTART',
+          'data[PHONE_NUMBER]': '89165551234',
+          'data[USER_ID]': '1002',
+          'data[CALL_ID]': 'externalCall.6a8d1f',
+          'auth[application_token]': 'b24-app-token-123',
+          ...over,
+        }).toString(),
+      });
+    expect((await event()).status).toBe(200);
+    expect(Object.fromEntries(t.pbxRequests[0]?.searchParams ?? [])).toMatchObject({ from: '102', to: '79165551234' });
+    const [row] = await testDb().db.select().from(originations);
+    expect(row).toMatchObject({ userId: '1002', crmRef: 'externalCall.6a8d1f', state: 'requested' });
+    expect((await event({ 'auth[application_token]': 'forged' })).status).toBe(401);
+    expect((await event({ event: 'ONEXTERNALCALLEND' })).status).toBe(400);
+    expect(t.pbxRequests).toHaveLength(1);
   });
 
   it('answers the widget’s preflight from an amoCRM account, and no other origin', async () => {

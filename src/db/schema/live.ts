@@ -78,6 +78,8 @@ export const originations = pgTable(
     state: text('state', { enum: ORIGINATE_STATES }).notNull(),
     reason: text('reason'),
     vendorRef: text('vendor_ref'),
+    /** The CRM's own id of the call it started the click with (Bitrix24's CALL_ID): the delivery finishes that call. */
+    crmRef: text('crm_ref'),
     requestedAt: instant('requested_at').notNull(),
   },
   (t) => [index('originations_match').on(t.extension, t.phone, t.requestedAt), oneOf('originations_state', t.state, ORIGINATE_STATES)],

@@ -132,7 +132,7 @@ export class AmiSession {
     this.upSince = Date.now();
     clearTimeout(this.loginTimer);
     this.pingTimer = setInterval(() => this.ping(), this.o.pingIntervalMs);
-    this.o.log.info('AMI logged in; following Cdr and CEL events', { host: this.o.address.host, port: this.o.address.port, banner: this.banner });
+    this.o.log.info('AMI logged in; following Cdr, CEL and call events', { host: this.o.address.host, port: this.o.address.port, banner: this.banner });
     this.o.onLogin?.();
   }
 

@@ -7,6 +7,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../../deps';
 import { lookupCaller, originateCall } from '../../live';
+import { timingSafeEqual } from 'hono/utils/buffer';
 import { ApiError } from '../core/errors';
 import { errorResponses } from '../core/schemas';
 
@@ -94,6 +95,37 @@ const originateRoute = createRoute({
   },
 });
 
+const bitrix24Route = createRoute({
+  method: 'post',
+  path: '/v1/crm/bitrix24/events',
+  tags: ['live'],
+  summary:
+    "Bitrix24's outbound webhook for ONEXTERNALCALLSTART (a click on a number in Bitrix24): the PBX rings the clicking user's extension, then the number. Authenticated by the event's auth[application_token] = BITRIX24_APP_TOKEN.",
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: z.object({
+            event: z.string().openapi({ example: 'ONEXTERNALCALLSTART' }),
+            'data[PHONE_NUMBER]': z.string().optional(),
+            'data[USER_ID]': z.string().optional(),
+            'data[CALL_ID]': z.string().optional(),
+            'auth[application_token]': z.string().optional(),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'The PBX took the request',
+      content: { 'application/json': { schema: z.object({ id: z.string().uuid(), status: z.literal('requested') }) } },
+    },
+    ...errorResponses(400, 401, 404, 422, 502),
+  },
+});
+
 export function liveRoutes(deps: AppDeps) {
   return new OpenAPIHono()
     .openapi(lookupRoute, async (c) => {
@@ -108,5 +140,19 @@ export function liveRoutes(deps: AppDeps) {
       const answer = await originateCall(deps, { phone: body.phone, extension: body.extension, user: body.user });
       if (answer.status === 'refused') throw new ApiError(answer.problem, answer.reason);
       return c.json({ id: answer.id, status: 'requested' as const, source: answer.source, extension: answer.extension, vendor_ref: answer.vendorRef }, 202);
+    })
+    .openapi(bitrix24Route, async (c) => {
+      const form = c.req.valid('form');
+      const expected = deps.settings.bitrix24AppToken;
+      if (!expected) throw new ApiError('source_disabled', "Bitrix24's events are not accepted: set BITRIX24_APP_TOKEN");
+      const given = form['auth[application_token]'] ?? '';
+      if (!(await timingSafeEqual(given, expected))) throw new ApiError('invalid_signature', 'auth[application_token] does not match BITRIX24_APP_TOKEN');
+      if (form.event !== 'ONEXTERNALCALLSTART') throw new ApiError('invalid_request', `event: calltrail acts on ONEXTERNALCALLSTART only, got ${form.event}`);
+      const phone = form['data[PHONE_NUMBER]'];
+      const user = form['data[USER_ID]'];
+      if (!phone || !user) throw new ApiError('invalid_request', 'data[PHONE_NUMBER] and data[USER_ID] are required');
+      const answer = await originateCall(deps, { phone, user, crmRef: form['data[CALL_ID]'] });
+      if (answer.status === 'refused') throw new ApiError(answer.problem, answer.reason);
+      return c.json({ id: answer.id, status: 'requested' as const }, 200);
     });
 }
