@@ -69,7 +69,11 @@ beforeAll(async () => {
     SETTLE_SECONDS: '1',
     AMOCRM_BASE_URL: crm,
     AMOCRM_LONG_LIVED_TOKEN: TOKEN,
-    CONFIG: JSON.stringify({ recordings: { allowed_hosts: { generic: [pbx.host] }, allow_private_hosts: true } }),
+    CONFIG: JSON.stringify({
+      recordings: { allowed_hosts: { generic: [pbx.host] }, allow_private_hosts: true },
+      extensions: { '205': 1001 },
+      live: { lookup: { default_route: '100' } },
+    }),
   });
 }, 120_000);
 
@@ -133,6 +137,17 @@ describe('calltrail under workerd', () => {
     expect(whole.status).toBe(200);
     expect(Number(whole.headers.get('content-length'))).toBeGreaterThan(10_000);
     expect((await worker.fetch(`${link.pathname}?k=db1&s=${'0'.repeat(64)}`)).status).toBe(404);
+  });
+
+  it('pops a ringing call in the CRM from waitUntil, and answers the PBX who is calling', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const ring = { type: 'call.ringing', call_id: 'wk-ring', direction: 'inbound', from: '8 (916) 555-12-34', to: '74950000001', extensions: ['205'], at: now };
+    expect((await post(ring)).status).toBe(202);
+    const pop = await until(() => sandbox.store.phoneCallEvents().find((e) => e.phone_number === '+79165551234'));
+    expect(pop.users).toEqual([1001]);
+    const lookup = await worker.fetch('/v1/lookup?phone=89165551234', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(lookup.status).toBe(200);
+    expect(await lookup.json()).toMatchObject({ contact: { name: 'Olga Smirnova' }, responsible: { user_id: '1001', extension: '205' }, route: '205' });
   });
 
   it('refuses an unsigned event with the envelope', async () => {
