@@ -5,7 +5,7 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { parseIntegratorConfig } from '../../src/settings/integrator';
-import { crmAccounts, deliveries } from '../../src/db/schema';
+import { conversations, crmAccounts, deliveries } from '../../src/db/schema';
 import { runTick } from '../../src/jobs';
 import { useTestDb } from '#test/db';
 import { conversationUniq, deliveryHarness } from '#test/delivery';
@@ -140,6 +140,31 @@ describe('unknown callers', () => {
     });
     expect(await delivery('u3')).toMatchObject({ state: 'delivered', step: 'unsorted', crmRefs: { unsorted_uid: item?.uid } });
     expect(h.sandbox.store.callNotes()).toHaveLength(0);
+  });
+
+  it("follow their line's own policy and pipeline, and the line is stored with the call", async () => {
+    const config = parseIntegratorConfig(
+      JSON.stringify({
+        unknown_callers: { inbound: 'contact' },
+        lines: {
+          '+7 (495) 000-00-01': { unknown_callers: { inbound: 'unsorted' }, pipeline_id: 4412 },
+          '+7 495 000-00-02': { unknown_callers: { inbound: 'skip' } },
+        },
+      }),
+      'calltrail.json',
+    );
+    const h = deliveryHarness(testDb(), { config });
+    await h.post(call('l1', NOBODY, { line: '74950000001' }));
+    await h.post(call('l2', '+7 (999) 000-11-23', { line: '8 495 000-00-02' }));
+    await h.post(call('l3', '+7 (999) 000-11-24'));
+    expect(await h.drain()).toMatchObject({ delivered: 2, skipped: 1 });
+    const [item] = h.sandbox.store.unsorted();
+    expect(item).toMatchObject({ pipeline_id: 4412, metadata: { uniq: uniq('l1') } });
+    expect(await delivery('l2')).toMatchObject({ state: 'skipped' });
+    // Calls of other lines follow the config's policy: a contact for the number.
+    expect(h.sandbox.store.contacts().some((c) => c.phones.some((p) => p.value.includes('9990001124')))).toBe(true);
+    const [row] = await testDb().db.select({ line: conversations.line }).from(conversations).where(eq(conversations.callKey, 'l1'));
+    expect(row?.line).toBe('74950000001');
   });
 
   it('are left out with the reason when the policy says skip', async () => {

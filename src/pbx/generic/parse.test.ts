@@ -32,6 +32,7 @@ describe('generic parser', () => {
         from: '+7 (495) 123-45-67',
         to: '101',
         extension: '101',
+        line: null,
         startedAt: new Date('2026-11-20T07:00:00Z'),
         answeredAt: new Date('2026-11-20T07:00:05Z'),
         endedAt: new Date('2026-11-20T07:03:05Z'),

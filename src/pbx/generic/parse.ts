@@ -59,6 +59,7 @@ function toCallEvent(event: GenericEvent, at: string, ctx: ParseContext, problem
     from: event.from ?? null,
     to: event.to ?? null,
     extension: event.extension ?? null,
+    line: event.line ?? null,
     startedAt,
     answeredAt: disposition === 'answered' ? answeredAt : null,
     endedAt,

@@ -51,6 +51,8 @@ export const callEndedSchema = z.object({
   from: number,
   to: number,
   extension: number,
+  /** Our number the call came in on or went out from (the DID): picks the line's rules. */
+  line: number,
   started_at: time,
   answered_at: time.nullish(),
   ended_at: time,
