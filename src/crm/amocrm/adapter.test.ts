@@ -2,7 +2,8 @@ import { http as rest, HttpResponse } from 'msw';
 import { strictMswServer } from '#test/msw';
 import { describe, expect, it } from 'vitest';
 import { CrmError, type CallToLog, type LoggedCall, type LoggedCallsPage } from '../port';
-import { last10, NOTE_ENTITY_TYPES, pluralEntity } from './adapter';
+import { NOTE_ENTITY_TYPES, pluralEntity } from './adapter';
+import { last10 } from './read';
 import { BASE_URL, callToLog, ENTITY_NOT_FOUND, makeAdapter } from './testing';
 
 const server = strictMswServer();

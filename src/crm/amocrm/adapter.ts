@@ -34,6 +34,7 @@ import {
 } from '../port';
 import type { AmoApi } from './api';
 import { AmoCaller } from './caller';
+import { last10, parseAnswer } from './read';
 import { CallsAnswer, CallsRefusal, ContactsPage, CreatedContacts, CreatedTasks, type ItemError, NotesPage, TasksPage, UnsortedAnswer } from './schemas';
 
 export interface AmoAdapterOptions {
@@ -191,7 +192,7 @@ export class AmoCrmAdapter implements CrmPort {
     const query = new URLSearchParams({ query: key, limit: '50' });
     const { data } = await this.http.request({ method: 'GET', path: '/api/v4/contacts', query });
     if (data === null) return [];
-    const page = parse(ContactsPage, data, 'contacts list');
+    const page = parseAnswer(ContactsPage, data, 'contacts list');
     return page._embedded.contacts
       .map((c) => ({
         id: c.id,
@@ -215,7 +216,7 @@ export class AmoCrmAdapter implements CrmPort {
           request_id: c.requestId,
         })),
       });
-      const created = parse(CreatedContacts, data, 'created contacts')._embedded.contacts;
+      const created = parseAnswer(CreatedContacts, data, 'created contacts')._embedded.contacts;
       chunk.forEach((c, i) => {
         const hit = matchAnswer(created, c.requestId, i, chunk.length);
         if (!hit) throw new CrmError({ kind: 'unavailable', sent: true, status: 200, detail: 'a created contact is missing from the answer' });
@@ -289,7 +290,7 @@ export class AmoCrmAdapter implements CrmPort {
         results,
       );
     }
-    const created = parse(UnsortedAnswer, response.data, 'unsorted answer')._embedded.unsorted;
+    const created = parseAnswer(UnsortedAnswer, response.data, 'unsorted answer')._embedded.unsorted;
     items.forEach((c, i) => {
       const hit = matchAnswer(created, c.requestId, i, items.length);
       if (!hit) return;
@@ -324,7 +325,7 @@ export class AmoCrmAdapter implements CrmPort {
           yield { calls: [], position: { entityType, page }, next: following ? { entityType: following, page: 1 } : null };
           break;
         }
-        const notes = parse(NotesPage, data, `${entityType} notes`);
+        const notes = parseAnswer(NotesPage, data, `${entityType} notes`);
         const calls: LoggedCall[] = [];
         for (const n of notes._embedded.notes) {
           if (!n.params?.uniq) continue;
@@ -383,7 +384,7 @@ export class AmoCrmAdapter implements CrmPort {
           request_id: t.requestId,
         })),
       });
-      const created = parse(CreatedTasks, data, 'created tasks')._embedded.tasks;
+      const created = parseAnswer(CreatedTasks, data, 'created tasks')._embedded.tasks;
       chunk.forEach((t, i) => {
         const hit = matchAnswer(created, t.requestId, i, chunk.length);
         // Results pair with the tasks by position: a gap would shift them onto the wrong calls.
@@ -402,7 +403,7 @@ export class AmoCrmAdapter implements CrmPort {
     query.set('limit', '250');
     const { data } = await this.http.request({ method: 'GET', path: '/api/v4/tasks', query });
     if (data === null) return [];
-    return parse(TasksPage, data, 'tasks list')._embedded.tasks.map((t) => ({ id: t.id, text: t.text, dueAt: new Date(t.complete_till * 1000) }));
+    return parseAnswer(TasksPage, data, 'tasks list')._embedded.tasks.map((t) => ({ id: t.id, text: t.text, dueAt: new Date(t.complete_till * 1000) }));
   }
 }
 
@@ -457,19 +458,6 @@ function describeRefusal(refusal: ReturnType<typeof CallsRefusal.safeParse>): st
 export function pluralEntity(type: string): string {
   const map: Record<string, string> = { contact: 'contacts', lead: 'leads', company: 'companies', customer: 'customers' };
   return map[type] ?? type;
-}
-
-/** The digits amoCRM matches numbers by. */
-export function last10(phone: string): string {
-  return phone.replace(/\D/g, '').slice(-10);
-}
-
-function parse<T extends z.ZodType>(schema: T, data: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    throw new CrmError({ kind: 'unavailable', sent: true, status: 200, detail: `unexpected ${what} from amoCRM: ${result.error.issues[0]?.message ?? ''}` });
-  }
-  return result.data;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -12,9 +12,9 @@
  * `GET /api/v4/companies?query=…&with=leads`. An empty list is amoCRM's 204: nobody.
  * @module
  */
-import type { z } from 'zod';
-import { type CallerCard, CrmError, type CrmEntityRef, type LiveRequest, type ScreenPop } from '../port';
+import type { CallerCard, CrmEntityRef, LiveRequest, ScreenPop } from '../port';
 import type { AmoApi } from './api';
+import { last10, parseAnswer } from './read';
 import { CallerCompaniesPage, CallerContactsPage, type CallerParty, LeadsPage, OneCompany } from './schemas';
 
 /** Won and lost: the two closed stages of every amoCRM pipeline. */
@@ -76,7 +76,7 @@ export class AmoCaller {
   }
 
   async findCaller(phone: string, live: LiveRequest): Promise<CallerCard | null> {
-    const key = digitsKey(phone);
+    const key = last10(phone);
     if (key.length < 5) return null;
     const contact = await this.search('contacts', key, live);
     if (contact) return this.contactCard(contact, live);
@@ -90,8 +90,10 @@ export class AmoCaller {
     const { data } = await this.http.request({ method: 'GET', path: `/api/v4/${kind}`, query, live });
     if (data === null) return null;
     const page =
-      kind === 'contacts' ? parse(CallerContactsPage, data, 'contacts')._embedded.contacts : parse(CallerCompaniesPage, data, 'companies')._embedded.companies;
-    return page.find((party) => phonesOf(party).some((p) => digitsKey(p) === key)) ?? null;
+      kind === 'contacts'
+        ? parseAnswer(CallerContactsPage, data, 'contacts')._embedded.contacts
+        : parseAnswer(CallerCompaniesPage, data, 'companies')._embedded.companies;
+    return page.find((party) => phonesOf(party).some((p) => last10(p) === key)) ?? null;
   }
 
   private async contactCard(contact: CallerParty, live: LiveRequest): Promise<CallerCard> {
@@ -120,7 +122,7 @@ export class AmoCaller {
     if (ref.name) return { id: ref.id, name: ref.name };
     const { data } = await this.http.request({ method: 'GET', path: `/api/v4/companies/${encodeURIComponent(String(ref.id))}`, live });
     // 204: the company is gone since the contact was read; keep the link, without a name.
-    return { id: ref.id, name: data === null ? '' : (parse(OneCompany, data, 'company').name ?? '') };
+    return { id: ref.id, name: data === null ? '' : (parseAnswer(OneCompany, data, 'company').name ?? '') };
   }
 
   /** The newest lead (highest created_at, then id) whose status is open; its status fetched when not embedded. */
@@ -134,7 +136,7 @@ export class AmoCaller {
       const query = new URLSearchParams();
       for (const l of embedded.slice(0, 250)) query.append('filter[id][]', String(l.id));
       const { data } = await this.http.request({ method: 'GET', path: '/api/v4/leads', query, live });
-      const page = data === null ? [] : parse(LeadsPage, data, 'leads')._embedded.leads;
+      const page = data === null ? [] : parseAnswer(LeadsPage, data, 'leads')._embedded.leads;
       leads = page.filter((l) => !l.is_deleted).map((l) => ({ id: l.id, name: l.name ?? '', statusId: l.status_id, createdAt: l.created_at ?? 0 }));
     }
     const open = leads.filter((l) => !CLOSED_LEAD_STATUSES.includes(l.statusId));
@@ -146,17 +148,4 @@ export class AmoCaller {
 
 function phonesOf(party: CallerParty): string[] {
   return (party.custom_fields_values ?? []).filter((f) => f.field_code === 'PHONE').flatMap((f) => f.values.map((v) => v.value));
-}
-
-/** The digits amoCRM matches numbers by: the last 10 (all of them when there are fewer). */
-function digitsKey(phone: string): string {
-  return phone.replace(/\D/g, '').slice(-10);
-}
-
-function parse<T extends z.ZodType>(schema: T, data: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    throw new CrmError({ kind: 'unavailable', sent: true, status: 200, detail: `unexpected ${what} from amoCRM: ${result.error.issues[0]?.message ?? ''}` });
-  }
-  return result.data;
 }

@@ -19,7 +19,7 @@
  */
 import { connect } from 'node:net';
 import type { Logger } from '../../lib/log';
-import type { OriginateDeps, OriginateRequest, OriginateResult, PbxOriginator } from '../../pbx/core/originate';
+import { type OriginateDeps, type OriginateRequest, type OriginateResult, type PbxOriginator, refused } from '../../pbx/core/originate';
 import type { AsteriskConfig } from '../../pbx/asterisk/config';
 import { AmiReader, amiHeader, formatAmiAction, type AmiHeader, type AmiMessage } from '../../pbx/asterisk/ami-wire';
 import type { AmiAddress } from '../../settings/env';
@@ -36,7 +36,6 @@ export interface AmiOriginateOptions {
 type AmiOriginateDeps = OriginateDeps<unknown, { asterisk: AsteriskConfig }>;
 type ClickToCall = AsteriskConfig['click_to_call'];
 
-const refused = (reason: string, retryable: boolean): OriginateResult => ({ status: 'refused', reason, retryable });
 const TOKEN = /^[\w.+*#-]{1,40}$/;
 
 export function amiOriginator(options: AmiOriginateOptions): PbxOriginator<AmiOriginateDeps> {

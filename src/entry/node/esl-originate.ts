@@ -21,7 +21,7 @@
  */
 import { connect } from 'node:net';
 import type { Logger } from '../../lib/log';
-import type { OriginateDeps, OriginateRequest, OriginateResult, PbxOriginator } from '../../pbx/core/originate';
+import { type OriginateDeps, type OriginateRequest, type OriginateResult, type PbxOriginator, refused } from '../../pbx/core/originate';
 import type { FreeswitchConfig } from '../../pbx/freeswitch/config';
 
 export interface EslAddress {
@@ -52,7 +52,6 @@ export interface EslOriginateOptions {
 type EslOriginateDeps = OriginateDeps<unknown, { freeswitch: FreeswitchConfig }>;
 type ClickToCall = FreeswitchConfig['click_to_call'];
 
-const refused = (reason: string, retryable: boolean): OriginateResult => ({ status: 'refused', reason, retryable });
 const TOKEN = /^[\w.+*#@-]{1,64}$/;
 
 export function eslOriginator(options: EslOriginateOptions): PbxOriginator<EslOriginateDeps> {

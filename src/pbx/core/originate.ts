@@ -50,3 +50,34 @@ export interface PbxOriginator<Deps = OriginateDeps> {
   enableHint: string;
   originate(request: OriginateRequest, deps: Deps): Promise<OriginateResult>;
 }
+
+/** A refusal: the reason in words for the rep, and whether trying again later may help. */
+export const refused = (reason: string, retryable: boolean): OriginateResult => ({ status: 'refused', reason, retryable });
+
+/** A vendor API's answer: its status and body text. */
+export interface VendorAnswer {
+  status: number;
+  text: string;
+}
+
+/**
+ * One request to a vendor's API for a click-to-call (redirects not followed, a timeout): its
+ * answer, or the retryable refusal that `vendor` could not be reached.
+ */
+export async function askVendor(
+  deps: Pick<OriginateDeps, 'fetch'>,
+  vendor: string,
+  url: string,
+  init: RequestInit,
+  timeoutMs = 10_000,
+): Promise<VendorAnswer | OriginateResult> {
+  try {
+    const response = await (deps.fetch ?? fetch)(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    return { status: response.status, text: await response.text().catch(() => '') };
+  } catch {
+    return refused(`${vendor} could not be reached; try again in a minute`, true);
+  }
+}
+
+/** askVendor's answer was a refusal. */
+export const isRefusal = (answer: VendorAnswer | OriginateResult): answer is OriginateResult => 'reason' in answer;

@@ -14,17 +14,14 @@
  * and a wrong guess still lands in the right range. The call's events then arrive with `command_id`; vendorRef is our id.
  * @module
  */
-import type { OriginateDeps, OriginateRequest, OriginateResult, PbxOriginator } from '../core/originate';
+import { type OriginateDeps, type OriginateRequest, type OriginateResult, type PbxOriginator, askVendor, isRefusal, refused } from '../core/originate';
 import type { MangoConfig } from './config';
 import { mangoSign, type MangoCredentials } from './signature';
 import { MANGO_API } from './stats';
 
 export const CALLBACK_COMMAND = '/vpbx/commands/callback';
-const TIMEOUT_MS = 10_000;
 
 type MangoOriginateDeps = OriginateDeps<{ mango?: MangoCredentials }, { mango: MangoConfig }>;
-
-const refused = (reason: string, retryable: boolean): OriginateResult => ({ status: 'refused', reason, retryable });
 
 export const mangoOriginator: PbxOriginator<MangoOriginateDeps> = {
   source: 'mango',
@@ -35,19 +32,12 @@ export const mangoOriginator: PbxOriginator<MangoOriginateDeps> = {
     if (!credentials) return refused('Mango click-to-call is not set up (MANGO_API_KEY and MANGO_API_SALT)', false);
     const json = JSON.stringify(callbackCommand(request, deps.config.sources.mango.click_to_call));
     const body = new URLSearchParams({ vpbx_api_key: credentials.key, sign: mangoSign(credentials, json), json }).toString();
-    let response: Response;
-    try {
-      response = await (deps.fetch ?? fetch)(`${MANGO_API}${CALLBACK_COMMAND}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch {
-      return refused('Mango Office could not be reached; try again in a minute', true);
-    }
-    return interpret(response.status, await response.text().catch(() => ''), request.id);
+    const answer = await askVendor(deps, 'Mango Office', `${MANGO_API}${CALLBACK_COMMAND}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body,
+    });
+    return isRefusal(answer) ? answer : interpret(answer.status, answer.text, request.id);
   },
 };
 

@@ -12,16 +12,13 @@
  * During a token rotation (TWILIO_AUTH_TOKEN = "primary,secondary") a 401 is tried with the next.
  * @module
  */
-import type { OriginateDeps, OriginateRequest, OriginateResult, PbxOriginator } from '../core/originate';
+import { type OriginateDeps, type OriginateRequest, type OriginateResult, type PbxOriginator, askVendor, isRefusal, refused } from '../core/originate';
 import { TWILIO_API } from './calls';
 import type { TwilioConfig } from './config';
 
-const TIMEOUT_MS = 10_000;
 
 type TwilioOriginateDeps = OriginateDeps<{ twilio?: string }, { twilio: TwilioConfig }>;
 type ClickToCall = TwilioConfig['click_to_call'];
-
-const refused = (reason: string, retryable: boolean): OriginateResult => ({ status: 'refused', reason, retryable });
 
 export const twilioOriginator: PbxOriginator<TwilioOriginateDeps> = {
   source: 'twilio',
@@ -45,24 +42,18 @@ export const twilioOriginator: PbxOriginator<TwilioOriginateDeps> = {
     if (!callerId) return refused('Twilio click-to-call has no caller ID to show: ask the admin to set click_to_call.caller_id', false);
     const body = callForm(request, device, callerId, settings).toString();
     for (const token of tokens) {
-      let response: Response;
-      try {
-        response = await (deps.fetch ?? fetch)(`${TWILIO_API}/2010-04-01/Accounts/${accountSid}/Calls.json`, {
-          method: 'POST',
-          headers: {
-            authorization: `Basic ${btoa(`${accountSid}:${token}`)}`,
-            'content-type': 'application/x-www-form-urlencoded',
-            accept: 'application/json',
-          },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(TIMEOUT_MS),
-        });
-      } catch {
-        return refused('Twilio could not be reached; try again in a minute', true);
-      }
-      if (response.status === 401 && token !== tokens.at(-1)) continue;
-      return interpret(response.status, await response.text().catch(() => ''));
+      const answer = await askVendor(deps, 'Twilio', `${TWILIO_API}/2010-04-01/Accounts/${accountSid}/Calls.json`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${btoa(`${accountSid}:${token}`)}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body,
+      });
+      if (isRefusal(answer)) return answer;
+      if (answer.status === 401 && token !== tokens.at(-1)) continue;
+      return interpret(answer.status, answer.text);
     }
     return refused('Twilio could not be reached; try again in a minute', true);
   },

@@ -21,7 +21,7 @@
  */
 import { md5 } from '@noble/hashes/legacy.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import type { OriginateDeps, OriginateRequest, OriginateResult, PbxOriginator } from '../core/originate';
+import { type OriginateDeps, type OriginateRequest, type OriginateResult, type PbxOriginator, refused } from '../core/originate';
 import type { YeastarApiConfig } from './api-config';
 import { P_SERIES_HEADERS, P_SERIES_PATH, S_SERIES_PATH } from './api';
 import type { YeastarConfig } from './config';
@@ -39,7 +39,6 @@ type ClickToCall = YeastarConfig['click_to_call'];
 type Answer = { status: number; json: Record<string, unknown> | undefined } | { unreachable: true };
 type Dial = OriginateResult | { stale: true };
 
-const refused = (reason: string, retryable: boolean): OriginateResult => ({ status: 'refused', reason, retryable });
 const UNREACHABLE = refused('the Yeastar PBX could not be reached; try again in a minute', true);
 
 /** Tokens of the PBXs this process dials through, and refused logins. */

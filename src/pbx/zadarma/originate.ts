@@ -12,16 +12,14 @@
  * config picks whose number the customer sees.
  * @module
  */
-import type { OriginateDeps, OriginateRequest, OriginateResult, PbxOriginator } from '../core/originate';
+import { type OriginateDeps, type OriginateRequest, type OriginateResult, type PbxOriginator, askVendor, isRefusal, refused } from '../core/originate';
 import { apiAuthorization, phpQuery, ZADARMA_API, type ZadarmaCredentials } from './api';
 import type { ZadarmaConfig } from './config';
 
 export const CALLBACK_METHOD = '/v1/request/callback/';
-const TIMEOUT_MS = 10_000;
 
 type ZadarmaOriginateDeps = OriginateDeps<{ zadarma?: ZadarmaCredentials }, { zadarma: ZadarmaConfig }>;
 
-const refused = (reason: string, retryable: boolean): OriginateResult => ({ status: 'refused', reason, retryable });
 const digits = (value: string) => value.replace(/\D/g, '');
 
 export const zadarmaOriginator: PbxOriginator<ZadarmaOriginateDeps> = {
@@ -33,18 +31,11 @@ export const zadarmaOriginator: PbxOriginator<ZadarmaOriginateDeps> = {
     if (!credentials) return refused('Zadarma click-to-call is not set up (ZADARMA_API_KEY and ZADARMA_API_SECRET)', false);
     const settings = deps.config.sources.zadarma.click_to_call;
     const query = phpQuery({ ...callbackParams(request, settings), format: 'json' });
-    let response: Response;
-    try {
-      response = await (deps.fetch ?? fetch)(`${ZADARMA_API}${CALLBACK_METHOD}?${query}`, {
-        method: 'GET',
-        headers: { accept: 'application/json', authorization: apiAuthorization(credentials, CALLBACK_METHOD, query) },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch {
-      return refused('Zadarma could not be reached; try again in a minute', true);
-    }
-    return interpret(response.status, await response.text().catch(() => ''));
+    const answer = await askVendor(deps, 'Zadarma', `${ZADARMA_API}${CALLBACK_METHOD}?${query}`, {
+      method: 'GET',
+      headers: { accept: 'application/json', authorization: apiAuthorization(credentials, CALLBACK_METHOD, query) },
+    });
+    return isRefusal(answer) ? answer : interpret(answer.status, answer.text);
   },
 };
 
