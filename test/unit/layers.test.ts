@@ -18,6 +18,7 @@ const LAYERS = [
   'sandbox', // the sandbox amoCRM: a tool of its own, reached through the CRM port like a real amoCRM
   'config', // schema pieces every section shares (zones, countries, templates, messages)
   'db', // tables mapping the domain's types
+  'audit', // the append-only, hash-chained trail of who did what
   'ledger', // the inbox, conversations, settling
   'crm', // the CRM port, its one HTTP transport, the vendors as tables
   'recordings', // fetch, archive, audio, signed links

@@ -15,4 +15,5 @@ export * from './app-secrets';
 export * from './recording-purges';
 export * from './reconcile';
 export * from './live';
+export * from './audit';
 export * from './relations';

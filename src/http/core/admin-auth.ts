@@ -4,6 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
+import './actor';
 import { ApiError } from './errors';
 
 export function adminAuth(adminToken: string | undefined): MiddlewareHandler {
@@ -15,6 +16,7 @@ export function adminAuth(adminToken: string | undefined): MiddlewareHandler {
       c.header('WWW-Authenticate', 'Bearer realm="calltrail admin"');
       throw new ApiError('unauthorized', 'a valid admin bearer token is required');
     }
+    c.set('actor', { kind: 'token', id: 'ADMIN_TOKEN', role: 'owner' });
     await next();
   };
 }
@@ -33,7 +35,14 @@ export function scopedAuth(
     const given = presentedToken(c.req.header('Authorization') ?? '');
     if (!tokens.scoped && !tokens.admin) throw new ApiError('unauthorized', `the ${scope} API is disabled: set ${scope.toUpperCase()}_TOKEN`);
     const equals = async (token: string | undefined) => !!token && !!given && (await timingSafeEqual(given, token));
-    if ((await equals(tokens.scoped)) || (await equals(tokens.admin))) return next();
+    if (await equals(tokens.admin)) {
+      c.set('actor', { kind: 'token', id: 'ADMIN_TOKEN', role: 'owner' });
+      return next();
+    }
+    if (await equals(tokens.scoped)) {
+      c.set('actor', { kind: 'token', id: `${scope.toUpperCase()}_TOKEN`, role: null });
+      return next();
+    }
     for (const other of tokens.others) {
       if (await equals(other)) throw new ApiError('forbidden', `this token has no ${scope} scope`);
     }

@@ -7,6 +7,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppDeps } from '../../../deps';
+import '../../core/actor';
 import type { AdminEnv } from '../core/env';
 import { forbiddenPage } from '../pages/errors';
 import { CSRF_FIELD, csrfToken, csrfValid, readSession, SESSION_COOKIE } from '../core/session';
@@ -44,6 +45,7 @@ export function requireSession(deps: AppDeps): MiddlewareHandler<AdminEnv> {
       return c.redirect(`${LOGIN_PATH}${back}`, 303);
     }
     c.set('session', session);
+    c.set('actor', { kind: 'session', id: `console:${session.id.slice(0, 8)}`, role: 'owner' });
     c.set('csrf', await csrfToken(key, session));
     await next();
   };
