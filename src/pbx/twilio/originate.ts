@@ -16,7 +16,6 @@ import { type OriginateDeps, type OriginateRequest, type OriginateResult, type P
 import { TWILIO_API } from './calls';
 import type { TwilioConfig } from './config';
 
-
 type TwilioOriginateDeps = OriginateDeps<{ twilio?: string }, { twilio: TwilioConfig }>;
 type ClickToCall = TwilioConfig['click_to_call'];
 
