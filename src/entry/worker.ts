@@ -22,6 +22,7 @@ import type { AppDeps, RecordingsRuntime } from '../deps';
 import { ERROR_STATUS, type ErrorEnvelope } from '../http/core/errors';
 import { runTick } from '../jobs';
 import { createLogger, type Logger } from '../lib/log';
+import { bindSealKeys } from '../lib/seal';
 import { recordingSources } from '../pbx/registry';
 import { runtimeFetchFor } from '../recordings/fetch/runtime-fetch';
 import { processRecordings } from '../recordings/process';
@@ -127,6 +128,7 @@ async function inScope<T>(found: Isolate, ctx: ExecutionContext, work: (request:
     pending.push(tracked);
     ctx.waitUntil(tracked);
   };
+  bindSealKeys(database.db, found.deps.settings.secretsKeys);
   const request: RequestScope = { db: database.db, defer, worker: null, wakeDelivery: () => {} };
   try {
     return await scope.run(request, () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, SECRET } from '#test/app';
+import { ADMIN_TOKEN, SECRET, TEST_SECRETS_KEYS } from '#test/app';
 import { createTestDb, testDbKind, type TestDb } from '#test/db';
 import { callEnded } from '#test/events';
 import { fileServer, toneWav } from '#test/pbx-files';
@@ -23,6 +23,8 @@ beforeAll(async () => {
   if (testDbKind() === 'postgres') {
     db = await createTestDb();
     env.DATABASE_URL = db.url ?? '';
+    // A server database holds secrets only sealed with keys from the environment (README "Access and privacy").
+    env.SECRETS_KEYS = TEST_SECRETS_KEYS;
   }
 });
 afterAll(async () => {

@@ -13,7 +13,8 @@ import { createDeliveryWorker } from '../../src/delivery/setup';
 import { crmAccounts } from '../../src/db/schema';
 import { memoryLogger } from '../../src/lib/log';
 import { conversationUniq } from '../../src/ledger/versions';
-import { harness } from '#test/app';
+import { harness, TEST_SECRETS_KEYS, TEST_SEAL_KEYS } from '#test/app';
+import { aad, unseal } from '../../src/lib/seal';
 import { testDbKind, useTestDb } from '#test/db';
 import { callEnded } from '#test/events';
 
@@ -81,7 +82,7 @@ describe('keeping the token fresh', () => {
   it('refreshes ahead of expiry and after a 401; a revoked integration waits as unauthorized', async () => {
     const { sandbox, crmFetch } = amo({ accessTokenTtlSeconds: 7200 });
     const h = harness(testDb(), { env: ENV, deps: { crmFetch } });
-    const deps = { db: testDb().db, account: ACCOUNT, client, log: memoryLogger(), now: () => h.clock.now, fetch: crmFetch };
+    const deps = { db: testDb().db, account: ACCOUNT, client, log: memoryLogger(), now: () => h.clock.now, keys: TEST_SEAL_KEYS, fetch: crmFetch };
     expect(await exchangeAuthorizationCode(deps, sandbox.store.issueAuthorizationCode(CLIENT.id))).toMatchObject({ ok: true });
     const worker = createDeliveryWorker(h.deps, { owner: 'test', limiters: new Map() });
 
@@ -119,7 +120,7 @@ describe('two workers refreshing the same token at once', () => {
   it('refresh it once and both keep working', async () => {
     const { sandbox, crmFetch } = amo();
     const now = () => new Date();
-    const seedDeps = { db: testDb().db, account: ACCOUNT, client, log: memoryLogger(), now, fetch: crmFetch };
+    const seedDeps = { db: testDb().db, account: ACCOUNT, client, log: memoryLogger(), now, keys: TEST_SEAL_KEYS, fetch: crmFetch };
     expect(await exchangeAuthorizationCode(seedDeps, sandbox.store.issueAuthorizationCode(CLIENT.id))).toMatchObject({ ok: true });
     // Thirty minutes left: both consider it stale.
     await testDb()
@@ -143,7 +144,8 @@ describe('two workers refreshing the same token at once', () => {
     expect(results[0]).toMatchObject({ status: 200 });
     expect(results[1]).toMatchObject({ status: 200, token: results[0]?.token });
     const [account] = await testDb().db.select().from(crmAccounts);
-    expect(account).toMatchObject({ status: 'ok', accessToken: results[0]?.token });
+    expect(account?.status).toBe('ok');
+    expect(await unseal(TEST_SEAL_KEYS, account?.accessToken as string, aad('crm_accounts', 'access_token', ACCOUNT.id))).toBe(results[0]?.token);
   });
 });
 
@@ -168,7 +170,14 @@ async function raceInTwoProcesses(sandbox: AmoSandbox) {
     const run = () =>
       new Promise<{ token?: string; status?: number; error?: string }>((resolve, reject) => {
         const child = spawn(process.execPath, ['--import', 'tsx', script, testDb().url as string, base, String(goAt)], {
-          env: { PATH: process.env.PATH ?? '', ACCOUNT_ID: ACCOUNT.id, CLIENT_ID: CLIENT.id, CLIENT_SECRET: CLIENT.secret, REDIRECT_URI: CLIENT.redirectUri },
+          env: {
+            PATH: process.env.PATH ?? '',
+            ACCOUNT_ID: ACCOUNT.id,
+            CLIENT_ID: CLIENT.id,
+            CLIENT_SECRET: CLIENT.secret,
+            REDIRECT_URI: CLIENT.redirectUri,
+            SECRETS_KEYS: TEST_SECRETS_KEYS,
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';

@@ -7,11 +7,15 @@ import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settin
 import type { AppDeps } from '../../src/deps';
 import { inboxDeps } from '../../src/deps';
 import { memoryLogger } from '../../src/lib/log';
+import { bindSealKeys } from '../../src/lib/seal';
 import { signatureHeader } from '../../src/pbx/generic/signature';
 import type { TestDb } from './db';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+/** SECRETS_KEYS of every harness (a test may give its own): 32 bytes of "t", base64. */
+export const TEST_SECRETS_KEYS = `test:${btoa('t'.repeat(32))}`;
+export const TEST_SEAL_KEYS = [{ kid: 'test', key: btoa('t'.repeat(32)) }];
 
 export interface Harness {
   app: ReturnType<typeof createApp>;
@@ -27,7 +31,8 @@ export function harness(
   db: TestDb,
   options: { env?: Record<string, string>; config?: Partial<IntegratorConfig>; start?: Date; deps?: Partial<AppDeps> } = {},
 ): Harness {
-  const settings = parseEnv({ GENERIC_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, SETTLE_SECONDS: '30', ...options.env });
+  const settings = parseEnv({ GENERIC_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, SETTLE_SECONDS: '30', SECRETS_KEYS: TEST_SECRETS_KEYS, ...options.env });
+  bindSealKeys(db.db, settings.secretsKeys);
   const log = memoryLogger();
   const clock = {
     now: options.start ?? new Date('2026-11-20T08:00:00Z'),

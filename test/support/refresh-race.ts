@@ -6,15 +6,18 @@
 import { connectPostgres } from '../../src/db/client';
 import { OAuthTokens } from '../../src/crm/amocrm/auth';
 import { memoryLogger } from '../../src/lib/log';
+import { parseSealKeys } from '../../src/lib/seal';
 
 const [databaseUrl, baseUrl, goAt] = process.argv.slice(2) as [string, string, string];
 const database = connectPostgres(databaseUrl, { max: 2 });
+const sealKeys = parseSealKeys(process.env.SECRETS_KEYS ?? '');
 const tokens = new OAuthTokens({
   db: database.db,
   account: { id: process.env.ACCOUNT_ID as string, kind: 'amocrm', baseUrl },
   client: { clientId: process.env.CLIENT_ID as string, clientSecret: process.env.CLIENT_SECRET as string, redirectUri: process.env.REDIRECT_URI as string },
   log: memoryLogger('error'),
   now: () => new Date(),
+  keys: 'keys' in sealKeys ? sealKeys.keys : [],
 });
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(goAt) - Date.now())));
 try {

@@ -7,6 +7,11 @@
  * the account row's lock (SELECT … FOR UPDATE, a plain transaction that works through
  * Hyperdrive's transaction pooling), re-reads it, and refreshes only if the token it holds is
  * still the stale one; everyone else waits on the lock and then uses the new token.
+ *
+ * Both tokens are sealed at rest (lib/seal.ts, SECRETS_KEYS), each bound to its account and
+ * column. Tokens stored before sealing are read as they are and sealed by the next refresh.
+ * Without a key nothing is spent: the refresh (and the install) stops before it asks amoCRM,
+ * since a single-use refresh token traded for tokens that cannot be stored would be lost.
  * @module
  */
 import { eq, sql } from 'drizzle-orm';
@@ -15,6 +20,7 @@ import type { Db } from '../../db/client';
 import { crmAccounts } from '../../db/schema';
 import type { CrmKind } from '../../domain/crm-account';
 import type { Logger } from '../../lib/log';
+import { aad, SealError, seal, unseal, type SealKey } from '../../lib/seal';
 import { markStatus } from '../account';
 import { CrmError } from '../port';
 import type { TokenProvider } from '../transport';
@@ -45,7 +51,41 @@ export interface OAuthDeps {
   client: OAuthClient;
   log: Logger;
   now: () => Date;
+  /** SECRETS_KEYS: the tokens are sealed with the first, opened with any. */
+  keys: readonly SealKey[];
   fetch?: typeof fetch;
+}
+
+/** Why nothing is asked of amoCRM without a key. */
+export const NO_SECRETS_KEYS = 'SECRETS_KEYS is not set: calltrail stores no OAuth token in clear (make a key with `calltrail keys generate`)';
+
+/** The place each sealed token is bound to. */
+const tokenAad = (accountId: string, column: 'access_token' | 'refresh_token') => aad('crm_accounts', column, accountId);
+
+interface StoredTokens {
+  access: string | null;
+  refresh: string | null;
+  expiresAt: Date | null;
+}
+
+/** The account's tokens, opened; `lock`: FOR UPDATE (inside the refresh transaction). */
+async function readTokens(db: Db, accountId: string, keys: readonly SealKey[], lock: boolean): Promise<StoredTokens | undefined> {
+  const query = db
+    .select({ access: crmAccounts.accessToken, refresh: crmAccounts.refreshToken, expiresAt: crmAccounts.tokenExpiresAt })
+    .from(crmAccounts)
+    .where(eq(crmAccounts.id, accountId));
+  const [row] = lock ? await query.for('update') : await query;
+  if (!row) return undefined;
+  try {
+    return {
+      access: row.access === null ? null : await unseal(keys, row.access, tokenAad(accountId, 'access_token')),
+      refresh: row.refresh === null ? null : await unseal(keys, row.refresh, tokenAad(accountId, 'refresh_token')),
+      expiresAt: row.expiresAt,
+    };
+  } catch (error) {
+    if (!(error instanceof SealError)) throw error;
+    throw new CrmError({ kind: 'unauthorized', detail: `the stored amoCRM token cannot be opened: ${error.message}` });
+  }
 }
 
 const TokenAnswer = z.looseObject({
@@ -63,10 +103,7 @@ export class OAuthTokens implements TokenProvider {
   async token(): Promise<string> {
     const now = this.deps.now().getTime();
     if (this.cached && this.cached.expiresAt - REFRESH_AHEAD_MS > now) return this.cached.access;
-    const [row] = await this.deps.db
-      .select({ access: crmAccounts.accessToken, refresh: crmAccounts.refreshToken, expiresAt: crmAccounts.tokenExpiresAt })
-      .from(crmAccounts)
-      .where(eq(crmAccounts.id, this.deps.account.id));
+    const row = await readTokens(this.deps.db, this.deps.account.id, this.deps.keys, false);
     if (!row?.access || !row.expiresAt) {
       throw new CrmError({ kind: 'unauthorized', detail: 'amoCRM is not connected yet: an admin opens /v1/crm/amocrm/connect' });
     }
@@ -91,11 +128,7 @@ export class OAuthTokens implements TokenProvider {
   private async refresh(stale: string, force: boolean): Promise<string | null> {
     const { db, account, log } = this.deps;
     const result = await db.transaction(async (tx) => {
-      const [row] = await tx
-        .select({ access: crmAccounts.accessToken, refresh: crmAccounts.refreshToken, expiresAt: crmAccounts.tokenExpiresAt })
-        .from(crmAccounts)
-        .where(eq(crmAccounts.id, account.id))
-        .for('update');
+      const row = await readTokens(tx, account.id, this.deps.keys, true);
       const now = this.deps.now();
       if (row?.access && row.expiresAt && row.access !== stale && row.expiresAt.getTime() - REFRESH_AHEAD_MS > now.getTime()) {
         return { access: row.access, expiresAt: row.expiresAt.getTime() }; // another process refreshed first
@@ -107,13 +140,18 @@ export class OAuthTokens implements TokenProvider {
         await markStatus(tx, account.id, 'unauthorized', 'no refresh token: connect amoCRM again', now);
         return null;
       }
+      if (!this.deps.keys.length) {
+        await markStatus(tx, account.id, 'unauthorized', NO_SECRETS_KEYS, now);
+        log.warn('amoCRM token not refreshed: SECRETS_KEYS is not set', { account: account.id });
+        return null;
+      }
       const answer = await postToken(this.deps, { grant_type: 'refresh_token', refresh_token: row.refresh });
       if (!answer.ok) {
         await markStatus(tx, account.id, 'unauthorized', `token refresh refused: ${answer.detail}`, now);
         log.warn('amoCRM refused the token refresh; deliveries wait until an admin connects again', { account: account.id, detail: answer.detail });
         return null;
       }
-      await storeTokens(tx, account.id, answer.tokens, now);
+      await storeTokens(tx, account.id, answer.tokens, now, this.deps.keys);
       log.info('amoCRM token refreshed', { account: account.id });
       return { access: answer.tokens.access_token, expiresAt: now.getTime() + answer.tokens.expires_in * 1000 };
     });
@@ -154,6 +192,7 @@ async function postToken(deps: Pick<OAuthDeps, 'account' | 'client' | 'fetch'>, 
 
 /** The install step: trade the authorization code from the redirect for tokens. */
 export async function exchangeAuthorizationCode(deps: OAuthDeps, code: string): Promise<TokenResult> {
+  if (!deps.keys.length) throw new SealError(NO_SECRETS_KEYS);
   const answer = await postToken(deps, { grant_type: 'authorization_code', code });
   if (!answer.ok) return answer;
   const now = deps.now();
@@ -161,17 +200,17 @@ export async function exchangeAuthorizationCode(deps: OAuthDeps, code: string): 
     .insert(crmAccounts)
     .values({ id: deps.account.id, kind: deps.account.kind, baseUrl: deps.account.baseUrl })
     .onConflictDoNothing({ target: crmAccounts.id });
-  await storeTokens(deps.db, deps.account.id, answer.tokens, now);
+  await storeTokens(deps.db, deps.account.id, answer.tokens, now, deps.keys);
   deps.log.info('amoCRM connected', { account: deps.account.id });
   return answer;
 }
 
-async function storeTokens(db: Db, accountId: string, tokens: z.infer<typeof TokenAnswer>, now: Date) {
+async function storeTokens(db: Db, accountId: string, tokens: z.infer<typeof TokenAnswer>, now: Date, keys: readonly SealKey[]) {
   await db
     .update(crmAccounts)
     .set({
-      accessToken: tokens.access_token,
-      refreshToken: tokens.refresh_token,
+      accessToken: await seal(keys, tokens.access_token, tokenAad(accountId, 'access_token')),
+      refreshToken: await seal(keys, tokens.refresh_token, tokenAad(accountId, 'refresh_token')),
       tokenExpiresAt: new Date(now.getTime() + tokens.expires_in * 1000),
       tokenRefreshedAt: now,
       // New tokens end an "unauthorized" state, never a block (only an admin lifts that).

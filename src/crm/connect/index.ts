@@ -12,6 +12,7 @@ import type { CountryCode } from 'libphonenumber-js/max';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../lib/log';
 import { LongLivedToken, OAuthTokens } from '../amocrm/auth';
+import type { SealKey } from '../../lib/seal';
 import { amoCrmAdapter } from '../amocrm/connect';
 import { createBitrix24Adapter } from '../bitrix24/adapter';
 import type { CrmConfig } from '../config';
@@ -43,7 +44,8 @@ export interface CrmConnectConfig {
 }
 
 export interface ConnectDeps {
-  settings: { crm: CrmSettings };
+  /** secretsKeys: SECRETS_KEYS, which seal the OAuth tokens stored in crm_accounts. */
+  settings: { crm: CrmSettings; secretsKeys: readonly SealKey[] };
   config: CrmConnectConfig;
   db: Db;
   log: Logger;
@@ -100,6 +102,7 @@ function amoConnection(deps: ConnectDeps): { baseUrl: string; tokens: TokenProvi
         client: crm.oauth as NonNullable<typeof crm.oauth>,
         log: deps.log,
         now: deps.now,
+        keys: deps.settings.secretsKeys,
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
       });
   return { baseUrl, tokens, ...(deps.fetch ? { fetch: deps.fetch } : {}) };

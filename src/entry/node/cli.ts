@@ -19,6 +19,8 @@ import { nodeRecordingsRuntime } from './recordings-runtime';
 import { AMI_USAGE, amiCommand } from './ami-listener';
 import { CHECK_USAGE, CheckUsageError, checkCommand } from './check-command';
 import { IMPORT_USAGE, importCommand } from './import';
+import { KEYS_USAGE, KeysUsageError, keysCommand } from './keys-command';
+import { bindSealKeys } from '../../lib/seal';
 import { serveCommand } from './main';
 import { RECONCILE_USAGE, ReconcileUsageError, reconcileCommand } from './reconcile-command';
 import { CONFIG_USAGE, configSchemaCommand, configValidateCommand } from './config-command';
@@ -46,6 +48,7 @@ const USAGE = `usage: calltrail <command>
                               how calltrail reads a PBX export (Master.csv, a FreePBX cdr dump, webhook
                               bodies), writing nothing: before going live
   ${AMI_USAGE}
+  ${KEYS_USAGE}
 ${SANDBOX_SERVER_USAGE}
 
 Configuration comes from the environment (see README), as for the service.`;
@@ -54,6 +57,7 @@ async function withDeps<T>(run: (deps: AppDeps) => Promise<T>, migrate = true): 
   const { settings, config } = loadSettings();
   const log = createLogger({ level: settings.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate, poolSize: 2 });
+  bindSealKeys(database.db, settings.secretsKeys);
   try {
     return await run({ db: database.db, settings, config, log, recordings: nodeRecordingsRuntime(settings), limiters: new Map() });
   } finally {
@@ -123,6 +127,8 @@ export async function runCli(argv: string[]): Promise<number> {
       }
     case 'ami':
       return amiCommand(rest, withDeps);
+    case 'keys':
+      return keysCommand(rest, withDeps).catch(asUsage(KeysUsageError));
     case 'sandbox-crm':
       await sandboxServerCommand(rest);
       return -1; // keeps running
@@ -176,6 +182,14 @@ async function inboxCommand(args: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** A command's own usage error, reported as calltrail's (with the usage text, exit 2). */
+function asUsage(kind: new (message: string) => Error) {
+  return (error: unknown): never => {
+    if (error instanceof kind) throw new UsageError(error.message);
+    throw error;
+  };
+}
 
 export async function cliMain(argv: string[]): Promise<void> {
   try {

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../../config/errors';
 import { createLogger } from '../../lib/log';
+import { bindSealKeys } from '../../lib/seal';
 import { openDatabase } from './database';
 import { startService } from './server';
 import { loadSettings } from './settings';
@@ -23,6 +24,10 @@ export async function serveCommand(): Promise<void> {
   const { settings, config } = loaded;
   const log = createLogger({ level: settings.logLevel, base: { service: 'calltrail' } });
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  bindSealKeys(database.db, settings.secretsKeys);
+  if (!settings.secretsKeys.length) {
+    log.warn('SECRETS_KEYS is not set: OAuth tokens and a generated recording-link key will not be stored (`calltrail keys generate`)');
+  }
   const service = await startService({ settings, config, database, log });
   log.info('calltrail listening', {
     port: service.port,
