@@ -14,7 +14,7 @@ import postgres from 'postgres';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationUniq } from '../../src/ledger/versions';
-import { ADMIN_TOKEN, SECRET } from '#test/app';
+import { ADMIN_TOKEN, SECRET, TEST_SECRETS_KEYS } from '#test/app';
 import { databaseUrl, TEST_DATABASE_URL } from '#test/database-url';
 import { callEnded } from '#test/events';
 import { fileServer, toneWav, type FileServer } from '#test/pbx-files';
@@ -71,6 +71,7 @@ beforeAll(async () => {
     DATA_DIR: dir,
     GENERIC_WEBHOOK_SECRET: SECRET,
     ADMIN_TOKEN,
+    SECRETS_KEYS: TEST_SECRETS_KEYS,
     CONFIG_FILE: config,
     SETTLE_SECONDS: '1',
     LOG_LEVEL: 'warn',

@@ -172,14 +172,15 @@ describe('logging in', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/admin/crm');
     const cookie = res.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/^calltrail_admin=[A-Za-z0-9_-]{24}\.\d+\.[0-9a-f]{64};/);
+    // <session id>.<user id: 0, ADMIN_TOKEN>.<role>.<epoch>.<expiry>.<HMAC>
+    expect(cookie).toMatch(/^calltrail_admin=[A-Za-z0-9_-]{24}\.0\.owner\.[0-9a-f]{16}\.\d+\.[0-9a-f]{64};/);
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');
     expect(cookie).toContain('Path=/admin');
     expect(cookie).toContain('Max-Age=43200');
     // Plain http here: a Secure cookie would never come back.
     expect(cookie).not.toContain('Secure');
-    const expiry = Number(/\.(\d+)\./.exec(cookie)?.[1]);
+    const expiry = Number(/\.(\d+)\.[0-9a-f]{64};/.exec(cookie)?.[1]);
     expect(expiry).toBe(h.clock.now.getTime() / 1000 + 12 * 3600);
 
     const session = /^(calltrail_admin=[^;]+)/.exec(cookie)?.[1] as string;
@@ -283,12 +284,13 @@ describe('sessions', () => {
     const h = harness(testDb());
     const cookie = await login(h);
     expect((await get(h, '/admin', cookie)).status).toBe(200);
-    const [, id, expiry, signature] = /^calltrail_admin=([^.]+)\.(\d+)\.([0-9a-f]{64})$/.exec(cookie) as RegExpExecArray;
+    const [, id, who, expiry, signature] = /^calltrail_admin=([^.]+)\.(\d+\.[a-z]+\.[0-9a-f]+)\.(\d+)\.([0-9a-f]{64})$/.exec(cookie) as RegExpExecArray;
     const flipped = `${signature?.slice(0, -1)}${signature?.endsWith('0') ? '1' : '0'}`;
     const forged = [
-      `calltrail_admin=${id}.${expiry}.${flipped}`,
-      `calltrail_admin=${id}.${Number(expiry) + 3600}.${signature}`,
-      `calltrail_admin=${id?.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A'))}.${expiry}.${signature}`,
+      `calltrail_admin=${id}.${who}.${expiry}.${flipped}`,
+      `calltrail_admin=${id}.${who}.${Number(expiry) + 3600}.${signature}`,
+      `calltrail_admin=${id?.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A'))}.${who}.${expiry}.${signature}`,
+      `calltrail_admin=${id}.${who?.replace(/^0\./, '1.')}.${expiry}.${signature}`,
       'calltrail_admin=admin',
       `calltrail_admin=${ADMIN_TOKEN}`,
     ];

@@ -2,11 +2,18 @@
  * What the console's middleware hands its pages through the request context.
  * @module
  */
+import type { Role } from '../../../domain/actor';
 export interface AdminSession {
   /** Random per login; CSRF tokens are bound to it. */
   id: string;
   /** Unix seconds; the cookie is refused after this. */
   expires: number;
+  /** The signed-in user; 0: the bootstrap owner (ADMIN_TOKEN). */
+  userId: number;
+  /** The role signed into the cookie (the guard uses the user's current one). */
+  role: Role;
+  /** The user's session epoch (or ADMIN_TOKEN's fingerprint) when it was issued. */
+  epoch: string;
 }
 
 export interface AdminEnv {

@@ -1,12 +1,14 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { issueSession, SESSION_COOKIE } from './session';
+import { issueSession, readSession, SESSION_COOKIE } from './session';
 import { parseEnv } from '../../../settings/env';
 import { handleError } from '../../core/errors';
 import { isLoopbackHost, sandboxAccess, sandboxExposure } from './sandbox-access';
 import { memoryLogger } from '../../../lib/log';
 
 const ADMIN = 'admin-token-0123456789abcdef';
+const KEY = 'session-key-0123456789abcdef';
+const OWNER = { userId: 0, role: 'owner' as const, epoch: '0' };
 
 describe('sandboxExposure', () => {
   it('is empty in pure local mode: nothing configured, PUBLIC_URL on loopback', () => {
@@ -56,7 +58,7 @@ describe('sandboxAccess', () => {
   function gated(env: Record<string, string>) {
     const app = new Hono();
     app.onError(handleError(memoryLogger()));
-    app.use('/s/*', sandboxAccess({ settings: parseEnv(env), now: () => now }));
+    app.use('/s/*', sandboxAccess({ settings: parseEnv(env), now: () => now, session: async (v, at) => (await readSession(KEY, v, at)) !== null }));
     app.get('/s/page', (c) => c.text('sandbox'));
     return app;
   }
@@ -75,10 +77,10 @@ describe('sandboxAccess', () => {
     expect((await app.request('/s/page', { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
     expect((await app.request('/s/page', { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200);
 
-    const { value } = await issueSession(ADMIN, now);
+    const { value } = await issueSession(KEY, OWNER, now);
     expect((await app.request('/s/page', { headers: { cookie: `${SESSION_COOKIE}=${value}` } })).status).toBe(200);
     // A session signed with another key, or a forged one, is no session.
-    const { value: foreign } = await issueSession('another-admin-token-0123456789', now);
+    const { value: foreign } = await issueSession('another-key-0123456789', OWNER, now);
     expect((await app.request('/s/page', { headers: { cookie: `${SESSION_COOKIE}=${foreign}` } })).status).toBe(401);
   });
 

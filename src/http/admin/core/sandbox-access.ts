@@ -13,7 +13,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'hono/utils/buffer';
-import { readSession, SESSION_COOKIE } from './session';
+import type { Db } from '../../../db/client';
+import { consoleAdminSession, SESSION_COOKIE } from './session';
 import type { Settings } from '../../../settings/env';
 import type { IntegratorConfig } from '../../../settings/integrator';
 import { ApiError } from '../../core/errors';
@@ -58,6 +59,10 @@ export interface SandboxAccessOptions {
   settings: Settings;
   config?: Pick<IntegratorConfig, 'sources'>;
   now?: () => Date;
+  /** Where console sessions are checked (a live owner's or admin's session admits). */
+  db?: Db;
+  /** Replaces the check of a session cookie (tests). */
+  session?: (cookie: string | undefined, now: Date) => Promise<boolean>;
 }
 
 /** The gate in front of the mounted sandbox; a no-op in pure local mode. */
@@ -65,6 +70,11 @@ export function sandboxAccess(options: SandboxAccessOptions): MiddlewareHandler 
   const exposed = sandboxExposure(options.settings, options.config).length > 0;
   const adminToken = options.settings.adminToken;
   const now = options.now ?? (() => new Date());
+  // options.db is read per request: on Workers each request has its own database client.
+  const session =
+    options.session ??
+    ((cookie: string | undefined, at: Date) =>
+      options.db ? consoleAdminSession({ db: options.db, settings: options.settings })(cookie, at) : Promise.resolve(false));
   return async (c, next) => {
     if (!exposed) return next();
     // What made the deployment "real" is not told to an anonymous caller: only how to get in.
@@ -76,7 +86,7 @@ export function sandboxAccess(options: SandboxAccessOptions): MiddlewareHandler 
     }
     const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('Authorization') ?? '')?.[1]?.trim();
     const allowed =
-      (bearer !== undefined && (await timingSafeEqual(bearer, adminToken))) || (await readSession(adminToken, getCookie(c, SESSION_COOKIE), now())) !== null;
+      (bearer !== undefined && (await timingSafeEqual(bearer, adminToken))) || (!!session && (await session(getCookie(c, SESSION_COOKIE), now())));
     if (!allowed) {
       c.header('WWW-Authenticate', 'Bearer realm="calltrail admin"');
       throw new ApiError('unauthorized', 'the sandbox CRM needs the admin token on a configured deployment: send Authorization: Bearer <ADMIN_TOKEN>');

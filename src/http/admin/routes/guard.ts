@@ -1,5 +1,6 @@
 /**
- * Who may see the console: a valid session cookie, or a redirect to the login. Every POST must
+ * Who may see the console: a live session (session.ts), or a redirect to the login; and of the
+ * console, the pages its role may open (access.ts), or the forbidden page. Every POST must
  * also come from a page of this console — its Origin (or, without one, its Referer) is ours and
  * its form carries the session's CSRF token — or it gets the 403 page and changes nothing.
  * @module
@@ -10,7 +11,9 @@ import type { AppDeps } from '../../../deps';
 import '../../core/actor';
 import type { AdminEnv } from '../core/env';
 import { forbiddenPage } from '../pages/errors';
-import { CSRF_FIELD, csrfToken, csrfValid, readSession, SESSION_COOKIE } from '../core/session';
+import { consoleSessionKey } from '../../../people/session-key';
+import { mayOpenPage } from '../../core/access';
+import { BOOTSTRAP_USER, CSRF_FIELD, csrfToken, csrfValid, liveSession, SESSION_COOKIE } from '../core/session';
 
 export const LOGIN_PATH = '/admin/login';
 
@@ -36,17 +39,21 @@ export function sameOrigin(c: Context, publicUrl: string): boolean {
 export function requireSession(deps: AppDeps): MiddlewareHandler<AdminEnv> {
   const now = () => (deps.now ?? (() => new Date()))();
   return async (c, next) => {
-    const key = deps.settings.adminToken;
     if (c.req.path === LOGIN_PATH) return next();
-    const session = key ? await readSession(key, getCookie(c, SESSION_COOKIE), now()) : null;
-    if (!key || !session) {
+    const live = await liveSession(deps, getCookie(c, SESSION_COOKIE), now());
+    if (!live) {
       const url = new URL(c.req.url);
       const back = c.req.method === 'GET' ? `?next=${encodeURIComponent(url.pathname + url.search)}` : '';
       return c.redirect(`${LOGIN_PATH}${back}`, 303);
     }
+    const { session, role } = live;
     c.set('session', session);
-    c.set('actor', { kind: 'session', id: `console:${session.id.slice(0, 8)}`, role: 'owner' });
-    c.set('csrf', await csrfToken(key, session));
+    c.set('actor', { kind: 'session', id: session.userId === BOOTSTRAP_USER ? 'ADMIN_TOKEN' : `user:${session.userId}`, role });
+    c.set('principal', { userId: session.userId || null, extension: live.extension, scopes: null });
+    c.set('csrf', await csrfToken(live.key, session));
+    if (c.req.path !== '/admin/logout' && !mayOpenPage(role, c.req.path, c.req.method)) {
+      return forbiddenPage(c, `Your role (${role}) may not open this page.`);
+    }
     await next();
   };
 }
@@ -57,10 +64,9 @@ export function requireCsrf(deps: AppDeps): MiddlewareHandler<AdminEnv> {
     if (c.req.method !== 'POST') return next();
     if (!sameOrigin(c, deps.settings.publicUrl)) return forbiddenPage(c, 'The form was not sent from this console.');
     const session = c.get('session');
-    const key = deps.settings.adminToken;
     if (c.req.path !== LOGIN_PATH) {
       const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-      if (!session || !key || !(await csrfValid(key, session, form[CSRF_FIELD]))) {
+      if (!session || !(await csrfValid(await consoleSessionKey(deps.db), session, form[CSRF_FIELD]))) {
         return forbiddenPage(c, 'The form has expired or did not come from this console.');
       }
     }
