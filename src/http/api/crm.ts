@@ -4,10 +4,14 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { exchangeAuthorizationCode } from '../../crm/amocrm/auth';
+import { audit } from '../../audit/log';
+import { exchangeAuthorizationCode, NO_SECRETS_KEYS } from '../../crm/amocrm/auth';
 import { crmStatus, resetCircuit, retryDelivery } from '../../delivery/admin';
 import type { CrmSettings } from '../../crm/settings';
 import type { AppDeps } from '../../deps';
+import { SYSTEM_ACTOR } from '../../domain/actor';
+import { clientIp } from '../core/actor';
+import { auditRequest } from '../core/audit';
 import { ApiError } from '../core/errors';
 import { errorResponses } from '../core/schemas';
 import { hmacSha256Hex, verifyHmacSha256Hex } from '../../lib/crypto';
@@ -83,11 +87,14 @@ export function crmRoutes(deps: AppDeps) {
     .openapi(statusRoute, async (c) => c.json(await status(), 200))
     .openapi(resetRoute, async (c) => {
       await resetCircuit(deps);
+      await auditRequest(deps, c, 'crm.reset', deps.settings.crm.accountId);
       return c.json(await status(), 200);
     })
     .openapi(retryRoute, async (c) => {
-      const outcome = await retryDelivery(deps, c.req.valid('param').id);
+      const id = c.req.valid('param').id;
+      const outcome = await retryDelivery(deps, id);
       if (!outcome.ok) throw new ApiError(outcome.code, outcome.message);
+      await auditRequest(deps, c, 'call.retry', id, { step: outcome.step });
       return c.json({ state: 'pending' as const, step: outcome.step }, 202);
     });
 }
@@ -102,11 +109,14 @@ export function oauthRoutes(deps: AppDeps) {
   app.get('/v1/crm/amocrm/connect', async (c) => {
     const url = await amoConnectUrl(crm, now());
     if (!url) throw new ApiError('oauth_disabled', 'OAuth is not configured: set AMOCRM_CLIENT_ID, _SECRET and _REDIRECT_URI');
+    if (!deps.settings.secretsKeys.length) throw new ApiError('oauth_disabled', NO_SECRETS_KEYS);
+    await auditRequest(deps, c, 'crm.connect', crm.accountId, { via: 'oauth', step: 'consent' });
     return c.redirect(url, 302);
   });
 
   app.get('/v1/crm/amocrm/oauth/callback', async (c) => {
     if (!oauth || !crm.baseUrl) throw new ApiError('oauth_disabled', 'OAuth is not configured');
+    if (!deps.settings.secretsKeys.length) throw new ApiError('oauth_disabled', NO_SECRETS_KEYS);
     const code = c.req.query('code');
     const state = c.req.query('state') ?? '';
     if (!code) throw new ApiError('invalid_request', `amoCRM did not send a code${c.req.query('error') ? `: ${c.req.query('error')}` : ''}`);
@@ -122,11 +132,15 @@ export function oauthRoutes(deps: AppDeps) {
         client: oauth,
         log: deps.log,
         now,
+        keys: deps.settings.secretsKeys,
         ...(deps.crmFetch ? { fetch: deps.crmFetch } : {}),
       },
       code,
     );
     if (!result.ok) throw new ApiError('oauth_refused', `amoCRM refused the authorization code: ${result.detail}`);
+    // Reached by the admin's browser with our signed state, not a token: calltrail records it.
+    const detail = { via: 'oauth', step: 'authorized' };
+    await audit(deps.db, { actor: SYSTEM_ACTOR, action: 'crm.connect', subject: crm.accountId, detail, ip: clientIp(c) }, now());
     deps.wakeDelivery?.();
     return c.html(
       '<!doctype html><meta charset="utf-8"><title>calltrail</title><p>amoCRM is connected. Pending calls are being delivered; you can close this page.</p>',

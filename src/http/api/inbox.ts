@@ -7,6 +7,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { inboxEvents } from '../../db/schema';
 import { INBOX_STATUSES } from '../../domain/inbox';
 import { inboxDeps, type AppDeps } from '../../deps';
+import { auditRequest } from '../core/audit';
 import { ApiError } from '../core/errors';
 import { errorResponses } from '../core/schemas';
 import { reprocessInbox } from '../../ledger/inbox';
@@ -151,6 +152,12 @@ export function inboxRoutes(deps: AppDeps) {
     .openapi(reprocessRoute, async (c) => {
       const body = c.req.valid('json');
       const result = await reprocessInbox(inboxDeps(deps), body.ids?.length ? { ids: body.ids, limit: body.ids.length } : { allFailed: true, limit: 1000 });
+      const subject = body.ids?.length ? (body.ids.length === 1 ? String(body.ids[0]) : null) : 'all_failed';
+      await auditRequest(deps, c, 'inbox.reprocess', subject, {
+        ...(body.ids?.length ? { ids: body.ids } : { all_failed: true }),
+        processed: result.processed.length,
+        failed: result.failed.length,
+      });
       return c.json(result, 200);
     });
 }

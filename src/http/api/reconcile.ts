@@ -6,6 +6,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { FINDING_KINDS } from '../../domain/reconcile';
 import type { AppDeps } from '../../deps';
+import { auditRequest } from '../core/audit';
 import { ApiError } from '../core/errors';
 import { errorResponses } from '../core/schemas';
 import { findingsCsvResponse, findingsPage, getRun, listRuns } from '../../reconcile/report';
@@ -134,6 +135,7 @@ export function reconcileRoutes(deps: AppDeps) {
           ...(body.from ? { from: new Date(body.from) } : {}),
           ...(body.to ? { to: new Date(body.to) } : {}),
         });
+        await auditRequest(deps, c, 'reconcile.start', started.id, { joined: started.joined, ...body });
         return c.json(started, 202);
       } catch (error) {
         if (error instanceof RunRequestError) throw new ApiError('invalid_request', error.message);
@@ -152,7 +154,10 @@ export function reconcileRoutes(deps: AppDeps) {
       const run = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? await getRun(deps.db, id) : null;
       if (!run) throw new ApiError('not_found', `no reconciliation run ${id}`);
       const accountId = deps.settings.crm.accountId;
-      if (csv) return findingsCsvResponse(deps.db, run, deps.config.time_zone, accountId) as never;
+      if (csv) {
+        await auditRequest(deps, c, 'export.findings', run.id, { format: 'csv' });
+        return findingsCsvResponse(deps.db, run, deps.config.time_zone, accountId) as never;
+      }
       const q = c.req.valid('query');
       const limit = q.limit ?? 100;
       const page = await findingsPage(deps.db, run.id, {

@@ -9,6 +9,7 @@ import { DateTime } from 'luxon';
 import { FINDING_KINDS, type FindingKind } from '../../../domain/reconcile';
 import type { AppDeps } from '../../../deps';
 import { findingsCsvResponse, findingsPage, getRun, listRuns } from '../../../reconcile/report';
+import { auditRequest } from '../../core/audit';
 import type { AdminEnv } from '../core/env';
 import { notFoundPage } from '../pages/errors';
 import { runPage } from '../pages/run';
@@ -56,6 +57,7 @@ export function runsPages(deps: AppDeps) {
         if (error instanceof RunRequestError) return refuse(`Cannot reconcile "${date}": ${error.message}.`);
         throw error;
       }
+      await auditRequest(deps, c, 'reconcile.start', started.id, { joined: started.joined, date });
       deps.log.info('reconciliation started from the console', { run: started.id, joined: started.joined });
       return c.redirect(`/admin/runs/${started.id}?notice=${started.joined ? 'run_joined' : 'run_started'}`, 303);
     })
@@ -64,7 +66,10 @@ export function runsPages(deps: AppDeps) {
       const id = match?.[1]?.toLowerCase();
       const run = id ? await getRun(deps.db, id) : null;
       if (!run || !id) return notFoundPage(c, 'There is no such reconciliation run.');
-      if (match?.[2]) return findingsCsvResponse(deps.db, run, zone, deps.settings.crm.accountId);
+      if (match?.[2]) {
+        await auditRequest(deps, c, 'export.findings', run.id, { format: 'csv' });
+        return findingsCsvResponse(deps.db, run, zone, deps.settings.crm.accountId);
+      }
       const kindText = c.req.query('kind') ?? '';
       const kind = (FINDING_KINDS as readonly string[]).includes(kindText) ? (kindText as FindingKind) : undefined;
       const afterText = c.req.query('after');
