@@ -17,8 +17,12 @@ import { webhookRoutes } from './http/webhooks/routes';
 import { callRoutes } from './http/api/calls';
 import { crmRoutes, oauthRoutes } from './http/api/crm';
 import { reconcileRoutes } from './http/api/reconcile';
+import { privacyRoutes } from './http/api/privacy';
+import { auditRoutes } from './http/api/audit';
+import { peopleRoutes } from './http/api/people';
 import { recordingRoutes } from './http/api/recordings';
 import { recordingAdminRoutes } from './http/api/recordings-admin';
+import { recordingAccessRoutes } from './http/api/recording-policies';
 import { healthRoutes } from './http/api/health';
 import { inboxRoutes } from './http/api/inbox';
 import { liveRoutes } from './http/api/live';
@@ -55,7 +59,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route('/', webhookRoutes(deps));
 
-  const admin = adminAuth(deps.settings.adminToken);
+  const admin = adminAuth(deps);
   app.use('/v1/inbox/*', admin);
   app.use('/v1/inbox', admin);
   app.use('/v1/calls/*', admin);
@@ -63,13 +67,14 @@ export function createApp(deps: AppDeps) {
   // Not /v1/crm/*: the OAuth redirect target is reached by the admin's browser, checked by its state.
   for (const path of ['/v1/crm', '/v1/crm/reset', '/v1/crm/amocrm/connect']) app.use(path, admin);
   app.use('/v1/recordings/*', admin);
+  app.use('/v1/recording-policies', admin);
+  app.use('/v1/recording-policies/*', admin);
   app.use('/v1/reconcile', admin);
   app.use('/v1/reconcile/*', admin);
-  const { adminToken, lookupToken, originateToken } = deps.settings;
   // The widget calls click-to-call from the amoCRM account's origin: its preflight is answered first.
   app.use('/v1/originate', widgetCors());
-  app.use('/v1/lookup', scopedAuth('lookup', { scoped: lookupToken, admin: adminToken, others: [originateToken] }));
-  app.use('/v1/originate', scopedAuth('originate', { scoped: originateToken, admin: adminToken, others: [lookupToken] }));
+  app.use('/v1/lookup', scopedAuth('lookup', deps));
+  app.use('/v1/originate', scopedAuth('originate', deps));
   app.route('/', liveRoutes(deps));
   app.route('/', widgetRoutes(deps));
   app.route('/', inboxRoutes(deps));
@@ -78,12 +83,18 @@ export function createApp(deps: AppDeps) {
   app.route('/', oauthRoutes(deps));
   app.route('/', recordingRoutes(deps));
   app.route('/', recordingAdminRoutes(deps));
+  app.route('/', recordingAccessRoutes(deps));
   app.route('/', reconcileRoutes(deps));
+  for (const path of ['/v1/erasures', '/v1/erasures/*']) app.use(path, admin); // hold: under /v1/calls/*
+  app.route('/', privacyRoutes(deps));
+  for (const path of ['/v1/audit', '/v1/audit.csv', '/v1/audit/*']) app.use(path, admin);
+  app.route('/', auditRoutes(deps));
+  app.route('/', peopleRoutes(deps));
   app.route('/', adminConsole(deps));
   const sandbox = deps.sandbox;
   if (sandbox) {
     // Open in pure local mode only; elsewhere the admin token, or off (http/sandbox-access.ts).
-    app.use('/sandbox/amocrm/*', sandboxAccess({ settings: deps.settings, config: deps.config, ...(deps.now ? { now: deps.now } : {}) }));
+    app.use('/sandbox/amocrm/*', sandboxAccess(deps));
     app.mount('/sandbox/amocrm', (request) => sandbox.fetch(request));
   }
 

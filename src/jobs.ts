@@ -22,6 +22,9 @@ import { numberRules, parseContext, sourceNumberRules, type ParseContext } from 
 import type { SourcesConfig } from './pbx/sources-config';
 import type { RecordingsDeps } from './recordings/deps';
 import { processRecordings } from './recordings/process';
+import type { RetentionConfig } from './privacy/config';
+import { privacyDepsOf } from './privacy/deps';
+import { purgeOldCallsIfDue } from './privacy/retention';
 
 /** The part of the integrator config the PBX sources read a body under. */
 export type SourcesReadingConfig = ParseConfig<SourcesConfig>;
@@ -44,7 +47,7 @@ export interface LedgerDeps {
 /** What the tick needs: the ledger's inputs and the recordings' deps. AppDeps satisfies it. */
 export interface JobsDeps extends RecordingsDeps, LedgerDeps {
   settings: RecordingsDeps['settings'] & LedgerSettings;
-  config: RecordingsDeps['config'] & SourcesReadingConfig;
+  config: RecordingsDeps['config'] & SourcesReadingConfig & { retention?: RetentionConfig };
 }
 
 /** The ledger's context, with the parse context the sources' own readers (pollers, pulls) take. */
@@ -66,6 +69,8 @@ export async function runTick(deps: JobsDeps): Promise<TickResult> {
   const retry = await reprocessInbox(inbox, { due: true, limit: 50 });
   const settled = await settleDue(deps.db, inbox.ctx, inbox.now());
   const recordingsStep = await processRecordings(deps, recordingSources);
+  // Call-data retention (retention.calls_days), once a day; calls under legal hold are kept.
+  await purgeOldCallsIfDue(privacyDepsOf(deps, inbox.ctx));
   const result = {
     retried: retry.processed.length,
     stillFailing: retry.failed.length,

@@ -59,7 +59,11 @@ export async function benchServing(
 
   const configFile = join(options.dataDir, 'calltrail.json');
   await import('node:fs/promises').then((fs) =>
-    fs.writeFile(configFile, JSON.stringify({ recordings: { allowed_hosts: { generic: ['127.0.0.1'] }, allow_private_hosts: true } })),
+    // One link hammered by 50 connections: the per-link limit is raised (not removed), so its bucket is still taken.
+    fs.writeFile(
+      configFile,
+      JSON.stringify({ recordings: { allowed_hosts: { generic: ['127.0.0.1'] }, allow_private_hosts: true, link_requests_per_minute: 1_000_000 } }),
+    ),
   );
   const port = await freePort();
   const child = spawn(process.execPath, ['bin/calltrail.mjs', 'serve'], {
@@ -73,6 +77,8 @@ export async function benchServing(
       CONFIG_FILE: configFile,
       GENERIC_WEBHOOK_SECRET: SECRET,
       ADMIN_TOKEN: ADMIN,
+      // A configured key: a generated one is only kept with SECRETS_KEYS set (it is stored sealed).
+      RECORDING_LINK_KEYS: 'bench:bench-recording-link-key-0123456789',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -31,6 +31,8 @@ export interface DeliveryConfig extends PeopleConfig {
   default_country: CountryCode;
   /** Per line: its own unknown-caller policy and the pipeline of the leads created for its calls. */
   lines: Readonly<Record<string, DeliveryLineRules>>;
+  /** How long the recording links written into notes work (null: they do not expire). */
+  recordings?: { link_ttl_days: number | null };
 }
 
 export interface DeliveryLineRules {

@@ -6,7 +6,7 @@
  */
 import { connectCrm, type CrmConnection } from '../crm/connect';
 import type { RateLimiter } from '../crm/limiter';
-import { linkKeys, signedRecordingUrl } from '../recordings/signed-link';
+import { noteRecordingUrl } from '../recordings/signed-link';
 import type { DeliveryDeps } from './deps';
 import { DeliveryWorker } from './worker';
 
@@ -43,11 +43,13 @@ export function createDeliveryWorker(
     leaseSeconds: deps.settings.deliveryLeaseSeconds,
     ...(deps.recordings
       ? {
-          recordingLink: async (audioId: string) => {
-            const [key] = await linkKeys(deps.db, deps.settings.recordingLinkKeys);
-            if (!key) throw new Error('no key to sign recording links');
-            return signedRecordingUrl(deps.settings.publicUrl, audioId, key);
-          },
+          recordingLink: (audioId: string) =>
+            noteRecordingUrl(
+              deps.db,
+              { recordingLinkKeys: deps.settings.recordingLinkKeys, publicUrl: deps.settings.publicUrl, ttlDays: deps.config.recordings?.link_ttl_days },
+              audioId,
+              now(),
+            ),
         }
       : {}),
   });

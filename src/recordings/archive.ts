@@ -19,6 +19,7 @@ import type { RecordingSources, RecordingsDeps, RecordingsRuntime } from './deps
 import type { RecordingDownloader } from './downloads';
 import type { FetchPolicy } from './fetch/port';
 import { downloadByRef, fetchOrigin } from './origin';
+import { decideRecording, loadPolicyRules, type PolicyRule, policyReason } from './policy';
 
 /** Tries before a recording is left failed; the waits grow from 30 s to 12 h (about two days in all). */
 export const MAX_FETCH_ATTEMPTS = 10;
@@ -34,6 +35,11 @@ export interface DueRecording {
   callKey: string;
   legKey: string;
   extension: string | null;
+  /** For the recording policy: the call's line, direction and start (or first sight). */
+  line: string | null;
+  direction: string | null;
+  startedAt: Date | null;
+  seenAt: Date;
   /** Where the file is; null for a recording its source's downloader asks the PBX's API for. */
   originUrl: string | null;
   vendorRef: string | null;
@@ -61,6 +67,10 @@ export async function archiveDueRecordings(deps: RecordingsDeps, runtime: Record
       callKey: conversations.callKey,
       legKey: recordings.legKey,
       extension: conversations.extension,
+      line: conversations.line,
+      direction: conversations.direction,
+      startedAt: conversations.startedAt,
+      seenAt: conversations.createdAt,
       originUrl: recordings.originUrl,
       vendorRef: recordings.vendorRef,
       attempts: recordings.fetchAttempts,
@@ -71,8 +81,9 @@ export async function archiveDueRecordings(deps: RecordingsDeps, runtime: Record
     .orderBy(asc(recordings.nextFetchAt))
     .limit(limit);
   const result: ArchiveResult = { archived: 0, failed: 0, skipped: 0 };
+  const rules = due.length ? await loadPolicyRules(deps.db) : [];
   for (const row of due as DueRecording[]) {
-    const outcome = await archiveOne(deps, runtime, row, now, { ...sources, downloaders: active });
+    const outcome = await archiveOne(deps, runtime, row, now, { ...sources, downloaders: active }, rules);
     result[outcome]++;
   }
   return result;
@@ -95,14 +106,20 @@ async function archiveOne(
   row: DueRecording,
   now: Date,
   sources: RecordingSources,
+  rules: readonly PolicyRule[] = [],
 ): Promise<keyof ArchiveResult> {
   const config = deps.config.recordings;
-  const { department } = userFor(deps.config, row.extension);
+  const { userId, department } = userFor(deps.config, row.extension);
+  const policy = decideRecording(rules, { userId, department, line: row.line, direction: row.direction, at: row.startedAt ?? row.seenAt });
+  if (!policy.record) {
+    await skip(deps.db, row.id, policyReason(policy.rule), now);
+    return 'skipped';
+  }
   if (syncExcluded(config, row.extension, department)) {
     await skip(deps.db, row.id, `recordings of ${row.extension ? `extension ${row.extension}` : 'this call'} are not synced (recordings.sync)`, now);
     return 'skipped';
   }
-  const policy: FetchPolicy = {
+  const fetchPolicy: FetchPolicy = {
     // FreePBX's calls live under asterisk: the hosts listed for either serve them.
     allowedHosts: sources.sourcesSharing(row.source).flatMap((source) => allowedHostsFor(config, source)),
     allowPrivate: config.allow_private_hosts,
@@ -112,8 +129,8 @@ async function archiveOne(
   };
   const fetched =
     row.originUrl === null
-      ? await downloadByRef(deps, runtime, row, policy, sources.downloaders)
-      : await fetchOrigin(runtime, row.originUrl, policy, config.local_paths);
+      ? await downloadByRef(deps, runtime, row, fetchPolicy, sources.downloaders)
+      : await fetchOrigin(runtime, row.originUrl, fetchPolicy, config.local_paths);
   // The vendor's allowance for this minute is used up: the recording keeps its turn.
   if (fetched === 'later') return 'skipped';
   if (!fetched.ok && linkDied(row, fetched)) return relink(deps, row, fetched.reason, now);

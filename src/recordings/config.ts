@@ -40,6 +40,21 @@ export const recordingsConfigSchema = z
     timeout_seconds: z.number().int().min(5).max(3600).default(120),
     retention_days: z.number().int().min(1).max(36500).default(1095).describe('Days an archived recording is kept (3 years)'),
     retention: z.array(retentionRule).default([]).describe('Overrides for extensions or departments; the first match wins'),
+    link_ttl_days: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .nullable()
+      .default(null)
+      .describe('Days a recording link written into a CRM note works (for CRMs that refresh links); null: links do not expire'),
+    link_requests_per_minute: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(120)
+      .describe('Requests a minute one recording link may make, per process (range requests count; beyond it 429); 0: no limit'),
     sync: z
       .strictObject({
         exclude_extensions: z.array(z.string().min(1)).default([]),

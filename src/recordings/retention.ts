@@ -2,11 +2,12 @@
  * The daily purge: MP3s and archived segments past their retention (recordings.retention_days,
  * per-extension/department overrides) are deleted from storage; their rows stay, with purged_at,
  * so the call's history still says a recording existed. A call that has not reached the CRM yet
- * keeps its file whatever its age — it may be the only copy left. Each run is kept for the report.
+ * keeps its file whatever its age — it may be the only copy left — and so does a call under legal
+ * hold. Each run is kept for the report.
  * @module
  */
 import { and, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
-import { callAudio, deliveries, recordingPurges, recordings } from '../db/schema';
+import { callAudio, conversations, deliveries, recordingPurges, recordings } from '../db/schema';
 import { describeError } from '../lib/log';
 import type { RecordingsDeps, RecordingsRuntime } from './deps';
 
@@ -40,7 +41,14 @@ export async function purgeExpired(deps: RecordingsDeps, runtime: RecordingsRunt
                                      and d.state = 'pending')`,
     })
     .from(callAudio)
-    .where(and(isNull(callAudio.purgedAt), lte(callAudio.expiresAt, now)))
+    .where(
+      and(
+        isNull(callAudio.purgedAt),
+        lte(callAudio.expiresAt, now),
+        // A call under legal hold keeps its recording whatever its age (privacy/hold.ts).
+        sql`not exists (select 1 from ${conversations} c where c.id = call_audio.conversation_id and c.legal_hold_at is not null)`,
+      ),
+    )
     .limit(batch);
   for (const audio of expired) {
     if (audio.pending) {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { CrmSettings } from '../crm/settings';
 import { ConfigError, describeIssues } from '../config/errors';
+import { parseSealKeys, type SealKey } from '../lib/seal';
 
 /** The CRM's part of the settings is the CRM side's type (crm/settings.ts); re-exported for older importers. */
 export type { CrmSettings };
@@ -140,6 +141,13 @@ export const envSchema = z
     RECORDING_LINK_KEYS: optionalString.refine((v) => v === undefined || v.split(',').every((pair) => /^[A-Za-z0-9_-]{1,16}:.{16,}$/.test(pair.trim())), {
       message: 'expected kid:secret[,kid:secret…] (kid up to 16 letters, digits, _ or -; secret at least 16 characters); the first signs',
     }),
+    SECRETS_KEYS: optionalString.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const parsed = parseSealKeys(v);
+      if ('keys' in parsed) return parsed.keys;
+      ctx.addIssue({ code: 'custom', message: `expected kid:base64key[,kid:base64key…] (32-byte keys; the first seals, all open): ${parsed.problem}` });
+      return z.NEVER;
+    }),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional(),
     GENERIC_WEBHOOK_SECRET: secret('a shared secret', 16),
     ASTERISK_WEBHOOK_SECRET: secret('a shared secret', 16),
@@ -228,6 +236,11 @@ export interface Settings {
   s3?: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
   /** Keys that sign recording links, the first signs; none: a key generated once and kept in the database. */
   recordingLinkKeys: { kid: string; secret: string }[];
+  /**
+   * Keys that seal secrets stored in the database (OAuth tokens, the generated link key), the first
+   * seals, all open (SECRETS_KEYS). None: nothing new is stored (the Node entry gives PGlite a key file).
+   */
+  secretsKeys: SealKey[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Asterisk's manager interface (ASTERISK_AMI_URL): the Node service follows its Cdr and CEL events. */
   asteriskAmi?: AmiAddress;
@@ -310,6 +323,7 @@ export function parseEnv(source: Record<string, unknown>): Settings {
       .map((pair) => pair.trim())
       .filter(Boolean)
       .map((pair) => ({ kid: pair.slice(0, pair.indexOf(':')), secret: pair.slice(pair.indexOf(':') + 1) })),
+    secretsKeys: env.SECRETS_KEYS ?? [],
     logLevel: env.LOG_LEVEL ?? 'info',
     ...(env.ASTERISK_AMI_URL ? { asteriskAmi: env.ASTERISK_AMI_URL } : {}),
     ...(env.FREESWITCH_ESL ? { freeswitchEsl: env.FREESWITCH_ESL } : {}),

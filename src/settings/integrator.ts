@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_CALL_SECONDS } from '../domain/admit';
 import { sourcesConfigSchema } from '../pbx/sources-config';
 import { recordingsConfigSchema } from '../recordings/config';
+import { retentionConfigSchema } from '../privacy/config';
 import { checkBitrix24 } from '../crm/bitrix24/check';
 import { crmConfigSchema } from '../crm/config';
 import { checkCrmAdapter } from '../crm/generic/config';
@@ -133,6 +134,7 @@ export const integratorConfigSchema = z
     sources: sourcesConfigSchema,
     recordings: recordingsConfigSchema,
     reconcile: reconcileConfigSchema,
+    retention: retentionConfigSchema,
   })
   .superRefine(checkCrmAdapter)
   .superRefine(checkBitrix24)

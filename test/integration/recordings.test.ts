@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { MPEGDecoder } from 'mpg123-decoder';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
-import { callAudio, conversations, recordingPurges, recordings } from '../../src/db/schema';
+import { auditLog, callAudio, conversations, recordingPurges, recordings } from '../../src/db/schema';
 import type { RecordingsRuntime } from '../../src/deps';
 import { readLocalFile } from '../../src/entry/node/local-file';
 import { runTick } from '../../src/jobs';
@@ -312,6 +312,12 @@ describe('admin export', () => {
     const one = await h.admin(`/v1/calls/${call?.id}/recording.mp3`);
     expect(one.status).toBe(200);
     expect(one.headers.get('content-disposition')).toBe(`attachment; filename="call-${call?.id}.mp3"`);
+    // The export and the download are in the audit trail, by the admin token; the refused ones are not.
+    const trail = await testDb().db.select().from(auditLog).orderBy(asc(auditLog.id));
+    expect(trail.map((e) => [e.action, e.actor, e.subject])).toEqual([
+      ['export.recordings', 'token:ADMIN_TOKEN', null],
+      ['recording.download', 'token:ADMIN_TOKEN', call?.id],
+    ]);
   });
 });
 

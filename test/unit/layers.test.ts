@@ -19,10 +19,12 @@ const LAYERS = [
   'config', // schema pieces every section shares (zones, countries, templates, messages)
   'db', // tables mapping the domain's types
   'audit', // the append-only, hash-chained trail of who did what
+  'people', // users, API tokens, passwords, sign-in throttling
   'ledger', // the inbox, conversations, settling
   'crm', // the CRM port, its one HTTP transport, the vendors as tables
   'recordings', // fetch, archive, audio, signed links
   'delivery', // the outbox worker
+  'privacy', // retention of call data, legal hold, erasure by phone number
   'pbx', // the sources, one descriptor each, and their registry
   'jobs', // the periodic tick
   'reconcile', // the nightly run

@@ -52,6 +52,11 @@ export const conversations = pgTable(
     audioDueAt: instant('audio_due_at'),
     /** Bumped whenever a leg or recording changes the conversation, also after it settled. */
     revision: integer('revision').notNull().default(0),
+    /** Legal hold: while set, nothing deletes this call or its recordings (retention, erasure). */
+    legalHoldAt: instant('legal_hold_at'),
+    /** Who placed the hold (an actor, "user:…", "token:…"). */
+    legalHoldBy: text('legal_hold_by'),
+    legalHoldReason: text('legal_hold_reason'),
     ...timestamps,
   },
   (t) => [
@@ -63,6 +68,7 @@ export const conversations = pgTable(
     index('conversations_started_at').on(t.startedAt),
     index('conversations_audio_due').on(t.audioDueAt).where(sql`${t.audioDueAt} is not null`),
     index('conversations_external_number').on(t.externalNumber),
+    index('conversations_ended_at').on(t.endedAt),
     oneOf('conversations_direction', t.direction, DIRECTIONS),
     oneOf('conversations_outcome', t.outcome, OUTCOMES),
   ],

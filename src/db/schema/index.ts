@@ -16,4 +16,7 @@ export * from './recording-purges';
 export * from './reconcile';
 export * from './live';
 export * from './audit';
+export * from './erasures';
+export * from './people';
+export * from './recording-access';
 export * from './relations';

@@ -12,12 +12,15 @@ import { requireCsrf, requireSession } from './routes/guard';
 import { securityHeaders } from './core/headers';
 import { failurePage, notFoundPage } from './pages/errors';
 import { agentsPages } from './routes/agents';
+import { auditPages } from './routes/audit';
 import { authRoutes } from './routes/auth';
 import { callsPages } from './routes/calls';
 import { configPages } from './routes/config';
 import { crmPages } from './routes/crm';
 import { livePages } from './routes/live';
 import { overviewPages } from './routes/overview';
+import { peoplePages } from './routes/people';
+import { recordingAccessPages } from './routes/recording-access';
 import { runsPages } from './routes/runs';
 import { widgetPages } from './routes/widget';
 
@@ -35,6 +38,9 @@ export function adminConsole(deps: AppDeps) {
   app.route('/', crmPages(deps));
   app.route('/', widgetPages(deps));
   app.route('/', configPages(deps));
+  app.route('/', recordingAccessPages(deps));
+  app.route('/', auditPages(deps));
+  app.route('/', peoplePages(deps));
   app.all('/admin/*', (c) => notFoundPage(c));
   app.onError((error, c) => {
     deps.log.error('admin console: unhandled error', { code: 'internal', requestId: c.get('requestId'), path: c.req.path, error });

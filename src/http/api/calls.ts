@@ -8,10 +8,12 @@ import { DELIVERY_STATES } from '../../domain/delivery';
 import { OUTCOMES } from '../../domain/call';
 import { parseInstant } from '../../domain/time';
 import { ledgerContext, type AppDeps } from '../../deps';
+import { ownExtension } from '../core/access';
 import { ApiError } from '../core/errors';
 import { errorResponses } from '../core/schemas';
 import { type CallCursor, type CallDetail, type ConversationRow, decodeCallCursor, findCall, searchCalls } from '../../ledger/calls-query';
 import { unstorableText } from '../../lib/text';
+import { notRecordedByPolicy } from '../../recordings/policy';
 
 /** Times PostgreSQL's timestamptz and every call in the ledger fit in, with room to spare. */
 const FILTER_TIMES = { from: Date.UTC(1900, 0, 1), to: Date.UTC(10000, 0, 1) };
@@ -118,9 +120,12 @@ export function callRoutes(deps: AppDeps) {
       if (cursor === null || (cursor && !plausibleCursor(cursor))) throw new ApiError('invalid_query', 'cursor: not a cursor this API returned');
       const from = time('from', q.from);
       const to = time('to', q.to);
+      // A rep sees their own extension's calls only (access.ts); a rep with none, no calls.
+      const own = ownExtension(c);
+      if (own === null) return c.json({ items: [], next_cursor: null }, 200);
       const page = await searchCalls(deps.db, ctx.rules, deps.settings.crm.accountId, {
         ...(q.phone ? { phone: q.phone } : {}),
-        ...(q.extension ? { extension: q.extension } : {}),
+        ...(own !== undefined ? { extension: own } : q.extension ? { extension: q.extension } : {}),
         ...(from ? { from } : {}),
         ...(to ? { to } : {}),
         ...(q.outcome ? { outcome: q.outcome } : {}),
@@ -133,7 +138,8 @@ export function callRoutes(deps: AppDeps) {
     .openapi(getRoute, async (c) => {
       const { id } = c.req.valid('param');
       const call = await findCall(deps.db, id);
-      if (!call) throw new ApiError('not_found', `no call ${id}`);
+      const own = ownExtension(c);
+      if (!call || (own !== undefined && call.extension !== own)) throw new ApiError('not_found', `no call ${id}`);
       const delivery = call.deliveries.find((d) => d.crmAccountId === deps.settings.crm.accountId) ?? null;
       return c.json(presentCall(call, delivery), 200);
     });
@@ -171,7 +177,11 @@ function presentCall(call: CallDetail, delivery: CallDetail['deliveries'][number
       leg_key: r.legKey,
       origin_url: r.originUrl,
       status: r.status,
+      fetch_state: r.fetchState,
+      fetch_error: r.fetchError,
     })),
+    /** "not recorded by policy (rule #N)" when a recording policy skipped the call's recordings. */
+    not_recorded: notRecordedByPolicy(call.recordings),
     deliveries: call.deliveries.map((d) => ({
       id: d.id,
       crm_account_id: d.crmAccountId,

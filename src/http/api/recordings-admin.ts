@@ -11,6 +11,7 @@ import { DateTime } from 'luxon';
 import { callAudio, conversations, recordingPurges } from '../../db/schema';
 import type { AppDeps, RecordingsRuntime } from '../../deps';
 import { parseInstant } from '../../domain/time';
+import { auditRequest } from '../core/audit';
 import { ApiError } from '../core/errors';
 import { errorResponses } from '../core/schemas';
 
@@ -80,6 +81,8 @@ export function recordingAdminRoutes(deps: AppDeps) {
     if (!audio) throw new ApiError('not_found', `call ${id} has no archived recording`);
     const object = await runtime().storage.get(audio.key);
     if (!object) throw new ApiError('not_found', `the recording of call ${id} is missing from storage`);
+    // Recorded before the first byte leaves: a download the trail cannot record does not happen.
+    await auditRequest(deps, c, 'recording.download', id, { bytes: audio.bytes, from: 'api' });
     return new Response(object.body, {
       headers: {
         'Content-Type': 'audio/mpeg',
@@ -103,6 +106,7 @@ export function recordingAdminRoutes(deps: AppDeps) {
     const to = bound('to');
     if (to <= from) throw new ApiError('invalid_request', 'to: must be after from');
     const storage = runtime().storage;
+    await auditRequest(deps, c, 'export.recordings', null, { from: from.toISOString(), to: to.toISOString() });
     const stamp = (d: Date) => DateTime.fromJSDate(d, { zone }).toFormat('yyyy-MM-dd');
     return new Response(exportZip(deps, storage, from, to), {
       headers: {

@@ -12,8 +12,9 @@ import type { AdminEnv } from './env';
 import { notice } from './notices';
 import { CSRF_FIELD } from './session';
 import { STYLE } from './style';
+import { mayOpenPage } from '../../core/access';
 
-export type NavKey = 'overview' | 'live' | 'calls' | 'runs' | 'agents' | 'crm' | 'widget' | 'config';
+export type NavKey = 'overview' | 'live' | 'calls' | 'runs' | 'agents' | 'crm' | 'widget' | 'config' | 'audit' | 'recording-policy' | 'users' | 'tokens';
 
 const NAV: [NavKey, string, string][] = [
   ['overview', '/admin', 'Overview'],
@@ -24,6 +25,10 @@ const NAV: [NavKey, string, string][] = [
   ['crm', '/admin/crm', 'CRM'],
   ['widget', '/admin/widget', 'Widget'],
   ['config', '/admin/config', 'Config'],
+  ['audit', '/admin/audit', 'Audit'],
+  ['users', '/admin/users', 'Users'],
+  ['tokens', '/admin/tokens', 'API tokens'],
+  ['recording-policy', '/admin/recording-policy', 'Recording policy'],
 ];
 
 export interface PageOptions {
@@ -74,7 +79,7 @@ export async function render(c: Context<AdminEnv>, options: PageOptions, body: C
             {session ? (
               <>
                 <nav class="main" aria-label="Console">
-                  {NAV.map(([key, href, label]) => (
+                  {NAV.filter(([, href]) => mayOpenPage(c.get('actor')?.role ?? null, href)).map(([key, href, label]) => (
                     <a href={href} aria-current={options.nav === key ? 'page' : undefined}>
                       {label}
                     </a>

@@ -9,6 +9,8 @@ import type { AdminEnv } from '../core/env';
 import { clock, localTime, partyNumber } from '../core/format';
 import { Badge, Notice, render } from '../core/layout';
 import type { PlayerLink } from '../queries/player';
+import { RecordingAccess } from './call-access';
+import { LegalHold } from './call-hold';
 import { DeliveryPanel } from './call-delivery';
 import { PLAYER_SCRIPT, Recordings } from './call-player';
 import { LegsTimeline } from './call-timeline';
@@ -48,6 +50,11 @@ export function callPage(c: Context<AdminEnv>, d: CallPageData) {
       <section class="card">
         <h2>Recording</h2>
         <Recordings list={call.recordings} audio={d.audio} archiving={d.archiving} zone={d.zone} />
+        <RecordingAccess callId={call.id} list={call.recordings} hasAudio={d.audio !== null} csrf={c.get('csrf')} />
+      </section>
+      <section class="card">
+        <h2>Legal hold</h2>
+        <LegalHold callId={call.id} hold={{ at: call.legalHoldAt, by: call.legalHoldBy, reason: call.legalHoldReason }} zone={d.zone} csrf={c.get('csrf')} />
       </section>
       <section class="card">
         <h2>Delivery to the CRM</h2>

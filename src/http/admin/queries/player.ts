@@ -5,6 +5,7 @@
  */
 import type { callAudio } from '../../../db/schema';
 import type { AppDeps } from '../../../deps';
+import { linkEpoch } from '../../../recordings/revocations';
 import { linkKeys, signedRecordingPath } from '../../../recordings/signed-link';
 
 const PLAYER_LINK_SECONDS = 60 * 60;
@@ -16,11 +17,13 @@ export interface PlayerLink {
   expiresAt: Date;
 }
 
-export async function playerLink(deps: AppDeps, audio: typeof callAudio.$inferSelect | null, now: Date): Promise<PlayerLink | null> {
+/** `via`: the console actor the link is made for — its listens are audited under that name. */
+export async function playerLink(deps: AppDeps, audio: typeof callAudio.$inferSelect | null, now: Date, via: string | null = null): Promise<PlayerLink | null> {
   // Without a recordings runtime nothing serves /recordings: no link that could only 404.
   if (!audio || audio.purgedAt || !deps.recordings) return null;
   const [key] = await linkKeys(deps.db, deps.settings.recordingLinkKeys);
   if (!key) return null;
   const expiresAt = new Date(now.getTime() + PLAYER_LINK_SECONDS * 1000);
-  return { src: await signedRecordingPath(audio.id, key, expiresAt), durationMs: audio.durationMs, bytes: audio.bytes, expiresAt };
+  const src = await signedRecordingPath(audio.id, key, expiresAt, { epoch: await linkEpoch(deps.db, audio.id), via: via ?? 'console' });
+  return { src, durationMs: audio.durationMs, bytes: audio.bytes, expiresAt };
 }

@@ -12,12 +12,16 @@ import { ledgerContext, type AppDeps } from '../../../deps';
 import { decodeCallCursor, findCall, searchCalls, type CallFilters, type CallStateFilter } from '../../../ledger/calls-query';
 import { filterTextProblem, plausibleCursor } from '../../api/calls';
 import { dayWindow } from '../../../reconcile/window';
+import { ownExtension } from '../../core/access';
+import { auditRequest } from '../../core/audit';
 import type { AdminEnv } from '../core/env';
 import { retryNotice } from '../core/notices';
 import { callPage } from '../pages/call';
 import { callsPage, type CallsForm } from '../pages/calls';
 import { notFoundPage } from '../pages/errors';
 import { playerLink } from '../queries/player';
+import { revokeCallLinks } from './recording-access';
+import { changeHold } from './legal-hold';
 
 const PAGE_SIZE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,24 +37,33 @@ export function callsPages(deps: AppDeps) {
       const form = readCallsForm((name) => c.req.query(name));
       const cursorText = c.req.query('cursor');
       const { filters, errors } = callFilters(form, cursorText, zone);
+      // A rep sees their own extension's calls only (access.ts); a rep with none, no calls.
+      const own = ownExtension(c);
+      if (own === null) errors.push('no extension is set for you: ask an admin to set yours to see your calls');
+      else if (own !== undefined) filters.extension = own;
       const page = errors.length ? { items: [], nextCursor: null } : await searchCalls(deps.db, ctx.rules, deps.settings.crm.accountId, filters);
       return callsPage(c, { zone, form, rows: page.items, nextCursor: page.nextCursor, paged: !!filters.cursor, errors });
     })
     .get('/admin/calls/:id', async (c) => {
       const id = c.req.param('id');
       const call = UUID.test(id) ? await findCall(deps.db, id) : null;
-      if (!call) return notFoundPage(c, 'There is no such call.');
+      const own = ownExtension(c);
+      if (!call || (own !== undefined && call.extension !== own)) return notFoundPage(c, 'There is no such call.');
       const delivery = call.deliveries.find((d) => d.crmAccountId === deps.settings.crm.accountId) ?? null;
-      const audio = await playerLink(deps, call.audio ?? null, now());
+      const audio = await playerLink(deps, call.audio ?? null, now(), c.get('actor')?.id ?? null);
       return callPage(c, { zone, call, delivery, audio, archiving: !!deps.recordings, notice: c.req.query('notice') });
     })
     .post('/admin/calls/:id/retry', async (c) => {
       const id = c.req.param('id');
       if (!UUID.test(id)) return notFoundPage(c, 'There is no such call.');
       const outcome = await retryDelivery(deps, id);
+      if (outcome.ok) await auditRequest(deps, c, 'call.retry', id, { step: outcome.step });
       const code = outcome.ok ? 'retry_queued' : retryNotice(outcome.code);
       return c.redirect(`/admin/calls/${id}?notice=${code}`, 303);
-    });
+    })
+    .post('/admin/calls/:id/revoke-links', (c) => revokeCallLinks(c, deps))
+    .post('/admin/calls/:id/hold', (c) => changeHold(c, deps, true))
+    .post('/admin/calls/:id/hold/release', (c) => changeHold(c, deps, false));
 }
 
 /** The search form as asked: each field trimmed and cut to 64 characters. */
