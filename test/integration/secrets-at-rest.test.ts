@@ -9,8 +9,9 @@ import { OAuthTokens } from '../../src/crm/amocrm/auth';
 import { createDeliveryWorker } from '../../src/delivery/setup';
 import { appSecrets, crmAccounts } from '../../src/db/schema';
 import { keysCommand } from '../../src/entry/node/keys-command';
-import { aad, generateKeyLine, isSealed, parseSealKeys, seal, sealedKid, unseal, type SealKey } from '../../src/lib/seal';
+import { aad, bindSealKeys, generateKeyLine, isSealed, parseSealKeys, seal, sealedKid, unseal, type SealKey } from '../../src/lib/seal';
 import { memoryLogger } from '../../src/lib/log';
+import { consoleSessionKey } from '../../src/people/session-key';
 import { linkKeys } from '../../src/recordings/signed-link';
 import { createAmoSandbox } from '../../src/sandbox';
 import type { AppDeps } from '../../src/deps';
@@ -132,6 +133,16 @@ describe('secrets at rest', () => {
     await expect(unseal(keysOf(OLD_LINE), rotatedAccount?.accessToken as string, aad('crm_accounts', 'access_token', ACCOUNT.id))).rejects.toThrow(
       /does not list/,
     );
+  });
+
+  it("keeps the console's session key sealed, and the same key comes back", async () => {
+    const keys = keysOf(OLD_LINE);
+    bindSealKeys(testDb().db, keys);
+    const key = await consoleSessionKey(testDb().db);
+    const [row] = await testDb().db.select().from(appSecrets).where(sql`name = 'console_session_key'`);
+    expect(isSealed(row?.value)).toBe(true);
+    expect(row?.value).not.toContain(key);
+    expect(await unseal(keys, row?.value as string, aad('app_secrets', 'value', 'console_session_key'))).toBe(key);
   });
 
   it('reads tokens stored in clear before sealing, and `keys rotate` seals them', async () => {
