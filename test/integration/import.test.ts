@@ -60,7 +60,8 @@ async function inspect<T>(look: (handle: DbHandle) => Promise<T>): Promise<T> {
   }
 }
 
-describe('calltrail import asterisk-csv', () => {
+// Each test runs several `node bin/calltrail.mjs` processes, each loading the code anew: a longer bound.
+describe('calltrail import asterisk-csv', { timeout: 90_000 }, () => {
   it('stores every call once, the transfer chain as one conversation; a second import is all duplicates', async () => {
     const legs = generated.rows + 3;
     const calls = generated.calls + 1;

@@ -32,7 +32,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('calltrail serve', () => {
+// Each test runs several `node bin/calltrail.mjs` processes, each loading the code anew: a longer bound.
+describe('calltrail serve', { timeout: 90_000 }, () => {
   it('starts, takes a signed event onto the sandbox CRM’s timeline with its MP3, keeps it across a restart, and stops cleanly on SIGTERM', async () => {
     // The PBX's recording server, on this machine: allowed by the config (LAN addresses included).
     const pbx = await fileServer();
@@ -119,7 +120,8 @@ describe('calltrail serve', () => {
     });
 });
 
-describe('calltrail CLI', () => {
+// Each test runs several `node bin/calltrail.mjs` processes, each loading the code anew: a longer bound.
+describe('calltrail CLI', { timeout: 90_000 }, () => {
   it('migrates, signs, ticks and lists the inbox', async () => {
     expect(await runCommand(['migrate'], env)).toMatchObject({ code: 0, out: 'migrations applied\n' });
 
