@@ -27,18 +27,9 @@ export interface AuditEntry {
   ip?: string | null;
 }
 
-interface Row {
-  id: number;
-  at: Date;
-  actor: string;
-  role: string | null;
-  action: string;
-  subject: string | null;
-  detail: Record<string, unknown>;
-  ip: string | null;
-  prevHash: string;
-  hash: string;
-}
+/** An entry as stored. */
+export type AuditRow = typeof auditLog.$inferSelect;
+type Row = AuditRow;
 
 /** Keys in order at every depth, so the same entry always serializes the same way. */
 function canonical(value: unknown): string {

@@ -5,6 +5,7 @@
  * /admin/audit read through these.
  * @module
  */
+import type { AuditRow } from './log';
 import { and, desc, eq, gte, like, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { auditLog } from '../db/schema';
@@ -21,18 +22,7 @@ export interface AuditFilters {
   to?: Date;
 }
 
-export interface AuditRow {
-  id: number;
-  at: Date;
-  actor: string;
-  role: string | null;
-  action: string;
-  subject: string | null;
-  detail: Record<string, unknown>;
-  ip: string | null;
-  prevHash: string;
-  hash: string;
-}
+export type { AuditRow };
 
 /** LIKE's wildcards and escape taken literally (PostgreSQL's default escape is the backslash). */
 const literal = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);

@@ -56,6 +56,20 @@ export const Notice = ({ code }: { code: string | undefined }) => {
   ) : null;
 };
 
+/** A filter form's day range: from, and to (inclusive), as `<input type="date">`. */
+export const DateRange = ({ from, to, required = false }: { from: string | undefined; to: string | undefined; required?: boolean }) => (
+  <>
+    <label>
+      From (date)
+      <input type="date" name="from" value={from} required={required} />
+    </label>
+    <label>
+      To (date, inclusive)
+      <input type="date" name="to" value={to} required={required} />
+    </label>
+  </>
+);
+
 export const Badge = ({ value }: { value: string | null | undefined }) => <span class={`badge s-${value ?? 'none'}`}>{value ?? '—'}</span>;
 
 export async function render(c: Context<AdminEnv>, options: PageOptions, body: Child): Promise<Response> {

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import type { AdminEnv } from '../core/env';
 import { clock, count } from '../core/format';
-import { render } from '../core/layout';
+import { render, DateRange } from '../core/layout';
 import type { AgentStat, AgentStats } from '../queries/agents';
 import { AgentsChart } from './agents-chart';
 
@@ -66,14 +66,7 @@ export function agentsPage(c: Context<AdminEnv>, d: { zone: string; from: string
     <>
       <h1>Agents</h1>
       <form class="filters card" method="get" action="/admin/agents">
-        <label>
-          From (date)
-          <input type="date" name="from" value={d.from} required />
-        </label>
-        <label>
-          To (date, inclusive)
-          <input type="date" name="to" value={d.to} required />
-        </label>
+        <DateRange from={d.from} to={d.to} required />
         <div class="actions">
           <button type="submit">Show</button>
           <a href="/admin/agents">Last 7 days</a>

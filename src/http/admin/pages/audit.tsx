@@ -9,7 +9,7 @@ import type { ChainCheck } from '../../../audit/log';
 import { type AuditRow, detailSummary } from '../../../audit/query';
 import type { AdminEnv } from '../core/env';
 import { count, localTime } from '../core/format';
-import { render } from '../core/layout';
+import { DateRange, render } from '../core/layout';
 
 export interface AuditForm {
   action: string;
@@ -99,14 +99,7 @@ const AuditSearch = ({ form: f }: { form: AuditForm }) => (
         Subject
         <input type="search" name="subject" value={f.subject} placeholder="a call, run or recording id" />
       </label>
-      <label>
-        From (date)
-        <input type="date" name="from" value={f.from} />
-      </label>
-      <label>
-        To (date, inclusive)
-        <input type="date" name="to" value={f.to} />
-      </label>
+      <DateRange from={f.from} to={f.to} />
       <div class="actions">
         <button type="submit">Filter</button>
         <a href="/admin/audit">Clear</a>

@@ -9,7 +9,7 @@ import { OUTCOMES } from '../../../domain/call';
 import type { CallRow } from '../../../ledger/calls-query';
 import type { AdminEnv } from '../core/env';
 import { clock, localTime, partyNumber } from '../core/format';
-import { Badge, render } from '../core/layout';
+import { DateRange, Badge, render } from '../core/layout';
 
 export interface CallsForm {
   phone: string;
@@ -82,14 +82,7 @@ const CallsSearch = ({ form: f }: { form: CallsForm }) => (
         Extension
         <input type="text" name="extension" value={f.extension} inputmode="numeric" />
       </label>
-      <label>
-        From (date)
-        <input type="date" name="from" value={f.from} />
-      </label>
-      <label>
-        To (date, inclusive)
-        <input type="date" name="to" value={f.to} />
-      </label>
+      <DateRange from={f.from} to={f.to} />
       <Choice label="Outcome" name="outcome" values={OUTCOMES} selected={f.outcome} />
       <Choice label="Delivery" name="state" values={[...DELIVERY_STATES, 'unsettled']} selected={f.state} />
       {f.limit ? <input type="hidden" name="limit" value={f.limit} /> : null}
