@@ -61,12 +61,38 @@ export async function listTokens(db: Db): Promise<TokenRow[]> {
 }
 
 /** The live (not revoked) token with this secret, or null. */
+/**
+ * Answers of findToken kept for a few seconds per process (by the token's hash, found or not): a
+ * PBX asking /v1/lookup hundreds of times a second costs no query each time. A revocation clears
+ * it in the process that made it; other processes follow within TOKEN_CACHE_MS.
+ */
+export const TOKEN_CACHE_MS = 10_000;
+const TOKEN_CACHE_ENTRIES = 1_000;
+const tokenCaches = new WeakMap<object, Map<string, { row: TokenRow | null; until: number }>>();
+
+function tokenCache(db: Db): Map<string, { row: TokenRow | null; until: number }> {
+  let cache = tokenCaches.get(db);
+  if (!cache) tokenCaches.set(db, (cache = new Map()));
+  return cache;
+}
+
 export async function findToken(db: Db, secret: string): Promise<TokenRow | null> {
+  const hash = tokenHash(secret);
+  const cache = tokenCache(db);
+  const hit = cache.get(hash);
+  if (hit && hit.until > Date.now()) return hit.row;
   const [row] = await db
     .select()
     .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, tokenHash(secret)), isNull(apiTokens.revokedAt)));
+    .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)));
+  if (cache.size >= TOKEN_CACHE_ENTRIES) cache.clear();
+  cache.set(hash, { row: row ?? null, until: Date.now() + TOKEN_CACHE_MS });
   return row ?? null;
+}
+
+/** Forgets every cached token answer of this database (a token was made or revoked here). */
+export function forgetTokens(db: Db): void {
+  tokenCaches.get(db)?.clear();
 }
 
 export async function revokeToken(db: Db, id: number, now: Date): Promise<TokenRow | null> {
@@ -76,6 +102,8 @@ export async function revokeToken(db: Db, id: number, now: Date): Promise<TokenR
     .set({ revokedAt: now })
     .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
     .returning();
+  // After the update: a request in between cannot cache the token as still valid.
+  forgetTokens(db);
   if (row) return row;
   const [existing] = await db.select().from(apiTokens).where(eq(apiTokens.id, id));
   return existing ?? null;
