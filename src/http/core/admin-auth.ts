@@ -47,9 +47,10 @@ async function identify(deps: AuthDeps, given: string | undefined): Promise<Pres
     // No early exit: every configured token is compared, so timing does not tell which matched.
     if (token && (await timingSafeEqual(given, token)) && found.kind === 'none') found = { kind: 'env', name };
   }
+  if (found.kind !== 'none') return found;
+  // Not an environment token: one lookup by hash (remembered briefly per process, people/tokens.ts).
   const row = given.length <= 512 ? await findToken(deps.db, given) : null;
-  if (found.kind === 'none' && row) found = { kind: 'token', row };
-  return found;
+  return row ? { kind: 'token', row } : found;
 }
 
 function tokenActor(row: TokenRow): Actor {
