@@ -19,7 +19,7 @@ import { amiLiveTracker, amiStore, createAmiListener, type AmiListener, type Ami
 import { startFakeAmi, type FakeAmi } from '../../src/entry/node/ami-testing';
 import { startService } from '../../src/entry/node/server';
 import { memoryLogger } from '../../src/lib/log';
-import { amiEvent, amiFixtureHeaders, amiFixtureMessages, missedCall, transferChain } from '../../src/pbx/asterisk/testing';
+import { amiEvent, celEvent, amiFixtureHeaders, amiFixtureMessages, missedCall, transferChain } from '../../src/pbx/asterisk/testing';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
 import { harness } from '#test/app';
 import { useTestDb } from '#test/db';
@@ -139,33 +139,8 @@ describe('AMI listener → ledger', () => {
     for (const cdr of transferChain()) await ami.sendEvent(amiEvent(cdr));
     await until('the CDRs stored', () => l.stats.processed === 3);
     expect(await conversationByKey(getDb().db, '1763622000.1')).toMatchObject({ closedAt: null });
-    // In cel_manager.c's header order; the values are this fixture call's (invented).
-    const cel = (name: string) => ({
-      Event: 'CEL',
-      Privilege: 'call,all',
-      EventName: name,
-      AccountCode: '',
-      CallerIDnum: '74951234567',
-      CallerIDname: 'Ivan Petrov',
-      CallerIDani: '74951234567',
-      CallerIDrdnis: '',
-      CallerIDdnid: '74951112233',
-      Exten: '205',
-      Context: 'from-internal-xfer',
-      Channel: 'PJSIP/trunk-00000001',
-      Application: '',
-      AppData: '',
-      EventTime: '2026-11-20 10:03:35',
-      AMAFlags: 'DOCUMENTATION',
-      UniqueID: '1763622000.1',
-      LinkedID: '1763622000.1',
-      Userfield: '',
-      Peer: '',
-      PeerAccount: '',
-      Extra: '',
-    });
-    await ami.sendEvent(cel('CHAN_END'));
-    await ami.sendEvent(cel('LINKEDID_END'));
+    await ami.sendEvent(celEvent('CHAN_END'));
+    await ami.sendEvent(celEvent('LINKEDID_END'));
     await until('four events handled', () => l.stats.processed + l.stats.invalid === 4);
     expect(l.stats).toMatchObject({ events: 4, processed: 4, invalid: 0 });
     const [row] = await getDb()

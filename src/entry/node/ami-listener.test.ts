@@ -6,37 +6,12 @@ import { memoryLogger } from '../../lib/log';
 import { amiHeader } from '../../pbx/asterisk/ami-wire';
 import { AmiLiveTracker, type AmiForward } from '../../pbx/asterisk/ami-forward';
 import { asteriskParser, csvReading } from '../../pbx/asterisk/parse';
-import { amiEvent, amiFixtureHeaders, amiFixtureMessages, transferChain } from '../../pbx/asterisk/testing';
+import { amiEvent, celEvent, amiFixtureHeaders, amiFixtureMessages, transferChain } from '../../pbx/asterisk/testing';
 import { sourcesConfigSchema } from '../../pbx/sources-config';
 import { backoffDelay, createAmiListener, type AmiListener, type AmiListenerOptions, type StoreOutcome } from './ami-listener';
 import { startFakeAmi, type FakeAmi } from './ami-testing';
 
 const cdr = amiEvent(transferChain()[0]!);
-// Invented values, in cel_manager.c's header order.
-const celEvent = (name: string) => ({
-  Event: 'CEL',
-  Privilege: 'call,all',
-  EventName: name,
-  AccountCode: '',
-  CallerIDnum: '74951234567',
-  CallerIDname: 'Ivan Petrov',
-  CallerIDani: '74951234567',
-  CallerIDrdnis: '',
-  CallerIDdnid: '74951112233',
-  Exten: '205',
-  Context: 'from-internal-xfer',
-  Channel: 'PJSIP/trunk-00000001',
-  Application: '',
-  AppData: '',
-  EventTime: '2026-11-20 10:03:35',
-  AMAFlags: 'DOCUMENTATION',
-  UniqueID: '1763622000.1',
-  LinkedID: '1763622000.1',
-  Userfield: '',
-  Peer: '',
-  PeerAccount: '',
-  Extra: '',
-});
 
 let fake: FakeAmi | undefined;
 let listener: AmiListener | undefined;

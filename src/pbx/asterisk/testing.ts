@@ -234,3 +234,29 @@ export function amiFixtureHeaders(message: AmiMessage): Record<string, string> {
   for (const [key, value] of message.headers) if (!Object.hasOwn(headers, key)) headers[key] = value;
   return headers;
 }
+
+/** A CEL event of the transfer chain's call (invented values, in cel_manager.c's header order). */
+export const celEvent = (name: string): Record<string, string> => ({
+  Event: 'CEL',
+  Privilege: 'call,all',
+  EventName: name,
+  AccountCode: '',
+  CallerIDnum: '74951234567',
+  CallerIDname: 'Ivan Petrov',
+  CallerIDani: '74951234567',
+  CallerIDrdnis: '',
+  CallerIDdnid: '74951112233',
+  Exten: '205',
+  Context: 'from-internal-xfer',
+  Channel: 'PJSIP/trunk-00000001',
+  Application: '',
+  AppData: '',
+  EventTime: '2026-11-20 10:03:35',
+  AMAFlags: 'DOCUMENTATION',
+  UniqueID: '1763622000.1',
+  LinkedID: '1763622000.1',
+  Userfield: '',
+  Peer: '',
+  PeerAccount: '',
+  Extra: '',
+});
