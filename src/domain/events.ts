@@ -113,7 +113,5 @@ export type ConversationEvent = LegEnded | RecordingReady | ConversationClosed;
 
 export const isConversationEvent = (e: CallEvent): e is ConversationEvent => e.kind !== 'dropped' && e.kind !== 'live';
 
-export const isLiveMoment = (e: CallEvent): e is LiveMoment => e.kind === 'live';
-
 /** The conversation an event belongs to; null for a dropped record. */
 export const callKeyOf = (e: CallEvent): string | null => (e.kind === 'dropped' ? null : e.callKey);
