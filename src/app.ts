@@ -28,6 +28,8 @@ import { inboxRoutes } from './http/api/inbox';
 import { liveRoutes } from './http/api/live';
 import { scopedAuth } from './http/core/admin-auth';
 import { widgetCors, widgetRoutes } from './http/widget/routes';
+import { accountRoutes } from './http/api/accounts';
+import { mountAccounts } from './http/core/account-mount';
 
 export const API_VERSION = '0.1.0';
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -43,6 +45,8 @@ export function createApp(deps: AppDeps) {
     },
   });
 
+  // The added accounts' requests are theirs from the first byte: their app logs and limits them.
+  if (deps.accounts) mountAccounts(app, deps.accounts);
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(accessLog(deps.log));
   app.use(
@@ -90,6 +94,7 @@ export function createApp(deps: AppDeps) {
   for (const path of ['/v1/audit', '/v1/audit.csv', '/v1/audit/*']) app.use(path, admin);
   app.route('/', auditRoutes(deps));
   app.route('/', peopleRoutes(deps));
+  app.route('/', accountRoutes(deps));
   app.route('/', adminConsole(deps));
   const sandbox = deps.sandbox;
   if (sandbox) {
@@ -98,6 +103,12 @@ export function createApp(deps: AppDeps) {
     app.mount('/sandbox/amocrm', (request) => sandbox.fetch(request));
   }
 
+  serveApiDocs(app);
+  return app;
+}
+
+/** GET /openapi.json and /docs, from the routes registered. */
+function serveApiDocs(app: OpenAPIHono) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   const document = () =>
     app.getOpenAPI31Document({
@@ -110,7 +121,6 @@ export function createApp(deps: AppDeps) {
     });
   app.get('/openapi.json', (c) => c.json(document()));
   app.get('/docs', (c) => c.html(renderDocsPage(document() as Parameters<typeof renderDocsPage>[0])));
-  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -21,6 +21,7 @@ import { InvalidPayloadError } from './pbx/source';
 import type { RecordingsRuntime } from './recordings/deps';
 import type { PbxPull } from './pbx/pull';
 import type { PbxOriginator } from './pbx/core/originate';
+import type { AccountDirectory } from './accounts/directory';
 
 export type { RecordingsRuntime } from './recordings/deps';
 export { inboxDeps, ledgerContext } from './jobs';
@@ -62,6 +63,11 @@ export interface AppDeps {
    * the response); a reconciliation slice started from the API stops then and the schedule resumes it.
    */
   backgroundBudgetMs?: number;
+  /**
+   * The accounts added to this instance (account 1's app only): served under /a/<slug>/, managed
+   * at /v1/accounts. Absent in an added account's own app and where the runtime has none.
+   */
+  accounts?: AccountDirectory;
   /** Aborted when the process begins to stop: long background work (a reconciliation slice) pauses. */
   stopping?: AbortSignal;
 }

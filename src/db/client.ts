@@ -28,6 +28,8 @@ export interface PostgresOptions {
    * connection; off behind a pooler such as Hyperdrive.
    */
   prepare?: boolean;
+  /** The schema unqualified names resolve in (an added account's `acct_<slug>`); default public. */
+  searchPath?: string;
 }
 
 export function connectPostgres(url: string, options: PostgresOptions = {}): DbHandle {
@@ -37,7 +39,7 @@ export function connectPostgres(url: string, options: PostgresOptions = {}): DbH
     fetch_types: options.fetchTypes ?? true,
     prepare,
     onnotice: () => {},
-    connection: { application_name: 'calltrail' },
+    connection: { application_name: 'calltrail', ...(options.searchPath ? { search_path: options.searchPath } : {}) },
   });
   const db = drizzle(prepare ? preparing(client) : client, { schema }) as unknown as Db;
   return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };

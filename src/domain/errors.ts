@@ -24,7 +24,8 @@ export const ERROR_CODES = {
   request_timeout: 'the request did not arrive in time',
   already_delivered: 'the call is already on the CRM; sending it again would duplicate it',
   skipped: 'the call is not for the CRM (its delivery was skipped, with a reason)',
-  already_exists: 'a user with that email exists already',
+  already_exists: 'a user with that email, or an account with that slug, exists already',
+  no_secrets_key: 'SECRETS_KEYS is not set, and what was sent is a secret calltrail stores only sealed',
   pbx_refused: "the PBX refused to place the call (the message gives the PBX's reason); trying again will not help",
   payload_too_large: 'the body is larger than the service accepts',
   rate_limited: 'too many requests through one recording link; wait the Retry-After seconds and try again',
@@ -33,6 +34,7 @@ export const ERROR_CODES = {
   misconfigured: 'the deployment cannot start: its settings are invalid (the message says which)',
   pbx_unavailable: 'the PBX could not be reached or was busy; nothing was dialled, try again',
   unavailable: 'the database cannot be reached; nothing was stored, retry later',
+  account_unavailable: 'the account is disabled, or could not start (the message says why); its data is kept',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

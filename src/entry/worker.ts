@@ -158,7 +158,13 @@ function workerRecordings(settings: Settings, env: Env): RecordingsRuntime | und
   const bindings = env.RECORDINGS ? { r2: env.RECORDINGS } : {};
   const kind = settings.recordingsStorage ?? defaultStorageKind('workerd', bindings);
   if (!kind) return undefined;
-  return { storage: storageFromSettings({ kind, ...(settings.s3 ? { s3: settings.s3 } : {}) }, bindings), fetchFor: runtimeFetchFor };
+  return {
+    storage: storageFromSettings(
+      { kind, ...(settings.s3 ? { s3: settings.s3 } : {}), ...(settings.recordingsPrefix ? { prefix: settings.recordingsPrefix } : {}) },
+      bindings,
+    ),
+    fetchFor: runtimeFetchFor,
+  };
 }
 
 function misconfigured(error: ConfigError): Response {

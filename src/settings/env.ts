@@ -233,6 +233,8 @@ export interface Settings {
   deliveryLeaseSeconds: number;
   /** Where archived recordings go; undefined: the runtime's default (Node: local, Workers: the R2 binding). */
   recordingsStorage?: 'local' | 's3' | 'r2' | 'memory';
+  /** An added account's keys in a shared bucket (S3, R2): `accounts/<slug>/`; its local files are in its own DATA_DIR. */
+  recordingsPrefix?: string;
   s3?: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
   /** Keys that sign recording links, the first signs; none: a key generated once and kept in the database. */
   recordingLinkKeys: { kid: string; secret: string }[];

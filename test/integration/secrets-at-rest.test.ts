@@ -107,6 +107,7 @@ describe('secrets at rest', () => {
       'crm_accounts.access_token: 1 re-sealed, 0 sealed from clear, 0 already current, 0 do not open',
       'crm_accounts.refresh_token: 1 re-sealed, 0 sealed from clear, 0 already current, 0 do not open',
       'app_secrets.value: 1 re-sealed, 0 sealed from clear, 0 already current, 0 do not open',
+      'accounts.variables: 0 re-sealed, 0 sealed from clear, 0 already current, 0 do not open',
     ]);
     const after = await dump();
     for (const secret of [...issued, linkKey?.secret as string]) expect(after).not.toContain(secret);

@@ -30,6 +30,7 @@ const LAYERS = [
   'reconcile', // the nightly run
   'live', // the live half: ringing calls, screen pops, caller lookups, click-to-call
   'settings', // the one config pass: env and the integrator file into Settings
+  'accounts', // the accounts an instance serves besides its own: their rows, settings, running apps
   'deps', // what the app is built from
   'http', // HTTP surfaces: /v1, /admin, webhooks, and what they share
   'app', // createApp

@@ -19,4 +19,5 @@ export * from './audit';
 export * from './erasures';
 export * from './people';
 export * from './recording-access';
+export * from './accounts';
 export * from './relations';

@@ -8,6 +8,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,57 @@ export async function migratePostgresUrl(url: string): Promise<void> {
     await client`select pg_advisory_unlock(hashtext('calltrail:migrations'))`.catch(() => {});
     await client.end({ timeout: 5 });
   }
+}
+
+/**
+ * An added account's data: on PostgreSQL its own schema (acct_<slug>) in the instance's database,
+ * created and migrated here; embedded, its own PGlite under DATA_DIR/accounts/<slug>.
+ */
+export async function openAccountDatabase(options: { databaseUrl?: string; dataDir: string; schema: string; poolSize?: number }): Promise<DbHandle> {
+  if (!options.databaseUrl) return openPglite(join(options.dataDir, 'pglite'), true);
+  await migratePostgresSchema(options.databaseUrl, options.schema);
+  return connectPostgres(options.databaseUrl, { max: options.poolSize ?? 4, searchPath: options.schema });
+}
+
+/**
+ * The migrations applied inside one schema: drizzle-kit writes foreign keys as
+ * REFERENCES "public"."table", which here must name the schema itself; the schema keeps its own
+ * journal of applied migrations.
+ */
+export async function migratePostgresSchema(url: string, schema: string): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
+  const lock = `calltrail:migrations:${schema}`;
+  try {
+    await client`select pg_advisory_lock(hashtext(${lock}))`;
+    await client.unsafe(`create schema if not exists "${schema}"`);
+    const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR }).map((m) => ({
+      ...m,
+      sql: m.sql.map((statement) => statement.replaceAll('REFERENCES "public".', `REFERENCES "${schema}".`)),
+    }));
+    const db = drizzlePostgres(client);
+    // What drizzle's migrate() does after reading the files (drizzle-orm/postgres-js/migrator).
+    await (db as unknown as { dialect: { migrate(m: unknown, s: unknown, c: unknown): Promise<void> }; session: unknown }).dialect.migrate(
+      migrations,
+      (db as unknown as { session: unknown }).session,
+      { migrationsFolder: MIGRATIONS_DIR, migrationsSchema: schema },
+    );
+  } finally {
+    await client`select pg_advisory_unlock(hashtext(${lock}))`.catch(() => {});
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** Removes an added account's data for good: its schema, or its embedded database and files. */
+export async function dropAccountDatabase(options: { databaseUrl?: string; dataDir: string; schema: string }): Promise<void> {
+  if (options.databaseUrl) {
+    const client = postgres(options.databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await client.unsafe(`drop schema if exists "${options.schema}" cascade`);
+    } finally {
+      await client.end({ timeout: 5 });
+    }
+  }
+  rmSync(options.dataDir, { recursive: true, force: true });
 }
 
 async function openPglite(dir: string, migrate: boolean): Promise<DbHandle> {

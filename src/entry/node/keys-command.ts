@@ -15,7 +15,9 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Db } from '../../db/client';
-import { appSecrets, crmAccounts } from '../../db/schema';
+import { accounts, appSecrets, crmAccounts } from '../../db/schema';
+import { accountSchema } from '../../domain/account';
+import { openAccountDatabase } from './database';
 import type { AppDeps } from '../../deps';
 import { aad, generateKeyLine, isSealed, parseSealKeys, reseal, SealError, type SealKey } from '../../lib/seal';
 
@@ -36,7 +38,32 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: crmAccounts, id: crmAccounts.id, column: crmAccounts.accessToken },
   { table: crmAccounts, id: crmAccounts.id, column: crmAccounts.refreshToken },
   { table: appSecrets, id: appSecrets.name, column: appSecrets.value },
+  { table: accounts, id: accounts.slug, column: accounts.variables },
 ];
+
+/** An added account's own data holds the same sealed columns but the accounts table's. */
+const ACCOUNT_SEALED_COLUMNS = SEALED_COLUMNS.filter((c) => c.table !== accounts);
+
+/** Every added account's data (its schema or its PGlite), re-sealed in turn; counts named `<slug>: table.column`. */
+async function rotateAccounts(deps: AppDeps, batch: number): Promise<RotateCount[]> {
+  const counts: RotateCount[] = [];
+  const slugs = await deps.db.select({ slug: accounts.slug }).from(accounts).orderBy(asc(accounts.slug));
+  for (const { slug } of slugs) {
+    const database = await openAccountDatabase({
+      ...(deps.settings.databaseUrl ? { databaseUrl: deps.settings.databaseUrl } : {}),
+      dataDir: `${deps.settings.dataDir.replace(/\/+$/, '')}/accounts/${slug}`,
+      schema: accountSchema(slug),
+    });
+    try {
+      for (const c of await rotateSealed(database.db, deps.settings.secretsKeys, { batch, columns: ACCOUNT_SEALED_COLUMNS })) {
+        counts.push({ ...c, column: `${slug}: ${c.column}` });
+      }
+    } finally {
+      await database.close();
+    }
+  }
+  return counts;
+}
 
 export interface RotateCount {
   /** `table.column`. */
@@ -128,7 +155,7 @@ export async function keysCommand(args: string[], withDeps: WithDeps, out: (line
     if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new KeysUsageError('--batch is a number of rows from 1 to 10000');
     const counts = await withDeps(async (deps) => {
       if (!deps.settings.secretsKeys.length) throw new KeysUsageError('SECRETS_KEYS is not set: nothing to rotate to (`calltrail keys generate`)');
-      return rotateSealed(deps.db, deps.settings.secretsKeys, { batch });
+      return [...(await rotateSealed(deps.db, deps.settings.secretsKeys, { batch })), ...(await rotateAccounts(deps, batch))];
     });
     for (const c of counts) {
       out(`${c.column}: ${c.resealed} re-sealed, ${c.sealedFromClear} sealed from clear, ${c.current} already current, ${c.unopened.length} do not open`);

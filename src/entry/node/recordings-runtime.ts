@@ -14,7 +14,10 @@ import { nodeFetchFor } from './safe-fetch';
 
 export function nodeRecordingsRuntime(settings: Settings): RecordingsRuntime {
   const kind = settings.recordingsStorage ?? defaultStorageKind('node', {}) ?? 'local';
-  const storage = storageFromSettings({ kind, ...(settings.s3 ? { s3: settings.s3 } : {}) }, { local: () => LocalStorage.inDataDir(settings.dataDir) });
+  const storage = storageFromSettings(
+    { kind, ...(settings.s3 ? { s3: settings.s3 } : {}), ...(settings.recordingsPrefix ? { prefix: settings.recordingsPrefix } : {}) },
+    { local: () => LocalStorage.inDataDir(settings.dataDir) },
+  );
   return { storage, fetchFor: nodeFetchFor, readLocal: readLocalFile };
 }
 

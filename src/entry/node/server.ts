@@ -33,10 +33,16 @@ import type { PbxOriginator } from '../../pbx/core/originate';
 import { freepbxPull } from './freepbx-pull';
 import { type ReconcileSchedule, startReconcileSchedule } from './reconcile-schedule';
 import { deliveryLoop, tickLoop, type DeliveryLoop, type TickLoop } from './service-loops';
+import { type AccountDirectory, type AccountHost, createAccountDirectory } from '../../accounts/directory';
+import { accountSchema } from '../../domain/account';
+import { bindSealKeys } from '../../lib/seal';
+import { dropAccountDatabase, openAccountDatabase } from './database';
 
 export interface RunningService {
   port: number;
   deps: AppDeps;
+  /** The added accounts, served under /a/<slug>/. */
+  accounts: AccountDirectory;
   stop(): Promise<void>;
 }
 
@@ -57,9 +63,47 @@ export interface ServiceOptions {
 }
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const accounts = createAccountDirectory({
+    db: options.database.db,
+    settings: options.settings,
+    log: options.log,
+    host: nodeAccountHost(options),
+  });
+  const root = await startRuntime(options, accounts);
+  const { server, port } = await listen(root.requests.fetch, options);
+  root.begin();
+  // The added accounts (/a/<slug>/), each its own app, data and loops, started beside account 1.
+  await accounts.startAll();
+  return {
+    port,
+    deps: root.deps,
+    accounts,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await root.stop(async () => {
+        await root.requests.finish(options.stopTimeoutMs ?? 15_000, options.log);
+        await accounts.stopAll();
+      });
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    },
+  };
+}
+
+/** One account's app and work in this process: account 1's, or an added one's. */
+interface Runtime {
+  deps: AppDeps;
+  requests: RequestTracker;
+  /** Starts the tick, the pollers, the schedule: once the service listens. */
+  begin(): void;
+  /** Stops everything in order; `requestsDone` runs once no new work can start from a tick. */
+  stop(requestsDone?: () => Promise<void>): Promise<void>;
+}
+
+async function startRuntime(options: ServiceOptions, accounts?: AccountDirectory): Promise<Runtime> {
   const background = new Set<Promise<unknown>>();
   const stopSignal = new AbortController();
   const deps = serviceDeps(options, stopSignal.signal, background);
+  if (accounts) deps.accounts = accounts;
   if (options.database.kind === 'pglite') await releaseLeases(deps);
   const owner = `node:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   deps.owner = owner;
@@ -70,18 +114,64 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   deps.wakeDelivery = delivery.wake;
   const requests = trackRequests(createApp(deps));
   const ticks = tickLoop(deps, delivery.wake, stopSignal.signal, options.tickMs ?? 1000);
+  let started: Omit<ServiceParts, 'stopSignal' | 'requests' | 'batcher' | 'ticks' | 'delivery' | 'background'> | undefined;
+  return {
+    deps,
+    requests,
+    begin() {
+      ticks.start();
+      started = {
+        // Reads FreePBX's CDR table when sources.freepbx.database_url is set.
+        freepbx: startFreepbxPoller(deps),
+        // Follows Asterisk's AMI (Cdr and CEL events) when ASTERISK_AMI_URL is set.
+        ami: startAmiListener(deps),
+        // The nightly reconciliation (croner, reconcile.time in time_zone) and the resumption of paused runs.
+        reconcile: startReconcileSchedule(deps, owner),
+      };
+    },
+    stop: (requestsDone) =>
+      stopParts(
+        { stopSignal, requests, batcher, ticks, delivery, background, freepbx: started?.freepbx, ami: started?.ami, reconcile: started?.reconcile },
+        requestsDone,
+      ),
+  };
+}
 
-  const { server, port } = await listen(requests.fetch, options);
-  ticks.start();
-  // Reads FreePBX's CDR table when sources.freepbx.database_url is set.
-  const freepbx = startFreepbxPoller(deps);
-  // Follows Asterisk's AMI (Cdr and CEL events) when ASTERISK_AMI_URL is set.
-  const ami = startAmiListener(deps);
-  // The nightly reconciliation (croner, reconcile.time in time_zone) and the resumption of paused runs.
-  const reconcile = startReconcileSchedule(deps, owner);
-
-  const parts: ServiceParts = { stopSignal, server, requests, freepbx, ami, reconcile, batcher, ticks, delivery, background };
-  return { port, deps, stop: () => stopService(parts, options) };
+/** Added accounts on Node: a schema of the instance's PostgreSQL database each, or a PGlite each. */
+function nodeAccountHost(options: ServiceOptions): AccountHost {
+  const instance = options.settings;
+  return {
+    async open(slug, settings, config) {
+      const database = await openAccountDatabase({
+        ...(instance.databaseUrl ? { databaseUrl: instance.databaseUrl } : {}),
+        dataDir: settings.dataDir,
+        schema: accountSchema(slug),
+      });
+      bindSealKeys(database.db, settings.secretsKeys);
+      try {
+        const { recordings: _shared, ...rest } = options;
+        const runtime = await startRuntime({ ...rest, settings, config, database, log: options.log.child({ account: slug }) });
+        runtime.begin();
+        return {
+          db: database.db,
+          fetch: runtime.requests.fetch,
+          async stop() {
+            await runtime.stop(() => runtime.requests.finish(options.stopTimeoutMs ?? 15_000, options.log));
+            await database.close();
+          },
+        };
+      } catch (error) {
+        await database.close();
+        throw error;
+      }
+    },
+    destroy: (slug) =>
+      dropAccountDatabase({
+        ...(instance.databaseUrl ? { databaseUrl: instance.databaseUrl } : {}),
+        dataDir: `${instance.dataDir.replace(/\/+$/, '')}/accounts/${slug}`,
+        schema: accountSchema(slug),
+      }),
+  };
 }
 
 /** The service's AppDeps, before the pieces that need them (owner, ingest, wakeDelivery) are added. */
@@ -168,28 +258,25 @@ async function listen(fetch: RequestTracker['fetch'], options: ServiceOptions): 
 /** What a stop ends, each in its turn. */
 interface ServiceParts {
   stopSignal: AbortController;
-  server: ServerType;
   requests: RequestTracker;
   freepbx: FreepbxPoller | undefined;
   ami: AmiListener | undefined;
-  reconcile: ReconcileSchedule;
+  reconcile: ReconcileSchedule | undefined;
   batcher: IngestBatcher;
   ticks: TickLoop;
   delivery: DeliveryLoop;
   background: Set<Promise<unknown>>;
 }
 
-async function stopService(parts: ServiceParts, options: ServiceOptions): Promise<void> {
+async function stopParts(parts: ServiceParts, requestsDone?: () => Promise<void>): Promise<void> {
   parts.stopSignal.abort();
   parts.ticks.halt();
-  const closed = new Promise<void>((resolve) => parts.server.close(() => resolve()));
-  await parts.requests.finish(options.stopTimeoutMs ?? 15_000, options.log);
+  await requestsDone?.();
   await parts.freepbx?.stop();
   await parts.ami?.stop();
-  await parts.reconcile.stop();
+  await parts.reconcile?.stop();
   await parts.batcher.drain();
   await parts.ticks.inHand();
   await parts.delivery.inHand();
   await Promise.allSettled([...parts.background]);
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
 }

@@ -11,6 +11,7 @@ import type { AdminEnv } from './core/env';
 import { requireCsrf, requireSession } from './routes/guard';
 import { securityHeaders } from './core/headers';
 import { failurePage, notFoundPage } from './pages/errors';
+import { accountsPages } from './routes/accounts';
 import { agentsPages } from './routes/agents';
 import { auditPages } from './routes/audit';
 import { authRoutes } from './routes/auth';
@@ -29,6 +30,7 @@ export function adminConsole(deps: AppDeps) {
   // Scoped to /admin (Hono's '/admin/*' matches '/admin' itself too): a middleware on '*' here
   // would run for the whole app this one is mounted in.
   app.use('/admin/*', securityHeaders(), requireSession(deps), requireCsrf(deps));
+  app.route('/', accountsPages(deps));
   app.route('/', authRoutes(deps));
   app.route('/', overviewPages(deps));
   app.route('/', livePages(deps));

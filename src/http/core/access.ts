@@ -66,7 +66,8 @@ export const API_ACCESS: readonly Rule[] = [
   rule('*', '/v1/audit*', ADMINS),
   rule('*', '/v1/recording-policies*', ADMINS),
   rule('*', '/v1/erasures*', ADMINS),
-  rule('*', '/v1/accounts*', ADMINS),
+  // The instance's accounts: its owners only (an added account's app has no such routes).
+  rule('*', '/v1/accounts*', ['owner']),
 ];
 
 /** The /admin console (the login and logout are open to everyone). */
@@ -85,7 +86,7 @@ export const CONSOLE_ACCESS: readonly Rule[] = [
   rule('*', '/admin/tokens*', ADMINS),
   rule('*', '/admin/audit*', ADMINS),
   rule('*', '/admin/recording-policy*', ADMINS),
-  rule('*', '/admin/accounts*', ADMINS),
+  rule('*', '/admin/accounts*', ['owner']),
 ];
 
 const compiled = new Map<string, RegExp>();

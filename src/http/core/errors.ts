@@ -32,6 +32,7 @@ export const ERROR_STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   already_delivered: 409,
   skipped: 409,
   already_exists: 409,
+  no_secrets_key: 409,
   pbx_refused: 422,
   payload_too_large: 413,
   rate_limited: 429,
@@ -40,6 +41,7 @@ export const ERROR_STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   misconfigured: 500,
   pbx_unavailable: 502,
   unavailable: 503,
+  account_unavailable: 503,
 };
 
 export class ApiError extends Error {

@@ -9,6 +9,7 @@ import { MemoryStorage } from './memory';
 import type { RecordingStorage } from './port';
 import { type R2BucketLike, R2Storage } from './r2';
 import { S3Storage } from './s3';
+import { prefixedStorage } from './prefixed';
 
 export type StorageKind = RecordingStorage['kind'];
 
@@ -25,6 +26,8 @@ export interface S3Settings {
 export interface StorageSettings {
   kind: StorageKind;
   s3?: S3Settings;
+  /** Keys under this prefix in a shared bucket (an added account's); a local directory is the account's own. */
+  prefix?: string;
 }
 
 /** What only the runtime has: the R2 binding (Workers), a local directory (Node). */
@@ -43,6 +46,11 @@ export class StorageConfigError extends Error {
 }
 
 export function storageFromSettings(settings: StorageSettings, bindings: StorageBindings = {}): RecordingStorage {
+  const storage = storageOfKind(settings, bindings);
+  return settings.prefix && storage.kind !== 'local' ? prefixedStorage(storage, settings.prefix) : storage;
+}
+
+function storageOfKind(settings: StorageSettings, bindings: StorageBindings): RecordingStorage {
   switch (settings.kind) {
     case 'memory':
       return new MemoryStorage();

@@ -24,6 +24,8 @@ export interface AdminEnv {
     session?: AdminSession;
     /** The CSRF token of this session, for the POST forms on the page. */
     csrf?: string;
+    /** This console manages the instance's added accounts (account 1's, on a runtime that has them). */
+    instance?: boolean;
     /** Set by the app's request-id middleware. */
     requestId?: string;
   };

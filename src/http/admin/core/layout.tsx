@@ -14,7 +14,20 @@ import { CSRF_FIELD } from './session';
 import { STYLE } from './style';
 import { mayOpenPage } from '../../core/access';
 
-export type NavKey = 'overview' | 'live' | 'calls' | 'runs' | 'agents' | 'crm' | 'widget' | 'config' | 'audit' | 'recording-policy' | 'users' | 'tokens';
+export type NavKey =
+  | 'overview'
+  | 'live'
+  | 'calls'
+  | 'runs'
+  | 'agents'
+  | 'crm'
+  | 'widget'
+  | 'config'
+  | 'audit'
+  | 'recording-policy'
+  | 'users'
+  | 'tokens'
+  | 'accounts';
 
 const NAV: [NavKey, string, string][] = [
   ['overview', '/admin', 'Overview'],
@@ -29,6 +42,7 @@ const NAV: [NavKey, string, string][] = [
   ['users', '/admin/users', 'Users'],
   ['tokens', '/admin/tokens', 'API tokens'],
   ['recording-policy', '/admin/recording-policy', 'Recording policy'],
+  ['accounts', '/admin/accounts', 'Accounts'],
 ];
 
 export interface PageOptions {
@@ -93,11 +107,13 @@ export async function render(c: Context<AdminEnv>, options: PageOptions, body: C
             {session ? (
               <>
                 <nav class="main" aria-label="Console">
-                  {NAV.filter(([, href]) => mayOpenPage(c.get('actor')?.role ?? null, href)).map(([key, href, label]) => (
-                    <a href={href} aria-current={options.nav === key ? 'page' : undefined}>
-                      {label}
-                    </a>
-                  ))}
+                  {NAV.filter(([key, href]) => mayOpenPage(c.get('actor')?.role ?? null, href) && (key !== 'accounts' || c.get('instance'))).map(
+                    ([key, href, label]) => (
+                      <a href={href} aria-current={options.nav === key ? 'page' : undefined}>
+                        {label}
+                      </a>
+                    ),
+                  )}
                 </nav>
                 <form method="post" action="/admin/logout">
                   <CsrfField token={c.get('csrf')} />

@@ -46,7 +46,7 @@ dl.kv dt{color:#5b6575}
 dl.kv dd{margin:0;min-width:0;overflow-wrap:anywhere}
 form.filters{display:grid;gap:.5rem;grid-template-columns:1fr}
 form.filters label{display:flex;flex-direction:column;font-size:.85rem;color:#5b6575;gap:.15rem}
-input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid #b9c1cd;border-radius:6px;background:#fff;color:inherit;max-width:100%}
+input,select,button,textarea{font:inherit;padding:.35rem .5rem;border:1px solid #b9c1cd;border-radius:6px;background:#fff;color:inherit;max-width:100%}
 button{cursor:pointer;background:#1659a6;border-color:#1659a6;color:#fff}
 button.secondary{background:#fff;color:#1659a6}
 button[aria-pressed=true]{background:#1d2430;border-color:#1d2430;color:#fff}
@@ -72,6 +72,8 @@ pre.config{font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;overflow:au
 .login{max-width:24rem;margin:3rem auto}
 .login label{display:block;margin:.5rem 0}
 .login input{width:100%}
+form.stacked label{display:flex;flex-direction:column;gap:.15rem;margin:.5rem 0;max-width:40rem}
+textarea{width:100%;box-sizing:border-box;font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace}
 @media (min-width:48rem){
   main{padding:1rem 1.25rem}
   form.filters{grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));align-items:end}
