@@ -14,6 +14,7 @@
  * - GET /api/v4/users[/{id}], GET /api/v4/account               (routes/account.ts)
  * - /__sandbox/{state,stats,faults,unblock,contacts,notes/:uniq[/link]}  controls, no auth (routes/controls.ts)
  * - GET /, GET /pops                                            timeline page and its live pop-ups (timeline.tsx)
+ * - GET /contacts/card/:id, POST /widget/one-time-token         a card running a widget, its one-time tokens (card.ts)
  *
  * Every /api/v4 and /api/v2 request passes gate.ts (latency → block 403 → auth 401 → rate limit 429 → faults).
  * Details the contract leaves open, settled the way amoCRM behaves (or most plausibly behaves):

@@ -1,6 +1,7 @@
 /**
- * People and programs that may use calltrail: users (console sign-in with a password), API
- * tokens (bearer, stored only as their SHA-256), and the failed sign-ins that throttle guessing.
+ * People and programs that may use calltrail: users (console sign-in with a password, or through
+ * the amoCRM user they are linked to), API tokens (bearer, stored only as their SHA-256), the
+ * failed sign-ins that throttle guessing, and the one-time tokens already spent.
  * @module
  */
 import { sql } from 'drizzle-orm';
@@ -8,7 +9,7 @@ import { bigserial, check, index, integer, pgTable, serial, text, uniqueIndex } 
 import { ROLES } from '../../domain/actor';
 import { instant, oneOf, timestamps } from './columns';
 
-export const TOKEN_SCOPES = ['admin', 'lookup', 'originate', 'read'] as const;
+export const TOKEN_SCOPES = ['admin', 'lookup', 'originate', 'read', 'metrics'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 export const users = pgTable(
@@ -23,12 +24,21 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     /** A rep's own extension: "their own calls" are the calls on it. */
     extension: text('extension'),
+    /** The amoCRM user who may sign in as this user from the widget (people/amocrm-token.ts); unique. */
+    amocrmUserId: integer('amocrm_user_id'),
     /** Bumped by a password change or a disable: every session signed with an older one stops working. */
     sessionEpoch: integer('session_epoch').notNull().default(0),
     disabledAt: instant('disabled_at'),
     ...timestamps,
   },
-  (t) => [uniqueIndex('users_email').on(t.email), oneOf('users_role', t.role, ROLES), check('users_email_lower', sql`${t.email} = lower(${t.email})`)],
+  (t) => [
+    uniqueIndex('users_email').on(t.email),
+    // Postgres lets many rows hold null: the index binds only the linked users.
+    uniqueIndex('users_amocrm_user').on(t.amocrmUserId),
+    oneOf('users_role', t.role, ROLES),
+    check('users_email_lower', sql`${t.email} = lower(${t.email})`),
+    check('users_amocrm_user_positive', sql`${t.amocrmUserId} > 0`),
+  ],
 );
 
 export const apiTokens = pgTable(
@@ -39,7 +49,7 @@ export const apiTokens = pgTable(
     /** SHA-256 hex of the token; the token itself is shown once, at creation. */
     tokenHash: text('token_hash').notNull(),
     scopes: text('scopes').array().notNull(),
-    /** What the token may do with the admin or read scope; null for lookup/originate-only tokens. */
+    /** What the token may do with the admin or read scope; null for lookup/originate/metrics-only tokens. */
     role: text('role'),
     createdBy: text('created_by').notNull(),
     createdAt: instant('created_at').notNull().defaultNow(),
@@ -58,4 +68,18 @@ export const signInFailures = pgTable(
     at: instant('at').notNull(),
   },
   (t) => [index('sign_in_failures_key_at').on(t.key, t.at)],
+);
+
+/**
+ * One-time tokens spent: amoCRM's widget tokens (`amocrm:<jti>`) and calltrail's sign-in tickets
+ * (`ticket:<id>`), kept until they would have expired anyway (people/one-time.ts), so each is
+ * accepted once, on every replica.
+ */
+export const usedOneTimeTokens = pgTable(
+  'used_one_time_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    expiresAt: instant('expires_at').notNull(),
+  },
+  (t) => [index('used_one_time_tokens_expires_at').on(t.expiresAt)],
 );

@@ -24,6 +24,7 @@ const UserSchema = z
     name: z.string(),
     role: z.enum(ROLES),
     extension: z.string().nullable().openapi({ description: "A rep's own extension: their calls are the calls on it" }),
+    amocrm_user_id: z.number().int().nullable().openapi({ description: 'The amoCRM user who may sign in as this user from the widget (POST /v1/auth/amocrm)' }),
     disabled_at: z.string().nullable(),
     created_at: z.string(),
   })
@@ -51,6 +52,9 @@ const extension = z
   .trim()
   .max(32)
   .regex(/^[\w*#+-]*$/, 'digits, letters, * # + - only');
+const amocrmUserId = z.number().int().min(1).max(2147483647).nullable().optional().openapi({
+  description: 'Link to this amoCRM user (its id in amoCRM), who may then sign in from the widget; null unlinks. One calltrail user per amoCRM user',
+});
 
 const routes = {
   listUsers: createRoute({
@@ -71,6 +75,7 @@ const routes = {
         name: z.string().max(200).optional(),
         role: z.enum(ROLES),
         extension: extension.nullable().optional(),
+        amocrm_user_id: amocrmUserId,
         password: z.string().min(10).max(256).optional(),
       }),
     ),
@@ -83,7 +88,7 @@ const routes = {
     ...common,
     method: 'patch',
     path: '/v1/users/{id}',
-    summary: "Change a user's name, role, extension; disable or enable; reset the password (scope admin, role owner or admin)",
+    summary: "Change a user's name, role, extension, linked amoCRM user; disable or enable; reset the password (scope admin, role owner or admin)",
     request: {
       params: idParam,
       ...body(
@@ -91,6 +96,7 @@ const routes = {
           name: z.string().max(200).optional(),
           role: z.enum(ROLES).optional(),
           extension: extension.nullable().optional(),
+          amocrm_user_id: amocrmUserId,
           disabled: z.boolean().optional(),
           reset_password: z.literal(true).optional().openapi({ description: "Generate a temporary password (answered once); ends the user's sessions" }),
           password: z.string().min(10).max(256).optional(),
@@ -99,7 +105,7 @@ const routes = {
     },
     responses: {
       200: json(z.object({ user: UserSchema, temporary_password: z.string().nullable() }), 'The user as changed'),
-      ...errorResponses(400, 401, 403, 404),
+      ...errorResponses(400, 401, 403, 404, 409),
     },
   }),
   listTokens: createRoute({
@@ -162,8 +168,13 @@ export function peopleRoutes(deps: AppDeps) {
     .openapi(routes.createUser, async (c) => {
       const input = c.req.valid('json');
       if (!mayManage(role(c), input.role, input.role)) throw new ApiError('forbidden', 'only an owner can make an owner');
-      const made = await createUser(deps.db, input).catch(peopleApiError);
-      await auditRequest(deps, c, 'user.created', `user:${made.user.id}`, { email: made.user.email, role: made.user.role });
+      const { amocrm_user_id, ...rest } = input;
+      const made = await createUser(deps.db, { ...rest, ...(amocrm_user_id !== undefined ? { amocrmUserId: amocrm_user_id } : {}) }).catch(peopleApiError);
+      await auditRequest(deps, c, 'user.created', `user:${made.user.id}`, {
+        email: made.user.email,
+        role: made.user.role,
+        amocrm_user_id: made.user.amocrmUserId ?? undefined,
+      });
       return c.json({ user: presentUser(made.user), temporary_password: made.temporaryPassword }, 201);
     })
     .openapi(routes.updateUser, async (c) => {
@@ -176,6 +187,7 @@ export function peopleRoutes(deps: AppDeps) {
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.role !== undefined ? { role: input.role } : {}),
         ...(input.extension !== undefined ? { extension: input.extension } : {}),
+        ...(input.amocrm_user_id !== undefined ? { amocrmUserId: input.amocrm_user_id } : {}),
         ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
         ...(input.password !== undefined ? { password: input.password } : input.reset_password ? { password: true as const } : {}),
       };

@@ -16,7 +16,7 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-export const errorResponses = (...codes: (400 | 401 | 403 | 404 | 409 | 413 | 422 | 502 | 503)[]) => {
+export const errorResponses = (...codes: (400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 502 | 503)[]) => {
   const text: Record<number, string> = {
     400: 'The request is malformed; the message says what to fix',
     401: 'Missing or invalid credentials or signature',
@@ -25,6 +25,7 @@ export const errorResponses = (...codes: (400 | 401 | 403 | 404 | 409 | 413 | 42
     409: 'The request conflicts with the current state; the message says why',
     413: 'Body larger than 1 MB',
     422: 'The PBX refused the request; the message gives its reason',
+    429: 'Too many requests or refusals; wait the Retry-After seconds',
     502: 'The PBX could not be reached; nothing was done',
     503: 'The database is unavailable; nothing was stored',
   };

@@ -9,6 +9,8 @@
  * `widgetCors()` is for POST /v1/originate: the widget calls it from the amoCRM account's origin
  * (https://<subdomain>.amocrm.ru / .amocrm.com / .kommo.com), a cross-origin request with an
  * Authorization header, so the browser asks first (OPTIONS) and needs these answers.
+ * `amoSignInCors()` is the same for POST /v1/auth/amocrm, whose request carries amoCRM's
+ * X-Auth-Token instead (added by the widget's $authorizedAjax).
  * @module
  */
 import { Hono } from 'hono';
@@ -24,15 +26,17 @@ const TYPES: Record<string, string> = {
 /** amoCRM (and Kommo) account origins: https, one subdomain label, their own domains. */
 export const AMOCRM_ORIGIN = /^https:\/\/[a-z0-9-]+\.(amocrm\.ru|amocrm\.com|kommo\.com)$/i;
 
-export function widgetCors() {
+export function widgetCors(allowHeaders: string[] = ['authorization', 'content-type']) {
   return cors({
     origin: (origin) => (AMOCRM_ORIGIN.test(origin) ? origin : null),
     allowMethods: ['POST', 'OPTIONS'],
-    allowHeaders: ['authorization', 'content-type'],
+    allowHeaders,
     exposeHeaders: ['x-request-id'],
     maxAge: 600,
   });
 }
+
+export const amoSignInCors = () => widgetCors(['x-auth-token', 'content-type', 'x-requested-with']);
 
 export function widgetRoutes(_deps?: Pick<AppDeps, 'settings'>) {
   const app = new Hono();

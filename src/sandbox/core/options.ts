@@ -72,9 +72,15 @@ export interface SandboxOptions {
    * clock pass real time here, so pacing is still judged in real time.
    */
   rateClock?: () => number;
+  /**
+   * The secret the card page's `$authorizedAjax` signs amoCRM one-time tokens with (the stand-in
+   * for an integration's secret key; core/one-time-tokens.ts). Absent: the card has no
+   * `$authorizedAjax` token to give (POST /widget/one-time-token answers 404).
+   */
+  widgetSecret?: string;
 }
 
-export type ResolvedOptions = Required<Omit<SandboxOptions, 'faults' | 'seed'>> & Pick<SandboxOptions, 'faults' | 'seed'>;
+export type ResolvedOptions = Required<Omit<SandboxOptions, 'faults' | 'seed' | 'widgetSecret'>> & Pick<SandboxOptions, 'faults' | 'seed' | 'widgetSecret'>;
 
 export function resolveOptions(o: SandboxOptions = {}): ResolvedOptions {
   return {
@@ -94,5 +100,6 @@ export function resolveOptions(o: SandboxOptions = {}): ResolvedOptions {
     rateClock: o.rateClock ?? (() => (o.now ?? (() => new Date()))().getTime()),
     faults: o.faults,
     seed: o.seed,
+    ...(o.widgetSecret ? { widgetSecret: o.widgetSecret } : {}),
   };
 }

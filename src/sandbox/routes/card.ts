@@ -7,11 +7,23 @@
  * with add_action('phone', …), as amoCRM's telephony hook does. The widget's settings come from
  * the query: ?calltrail_url= (default: this page's origin), ?token=, ?user= (default: the
  * contact's responsible user). Notifications are listed on the page (#notifications).
+ *
+ * Two more of amoCRM's widget methods, as amoCRM gives them:
+ * - `render_template({caption, body, render})` puts the widget's HTML in the card's widget panel
+ *   (#widget-panel);
+ * - `$authorizedAjax(options)` asks POST /widget/one-time-token for a one-time token of the card's
+ *   user (core/one-time-tokens.ts; 404 when the sandbox has no widgetSecret), sends the request
+ *   with it in X-Auth-Token, and resolves with the parsed JSON — or rejects with
+ *   {status, responseJSON, responseText} on a non-2xx answer, as jQuery's deferred does.
  * @module
  */
 import { Hono } from 'hono';
 import { html, raw } from 'hono/html';
+import { z } from 'zod';
 import type { SandboxContext } from '../core/context';
+import { ONE_TIME_TOKEN_SECONDS, oneTimeTokenId, signOneTimeToken } from '../core/one-time-tokens';
+import { mulberry32, seedFrom } from '../core/prng';
+import { problem } from '../core/responses';
 import { widgetFile } from '../../widget/amocrm/archive';
 
 const STYLE = `
@@ -20,6 +32,7 @@ const STYLE = `
   .card { background: #fff; border: 1px solid #dde1e7; border-radius: 8px; padding: .7rem .9rem; margin: .7rem 0; }
   .muted { color: #5b6575; font-size: .88rem; } ul { padding-left: 1.2rem; }
   #notifications li.error { color: #8c1d13; } #notifications li.message { color: #17603a; }
+  #widget-panel .calltrail button { font: inherit; padding: .35rem .8rem; border-radius: 6px; border: 1px solid #2257a8; background: #2b6cd4; color: #fff; cursor: pointer; }
 `;
 
 /** The page's one script: a constant; the card's data reaches it as JSON in #card-data. */
@@ -28,6 +41,42 @@ const LOADER = `(function () {
   var query = new URLSearchParams(location.search);
   var settings = { calltrail_url: query.get('calltrail_url') || location.origin, token: query.get('token') || '' };
   var list = document.getElementById('notifications');
+  // Where the sandbox is mounted (its routes are relative to its root, this page is /contacts/card/:id).
+  var root = location.pathname.split('/contacts/card/')[0];
+  function parsed(text) { try { return JSON.parse(text); } catch (error) { return undefined; } }
+  /** fetch → the parsed body, or a rejection shaped like jQuery's jqXHR. */
+  function answered(response) {
+    return response.text().then(function (text) {
+      var body = parsed(text);
+      if (!response.ok) throw { status: response.status, responseJSON: body, responseText: text };
+      return body === undefined ? text : body;
+    });
+  }
+  function authorizedAjax(options) {
+    var target = new URL(options.url, location.href);
+    return fetch(root + '/widget/one-time-token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: data.user.id, aud: target.origin }),
+    }).then(answered).then(function (issued) {
+      var headers = Object.assign({}, options.headers || {}, { 'X-Auth-Token': issued.token });
+      var method = String(options.method || options.type || 'GET').toUpperCase();
+      var init = { method: method, headers: headers };
+      if (options.data !== undefined && method !== 'GET') {
+        init.body = typeof options.data === 'string' ? options.data : JSON.stringify(options.data);
+        if (typeof options.data !== 'string') headers['content-type'] = 'application/json';
+      }
+      return fetch(target.href, init);
+    }).then(answered);
+  }
+  function renderTemplate(options) {
+    var panel = document.getElementById('widget-panel');
+    var block = document.createElement('div');
+    block.className = (options && options.caption && options.caption.class_name) || 'widget';
+    block.innerHTML = (options && (options.render || options.body)) || '';
+    panel.appendChild(block);
+    panel.hidden = false;
+  }
   function show(kind, message) {
     var item = document.createElement('li');
     item.className = kind;
@@ -60,6 +109,8 @@ const LOADER = `(function () {
     Widget.prototype.i18n = function (section) { return data.langs[section]; };
     Widget.prototype.langs = data.langs;
     Widget.prototype.system = function () { return { area: 'ccard', amouser_id: data.user.id, subdomain: data.account.subdomain }; };
+    Widget.prototype.render_template = renderTemplate;
+    Widget.prototype.$authorizedAjax = authorizedAjax;
     var widget = new Widget();
     ['render', 'init', 'bind_actions'].forEach(function (name) { widget.callbacks[name](); });
     Array.prototype.forEach.call(document.querySelectorAll('a.phone'), function (link) {
@@ -83,8 +134,26 @@ const LOADER = `(function () {
 /** JSON safe inside a <script> element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
+const tokenRequest = z.object({
+  user_id: z.number().int().min(1).max(2147483647),
+  /** The integration's base address (its redirect URI's); default: this request's origin. */
+  aud: z.string().url().max(2000).optional(),
+});
+
 export function cardRoutes(ctx: SandboxContext) {
   const app = new Hono();
+  const random = mulberry32(seedFrom(`${ctx.options.subdomain}/one-time-tokens`));
+  app.post('/widget/one-time-token', async (c) => {
+    const secret = ctx.options.widgetSecret;
+    if (!secret) return problem(404, 'this sandbox signs no one-time tokens: it was created without a widgetSecret');
+    const asked = tokenRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!asked.success) return problem(400, asked.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+    const now = ctx.unix();
+    const jti = oneTimeTokenId(random, now);
+    const aud = asked.data.aud ?? new URL(c.req.url).origin;
+    const claims = { subdomain: ctx.options.subdomain, accountId: ctx.store.accountId, userId: asked.data.user_id, aud, now };
+    return c.json({ token: await signOneTimeToken(secret, jti, claims), jti, expires_at: now + ONE_TIME_TOKEN_SECONDS });
+  });
   app.get('/contacts/card/:id', (c) => {
     const contact = ctx.store.contact(Number(c.req.param('id')));
     if (!contact) return c.html(html`<!doctype html><title>No such contact</title><p>No contact #${c.req.param('id')}.</p>`, 404);
@@ -109,6 +178,9 @@ export function cardRoutes(ctx: SandboxContext) {
         <ul id="phones">
           ${contact.phones.map((p) => html`<li><a class="phone" href="tel:${p.value}" data-phone="${p.value}">${p.value}</a> <span class="muted">${p.enum_code}</span></li>`)}
         </ul>
+      </section>
+      <section class="card" id="widget-panel" hidden>
+        <h2>Widgets</h2>
       </section>
       <section class="card">
         <h2>Notifications</h2>

@@ -2,7 +2,8 @@
  * The amoCRM widget: its manifest has what amoCRM requires, every i18n key it names exists in every
  * locale, the generated module matches the files, widget.zip unzips to the files and valid logos,
  * and script.js (run here with a fake define/AMOCRM/fetch) posts {user, phone} with the token and
- * shows a refusal's message.
+ * shows a refusal's message; on a card it shows "Open in calltrail", which asks calltrail for a
+ * sign-in URL through $authorizedAjax and opens it, or says why not.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,14 +92,23 @@ describe('GET /widget/amocrm/*', () => {
 
 type Action = (params: { value: string }) => Promise<void>;
 
+interface More {
+  /** More of amoCRM's widget methods (system, render_template, $authorizedAjax). */
+  methods?: Record<string, unknown>;
+  /** More of the page's window (open). */
+  window?: Record<string, unknown>;
+  document?: unknown;
+}
+
 /** Runs script.js as amoCRM would: define() → constructor with the system's methods → init. */
-function loadWidget(settings: Record<string, string>, answer: () => Promise<Response>) {
+function loadWidget(settings: Record<string, string>, answer: () => Promise<Response>, more: More = {}) {
   let factory: ((...deps: unknown[]) => new () => { callbacks: Record<string, () => unknown> }) | undefined;
   const define = (_deps: string[], make: typeof factory) => {
     factory = make;
   };
   const shown: { kind: string; text: string }[] = [];
   const window = {
+    ...more.window,
     AMOCRM: {
       constant: (name: string) => (name === 'user' ? { id: 1001 } : undefined),
       notifications: {
@@ -108,7 +118,7 @@ function loadWidget(settings: Record<string, string>, answer: () => Promise<Resp
     },
   };
   const fetch = vi.fn((_url: string, _init: RequestInit) => answer());
-  new Function('define', 'window', 'fetch', WIDGET_FILES['script.js']!)(define, window, fetch);
+  new Function('define', 'window', 'fetch', 'document', WIDGET_FILES['script.js']!)(define, window, fetch, more.document);
   const Widget = factory!({});
   const actions: Record<string, Action> = {};
   const texts = JSON.parse(WIDGET_FILES['i18n/en.json']!);
@@ -116,10 +126,11 @@ function loadWidget(settings: Record<string, string>, answer: () => Promise<Resp
     add_action: (type: string, action: Action) => (actions[type] = action),
     get_settings: () => settings,
     i18n: (section: string) => texts[section],
+    ...more.methods,
   });
   const widget = new Widget();
   for (const name of ['render', 'init', 'bind_actions']) expect(widget.callbacks[name]!()).toBe(true);
-  return { phone: actions.phone!, fetch, shown };
+  return { phone: actions.phone!, fetch, shown, widget };
 }
 
 const json = (status: number, body: unknown) => async () => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -155,5 +166,104 @@ describe('script.js', () => {
     await bare.phone({ value: '101' });
     expect(bare.fetch).not.toHaveBeenCalled();
     expect(bare.shown[0]?.kind).toBe('error');
+  });
+});
+
+/** A card in amoCRM: render_template's HTML kept, its button findable and clickable, window.open recorded. */
+function card(ajax: (options: Record<string, unknown>) => unknown, open: 'tab' | 'blocked') {
+  const rendered: { caption: { class_name: string }; render: string }[] = [];
+  const clicks: (() => void)[] = [];
+  const button = {
+    attributes: {} as Record<string, string>,
+    setAttribute(name: string, value: string) {
+      this.attributes[name] = value;
+    },
+    getAttribute(name: string) {
+      return this.attributes[name] ?? null;
+    },
+    addEventListener: (_type: string, listener: (event: { preventDefault(): void }) => void) => clicks.push(() => listener({ preventDefault() {} })),
+  };
+  const tab = { opener: {} as unknown, location: { href: '' }, closed: false, close: vi.fn() };
+  const opened: string[] = [];
+  const more: More = {
+    methods: {
+      system: () => ({ area: 'ccard', amouser_id: 1001 }),
+      render_template: (options: (typeof rendered)[number]) => rendered.push(options),
+      $authorizedAjax: vi.fn(ajax),
+    },
+    window: {
+      open: (url: string) => {
+        opened.push(url);
+        return open === 'tab' ? tab : null;
+      },
+    },
+    document: { querySelector: (selector: string) => (rendered.some((r) => r.render.includes(selector.slice(1, -1))) ? button : null) },
+  };
+  return {
+    more,
+    rendered,
+    tab,
+    opened,
+    click: () => {
+      for (const c of clicks) c();
+    },
+  };
+}
+
+const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('script.js: Open in calltrail', () => {
+  const settings = { calltrail_url: 'https://ct.example.com/', token: 't' };
+  const signIn = 'https://ct.example.com/admin/login/amocrm?t=abc';
+
+  it('shows a button on a card; a click asks calltrail through $authorizedAjax and opens the sign-in URL in the tab it opened', async () => {
+    const c = card(() => Promise.resolve({ url: signIn, expires_at: '2026-01-01T00:00:00Z' }), 'tab');
+    const w = loadWidget(settings, json(202, {}), c.more);
+    expect(c.rendered).toHaveLength(1);
+    expect(c.rendered[0]?.caption.class_name).toBe('calltrail');
+    expect(c.rendered[0]?.render).toContain('>Open in calltrail</button>');
+    c.click();
+    await settled();
+    const ajax = (w.widget as unknown as { $authorizedAjax: ReturnType<typeof vi.fn> }).$authorizedAjax;
+    expect(ajax).toHaveBeenCalledWith({ url: 'https://ct.example.com/v1/auth/amocrm', method: 'POST', type: 'POST', dataType: 'json' });
+    // The tab is opened at the click (a popup blocker allows that), cut from amoCRM's page, then sent on.
+    expect(c.opened).toEqual(['']);
+    expect(c.tab.opener).toBeNull();
+    expect(c.tab.location.href).toBe(signIn);
+    expect(w.shown).toEqual([]);
+    expect(w.fetch).not.toHaveBeenCalled();
+  });
+
+  it("closes the tab and shows calltrail's refusal (a jqXHR with the error envelope)", async () => {
+    const refusal = {
+      status: 403,
+      responseJSON: { error: { code: 'forbidden', message: 'no calltrail user is linked to amoCRM user 1001', requestId: 'r-1' } },
+    };
+    const c = card(() => Promise.reject(refusal), 'tab');
+    const w = loadWidget(settings, json(202, {}), c.more);
+    c.click();
+    await settled();
+    expect(c.tab.close).toHaveBeenCalled();
+    expect(w.shown).toEqual([{ kind: 'error', text: 'calltrail did not open: no calltrail user is linked to amoCRM user 1001 (forbidden, request r-1)' }]);
+  });
+
+  it('says so, with the link, when the browser blocks the tab; and when calltrail is unreachable', async () => {
+    const blocked = card(() => Promise.resolve({ url: signIn }), 'blocked');
+    const w = loadWidget(settings, json(202, {}), blocked.more);
+    blocked.click();
+    await settled();
+    expect(blocked.opened).toEqual(['', signIn]);
+    expect(w.shown).toEqual([{ kind: 'error', text: `Your browser blocked the new tab. Open calltrail here: ${signIn}` }]);
+    const down = card(() => Promise.reject({ status: 0, responseJSON: undefined }), 'tab');
+    const d = loadWidget(settings, json(202, {}), down.more);
+    down.click();
+    await settled();
+    expect(d.shown).toEqual([{ kind: 'error', text: 'calltrail did not open: network error' }]);
+  });
+
+  it('shows no button outside cards', () => {
+    const c = card(() => Promise.resolve({}), 'tab');
+    loadWidget(settings, json(202, {}), { ...c.more, methods: { ...c.more.methods, system: () => ({ area: 'clist' }) } });
+    expect(c.rendered).toEqual([]);
   });
 });

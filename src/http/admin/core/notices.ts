@@ -31,12 +31,18 @@ export const NOTICES: Record<string, Notice> = {
   run_started: { kind: 'ok', text: 'Reconciliation started; it runs in the background — reload to follow it.' },
   run_joined: { kind: 'warn', text: 'A run of that window was already in progress: this is it.' },
   logged_out: { kind: 'ok', text: 'Logged out.' },
+  amocrm_sign_in_failed: {
+    kind: 'error',
+    text: 'That sign-in link from amoCRM has expired, was used already, or its user may no longer sign in: click "Open in calltrail" in amoCRM again, or sign in here.',
+    code: 'unauthorized',
+  },
   hold_placed: { kind: 'ok', text: 'Legal hold placed: nothing deletes this call or its recording until the hold is released.' },
   hold_released: { kind: 'ok', text: 'Legal hold released: retention applies to this call again.' },
   hold_reason: { kind: 'error', text: 'Not placed on hold: give the reason for the hold.', code: 'invalid_request' },
   links_revoked: { kind: 'ok', text: 'Recording links revoked: the old links answer 404; the CRM note is being updated with a new one.' },
   policy_added: { kind: 'ok', text: 'Rule added: it applies to calls that start from now on.' },
   policy_removed: { kind: 'ok', text: 'Rule removed: calls from now on are no longer judged by it.' },
+  dead_letters_dismissed: { kind: 'ok', text: 'Dead letters cleared.' },
 };
 
 /** The notice a refused retry redirects with. */

@@ -23,6 +23,14 @@ export const SESSION_COOKIE = 'calltrail_admin';
 export const SESSION_SECONDS = 12 * 60 * 60;
 /** The hidden form field that carries the CSRF token. */
 export const CSRF_FIELD = '_csrf';
+/** The session cookie's attributes (its value and max-age aside): every sign-in sets it alike. */
+export const sessionCookieOptions = (publicUrl: string) => ({
+  path: '/admin',
+  httpOnly: true,
+  sameSite: 'Strict' as const,
+  secure: publicUrl.startsWith('https:'),
+});
+
 /** The user id of a session opened with ADMIN_TOKEN. */
 export const BOOTSTRAP_USER = 0;
 

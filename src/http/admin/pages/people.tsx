@@ -48,6 +48,15 @@ const UserActions = ({ c, u }: { c: Context<AdminEnv>; u: UserRow }) => (
       <CsrfField token={c.get('csrf')} />
       <RoleSelect value={u.role} />
       <input name="extension" value={u.extension ?? ''} placeholder="extension" size={6} aria-label="Extension" />
+      <input
+        name="amocrm_user_id"
+        value={u.amocrmUserId === null ? '' : String(u.amocrmUserId)}
+        placeholder="amoCRM user id"
+        size={10}
+        inputmode="numeric"
+        pattern="[0-9]*"
+        aria-label="amoCRM user id"
+      />
       <button type="submit">Save</button>
     </form>
     <form method="post" action={`/admin/users/${u.id}/${u.disabledAt ? 'enable' : 'disable'}`}>
@@ -76,6 +85,7 @@ export function usersPage(c: Context<AdminEnv>, d: { zone: string; users: UserRo
               <th>Name</th>
               <th>Role</th>
               <th>Extension</th>
+              <th>amoCRM user</th>
               <th>State</th>
               <th>Added</th>
               <th />
@@ -88,6 +98,7 @@ export function usersPage(c: Context<AdminEnv>, d: { zone: string; users: UserRo
                 <td>{u.name}</td>
                 <td>{u.role}</td>
                 <td>{u.extension ?? '—'}</td>
+                <td>{u.amocrmUserId ?? '—'}</td>
                 <td>{u.disabledAt ? 'disabled' : 'active'}</td>
                 <td>{localTime(u.createdAt, d.zone)}</td>
                 <td>
@@ -113,9 +124,16 @@ export function usersPage(c: Context<AdminEnv>, d: { zone: string; users: UserRo
           <label>
             Extension <input name="extension" placeholder="a rep's own, e.g. 101" />
           </label>
+          <label>
+            amoCRM user id <input name="amocrm_user_id" inputmode="numeric" pattern="[0-9]*" placeholder="optional, e.g. 1001" />
+          </label>
           <button type="submit">Add</button>
         </form>
         <p class="muted">A temporary password is generated and shown once. Disabling a user, resetting its password or changing its role signs it out.</p>
+        <p class="muted">
+          With an amoCRM user id, that amoCRM user signs in as this user from calltrail's widget in amoCRM ("Open in calltrail"), no password asked (amoCRM
+          connected by OAuth). One calltrail user per amoCRM user.
+        </p>
       </section>
     </>,
   );
@@ -185,7 +203,8 @@ export function tokensPage(c: Context<AdminEnv>, d: { zone: string; tokens: Toke
           <button type="submit">Make</button>
         </form>
         <p class="muted">
-          admin: the admin API as the role allows; read: its GET endpoints only; lookup, originate: /v1/lookup, /v1/originate. The token is shown once.
+          admin: the admin API as the role allows; read: its GET endpoints only; lookup, originate: /v1/lookup, /v1/originate; metrics: /metrics. The token is
+          shown once.
         </p>
       </section>
     </>,

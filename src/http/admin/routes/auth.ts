@@ -20,7 +20,7 @@ import { countUsers, findUserByEmail, normalizeEmail } from '../../../people/use
 import { landingPage } from '../../core/access';
 import { clientIp } from '../../core/actor';
 import type { AdminEnv } from '../core/env';
-import { adminTokenEpoch, BOOTSTRAP_USER, issueSession, SESSION_COOKIE, SESSION_SECONDS } from '../core/session';
+import { adminTokenEpoch, BOOTSTRAP_USER, issueSession, SESSION_COOKIE, SESSION_SECONDS, sessionCookieOptions } from '../core/session';
 import { LOGIN_PATH, safeNext } from './guard';
 import { loginPage, type LoginOptions } from '../pages/login';
 
@@ -30,12 +30,7 @@ type Attempt = { ok: true; who: Who } | { ok: false; error: string; email: strin
 
 export function authRoutes(deps: AppDeps) {
   const now = () => (deps.now ?? (() => new Date()))();
-  const cookie = {
-    path: '/admin',
-    httpOnly: true,
-    sameSite: 'Strict' as const,
-    secure: deps.settings.publicUrl.startsWith('https:'),
-  };
+  const cookie = sessionCookieOptions(deps.settings.publicUrl);
   const enabled = async () => !!deps.settings.adminToken || (await countUsers(deps.db)) > 0;
   const page = async (c: Context<AdminEnv>, options: Omit<LoginOptions, 'enabled' | 'tokenLogin' | 'userLogin'>) => {
     const userLogin = (await countUsers(deps.db)) > 0;

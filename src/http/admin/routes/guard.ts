@@ -13,6 +13,7 @@ import type { AdminEnv } from '../core/env';
 import { forbiddenPage } from '../pages/errors';
 import { consoleSessionKey } from '../../../people/session-key';
 import { mayOpenPage } from '../../core/access';
+import { AMOCRM_LOGIN_PATH } from '../../api/amocrm-sign-in';
 import { BOOTSTRAP_USER, CSRF_FIELD, csrfToken, csrfValid, liveSession, SESSION_COOKIE } from '../core/session';
 
 export const LOGIN_PATH = '/admin/login';
@@ -39,7 +40,8 @@ export function sameOrigin(c: Context, publicUrl: string): boolean {
 export function requireSession(deps: AppDeps): MiddlewareHandler<AdminEnv> {
   const now = () => (deps.now ?? (() => new Date()))();
   return async (c, next) => {
-    if (c.req.path === LOGIN_PATH) return next();
+    // The amoCRM sign-in ticket is redeemed without a session, like the login.
+    if (c.req.path === LOGIN_PATH || c.req.path === AMOCRM_LOGIN_PATH) return next();
     const live = await liveSession(deps, getCookie(c, SESSION_COOKIE), now());
     if (!live) {
       const url = new URL(c.req.url);

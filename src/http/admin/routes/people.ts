@@ -19,6 +19,25 @@ const asRole = (v: unknown): Role | null => (typeof v === 'string' && (ROLES as 
 const text = (v: unknown, max: number) => (typeof v === 'string' ? v.trim().slice(0, max) : '');
 const STATUS = { invalid: 400, taken: 409, not_found: 404, not_allowed: 403 } as const;
 
+type UserFields = { ok: true; role: Role; extension: string | null; amocrmUserId: number | null | undefined } | { ok: false; text: string };
+
+/**
+ * A user form's role, extension and amoCRM user id — no amocrm_user_id field: unchanged
+ * (undefined); empty: none (null) — or what is wrong with it.
+ */
+function userFields(form: Record<string, unknown>): UserFields {
+  const role = asRole(form.role);
+  if (!role) return { ok: false, text: `role: expected one of ${ROLES.join(', ')}` };
+  const extension = text(form.extension, 32) || null;
+  if (form.amocrm_user_id === undefined) return { ok: true, role, extension, amocrmUserId: undefined };
+  const raw = text(form.amocrm_user_id, 12);
+  const id = Number(raw);
+  if (raw && !(/^\d{1,10}$/.test(raw) && id >= 1 && id <= 2147483647)) {
+    return { ok: false, text: "amoCRM user id: expected a positive whole number (the user's id in amoCRM), or nothing" };
+  }
+  return { ok: true, role, extension, amocrmUserId: raw ? id : null };
+}
+
 export function peoplePages(deps: AppDeps) {
   const now = () => (deps.now ?? (() => new Date()))();
   const zone = deps.config.time_zone;
@@ -53,22 +72,25 @@ export function peoplePages(deps: AppDeps) {
     .get('/admin/users', (c) => users(c))
     .post('/admin/users', async (c) => {
       const form = await c.req.parseBody();
-      const role = asRole(form.role);
-      if (!role) return users(c, { kind: 'error', text: `role: expected one of ${ROLES.join(', ')}` }, 400);
+      const fields = userFields(form);
+      if (!fields.ok) return users(c, { kind: 'error', text: fields.text }, 400);
+      const { role, extension } = fields;
+      const amocrmUserId = fields.amocrmUserId ?? null;
       if (!mayManage(c.get('actor')?.role ?? null, role, role)) return users(c, { kind: 'error', text: 'Only an owner can make an owner.' }, 403);
       try {
-        const made = await createUser(deps.db, { email: text(form.email, 254), name: text(form.name, 200), role, extension: text(form.extension, 32) || null });
-        await auditRequest(deps, c, 'user.created', `user:${made.user.id}`, { email: made.user.email, role });
+        const made = await createUser(deps.db, { email: text(form.email, 254), name: text(form.name, 200), role, extension, amocrmUserId });
+        await auditRequest(deps, c, 'user.created', `user:${made.user.id}`, { email: made.user.email, role, amocrm_user_id: amocrmUserId ?? undefined });
         return users(c, { kind: 'ok', text: `${made.user.email} added as ${role}; their temporary password:`, secret: made.temporaryPassword ?? '' });
       } catch (error) {
         return failed(c, error);
       }
     })
     .post('/admin/users/:id/role', async (c) => {
-      const form = await c.req.parseBody();
-      const role = asRole(form.role);
-      if (!role) return users(c, { kind: 'error', text: `role: expected one of ${ROLES.join(', ')}` }, 400);
-      return change(c, { role, extension: text(form.extension, 32) || null }, `role ${role}, extension ${text(form.extension, 32) || 'none'}`);
+      const fields = userFields(await c.req.parseBody());
+      if (!fields.ok) return users(c, { kind: 'error', text: fields.text }, 400);
+      const { role, extension, amocrmUserId } = fields;
+      const linked = amocrmUserId === undefined ? '' : `, amoCRM user ${amocrmUserId ?? 'none'}`;
+      return change(c, { role, extension, ...(amocrmUserId !== undefined ? { amocrmUserId } : {}) }, `role ${role}, extension ${extension ?? 'none'}${linked}`);
     })
     .post('/admin/users/:id/disable', (c) => change(c, { disabled: true }, 'disabled and signed out'))
     .post('/admin/users/:id/enable', (c) => change(c, { disabled: false }, 'enabled'))
