@@ -38,6 +38,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Several `calltrail serve` processes on one PostgreSQL database: PostgreSQL only (PGlite
+          // belongs to one process), one file at a time.
+          name: 'scale',
+          include: ['test/scale/**/*.test.ts'],
+          env: { CALLTRAIL_TEST_DB: 'postgres' },
+          globalSetup: ['test/support/global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           // A real headless Chromium (Debian's, /usr/bin/chromium) against the service as a process.
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],

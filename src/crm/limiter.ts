@@ -49,6 +49,20 @@ export class LateForBudget extends Error {
   }
 }
 
+/**
+ * What every CRM request waits on: this process's limiter, or one shared by every process on
+ * the database (shared-budget.ts). The transport and the live lookups see only this.
+ */
+export interface Budget {
+  acquire(options?: AcquireOptions): Promise<void>;
+  /** A 429 arrived: slow down and pause for waitMs. */
+  penalize(waitMs: number): void;
+  readonly currentRps: number;
+  readonly requests: number;
+  readonly late: number;
+  readonly waiting: number;
+}
+
 interface Waiter {
   rank: number;
   seq: number;
@@ -59,7 +73,7 @@ interface Waiter {
 
 const RECOVERY_INTERVAL_MS = 10_000;
 
-export class RateLimiter {
+export class RateLimiter implements Budget {
   private readonly maxRps: number;
   private rps: number;
   private readonly margin: number;

@@ -30,12 +30,15 @@ export interface PostgresOptions {
   prepare?: boolean;
   /** The schema unqualified names resolve in (an added account's `acct_<slug>`); default public. */
   searchPath?: string;
+  /** Close a connection idle this long (an added account's pool: most accounts are quiet most of the time). */
+  idleTimeoutSeconds?: number;
 }
 
 export function connectPostgres(url: string, options: PostgresOptions = {}): DbHandle {
   const prepare = options.prepare ?? false;
   const client = postgres(url, {
     max: options.max ?? 10,
+    ...(options.idleTimeoutSeconds ? { idle_timeout: options.idleTimeoutSeconds } : {}),
     fetch_types: options.fetchTypes ?? true,
     prepare,
     onnotice: () => {},

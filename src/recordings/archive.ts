@@ -7,7 +7,7 @@
  * goes out regardless.
  * @module
  */
-import { and, asc, eq, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { conversations, recordings } from '../db/schema';
 import { userFor } from '../domain/people';
@@ -23,6 +23,8 @@ import { decideRecording, loadPolicyRules, type PolicyRule, policyReason } from 
 
 /** Tries before a recording is left failed; the waits grow from 30 s to 12 h (about two days in all). */
 export const MAX_FETCH_ATTEMPTS = 10;
+/** How long a worker holds a recording it is fetching before another may try (a fetch times out well before). */
+export const CLAIM_MS = 5 * 60_000;
 const retryDelayMs = (attempts: number) => Math.min(12 * 3600_000, 30_000 * 3 ** Math.max(0, attempts - 1));
 
 /** A header-only WAV, as Asterisk leaves for a call that was never really recorded. */
@@ -59,27 +61,45 @@ export interface ArchiveResult {
 export async function archiveDueRecordings(deps: RecordingsDeps, runtime: RecordingsRuntime, sources: RecordingSources, limit = 10): Promise<ArchiveResult> {
   const now = (deps.now ?? (() => new Date()))();
   const active = sources.downloaders.filter((d) => d.enabled(deps));
-  const due = await deps.db
-    .select({
-      id: recordings.id,
-      conversationId: recordings.conversationId,
-      source: conversations.source,
-      callKey: conversations.callKey,
-      legKey: recordings.legKey,
-      extension: conversations.extension,
-      line: conversations.line,
-      direction: conversations.direction,
-      startedAt: conversations.startedAt,
-      seenAt: conversations.createdAt,
-      originUrl: recordings.originUrl,
-      vendorRef: recordings.vendorRef,
-      attempts: recordings.fetchAttempts,
-    })
-    .from(recordings)
-    .innerJoin(conversations, eq(conversations.id, recordings.conversationId))
-    .where(and(eq(recordings.fetchState, 'waiting'), lte(recordings.nextFetchAt, now), or(isNotNull(recordings.originUrl), downloadable(active))))
-    .orderBy(asc(recordings.nextFetchAt))
-    .limit(limit);
+  // Claimed, not just read: with several workers on one database each recording is fetched by
+  // one of them. The claim pushes its due time on by CLAIM_MS; a worker killed mid-fetch leaves it
+  // to come due again then, and the outcome (archived, or the next retry) overwrites the claim.
+  const due = await deps.db.transaction(async (tx) => {
+    const rows = await tx
+      .select({
+        id: recordings.id,
+        conversationId: recordings.conversationId,
+        source: conversations.source,
+        callKey: conversations.callKey,
+        legKey: recordings.legKey,
+        extension: conversations.extension,
+        line: conversations.line,
+        direction: conversations.direction,
+        startedAt: conversations.startedAt,
+        seenAt: conversations.createdAt,
+        originUrl: recordings.originUrl,
+        vendorRef: recordings.vendorRef,
+        attempts: recordings.fetchAttempts,
+      })
+      .from(recordings)
+      .innerJoin(conversations, eq(conversations.id, recordings.conversationId))
+      .where(and(eq(recordings.fetchState, 'waiting'), lte(recordings.nextFetchAt, now), or(isNotNull(recordings.originUrl), downloadable(active))))
+      .orderBy(asc(recordings.nextFetchAt))
+      .limit(limit)
+      .for('update', { of: recordings, skipLocked: true });
+    if (rows.length) {
+      await tx
+        .update(recordings)
+        .set({ nextFetchAt: new Date(now.getTime() + CLAIM_MS) })
+        .where(
+          inArray(
+            recordings.id,
+            rows.map((r) => r.id),
+          ),
+        );
+    }
+    return rows;
+  });
   const result: ArchiveResult = { archived: 0, failed: 0, skipped: 0 };
   const rules = due.length ? await loadPolicyRules(deps.db) : [];
   for (const row of due as DueRecording[]) {
@@ -146,7 +166,8 @@ function linkDied(row: DueRecording, fetched: { status?: number }): boolean {
 /** The dead link is dropped, so the source's resolver asks its API for a new one on the back-off. */
 async function relink(deps: RecordingsDeps, row: DueRecording, reason: string, now: Date): Promise<keyof ArchiveResult> {
   const attempts = row.attempts + 1;
-  if (attempts >= MAX_FETCH_ATTEMPTS) return fetchFailed(deps, row, { reason, retryable: false }, now);
+  // Out of tries: failed (retryable — the link died, calltrail did not refuse it).
+  if (attempts >= MAX_FETCH_ATTEMPTS) return fetchFailed(deps, row, { reason, retryable: true }, now);
   await deps.db
     .update(recordings)
     .set({
@@ -160,7 +181,10 @@ async function relink(deps: RecordingsDeps, row: DueRecording, reason: string, n
   return 'skipped';
 }
 
-/** Another try later, on the back-off; or, when retrying cannot help or the tries are used up, failed. */
+/**
+ * Another try later, on the back-off; refused when calltrail will not fetch it (a refusal is not
+ * retryable: the policy, a size limit, no downloader); failed when the tries are used up.
+ */
 async function fetchFailed(deps: RecordingsDeps, row: DueRecording, fetched: { reason: string; retryable: boolean }, now: Date): Promise<keyof ArchiveResult> {
   const attempts = row.attempts + 1;
   const giveUp = !fetched.retryable || attempts >= MAX_FETCH_ATTEMPTS;
@@ -169,7 +193,7 @@ async function fetchFailed(deps: RecordingsDeps, row: DueRecording, fetched: { r
     .set({
       fetchAttempts: attempts,
       fetchError: fetched.reason,
-      fetchState: giveUp ? 'failed' : 'waiting',
+      fetchState: !fetched.retryable ? 'refused' : giveUp ? 'failed' : 'waiting',
       nextFetchAt: giveUp ? null : new Date(now.getTime() + retryDelayMs(attempts)),
       updatedAt: now,
     })

@@ -6,7 +6,7 @@
  * appears (or stays valid) through the usual note update.
  * @module
  */
-import { and, asc, eq, isNotNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import { callAudio, conversations, legs, recordings } from '../db/schema';
 import { userFor } from '../domain/people';
 import { queueNoteUpdates } from '../ledger/settle';
@@ -16,6 +16,12 @@ import { buildCallAudio } from './audio/build';
 import { retentionDays } from './config';
 import type { RecordingsDeps, RecordingsRuntime } from './deps';
 
+/** How a failed build marks the call's archived segments (GET /metrics counts these calls). */
+export const BUILD_FAILED = "building the call's MP3 failed";
+
+/** How long a worker holds a call whose MP3 it builds before another may. */
+const BUILD_CLAIM_MS = 10 * 60_000;
+
 export interface BuildResult {
   built: number;
   failed: number;
@@ -23,12 +29,30 @@ export interface BuildResult {
 
 export async function buildDueAudio(deps: RecordingsDeps, runtime: RecordingsRuntime, limit = 5): Promise<BuildResult> {
   const now = (deps.now ?? (() => new Date()))();
-  const due = await deps.db
-    .select({ id: conversations.id, extension: conversations.extension })
-    .from(conversations)
-    .where(and(isNotNull(conversations.audioDueAt), lte(conversations.audioDueAt, now)))
-    .orderBy(asc(conversations.audioDueAt))
-    .limit(limit);
+  // Claimed (as archive.ts claims fetches): one worker builds a call's MP3, and a segment that
+  // comes due again while it builds (a late leg) is not lost when the claim is released.
+  const claimedUntil = new Date(now.getTime() + BUILD_CLAIM_MS);
+  const due = await deps.db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ id: conversations.id, extension: conversations.extension })
+      .from(conversations)
+      .where(and(isNotNull(conversations.audioDueAt), lte(conversations.audioDueAt, now)))
+      .orderBy(asc(conversations.audioDueAt))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    if (rows.length) {
+      await tx
+        .update(conversations)
+        .set({ audioDueAt: claimedUntil })
+        .where(
+          inArray(
+            conversations.id,
+            rows.map((r) => r.id),
+          ),
+        );
+    }
+    return rows;
+  });
   const result: BuildResult = { built: 0, failed: 0 };
   for (const conversation of due) {
     try {
@@ -39,10 +63,13 @@ export async function buildDueAudio(deps: RecordingsDeps, runtime: RecordingsRun
       // Recorded on the segments, where an admin looks; not retried: the same bytes fail the same way.
       await deps.db
         .update(recordings)
-        .set({ fetchError: `building the call's MP3 failed: ${describeError(error)}`, updatedAt: now })
+        .set({ fetchError: `${BUILD_FAILED}: ${describeError(error)}`, updatedAt: now })
         .where(and(eq(recordings.conversationId, conversation.id), eq(recordings.fetchState, 'archived')));
     }
-    await deps.db.update(conversations).set({ audioDueAt: null }).where(eq(conversations.id, conversation.id));
+    await deps.db
+      .update(conversations)
+      .set({ audioDueAt: null })
+      .where(and(eq(conversations.id, conversation.id), eq(conversations.audioDueAt, claimedUntil)));
   }
   return result;
 }

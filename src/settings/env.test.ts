@@ -48,6 +48,23 @@ describe('parseEnv', () => {
     expect(problems({ LOG_LEVEL: 'loud' })[0]).toMatch(/^LOG_LEVEL: /);
   });
 
+  it("reads the metrics token and where traces go (OTLP over HTTP, with the spec's header list)", () => {
+    const s = parseEnv({
+      METRICS_TOKEN: 'metrics-token-0123456789',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com:4318/',
+      OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-scope=calls',
+    });
+    expect(s.metricsToken).toBe('metrics-token-0123456789');
+    expect(s.tracing).toEqual({ endpoint: 'https://otlp.example.com:4318', headers: { authorization: 'Bearer abc', 'x-scope': 'calls' } });
+    expect(parseEnv({}).tracing).toBeUndefined();
+    expect(problems({ METRICS_TOKEN: 'short' })).toEqual([
+      'METRICS_TOKEN: expected a random token for the metrics scraper (GET /metrics) of at least 16 characters',
+    ]);
+    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })[0]).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT: expected the OTLP\/HTTP endpoint/);
+    expect(problems({ OTEL_EXPORTER_OTLP_HEADERS: 'no-equals-sign' })[0]).toMatch(/^OTEL_EXPORTER_OTLP_HEADERS: expected name=value/);
+    expect(problems({ OTEL_EXPORTER_OTLP_HEADERS: 'a=%zz' })[0]).toMatch(/^OTEL_EXPORTER_OTLP_HEADERS: /);
+  });
+
   it('reports every problem at once, and never echoes a password', () => {
     const p = problems({ PORT: '0', DATABASE_URL: 'mysql://u:hunter2@db/x' });
     expect(p).toHaveLength(2);

@@ -50,6 +50,26 @@ const url = (what: string, protocols: readonly string[]) =>
     return v.replace(/\/+$/, '');
   });
 
+/**
+ * OTEL_EXPORTER_OTLP_HEADERS as the OpenTelemetry spec writes it: `name=value` pairs separated by
+ * commas, values percent-encoded. null when it is not that.
+ */
+export function parseOtlpHeaders(text: string): Record<string, string> | null {
+  const headers: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    if (pair.trim() === '') continue;
+    const at = pair.indexOf('=');
+    const name = pair.slice(0, at).trim();
+    if (at <= 0 || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return null;
+    try {
+      headers[name.toLowerCase()] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      return null;
+    }
+  }
+  return headers;
+}
+
 /** Never echo a password from a connection string back into a log. */
 function redactUrl(v: string): string {
   return v.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
@@ -115,11 +135,14 @@ export const envSchema = z
   .object({
     PORT: integer('a TCP port', 1, 65535),
     DATABASE_URL: url('a PostgreSQL URL', ['postgres:', 'postgresql:']),
+    DATABASE_POOL_SIZE: integer('connections per process to DATABASE_URL', 1, 200),
+    ACCOUNT_POOL_SIZE: integer("connections per process to each added account's schema", 1, 50),
     DATA_DIR: optionalString,
     PUBLIC_URL: url('the public base URL of this service', ['http:', 'https:']),
     ADMIN_TOKEN: secret('a random admin token', 16),
     LOOKUP_TOKEN: secret('a random token for the PBX (GET /v1/lookup)', 16),
     ORIGINATE_TOKEN: secret('a random token for click-to-call (POST /v1/originate)', 16),
+    METRICS_TOKEN: secret('a random token for the metrics scraper (GET /metrics)', 16),
     BITRIX24_APP_TOKEN: secret("the application token of Bitrix24's outbound webhook (ONEXTERNALCALLSTART)", 8),
     CONFIG_FILE: optionalString,
     CONFIG: optionalString,
@@ -163,6 +186,10 @@ export const envSchema = z
     YEASTAR_WEBHOOK_SECRET: optionalString,
     FREESWITCH_BASIC_AUTH: optionalString.refine((v) => v === undefined || /^[^:]+:.+$/.test(v), {
       message: 'expected user:password',
+    }),
+    OTEL_EXPORTER_OTLP_ENDPOINT: url('the OTLP/HTTP endpoint of a trace collector, e.g. http://otel-collector:4318', ['http:', 'https:']),
+    OTEL_EXPORTER_OTLP_HEADERS: optionalString.refine((v) => v === undefined || parseOtlpHeaders(v) !== null, {
+      message: 'expected name=value[,name=value…] (values percent-encoded), e.g. authorization=Bearer%20abc',
     }),
   })
   .superRefine((env, ctx) => {
@@ -213,6 +240,10 @@ export type RawEnv = z.input<typeof envSchema>;
 export interface Settings {
   port: number;
   databaseUrl?: string;
+  /** Connections this process opens to DATABASE_URL (account 1), at most; default 10. */
+  databasePoolSize: number;
+  /** Connections this process opens to each added account's schema, at most (closed when idle); default 2. */
+  accountPoolSize: number;
   dataDir: string;
   publicUrl: string;
   adminToken?: string;
@@ -220,6 +251,10 @@ export interface Settings {
   lookupToken?: string;
   /** Bearer token with the `originate` scope (click-to-call, the CRM widget); ADMIN_TOKEN has it too. */
   originateToken?: string;
+  /** Bearer token with the `metrics` scope (GET /metrics, a Prometheus scraper); ADMIN_TOKEN has it too. */
+  metricsToken?: string;
+  /** Where traces go (OTLP over HTTP, OTEL_EXPORTER_OTLP_ENDPOINT and _HEADERS); unset: no tracing. */
+  tracing?: { endpoint: string; headers: Record<string, string> };
   /** The application_token Bitrix24's outbound webhook carries: its ONEXTERNALCALLSTART clicks place calls. */
   bitrix24AppToken?: string;
   configFile?: string;
@@ -295,11 +330,14 @@ export function parseEnv(source: Record<string, unknown>): Settings {
   return {
     port,
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    databasePoolSize: env.DATABASE_POOL_SIZE ?? 10,
+    accountPoolSize: env.ACCOUNT_POOL_SIZE ?? 2,
     dataDir: env.DATA_DIR ?? './data',
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${port}`,
     ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
     ...(env.LOOKUP_TOKEN ? { lookupToken: env.LOOKUP_TOKEN } : {}),
     ...(env.ORIGINATE_TOKEN ? { originateToken: env.ORIGINATE_TOKEN } : {}),
+    ...observabilitySettings(env),
     ...(env.BITRIX24_APP_TOKEN ? { bitrix24AppToken: env.BITRIX24_APP_TOKEN } : {}),
     ...(env.CONFIG_FILE ? { configFile: env.CONFIG_FILE } : {}),
     ...(env.CONFIG ? { configJson: env.CONFIG } : {}),
@@ -338,6 +376,16 @@ export function parseEnv(source: Record<string, unknown>): Settings {
       yeastar: env.YEASTAR_WEBHOOK_SECRET,
       freeswitch: env.FREESWITCH_BASIC_AUTH,
     }),
+  };
+}
+
+/** GET /metrics's own token, and where traces go. */
+function observabilitySettings(env: z.output<typeof envSchema>): Pick<Settings, 'metricsToken' | 'tracing'> {
+  return {
+    ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
+    ...(env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { tracing: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, headers: parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS ?? '') ?? {} } }
+      : {}),
   };
 }
 

@@ -17,10 +17,11 @@ import { callEnded } from '#test/events';
 const testDb = useTestDb();
 
 /**
- * Wrappers on the stacks that are not stations: the access log wraps every request, and in
- * sandbox mode the CRM's fetch is the in-process sandbox's (a live account's is the global fetch).
+ * Wrappers on the stacks that are not stations: the access log wraps every request, tracing wraps
+ * a station's work in its span (lib/trace.ts), and in sandbox mode the CRM's fetch is the
+ * in-process sandbox's (a live account's is the global fetch).
  */
-const NOT_STATIONS = new Set(['http/core/access-log.ts', 'delivery/setup.ts', 'crm/connect/index.ts']);
+const NOT_STATIONS = new Set(['http/core/access-log.ts', 'lib/trace.ts', 'delivery/setup.ts', 'crm/connect/index.ts']);
 
 /** README's stations, in order. */
 const STATIONS = [

@@ -69,7 +69,7 @@ export function useTestDb(): () => TestDb {
   });
   beforeEach(async () => {
     await db?.db.execute(
-      sql`truncate inbox_events, conversations, legs, recordings, deliveries, delivery_attempts, crm_accounts, pbx_cursors, reconcile_runs, live_calls, live_pops, originations, caller_cache, audit_log, users, api_tokens, sign_in_failures, erasures, recording_link_revocations, recording_policies, accounts restart identity cascade`,
+      sql`truncate inbox_events, conversations, legs, recordings, deliveries, delivery_attempts, crm_accounts, pbx_cursors, reconcile_runs, live_calls, live_pops, originations, caller_cache, audit_log, users, api_tokens, sign_in_failures, used_one_time_tokens, erasures, recording_link_revocations, recording_policies, accounts, crm_budget_requests, crm_budget_state, dead_letters restart identity cascade`,
     );
   });
   return () => {

@@ -30,9 +30,9 @@ export interface Service {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startService(env: Record<string, string>, timeoutMs = 60_000): Promise<Service> {
+export async function startService(env: Record<string, string>, timeoutMs = 60_000, args: string[] = []): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: childEnv({ PORT: String(port), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: childEnv({ PORT: String(port), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));

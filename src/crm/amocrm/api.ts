@@ -4,14 +4,14 @@
  * what each answer means — is the CRM transport's, by amoCRM's table (table.ts).
  * @module
  */
-import type { RateLimiter } from '../limiter';
+import type { Budget } from '../limiter';
 import type { LiveRequest } from '../port';
 import { bearer, CrmTransport, type CrmAnswer, type TokenProvider } from '../transport';
 import { AMOCRM_TABLE } from './table';
 
 export interface AmoApiOptions {
   baseUrl: string;
-  limiter: RateLimiter;
+  limiter: Budget;
   tokens: TokenProvider;
   /** Replaces the global fetch (the in-process sandbox CRM). */
   fetch?: typeof fetch;

@@ -26,7 +26,7 @@
  * @module
  */
 import type { z } from 'zod';
-import type { RateLimiter } from '../limiter';
+import type { Budget } from '../limiter';
 import {
   CrmError,
   type CallerCard,
@@ -61,7 +61,7 @@ export interface Bitrix24AdapterOptions {
   /** Reads a secret named by `{env: NAME}` (the Node environment, or Workers bindings). */
   env: (name: string) => string | undefined;
   fetch: typeof fetch;
-  limiter: RateLimiter;
+  limiter: Budget;
   /** Waits between quick retries (tests pass a virtual one). */
   clock?: { sleep(ms: number): Promise<void> };
 }

@@ -6,7 +6,7 @@
  */
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { Logger } from '../../lib/log';
-import type { RateLimiter } from '../limiter';
+import type { Budget } from '../limiter';
 import { CrmTransport } from '../transport';
 import { GenericCrmAdapter } from './adapter';
 import { authProvider } from './auth';
@@ -16,7 +16,7 @@ import { genericTable } from './table';
 export interface GenericDeps {
   /** What the adapter takes from the rest of the integrator config. */
   config: { default_country: CountryCode; time_zone: string };
-  limiter: RateLimiter;
+  limiter: Budget;
   log: Logger;
   /** The values of the environment variables the config names (settings.crm.secrets). */
   secrets: Record<string, string>;

@@ -20,4 +20,6 @@ export * from './erasures';
 export * from './people';
 export * from './recording-access';
 export * from './accounts';
+export * from './crm-budget';
+export * from './dead-letters';
 export * from './relations';

@@ -21,6 +21,7 @@ import { CHECK_USAGE, CheckUsageError, checkCommand } from './check-command';
 import { IMPORT_USAGE, importCommand } from './import';
 import { KEYS_USAGE, KeysUsageError, keysCommand } from './keys-command';
 import { bindSealKeys } from '../../lib/seal';
+import { postgresSlotStore } from '../../crm/shared-budget';
 import { serveCommand } from './main';
 import { RECONCILE_USAGE, ReconcileUsageError, reconcileCommand } from './reconcile-command';
 import { CONFIG_USAGE, configSchemaCommand, configValidateCommand } from './config-command';
@@ -30,7 +31,8 @@ import { loadSettings } from './settings';
 
 const USAGE = `usage: calltrail <command>
 
-  serve                       run the service (default)
+  serve [--role all|web|worker]  run the service (default); web: HTTP and webhooks only, worker:
+                              settling, delivery, recordings, reconciliation (answers /health and /metrics only)
   migrate                     apply pending database migrations and exit
   tick                        settle due conversations and retry failed inbox events once
   deliver [--budget SECONDS]  deliver due calls to the CRM now, print what happened
@@ -59,7 +61,9 @@ async function withDeps<T>(run: (deps: AppDeps) => Promise<T>, migrate = true): 
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate, poolSize: 2 });
   bindSealKeys(database.db, settings.secretsKeys);
   try {
-    return await run({ db: database.db, settings, config, log, recordings: nodeRecordingsRuntime(settings), limiters: new Map() });
+    // A command beside running services (deliver, reconcile) spends the same shared CRM budget.
+    const slotStore = database.kind === 'postgres' ? { slotStore: postgresSlotStore(() => database.db) } : {};
+    return await run({ db: database.db, settings, config, log, recordings: nodeRecordingsRuntime(settings), limiters: new Map(), ...slotStore });
   } finally {
     await database.close();
   }
@@ -69,7 +73,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
   switch (command) {
     case 'serve':
-      await serveCommand();
+      await serveCommand(rest);
       return -1; // keeps running
     case 'migrate':
       await withDeps(async () => undefined);

@@ -53,7 +53,7 @@ export async function migratePostgresUrl(url: string): Promise<void> {
 export async function openAccountDatabase(options: { databaseUrl?: string; dataDir: string; schema: string; poolSize?: number }): Promise<DbHandle> {
   if (!options.databaseUrl) return openPglite(join(options.dataDir, 'pglite'), true);
   await migratePostgresSchema(options.databaseUrl, options.schema);
-  return connectPostgres(options.databaseUrl, { max: options.poolSize ?? 4, searchPath: options.schema });
+  return connectPostgres(options.databaseUrl, { max: options.poolSize ?? 2, searchPath: options.schema, idleTimeoutSeconds: 30 });
 }
 
 /**

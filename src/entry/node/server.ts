@@ -9,12 +9,19 @@
  * @module
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { sql } from 'drizzle-orm';
-import { createApp } from '../../app';
-import { SANDBOX_TOKEN } from '../../crm/connect';
+import { Hono } from 'hono';
+import { API_VERSION, createApp } from '../../app';
+import { AsyncStoreContextManager } from '../../lib/trace';
+import { startTracing } from '../../lib/tracing';
+import { healthRoutes } from '../../http/api/health';
+import { metricsRoutes } from '../../http/api/metrics';
+import { scopedAuth } from '../../http/core/admin-auth';
+import { SANDBOX_TOKEN, SANDBOX_WIDGET_SECRET } from '../../crm/connect';
 import { createAmoSandbox } from '../../sandbox';
 import { createDeliveryWorker } from '../../delivery/setup';
 import type { Settings } from '../../settings/env';
@@ -36,6 +43,7 @@ import { deliveryLoop, tickLoop, type DeliveryLoop, type TickLoop } from './serv
 import { type AccountDirectory, type AccountHost, createAccountDirectory } from '../../accounts/directory';
 import { accountSchema } from '../../domain/account';
 import { bindSealKeys } from '../../lib/seal';
+import { postgresSlotStore } from '../../crm/shared-budget';
 import { dropAccountDatabase, openAccountDatabase } from './database';
 
 export interface RunningService {
@@ -60,9 +68,27 @@ export interface ServiceOptions {
   crmFetch?: typeof fetch;
   /** Replaces the recordings runtime built from the settings (tests). */
   recordings?: RecordingsRuntime;
+  /**
+   * What this process does (`calltrail serve --role`): `web` answers HTTP and takes webhooks in;
+   * `worker` settles, delivers, archives recordings, reconciles and follows the PBX, answering
+   * only /health and /metrics; `all` (the default) both. Any number of each share one PostgreSQL database.
+   */
+  role?: ServiceRole;
 }
 
+export const SERVICE_ROLES = ['all', 'web', 'worker'] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+
 export async function startService(options: ServiceOptions): Promise<RunningService> {
+  // OTEL_EXPORTER_OTLP_ENDPOINT: every account's spans, from the first request on, go there.
+  const tracing = options.settings.tracing
+    ? startTracing({
+        ...options.settings.tracing,
+        contextManager: new AsyncStoreContextManager(new AsyncLocalStorage()),
+        runtime: 'node',
+        version: API_VERSION,
+      })
+    : null;
   const accounts = createAccountDirectory({
     db: options.database.db,
     settings: options.settings,
@@ -85,6 +111,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         await accounts.stopAll();
       });
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      await tracing?.shutdown().catch((error: unknown) => options.log.warn('could not send the last traces', { error }));
     },
   };
 }
@@ -100,6 +127,8 @@ interface Runtime {
 }
 
 async function startRuntime(options: ServiceOptions, accounts?: AccountDirectory): Promise<Runtime> {
+  const role = options.role ?? 'all';
+  const works = role !== 'web';
   const background = new Set<Promise<unknown>>();
   const stopSignal = new AbortController();
   const deps = serviceDeps(options, stopSignal.signal, background);
@@ -107,18 +136,19 @@ async function startRuntime(options: ServiceOptions, accounts?: AccountDirectory
   if (options.database.kind === 'pglite') await releaseLeases(deps);
   const owner = `node:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   deps.owner = owner;
-  const worker = createDeliveryWorker(deps, { owner });
   const batcher = ingestBatcher(deps, options.database.kind);
   deps.ingest = batcher.submit;
-  const delivery = deliveryLoop(worker, stopSignal.signal, options.log);
+  // A web process leaves settling and delivering to the workers: their tick finds what it stored.
+  const delivery = deliveryLoop(works ? createDeliveryWorker(deps, { owner }) : null, stopSignal.signal, options.log);
   deps.wakeDelivery = delivery.wake;
-  const requests = trackRequests(createApp(deps));
+  const requests = trackRequests(role === 'worker' ? healthOnly(deps) : createApp(deps));
   const ticks = tickLoop(deps, delivery.wake, stopSignal.signal, options.tickMs ?? 1000);
   let started: Omit<ServiceParts, 'stopSignal' | 'requests' | 'batcher' | 'ticks' | 'delivery' | 'background'> | undefined;
   return {
     deps,
     requests,
     begin() {
+      if (!works) return;
       ticks.start();
       started = {
         // Reads FreePBX's CDR table when sources.freepbx.database_url is set.
@@ -137,6 +167,21 @@ async function startRuntime(options: ServiceOptions, accounts?: AccountDirectory
   };
 }
 
+/**
+ * A worker process answers its supervisor's health checks and Prometheus (its CRM requests and
+ * budget counters live here, where the deliveries run), nothing else.
+ */
+function healthOnly(deps: AppDeps): { fetch(request: Request): Response | Promise<Response> } {
+  const app = new Hono();
+  app.route('/', healthRoutes(deps));
+  app.use('/metrics', scopedAuth('metrics', deps));
+  app.route('/', metricsRoutes(deps));
+  app.notFound((c) =>
+    c.json({ error: { code: 'not_found', message: 'a worker process serves /health and /metrics only; send requests to a web process', requestId: '' } }, 404),
+  );
+  return app;
+}
+
 /** Added accounts on Node: a schema of the instance's PostgreSQL database each, or a PGlite each. */
 function nodeAccountHost(options: ServiceOptions): AccountHost {
   const instance = options.settings;
@@ -146,6 +191,7 @@ function nodeAccountHost(options: ServiceOptions): AccountHost {
         ...(instance.databaseUrl ? { databaseUrl: instance.databaseUrl } : {}),
         dataDir: settings.dataDir,
         schema: accountSchema(slug),
+        poolSize: instance.accountPoolSize,
       });
       bindSealKeys(database.db, settings.secretsKeys);
       try {
@@ -177,7 +223,10 @@ function nodeAccountHost(options: ServiceOptions): AccountHost {
 /** The service's AppDeps, before the pieces that need them (owner, ingest, wakeDelivery) are added. */
 function serviceDeps(options: ServiceOptions, stopping: AbortSignal, background: Set<Promise<unknown>>): AppDeps {
   // No CRM configured: the sandbox CRM runs in this process, so calls have somewhere to land.
-  const sandbox = options.settings.crm.kind === 'sandbox' ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] }) : undefined;
+  const sandbox =
+    options.settings.crm.kind === 'sandbox'
+      ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN], widgetSecret: SANDBOX_WIDGET_SECRET })
+      : undefined;
   return {
     db: options.database.db,
     settings: options.settings,
@@ -191,6 +240,8 @@ function serviceDeps(options: ServiceOptions, stopping: AbortSignal, background:
     ...(options.crmFetch ? { crmFetch: options.crmFetch } : {}),
     recordings: options.recordings ?? nodeRecordingsRuntime(options.settings),
     limiters: new Map(),
+    // Several processes may share a server database: each CRM account's budget is counted there.
+    ...(options.database.kind === 'postgres' ? { slotStore: postgresSlotStore(() => options.database.db) } : {}),
     pbxPulls: [freepbxPull()],
     originators: [
       amiOriginator({ address: options.settings.asteriskAmi, log: options.log }),
