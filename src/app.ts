@@ -9,6 +9,7 @@ import { adminConsole } from './http/admin';
 import { describeIssues } from './config/errors';
 import type { AppDeps } from './deps';
 import { accessLog } from './http/core/access-log';
+import { traceRequests } from './http/core/trace-requests';
 import { adminAuth } from './http/core/admin-auth';
 import { renderDocsPage } from './http/core/docs-page';
 import { ApiError, errorResponse, handleError } from './http/core/errors';
@@ -24,10 +25,12 @@ import { recordingRoutes } from './http/api/recordings';
 import { recordingAdminRoutes } from './http/api/recordings-admin';
 import { recordingAccessRoutes } from './http/api/recording-policies';
 import { healthRoutes } from './http/api/health';
+import { metricsRoutes } from './http/api/metrics';
 import { inboxRoutes } from './http/api/inbox';
 import { liveRoutes } from './http/api/live';
 import { scopedAuth } from './http/core/admin-auth';
-import { widgetCors, widgetRoutes } from './http/widget/routes';
+import { amoSignInCors, widgetCors, widgetRoutes } from './http/widget/routes';
+import { amoSignInRoutes } from './http/api/amocrm-sign-in';
 import { accountRoutes } from './http/api/accounts';
 import { mountAccounts } from './http/core/account-mount';
 
@@ -48,6 +51,7 @@ export function createApp(deps: AppDeps) {
   // The added accounts' requests are theirs from the first byte: their app logs and limits them.
   if (deps.accounts) mountAccounts(app, deps.accounts);
   app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(traceRequests(deps.settings.crm.accountId));
   app.use(accessLog(deps.log));
   app.use(
     bodyLimit({
@@ -61,6 +65,8 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
   app.route('/', healthRoutes(deps));
+  app.use('/metrics', scopedAuth('metrics', deps));
+  app.route('/', metricsRoutes(deps));
   app.route('/', webhookRoutes(deps));
 
   const admin = adminAuth(deps);
@@ -77,6 +83,8 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/reconcile/*', admin);
   // The widget calls click-to-call from the amoCRM account's origin: its preflight is answered first.
   app.use('/v1/originate', widgetCors());
+  // Sign-in from the widget: authenticated by amoCRM's one-time token, not a bearer.
+  app.use('/v1/auth/amocrm', amoSignInCors());
   app.use('/v1/lookup', scopedAuth('lookup', deps));
   app.use('/v1/originate', scopedAuth('originate', deps));
   app.route('/', liveRoutes(deps));
@@ -94,6 +102,7 @@ export function createApp(deps: AppDeps) {
   for (const path of ['/v1/audit', '/v1/audit.csv', '/v1/audit/*']) app.use(path, admin);
   app.route('/', auditRoutes(deps));
   app.route('/', peopleRoutes(deps));
+  app.route('/', amoSignInRoutes(deps));
   app.route('/', accountRoutes(deps));
   app.route('/', adminConsole(deps));
   const sandbox = deps.sandbox;

@@ -12,6 +12,8 @@ const instance = parseEnv({
   ADMIN_TOKEN: 'owner-token-0123456789',
   LOOKUP_TOKEN: 'account-1-lookup-token',
   ORIGINATE_TOKEN: 'account-1-originate-token',
+  METRICS_TOKEN: 'account-1-metrics-token',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.example:4318/',
   RECORDING_LINK_KEYS: 'k1:account-1-link-key-0123456789abcdef',
   GENERIC_WEBHOOK_SECRET: 'account-1-generic-secret',
   ASTERISK_AMI_URL: 'tcp://admin:pw@pbx1.example:5038',
@@ -35,10 +37,13 @@ describe("an added account's settings", () => {
     expect(s.sandboxMode).toBe(true);
     expect(s.lookupToken).toBeUndefined();
     expect(s.originateToken).toBeUndefined();
+    expect(s.metricsToken).toBeUndefined();
     expect(s.recordingLinkKeys).toEqual([]);
     expect(s.secrets).toEqual({});
     expect(s.asteriskAmi).toBeUndefined();
     expect(JSON.stringify(s)).not.toMatch(/account-1/);
+    // Where traces go is the instance's: every account's spans go there.
+    expect(s.tracing).toEqual({ endpoint: 'http://collector.example:4318', headers: {} });
   });
 
   it('take its own CRM, tokens and PBX secrets from its variables', () => {
@@ -48,6 +53,7 @@ describe("an added account's settings", () => {
         AMOCRM_BASE_URL: 'https://acme.amocrm.ru',
         AMOCRM_LONG_LIVED_TOKEN: 'acme-token',
         LOOKUP_TOKEN: 'acme-lookup-token-0123',
+        METRICS_TOKEN: 'acme-metrics-token-0123',
         GENERIC_WEBHOOK_SECRET: 'acme-generic-secret-0123',
       },
       config: defaultIntegratorConfig(),
@@ -55,6 +61,7 @@ describe("an added account's settings", () => {
     expect(s.crm).toMatchObject({ kind: 'amocrm', accountId: 'amocrm:acme.amocrm.ru', longLivedToken: 'acme-token' });
     expect(s.sandboxMode).toBe(false);
     expect(s.lookupToken).toBe('acme-lookup-token-0123');
+    expect(s.metricsToken).toBe('acme-metrics-token-0123');
     expect(s.secrets.generic).toBe('acme-generic-secret-0123');
   });
 

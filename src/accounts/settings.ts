@@ -1,7 +1,7 @@
 /**
  * An added account's settings: the instance's (database, storage, keys, timings, the owner's
  * ADMIN_TOKEN) with the account's own parts put in their place — its CRM, its PBX sources'
- * secrets, its lookup and click-to-call tokens, its integrator config — and its own public URL
+ * secrets, its lookup, click-to-call and metrics tokens, its integrator config — and its own public URL
  * (PUBLIC_URL/a/<slug>) and data folder (DATA_DIR/accounts/<slug>). What account 1 holds for
  * itself (its LOOKUP_TOKEN, its recording link keys, its AMI) never reaches another account.
  * @module
@@ -22,6 +22,7 @@ export const ACCOUNT_VARIABLES = [
   'AMOCRM_RPS',
   'LOOKUP_TOKEN',
   'ORIGINATE_TOKEN',
+  'METRICS_TOKEN',
   'BITRIX24_APP_TOKEN',
   'GENERIC_WEBHOOK_SECRET',
   'ASTERISK_WEBHOOK_SECRET',
@@ -80,7 +81,7 @@ export function accountSettings(instance: Settings, account: AccountSource): Set
     throw error;
   }
   // Account 1's own parts stay behind; the instance's shared parts come along.
-  const { lookupToken, originateToken, bitrix24AppToken, configFile, configJson, asteriskAmi, freeswitchEsl, ...shared } = instance;
+  const { lookupToken, originateToken, metricsToken, bitrix24AppToken, configFile, configJson, asteriskAmi, freeswitchEsl, ...shared } = instance;
   const settings: Settings = {
     ...shared,
     publicUrl: `${instance.publicUrl.replace(/\/+$/, '')}/a/${account.slug}`,
@@ -93,6 +94,7 @@ export function accountSettings(instance: Settings, account: AccountSource): Set
     recordingsPrefix: `accounts/${account.slug}/`,
     ...(own.lookupToken ? { lookupToken: own.lookupToken } : {}),
     ...(own.originateToken ? { originateToken: own.originateToken } : {}),
+    ...(own.metricsToken ? { metricsToken: own.metricsToken } : {}),
     ...(own.bitrix24AppToken ? { bitrix24AppToken: own.bitrix24AppToken } : {}),
     ...(own.asteriskAmi ? { asteriskAmi: own.asteriskAmi } : {}),
     ...(own.freeswitchEsl ? { freeswitchEsl: own.freeswitchEsl } : {}),

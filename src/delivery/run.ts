@@ -9,6 +9,7 @@ import type { Db } from '../db/client';
 import type { DeliveryStep } from '../domain/delivery';
 import { CrmError, type CallToLog, type CrmPort, type LoggedCall } from '../crm/port';
 import { describeError, type Logger } from '../lib/log';
+import { inSpanOfCalls } from '../lib/trace';
 import { advance, afterFailure, deferred, delivered, failed, retryLater, skipped } from './outcomes';
 import { callbackTask, fieldMapping, toCallToLog, unknownCallerPolicy, wantsCallbackTask } from './payload';
 import { backoffMs, decide, MAX_ATTEMPTS } from '../crm/retry-policy';
@@ -98,8 +99,19 @@ export class DeliveryRun {
     await Promise.all(Array.from({ length: Math.min(this.deps.concurrency, chunks.length) }, worker));
   }
 
-  /** One CRM request for a chunk of rows of one step, bracketed by intent and results. */
-  private async request(step: DeliveryStep, rows: ClaimedDelivery[]) {
+  /** One CRM request for a chunk of rows of one step, in a span of the calls' traces (their webhooks started them). */
+  private request(step: DeliveryStep, rows: ClaimedDelivery[]) {
+    const attributes = { 'calltrail.delivery.step': step, 'calltrail.calls': rows.length };
+    return inSpanOfCalls(
+      `delivery ${step}`,
+      rows.map((r) => r.traceParent),
+      attributes,
+      () => this.send(step, rows),
+    );
+  }
+
+  /** The request, bracketed by intent and results. */
+  private async send(step: DeliveryStep, rows: ClaimedDelivery[]) {
     const { db, owner } = this.deps;
     const now = this.deps.now();
     await markIntent(

@@ -34,6 +34,8 @@ export interface ClaimedDelivery extends DeliverableCall {
   audioId: string | null;
   /** The PBX's own URL, used as the link only where recordings are not archived. */
   originLink: string | null;
+  /** The trace the call's webhook started (kept while tracing is on): its delivery continues it. */
+  traceParent?: string | null;
 }
 
 interface ClaimRow {
@@ -59,6 +61,7 @@ interface ClaimRow {
   line: string | null;
   live_ref: string | null;
   clicked: { user: string; ref: string | null } | null;
+  trace_parent: string | null;
 }
 
 const date = (v: string | Date | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
@@ -110,7 +113,7 @@ export async function claimDue(
           (select r.origin_url from ${recordings} r
             where r.conversation_id = c.id and r.status = 'referenced' and r.origin_url ~* '^https?://'
             order by r.recording_key limit 1) as origin_link,
-          c.line,
+          c.line, c.trace_parent,
           (select l.crm_ref from ${liveCalls} l where l.source = c.source and l.call_key = c.call_key) as live_ref,
           -- A click-to-call from the CRM: the call it placed is the clicking user's.
           (select json_build_object('user', o.user_id, 'ref', o.crm_ref) from ${originations} o
@@ -119,33 +122,37 @@ export async function claimDue(
               and o.requested_at between c.started_at - interval '5 minutes' and c.started_at + interval '1 minute'
             order by o.requested_at desc limit 1) as clicked`,
   );
-  return rows
-    .map((r) => ({
-      deliveryId: r.id,
-      step: r.step,
-      attempts: r.attempts,
-      outcomeUnknown: r.outcome_unknown,
-      lastAttemptAt: date(r.last_attempt_at),
-      refs: r.crm_refs ?? {},
-      uniq: r.uniq,
-      callKey: r.call_key,
-      direction: r.direction,
-      externalNumber: r.external_number,
-      externalNumberRaw: r.external_number_raw,
-      extension: r.extension,
-      outcome: r.outcome,
-      startedAt: date(r.started_at),
-      durationSeconds: r.duration_seconds,
-      talkSeconds: r.talk_seconds,
-      revision: r.revision,
-      audioId: r.audio_id,
-      originLink: r.origin_link,
-      link: null,
-      line: r.line,
-      liveRef: r.live_ref ?? r.clicked?.ref ?? null,
-      clickedBy: r.clicked?.user ?? null,
-    }))
-    .sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
+  return rows.map(claimed).sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
+}
+
+/** A claimed row as the run reads it. */
+function claimed(r: ClaimRow): ClaimedDelivery {
+  return {
+    deliveryId: r.id,
+    step: r.step,
+    attempts: r.attempts,
+    outcomeUnknown: r.outcome_unknown,
+    lastAttemptAt: date(r.last_attempt_at),
+    refs: r.crm_refs ?? {},
+    uniq: r.uniq,
+    callKey: r.call_key,
+    direction: r.direction,
+    externalNumber: r.external_number,
+    externalNumberRaw: r.external_number_raw,
+    extension: r.extension,
+    outcome: r.outcome,
+    startedAt: date(r.started_at),
+    durationSeconds: r.duration_seconds,
+    talkSeconds: r.talk_seconds,
+    revision: r.revision,
+    audioId: r.audio_id,
+    originLink: r.origin_link,
+    link: null,
+    line: r.line,
+    liveRef: r.live_ref ?? r.clicked?.ref ?? null,
+    clickedBy: r.clicked?.user ?? null,
+    traceParent: r.trace_parent,
+  };
 }
 
 /**

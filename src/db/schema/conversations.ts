@@ -57,6 +57,11 @@ export const conversations = pgTable(
     /** Who placed the hold (an actor, "user:…", "token:…"). */
     legalHoldBy: text('legal_hold_by'),
     legalHoldReason: text('legal_hold_reason'),
+    /**
+     * The W3C traceparent of the inbox apply that last changed the call, kept only while tracing
+     * is on: its delivery, later and maybe elsewhere, continues that trace (ledger/trace.ts).
+     */
+    traceParent: text('trace_parent'),
     ...timestamps,
   },
   (t) => [

@@ -1,12 +1,12 @@
 /**
- * Bearer tokens for the /v1 API: ADMIN_TOKEN (the bootstrap owner), LOOKUP_TOKEN and
- * ORIGINATE_TOKEN from the environment, and API tokens made in the console or through /v1/tokens,
+ * Bearer tokens for the /v1 API: ADMIN_TOKEN (the bootstrap owner), LOOKUP_TOKEN,
+ * ORIGINATE_TOKEN and METRICS_TOKEN from the environment, and API tokens made in the console or through /v1/tokens,
  * found by their SHA-256 in one indexed query — a wrong token costs the caller the same as a
  * right one (the environment's tokens are all compared, in constant time, whichever matches).
  *
  * adminAuth: the admin API. A token needs the admin scope (or read, for GET only), and its role
  * must be allowed the route by the access table (access.ts) — else 403 `forbidden`.
- * scopedAuth: /v1/lookup and /v1/originate, for a token with that scope (or admin).
+ * scopedAuth: /v1/lookup, /v1/originate and /metrics, for a token with that scope (or admin).
  * A token's use is recorded (last_used_at and `auth.token_used` in the audit trail) at most once a
  * minute per token.
  * @module
@@ -31,16 +31,26 @@ export interface AuthDeps {
   now?: () => Date;
 }
 
-type Presented = { kind: 'env'; name: 'ADMIN_TOKEN' | 'LOOKUP_TOKEN' | 'ORIGINATE_TOKEN' } | { kind: 'token'; row: TokenRow } | { kind: 'none' };
+type EnvToken = 'ADMIN_TOKEN' | 'LOOKUP_TOKEN' | 'ORIGINATE_TOKEN' | 'METRICS_TOKEN';
+type Presented = { kind: 'env'; name: EnvToken } | { kind: 'token'; row: TokenRow } | { kind: 'none' };
+
+/** The scopes a token of the environment stands for, and the variable that holds each. */
+type Scope = 'lookup' | 'originate' | 'metrics';
+const SCOPE_TOKEN: Record<Scope, { name: EnvToken; setting: 'lookupToken' | 'originateToken' | 'metricsToken' }> = {
+  lookup: { name: 'LOOKUP_TOKEN', setting: 'lookupToken' },
+  originate: { name: 'ORIGINATE_TOKEN', setting: 'originateToken' },
+  metrics: { name: 'METRICS_TOKEN', setting: 'metricsToken' },
+};
 
 /** Which token this is: every environment token compared, and one lookup by hash. */
 async function identify(deps: AuthDeps, given: string | undefined): Promise<Presented> {
   if (!given) return { kind: 'none' };
-  const { adminToken, lookupToken, originateToken } = deps.settings;
+  const { adminToken, lookupToken, originateToken, metricsToken } = deps.settings;
   const env = [
     ['ADMIN_TOKEN', adminToken],
     ['LOOKUP_TOKEN', lookupToken],
     ['ORIGINATE_TOKEN', originateToken],
+    ['METRICS_TOKEN', metricsToken],
   ] as const;
   let found: Presented = { kind: 'none' };
   for (const [name, token] of env) {
@@ -111,14 +121,14 @@ export function adminAuth(deps: AuthDeps): MiddlewareHandler {
 }
 
 /**
- * A bearer token with a scope: the scope's own token (LOOKUP_TOKEN, ORIGINATE_TOKEN), the admin
+ * A bearer token with a scope: the scope's own token (LOOKUP_TOKEN, ORIGINATE_TOKEN, METRICS_TOKEN), the admin
  * token, or an API token with that scope (or admin). 401 without a known token; 403 for a known
  * token of another scope. The token may also come as HTTP basic auth's password (any user name):
  * PBXs that fetch a URL — Asterisk's CURL(), FreePBX's caller ID lookup — can send credentials in
  * the URL but not a header of their own.
  */
-export function scopedAuth(scope: 'lookup' | 'originate', deps: AuthDeps): MiddlewareHandler {
-  const own = scope === 'lookup' ? 'LOOKUP_TOKEN' : 'ORIGINATE_TOKEN';
+export function scopedAuth(scope: Scope, deps: AuthDeps): MiddlewareHandler {
+  const own = SCOPE_TOKEN[scope].name;
   return async (c, next) => {
     const found = await identify(deps, presentedToken(c.req.header('Authorization') ?? ''));
     if (found.kind === 'env' && (found.name === 'ADMIN_TOKEN' || found.name === own)) {
@@ -136,7 +146,7 @@ export function scopedAuth(scope: 'lookup' | 'originate', deps: AuthDeps): Middl
       return next();
     }
     const { adminToken } = deps.settings;
-    const scoped = scope === 'lookup' ? deps.settings.lookupToken : deps.settings.originateToken;
+    const scoped = deps.settings[SCOPE_TOKEN[scope].setting];
     if (!scoped && !adminToken)
       refuse(c, `calltrail ${scope}`, `a token with the ${scope} scope is required: set ${own} or make an API token with the ${scope} scope`);
     refuse(c, `calltrail ${scope}`, `a bearer token with the ${scope} scope is required`);
