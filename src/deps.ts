@@ -11,7 +11,9 @@
 import type { Settings } from './settings/env';
 import type { IntegratorConfig } from './settings/integrator';
 import type { Db } from './db/client';
-import type { RateLimiter } from './crm/limiter';
+import type { Budget } from './crm/limiter';
+import type { SlotStore } from './crm/shared-budget';
+import type { RefreshLock } from './crm/amocrm/auth';
 import { sourcesReading } from './jobs';
 import type { DryRunContext } from './ledger/dry-run';
 import type { IngestInput, IngestResult } from './ledger/inbox';
@@ -37,6 +39,11 @@ export interface AppDeps {
   defer?: (work: Promise<unknown>) => void;
   /** How webhook bodies reach the inbox; Node groups concurrent ones (ledger/batcher.ts). */
   ingest?: (input: IngestInput) => Promise<IngestResult>;
+  /**
+   * Stores a webhook body for a queue's consumer to apply (Workers with Cloudflare Queues:
+   * ledger/queued.ts); bodies with live moments (a ring) are applied at once all the same.
+   */
+  queueBody?: (input: IngestInput) => Promise<IngestResult>;
   /** Asks for prompt delivery (calls settled, circuit reset): Node wakes its loop, Workers drain in waitUntil. */
   wakeDelivery?: () => void;
   /** The built-in sandbox CRM (sandbox mode), served at /sandbox/amocrm. */
@@ -55,7 +62,11 @@ export interface AppDeps {
    * The CRM accounts' request budgets in this process, shared by everything that calls the CRM
    * (deliveries, reconciliation); created by the entry, kept for the process or isolate.
    */
-  limiters?: Map<string, RateLimiter>;
+  limiters?: Map<string, Budget>;
+  /** Shares each CRM account's budget with the other processes (PostgreSQL; Workers: the account's Durable Object); absent: per process. */
+  slotStore?: SlotStore;
+  /** Serializes amoCRM's OAuth refresh beyond the database's row lock (Workers: the account's Durable Object). */
+  refreshLock?: RefreshLock;
   /** This process (or isolate) in leases: deliveries, reconciliation runs. */
   owner?: string;
   /**

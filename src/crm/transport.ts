@@ -18,7 +18,8 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import { networkFailure, readAnswer, type VendorTable } from './answers';
-import type { Priority, RateLimiter } from './limiter';
+import type { Budget, Priority } from './limiter';
+import { startCrmTry } from './observe';
 import { CrmError } from './port';
 import { rateLimitWaitMs, retryInRun } from './retry-policy';
 
@@ -81,7 +82,7 @@ export interface CrmAnswer {
 export interface TransportOptions {
   vendor: VendorTable;
   /** The account's rate budget, shared by every request to it. */
-  limiter: RateLimiter;
+  limiter: Budget;
   credentials?: Credentials;
   /** Replaces the global fetch (the in-process sandbox CRM, tests). */
   fetch?: typeof fetch;
@@ -142,10 +143,14 @@ export class CrmTransport {
   private async once(req: CrmRequest, write: boolean): Promise<CrmAnswer> {
     let renewed = false;
     for (;;) {
-      await this.options.limiter.acquire({ priority: req.priority ?? 'delivery', deadline: req.deadline ?? null });
+      // Credentials first: a token refresh (or waiting for another's) must not sit between the
+      // slot the budget counted and the request the CRM counts.
       const auth = await this.credentials.headers();
-      const { status, text, headers } = await this.send(req, auth, write);
+      await this.options.limiter.acquire({ priority: req.priority ?? 'delivery', deadline: req.deadline ?? null });
+      const observed = startCrmTry(this.options.limiter, req.method, req.url);
+      const { status, text, headers } = await this.send(req, auth, write).catch(observed.failed);
       const reading = readAnswer(this.options.vendor, { status, text, headers }, write, req.accept);
+      observed.answered(status, reading);
       if (reading.ok) return { status, data: reading.data };
       if (reading.failure.kind === 'unauthorized' && !renewed) {
         renewed = true;

@@ -8,7 +8,8 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { CrmConfig } from '../crm/config';
 import type { ConnectDeps } from '../crm/connect';
-import type { RateLimiter } from '../crm/limiter';
+import type { Budget } from '../crm/limiter';
+import type { SlotStore } from '../crm/shared-budget';
 import type { CrmSettings } from '../crm/settings';
 import type { Db } from '../db/client';
 import type { Outcome } from '../domain/call';
@@ -55,7 +56,11 @@ export interface DeliveryDeps {
   };
   config: ConnectDeps['config'] & DeliveryConfig;
   /** The CRM accounts' request budgets in this process, shared by every caller of the CRM. */
-  limiters?: Map<string, RateLimiter>;
+  limiters?: Map<string, Budget>;
+  /** Shares each CRM account's budget with the other processes on this database (PostgreSQL); absent: per process. */
+  slotStore?: SlotStore;
+  /** Serializes amoCRM's OAuth refresh beyond the database's row lock (Workers: a Durable Object). */
+  refreshLock?: ConnectDeps['refreshLock'];
   /** The built-in sandbox CRM (sandbox mode). */
   sandbox?: { fetch: (request: Request) => Response | Promise<Response> };
   /** Replaces the global fetch for calls to the CRM (tests). */

@@ -5,20 +5,25 @@
  * @module
  */
 import { connectCrm, type CrmConnection } from '../crm/connect';
-import type { RateLimiter } from '../crm/limiter';
+import type { Budget } from '../crm/limiter';
 import { noteRecordingUrl } from '../recordings/signed-link';
 import type { DeliveryDeps } from './deps';
 import { DeliveryWorker } from './worker';
 
 /** The configured CRM for these deps (null in sandbox mode without a sandbox). */
-export function crmConnection(deps: DeliveryDeps, options: { limiters?: Map<string, RateLimiter>; timeoutMs?: number } = {}): CrmConnection | null {
+export function crmConnection(deps: DeliveryDeps, options: { limiters?: Map<string, Budget>; timeoutMs?: number } = {}): CrmConnection | null {
   return connectCrm({
     settings: deps.settings,
     config: deps.config,
-    db: deps.db,
+    // Read when used: a connection kept for the isolate (live/crm.ts) reaches the database of the request it serves.
+    get db() {
+      return deps.db;
+    },
     log: deps.log,
     now: deps.now ?? (() => new Date()),
     limiters: options.limiters ?? deps.limiters ?? new Map(),
+    ...(deps.slotStore ? { slotStore: deps.slotStore } : {}),
+    ...(deps.refreshLock ? { refreshLock: deps.refreshLock } : {}),
     ...(deps.sandbox ? { sandboxFetch: async (request: Request) => deps.sandbox!.fetch(request) } : {}),
     ...(deps.crmFetch ? { fetch: deps.crmFetch } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
@@ -27,7 +32,7 @@ export function crmConnection(deps: DeliveryDeps, options: { limiters?: Map<stri
 
 export function createDeliveryWorker(
   deps: DeliveryDeps,
-  options: { owner: string; limiters?: Map<string, RateLimiter>; timeoutMs?: number },
+  options: { owner: string; limiters?: Map<string, Budget>; timeoutMs?: number },
 ): DeliveryWorker | null {
   const now = deps.now ?? (() => new Date());
   const crm = crmConnection(deps, options);

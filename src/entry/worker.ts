@@ -1,6 +1,12 @@
 /**
- * Cloudflare Workers entry: `fetch` serves the app, `scheduled` runs the periodic tick, drains
- * due deliveries and works reconciliation runs (the nightly trigger starts yesterday's).
+ * Cloudflare Workers entry: `fetch` serves the app, `queue` works the Cloudflare Queues (inbox
+ * bodies to apply, deliveries to send, what died: worker/queues.ts), `scheduled` runs the
+ * periodic tick — the safety net that applies what a lost message left and drains due
+ * deliveries — and works reconciliation runs (the nightly trigger starts yesterday's). The
+ * Durable Object CrmAccount (worker/crm-account.ts) keeps each CRM account's request budget and
+ * its OAuth refresh lock for every isolate. Without the queue or Durable Object bindings the
+ * Worker runs as before: webhooks apply at once and drain in waitUntil, the budget is counted in
+ * PostgreSQL.
  *
  * The app is built once per isolate (settings parsed, routes and their OpenAPI document made once)
  * and reused by every request. What belongs to one request lives in a request scope: the database
@@ -11,10 +17,12 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createApp } from '../app';
+import { trace } from '@opentelemetry/api';
+import { API_VERSION, createApp } from '../app';
 import { ConfigError } from '../config/errors';
-import { SANDBOX_TOKEN } from '../crm/connect';
-import type { RateLimiter } from '../crm/limiter';
+import { SANDBOX_TOKEN, SANDBOX_WIDGET_SECRET } from '../crm/connect';
+import type { Budget } from '../crm/limiter';
+import { postgresSlotStore } from '../crm/shared-budget';
 import { connectPostgres, type Db } from '../db/client';
 import { createDeliveryWorker } from '../delivery/setup';
 import type { DeliveryWorker } from '../delivery/worker';
@@ -22,6 +30,8 @@ import type { AppDeps, RecordingsRuntime } from '../deps';
 import { ERROR_STATUS, type ErrorEnvelope } from '../http/core/errors';
 import { runTick } from '../jobs';
 import { createLogger, type Logger } from '../lib/log';
+import { AsyncStoreContextManager, traceparentOf } from '../lib/trace';
+import { startTracing, type Tracing } from '../lib/tracing';
 import { bindSealKeys } from '../lib/seal';
 import { recordingSources } from '../pbx/registry';
 import { runtimeFetchFor } from '../recordings/fetch/runtime-fetch';
@@ -32,11 +42,23 @@ import { continueRun, nightlyRun, resumeRuns, startNightlyIfDue } from '../recon
 import { createAmoSandbox } from '../sandbox';
 import type { Settings } from '../settings/env';
 import { loadSettings } from '../settings/load';
+import { type DurableNamespaceLike, durableRefreshLock, durableSlotStore } from './worker/crm-account-client';
+import { DurableBudget } from './worker/durable-budget';
+import { consumeBatch, type QueueBatchLike, type QueueProducerLike, type QueueWork, queueBody, type WorkerQueues } from './worker/queues';
+
+export { CrmAccount } from './worker/crm-account';
 
 interface Env {
   HYPERDRIVE?: { connectionString: string };
   /** R2 bucket for archived recordings. */
   RECORDINGS?: R2BucketLike;
+  /** Queue producers: inbox bodies to apply, deliveries to send (both, or neither is used). */
+  INBOX?: QueueProducerLike<QueueWork>;
+  DELIVERIES?: QueueProducerLike<QueueWork>;
+  /** The dead-letter queue's name (default calltrail-dead-letters): its batches are recorded. */
+  DEAD_LETTER_QUEUE?: string;
+  /** The CrmAccount Durable Objects: each CRM account's budget and refresh lock. */
+  CRM_ACCOUNTS?: DurableNamespaceLike;
   [name: string]: unknown;
 }
 interface ExecutionContext {
@@ -64,6 +86,10 @@ interface Isolate {
   app: ReturnType<typeof createApp>;
   databaseUrl: string;
   log: Logger;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT set: spans are batched and sent at the end of each request. */
+  tracing: Tracing | null;
+  /** INBOX and DELIVERIES bound: webhooks queue their bodies, drains run in the queue consumer. */
+  queues: WorkerQueues | null;
 }
 
 const scope = new AsyncLocalStorage<RequestScope>();
@@ -95,7 +121,8 @@ function buildIsolate(env: Env): Isolate | ConfigError {
   const databaseUrl = env.HYPERDRIVE?.connectionString ?? settings.databaseUrl;
   if (!databaseUrl) return new ConfigError('environment', ['HYPERDRIVE: bind a Hyperdrive config (or set DATABASE_URL)']);
   const log = createLogger({ level: settings.logLevel, base: { service: 'calltrail', runtime: 'workerd' } });
-  const sandbox = settings.crm.kind === 'sandbox' ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN] }) : undefined;
+  const sandbox =
+    settings.crm.kind === 'sandbox' ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN], widgetSecret: SANDBOX_WIDGET_SECRET }) : undefined;
   const recordings = workerRecordings(settings, env);
   const deps: AppDeps = {
     get db() {
@@ -110,13 +137,35 @@ function buildIsolate(env: Env): Isolate | ConfigError {
     settings,
     config,
     log,
-    limiters: new Map<string, RateLimiter>(),
+    limiters: accountBudgets(settings, env, log),
+    // Every isolate is another process: the account's budget is counted in its Durable Object (else in PostgreSQL).
+    slotStore: env.CRM_ACCOUNTS ? durableSlotStore(env.CRM_ACCOUNTS) : postgresSlotStore(() => current().db),
+    ...(env.CRM_ACCOUNTS ? { refreshLock: durableRefreshLock(env.CRM_ACCOUNTS, log) } : {}),
     owner: `workerd:${crypto.randomUUID().slice(0, 8)}`,
     backgroundBudgetMs: 25_000,
     ...(sandbox ? { sandbox } : {}),
     ...(recordings ? { recordings } : {}),
   };
-  return { deps, app: createApp(deps), databaseUrl, log };
+  const tracing = settings.tracing
+    ? startTracing({ ...settings.tracing, contextManager: new AsyncStoreContextManager(new AsyncLocalStorage()), runtime: 'workerd', version: API_VERSION })
+    : null;
+  const queues = workerQueues(env);
+  // The webhook's traceparent goes with the message: the consumer's apply continues the trace.
+  if (queues) deps.queueBody = (input) => queueBody(deps, queues, input, traceparentOf(trace.getActiveSpan()));
+  return { deps, app: createApp(deps), databaseUrl, log, tracing, queues };
+}
+
+/** With the Durable Object, the account's budget is the object alone: no pacing loop in the isolate (worker/durable-budget.ts). */
+function accountBudgets(settings: Settings, env: Env, log: Logger): Map<string, Budget> {
+  const budgets = new Map<string, Budget>();
+  const { accountId: account, rps } = settings.crm;
+  if (env.CRM_ACCOUNTS) budgets.set(account, new DurableBudget({ account, rps, store: durableSlotStore(env.CRM_ACCOUNTS), log }));
+  return budgets;
+}
+
+function workerQueues(env: Env): WorkerQueues | null {
+  if (!env.INBOX || !env.DELIVERIES) return null;
+  return { inbox: env.INBOX, deliveries: env.DELIVERIES, deadLetters: env.DEAD_LETTER_QUEUE ?? 'calltrail-dead-letters' };
 }
 
 /** Runs `work` with a database client of its own, closed after everything it deferred has finished. */
@@ -134,22 +183,29 @@ async function inScope<T>(found: Isolate, ctx: ExecutionContext, work: (request:
     return await scope.run(request, () => {
       // Made inside the scope: the worker keeps this request's client.
       request.worker = createDeliveryWorker(found.deps, { owner: found.deps.owner ?? 'workerd' });
-      request.wakeDelivery = wakeOnce(found.deps, request);
+      request.wakeDelivery = wakeOnce(found, request);
       return work(request);
     });
   } finally {
-    ctx.waitUntil(Promise.allSettled(pending).then(() => database.close()));
+    // workerd runs no timer after the request: the spans of the request and its deferred work go now.
+    const flushed = () => found.tracing?.flush().catch((error: unknown) => found.log.warn('could not send traces', { error }));
+    ctx.waitUntil(Promise.allSettled(pending).then(() => Promise.all([database.close(), flushed()])));
   }
 }
 
-/** A webhook that settled calls drains deliveries in waitUntil, once per request; recordings first. */
-function wakeOnce(deps: AppDeps, request: RequestScope): () => void {
+/**
+ * Calls settled: once per request, a message to the deliveries queue, or without queues a drain
+ * in waitUntil (recordings first).
+ */
+function wakeOnce(found: Isolate, request: RequestScope): () => void {
+  const { deps, queues } = found;
   let woken = false;
   return () => {
     const worker = request.worker;
     if (!worker || woken) return;
     woken = true;
-    request.defer(processRecordings(deps, recordingSources).then(() => worker.drain({ budgetMs: 20_000 })));
+    if (queues) request.defer(queues.deliveries.send({ kind: 'deliver', account: deps.settings.crm.accountId }));
+    else request.defer(processRecordings(deps, recordingSources).then(() => worker.drain({ budgetMs: 20_000 })));
   };
 }
 
@@ -195,6 +251,14 @@ export default {
     const found = isolate(env);
     if (found instanceof ConfigError) return misconfigured(found);
     return inScope(found, ctx, async () => found.app.fetch(request));
+  },
+
+  async queue(batch: QueueBatchLike, env: Env, ctx: ExecutionContext): Promise<void> {
+    const found = isolate(env);
+    if (found instanceof ConfigError) throw found;
+    const queues = found.queues;
+    if (!queues) throw new Error('a queue batch came, but INBOX and DELIVERIES are not both bound');
+    await inScope(found, ctx, (request) => consumeBatch(batch, { deps: found.deps, worker: request.worker, queues }));
   },
 
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {

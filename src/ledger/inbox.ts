@@ -38,6 +38,8 @@ export type IngestResult =
   | { status: 'duplicate'; inboxId: number | null; events: number }
   /** Stored, but applying failed; it will be retried and can be reprocessed. */
   | { status: 'stored'; inboxId: number; events: number; error: string }
+  /** Stored, and waiting in a queue to be applied (queued.ts). */
+  | { status: 'queued'; inboxId: number; events: number }
   /** Not stored: the body is bad input (domain/admit.ts); `problems` name the fields. */
   | { status: 'refused'; inboxId: null; events: number; error: string; problems: string[] };
 
@@ -187,9 +189,9 @@ async function duplicate(deps: InboxDeps, source: string, dedupeKey: string, eve
 }
 
 export interface ReprocessSelection {
-  /** These events, whatever their retry schedule (an admin asked). */
+  /** These events (failed or queued), whatever their retry schedule (an admin or a queue message asked). */
   ids?: number[];
-  /** Failed events whose automatic retry is due. */
+  /** Failed events whose automatic retry is due, and queued ones past their grace (a lost message). */
   due?: boolean;
   /** Every failed event, now. */
   allFailed?: boolean;
@@ -206,11 +208,13 @@ export async function reprocessInbox(deps: InboxDeps, selection: ReprocessSelect
   const now = deps.now();
   const result: ReprocessResult = { processed: [], failed: [] };
   const limit = selection.limit ?? 100;
+  // A queued body (queued.ts) is applied by id when its message comes, or when due if it never did.
+  const waiting = inArray(inboxEvents.status, ['failed', 'queued']);
   const where = selection.ids
-    ? and(inArray(inboxEvents.id, selection.ids), eq(inboxEvents.status, 'failed'))
+    ? and(inArray(inboxEvents.id, selection.ids), waiting)
     : selection.allFailed
       ? eq(inboxEvents.status, 'failed')
-      : and(eq(inboxEvents.status, 'failed'), isNotNull(inboxEvents.nextAttemptAt), lte(inboxEvents.nextAttemptAt, now));
+      : and(waiting, isNotNull(inboxEvents.nextAttemptAt), lte(inboxEvents.nextAttemptAt, now));
   const seen = new Set<number>();
   for (;;) {
     const claimed = await deps.db.transaction(async (tx) => {
@@ -239,6 +243,7 @@ export async function reprocessInbox(deps: InboxDeps, selection: ReprocessSelect
         await tx
           .update(inboxEvents)
           .set({
+            status: 'failed',
             attempts,
             error: message,
             nextAttemptAt: attempts < MAX_AUTOMATIC_ATTEMPTS ? new Date(now.getTime() + retryDelaySeconds(attempts) * 1000) : null,

@@ -1,9 +1,11 @@
 /**
  * The Workers build under workerd (wrangler dev), reaching the real PostgreSQL through the
  * Hyperdrive binding's local connection string and amoCRM — the sandbox, served by this test
- * process — over HTTP: signed events end to end, delivery in waitUntil after a webhook, the Cron
+ * process — over HTTP: signed events end to end through wrangler.toml's queues (the webhook
+ * stores and queues, the consumer applies, then delivers), a ring's pop from waitUntil, the Cron
  * Trigger's scheduled handler settling due calls and delivering them, the nightly trigger
  * reconciling yesterday with the CRM, and a misconfiguration reported, not crashed on.
+ * (queues.test.ts: the queues' retries and dead letters, the Durable Object across isolates.)
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { desc, eq } from 'drizzle-orm';
@@ -32,6 +34,16 @@ async function until<T>(check: () => T | undefined, timeoutMs = 10_000): Promise
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function untilAsync<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 100));
@@ -67,7 +79,8 @@ beforeAll(async () => {
     GENERIC_WEBHOOK_SECRET: SECRET,
     ADMIN_TOKEN,
     SECRETS_KEYS: TEST_SECRETS_KEYS,
-    SETTLE_SECONDS: '1',
+    // Longer than a body waits in the inbox queue (a batch is taken after 1 s): the call is applied unsettled.
+    SETTLE_SECONDS: '4',
     AMOCRM_BASE_URL: crm,
     AMOCRM_LONG_LIVED_TOKEN: TOKEN,
     CONFIG: JSON.stringify({
@@ -99,7 +112,7 @@ describe('calltrail under workerd', () => {
     expect(await res.json()).toEqual({ status: 'ok', db: 'ok', crm: 'ok', crm_kind: 'amocrm' });
   });
 
-  it('stores and assembles a signed event, and delivers it to amoCRM in waitUntil', async () => {
+  it('stores a signed event and queues it; the consumers assemble it and deliver it to amoCRM', async () => {
     const now = Math.floor(Date.now() / 1000);
     const res = await post(
       callEnded({
@@ -111,16 +124,18 @@ describe('calltrail under workerd', () => {
       }),
     );
     expect(res.status).toBe(202);
-    expect(await res.json()).toMatchObject({ status: 'processed', events: 1 });
-    const call = await db.db.query.conversations.findFirst({
-      where: eq(conversations.callKey, 'wk-1'),
-      with: { legs: true, recordings: true, deliveries: true },
-    });
+    expect(await res.json()).toMatchObject({ status: 'queued', events: 1 });
+    const call = await untilAsync(() =>
+      db.db.query.conversations.findFirst({
+        where: eq(conversations.callKey, 'wk-1'),
+        with: { legs: true, recordings: true, deliveries: true },
+      }),
+    );
     expect(call).toMatchObject({ externalNumber: '+74951234567', extension: '101', outcome: 'answered', talkSeconds: 180 });
     expect(call?.recordings).toHaveLength(1);
     expect(call?.deliveries).toMatchObject([{ crmAccountId: expect.stringMatching(/^amocrm:127\.0\.0\.1:/) }]);
     expect(await db.db.$count(inboxEvents, eq(inboxEvents.status, 'processed'))).toBeGreaterThanOrEqual(1);
-    // The response went out first; the drain it started puts the call on the CRM.
+    // The inbox consumer asked for delivery; the deliveries consumer puts the call on the CRM.
     const [note] = await until(() => {
       const notes = sandbox.store.notesByUniq(conversationUniq('generic', 'wk-1'));
       return notes.length ? notes : undefined;
@@ -167,16 +182,16 @@ describe('calltrail under workerd', () => {
     const headers = { 'content-type': 'application/json', 'x-calltrail-signature': await signatureHeader(SECRET, body, Date.now() / 1000) };
     const res = await worker.fetch('/v1/pbx/generic/events', { method: 'POST', body, headers });
     expect(res.status).toBe(202);
-    expect(await db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-звонок') })).toMatchObject({ outcome: 'missed' });
+    expect(await untilAsync(() => db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-звонок') }))).toMatchObject({ outcome: 'missed' });
   });
 
   it('settles due calls from the scheduled (Cron Trigger) handler and delivers them', async () => {
     const now = Math.floor(Date.now() / 1000);
     expect((await post(callEnded({ call_id: 'wk-2', started_at: now - 100, answered_at: now - 90, ended_at: now - 5 }))).status).toBe(202);
-    const waiting = await db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-2') });
+    const waiting = await untilAsync(() => db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-2') }));
     expect(waiting).toMatchObject({ awaitingRecordings: true, settledAt: null });
 
-    await new Promise((r) => setTimeout(r, 1200)); // SETTLE_SECONDS=1
+    await new Promise((r) => setTimeout(r, 4200)); // SETTLE_SECONDS=4
     const tick = await worker.fetch('/__scheduled?cron=*+*+*+*+*');
     expect(tick.status).toBe(200);
     const settled = await db.db.query.conversations.findFirst({ where: eq(conversations.callKey, 'wk-2'), with: { deliveries: true } });

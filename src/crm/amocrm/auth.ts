@@ -6,7 +6,9 @@
  * same refresh token, and the loser's next refresh revokes the integration. So a refresh takes
  * the account row's lock (SELECT … FOR UPDATE, a plain transaction that works through
  * Hyperdrive's transaction pooling), re-reads it, and refreshes only if the token it holds is
- * still the stale one; everyone else waits on the lock and then uses the new token.
+ * still the stale one; everyone else waits on the lock and then uses the new token. A runtime may
+ * add a lock of its own around that (OAuthDeps.refreshLock; Workers: the account's Durable
+ * Object), so that the others wait there, not in a database transaction open while amoCRM answers.
  *
  * Both tokens are sealed at rest (lib/seal.ts, SECRETS_KEYS), each bound to its account and
  * column. Tokens stored before sealing are read as they are and sealed by the next refresh.
@@ -54,7 +56,15 @@ export interface OAuthDeps {
   /** SECRETS_KEYS: the tokens are sealed with the first, opened with any. */
   keys: readonly SealKey[];
   fetch?: typeof fetch;
+  /** Runs a refresh while no other process of this account's may; absent: the row lock alone. */
+  refreshLock?: RefreshLock;
 }
+
+/**
+ * Holds the account's refresh lock while `work` runs. A lock that cannot be had in time (or
+ * reached) should run `work` anyway: the row lock inside still keeps the refresh single.
+ */
+export type RefreshLock = <T>(accountId: string, work: () => Promise<T>) => Promise<T>;
 
 /** Why nothing is asked of amoCRM without a key. */
 export const NO_SECRETS_KEYS = 'SECRETS_KEYS is not set: calltrail stores no OAuth token in clear (make a key with `calltrail keys generate`)';
@@ -126,8 +136,15 @@ export class OAuthTokens implements TokenProvider {
    * unauthorized). `force`: the token was answered 401, so refresh even if it looks unexpired.
    */
   private async refresh(stale: string, force: boolean): Promise<string | null> {
+    const lock = this.deps.refreshLock;
+    const result = lock ? await lock(this.deps.account.id, () => this.refreshInRowLock(stale, force)) : await this.refreshInRowLock(stale, force);
+    this.cached = result;
+    return result?.access ?? null;
+  }
+
+  private refreshInRowLock(stale: string, force: boolean): Promise<{ access: string; expiresAt: number } | null> {
     const { db, account, log } = this.deps;
-    const result = await db.transaction(async (tx) => {
+    return db.transaction(async (tx) => {
       const row = await readTokens(tx, account.id, this.deps.keys, true);
       const now = this.deps.now();
       if (row?.access && row.expiresAt && row.access !== stale && row.expiresAt.getTime() - REFRESH_AHEAD_MS > now.getTime()) {
@@ -155,8 +172,6 @@ export class OAuthTokens implements TokenProvider {
       log.info('amoCRM token refreshed', { account: account.id });
       return { access: answer.tokens.access_token, expiresAt: now.getTime() + answer.tokens.expires_in * 1000 };
     });
-    this.cached = result;
-    return result?.access ?? null;
   }
 }
 

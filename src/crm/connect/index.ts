@@ -11,26 +11,33 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../lib/log';
-import { LongLivedToken, OAuthTokens } from '../amocrm/auth';
+import { LongLivedToken, OAuthTokens, type RefreshLock } from '../amocrm/auth';
 import type { SealKey } from '../../lib/seal';
 import { amoCrmAdapter } from '../amocrm/connect';
 import { createBitrix24Adapter } from '../bitrix24/adapter';
 import type { CrmConfig } from '../config';
 import { genericAdapter } from '../generic/connect';
-import { RateLimiter } from '../limiter';
+import { type Budget, RateLimiter } from '../limiter';
+import { SharedBudget, type SlotStore } from '../shared-budget';
 import type { CrmPort } from '../port';
 import type { CrmSettings } from '../settings';
 import type { TokenProvider } from '../transport';
 
 /** The token the in-process sandbox CRM accepts. */
 export const SANDBOX_TOKEN = 'calltrail-sandbox-long-lived-token';
+/**
+ * What the in-process sandbox CRM signs its widget's one-time tokens with: sandbox mode's stand-in
+ * for an amoCRM integration's secret key (POST /v1/auth/amocrm). Written in the source like
+ * SANDBOX_TOKEN, so a token signed with it proves nothing: calltrail takes it in pure local mode only.
+ */
+export const SANDBOX_WIDGET_SECRET = 'calltrail-sandbox-widget-secret';
 /** Never resolved: requests to it go to the sandbox's fetch. */
 export const SANDBOX_BASE_URL = 'http://sandbox-crm.calltrail.invalid';
 
 export interface CrmConnection {
   accountId: string;
   port: CrmPort;
-  limiter: RateLimiter;
+  limiter: Budget;
 }
 
 /** What the CRM side takes from the integrator config: its own section and a few shared values. */
@@ -53,7 +60,11 @@ export interface ConnectDeps {
   /** The sandbox CRM's fetch (sandbox mode). */
   sandboxFetch?: (request: Request) => Promise<Response>;
   /** Limiters outlive a connection (Workers builds one per request); keyed by account id. */
-  limiters: Map<string, RateLimiter>;
+  limiters: Map<string, Budget>;
+  /** Where the account's budget is shared with the other processes (PostgreSQL); absent: this process's alone. */
+  slotStore?: SlotStore;
+  /** Serializes amoCRM's OAuth refresh beyond the row lock (Workers: the account's Durable Object). */
+  refreshLock?: RefreshLock;
   /** Replaces the global fetch for the CRM (tests). */
   fetch?: typeof fetch;
   /** How long to wait for amoCRM's answer (default 20 s). */
@@ -64,12 +75,17 @@ export interface ConnectDeps {
 export function connectCrm(deps: ConnectDeps): CrmConnection | null {
   const crm = deps.settings.crm;
   let limiter = deps.limiters.get(crm.accountId);
-  if (!limiter) deps.limiters.set(crm.accountId, (limiter = new RateLimiter({ rps: crm.rps })));
+  if (!limiter) {
+    limiter = deps.slotStore
+      ? new SharedBudget({ account: crm.accountId, rps: crm.rps, store: deps.slotStore, log: deps.log })
+      : new RateLimiter({ rps: crm.rps });
+    deps.limiters.set(crm.accountId, limiter);
+  }
   const port = configuredPort(deps, limiter);
   return port ? { accountId: crm.accountId, port, limiter } : null;
 }
 
-function configuredPort(deps: ConnectDeps, limiter: RateLimiter): CrmPort | null {
+function configuredPort(deps: ConnectDeps, limiter: Budget): CrmPort | null {
   const crm = deps.settings.crm;
   const { bitrix24, generic } = deps.config.crm;
   const secrets = crm.secrets ?? {};
@@ -97,13 +113,17 @@ function amoConnection(deps: ConnectDeps): { baseUrl: string; tokens: TokenProvi
   const tokens = crm.longLivedToken
     ? new LongLivedToken(crm.longLivedToken)
     : new OAuthTokens({
-        db: deps.db,
+        // Read at each refresh: on Workers the client belongs to the request being served.
+        get db() {
+          return deps.db;
+        },
         account: { id: crm.accountId, kind: crm.kind, baseUrl },
         client: crm.oauth as NonNullable<typeof crm.oauth>,
         log: deps.log,
         now: deps.now,
         keys: deps.settings.secretsKeys,
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        ...(deps.refreshLock ? { refreshLock: deps.refreshLock } : {}),
       });
   return { baseUrl, tokens, ...(deps.fetch ? { fetch: deps.fetch } : {}) };
 }

@@ -25,14 +25,18 @@ export const inboxEvents = pgTable(
     error: text('error'),
     /** What the body held that is no call (dropped records with their reasons), for people reading the inbox. */
     note: text('note'),
-    /** When a failed event is tried again automatically; null once retries are exhausted. */
+    /**
+     * When a failed event is tried again automatically (null once retries are exhausted); for a
+     * queued one, when the Cron Trigger applies it if its queue message has not.
+     */
     nextAttemptAt: instant('next_attempt_at'),
     receivedAt: instant('received_at').notNull(),
     processedAt: instant('processed_at'),
   },
   (t) => [
     uniqueIndex('inbox_events_source_dedupe_key').on(t.source, t.dedupeKey),
-    index('inbox_events_retry_due').on(t.nextAttemptAt).where(sql`${t.status} = 'failed'`),
+    // Failed bodies due for a retry, and queued ones a lost queue message left behind (jobs.ts).
+    index('inbox_events_retry_due').on(t.nextAttemptAt).where(sql`${t.status} in ('failed', 'queued')`),
     oneOf('inbox_events_status', t.status, INBOX_STATUSES),
   ],
 );

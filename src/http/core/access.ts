@@ -85,6 +85,7 @@ export const CONSOLE_ACCESS: readonly Rule[] = [
   rule('*', '/admin/users*', ADMINS),
   rule('*', '/admin/tokens*', ADMINS),
   rule('*', '/admin/audit*', ADMINS),
+  rule('*', '/admin/dead-letters*', ADMINS),
   rule('*', '/admin/recording-policy*', ADMINS),
   rule('*', '/admin/accounts*', ['owner']),
 ];

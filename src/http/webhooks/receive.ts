@@ -3,7 +3,8 @@
  * authentic, checked over the body's bytes exactly as sent (else 401, nothing stored) → decode the
  * bytes to text in the source's charset → does the body parse, and is it something the ledger can
  * always apply (domain/admit.ts) (else 400 naming the field, nothing stored) → store the text in
- * the inbox and apply it (2xx only after the commit). Each source supplies, as data
+ * the inbox and apply it (2xx only after the commit; on Workers with queues, stored as queued and
+ * applied by the queue's consumer). Each source supplies, as data
  * (pbx/core/webhook.ts), its parser, its verification, and what it keeps with the body (meta).
  * @module
  */
@@ -11,6 +12,8 @@ import type { Context } from 'hono';
 import { inboxDeps, type AppDeps } from '../../deps';
 import { admissionProblems } from '../../domain/admit';
 import { ingest, type IngestInput, type IngestResult } from '../../ledger/inbox';
+import { rememberTrace } from '../../ledger/trace';
+import { inSpan, traceparentOf } from '../../lib/trace';
 import { afterLiveMoments, hasLiveMoments, lookupCaller } from '../../live';
 import { InvalidPayloadError, type ParseContext } from '../../pbx/core/parse';
 import type { PbxSource } from '../../pbx/core/source';
@@ -55,7 +58,8 @@ export async function receiveWebhook(c: Context, deps: AppDeps, source: PbxSourc
   const input = await ingestInput(deps, source, webhook, request, inbox.ctx.parse);
   const problems = admissionProblems(input, { maxCallSeconds: deps.config.max_call_seconds, now });
   if (problems.length) throw new InvalidPayloadError(problems);
-  const result = await (deps.ingest ? deps.ingest(input) : ingest(inbox, input));
+  // Workers with a queue store the body and let the queue's consumer apply it; a ring cannot wait for that.
+  const result = deps.queueBody && !hasLiveMoments(input.events) ? await deps.queueBody(input) : await applyBody(deps, inbox, input);
   if (result.status === 'refused') throw new InvalidPayloadError(result.problems);
   if (result.status === 'processed') deps.wakeDelivery?.();
   if (result.status === 'processed' && hasLiveMoments(input.events)) popInBackground(deps, input, arrivedAtMs);
@@ -66,6 +70,21 @@ export async function receiveWebhook(c: Context, deps: AppDeps, source: PbxSourc
     if (Object.keys(answer).length > 0) return c.json(answer, 200);
   }
   return accepted(c, webhook, result);
+}
+
+/**
+ * The body into the inbox and the ledger, in the `inbox apply` span; the conversations it changed
+ * keep that span's traceparent, so their delivery continues the trace (ledger/trace.ts).
+ */
+function applyBody(deps: AppDeps, inbox: ReturnType<typeof inboxDeps>, input: IngestInput): Promise<IngestResult> {
+  const attributes = { 'calltrail.source': input.source, 'calltrail.events': input.events.length };
+  return inSpan('inbox apply', { attributes }, async (span) => {
+    const result = await (deps.ingest ? deps.ingest(input) : ingest(inbox, input));
+    span.setAttribute('calltrail.inbox.status', result.status);
+    const traceparent = result.status === 'processed' ? traceparentOf(span) : null;
+    if (traceparent) await rememberTrace(deps.db, inbox.ctx.conversationSource, input, traceparent);
+    return result;
+  });
 }
 
 /** Where a ringing call should go, by the caller lookup (which never takes longer than its deadline). */

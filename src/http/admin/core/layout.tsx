@@ -51,6 +51,8 @@ export interface PageOptions {
   status?: ContentfulStatusCode;
   /** A page's own script (a constant, never built from data). */
   script?: string;
+  /** Go on to this URL at once (`<meta http-equiv="refresh">`): a navigation the page itself starts. */
+  refresh?: string;
 }
 
 export const CsrfField = ({ token }: { token: string | undefined }) => <input type="hidden" name={CSRF_FIELD} value={token ?? ''} />;
@@ -95,6 +97,7 @@ export async function render(c: Context<AdminEnv>, options: PageOptions, body: C
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
+        {options.refresh ? <meta http-equiv="refresh" content={`0;url=${options.refresh}`} /> : null}
         <title>{`${options.title} · calltrail admin`}</title>
         <style nonce={nonce}>{raw(STYLE)}</style>
       </head>

@@ -1,6 +1,6 @@
 /**
  * /admin: the day at a glance — today's calls, deliveries waiting or refused, the CRM
- * connection, and the last reconciliation.
+ * connection, the last reconciliation, and (owners and admins) the queues' dead letters.
  * @module
  */
 import type { Context } from 'hono';
@@ -17,12 +17,37 @@ export interface OverviewData {
   today: DayCalls;
   crm: CrmConnectionStatus;
   lastRun: RunView | null;
+  /** Queue messages the Worker gave up on; null: not for this role. */
+  deadLetters: number | null;
 }
+
+/** The latest reconciliation run, with its findings. */
+const LastRun = ({ run, zone }: { run: OverviewData['lastRun']; zone: string }) => (
+  <section class="card" id="last-run">
+    <h2>Last reconciliation</h2>
+    {run ? (
+      <>
+        <p>
+          <a href={`/admin/runs/${run.id}`}>{windowLabel(run.windowFrom, run.windowTo, zone)}</a> <Badge value={run.status} />
+        </p>
+        <p class="muted">
+          <FindingCounts counts={run.counts} />
+          {run.gapsRemaining !== null ? ` · ${run.gapsRemaining} gaps remaining` : ''}
+          {` · started ${localTime(run.startedAt, zone)}`}
+        </p>
+      </>
+    ) : (
+      <p class="muted">No run yet.</p>
+    )}
+    <p>
+      <a href="/admin/runs">Reconciliation runs</a>
+    </p>
+  </section>
+);
 
 export function overviewPage(c: Context<AdminEnv>, d: OverviewData) {
   const day = localDate(d.today.from, d.zone);
   const deliveries = (state: string) => d.crm.deliveries[state] ?? 0;
-  const run = d.lastRun;
   return render(
     c,
     { title: 'Overview', nav: 'overview' },
@@ -66,26 +91,17 @@ export function overviewPage(c: Context<AdminEnv>, d: OverviewData) {
             <a href="/admin/crm">CRM connection</a>
           </p>
         </section>
-        <section class="card" id="last-run">
-          <h2>Last reconciliation</h2>
-          {run ? (
-            <>
-              <p>
-                <a href={`/admin/runs/${run.id}`}>{windowLabel(run.windowFrom, run.windowTo, d.zone)}</a> <Badge value={run.status} />
-              </p>
-              <p class="muted">
-                <FindingCounts counts={run.counts} />
-                {run.gapsRemaining !== null ? ` · ${run.gapsRemaining} gaps remaining` : ''}
-                {` · started ${localTime(run.startedAt, d.zone)}`}
-              </p>
-            </>
-          ) : (
-            <p class="muted">No run yet.</p>
-          )}
-          <p>
-            <a href="/admin/runs">Reconciliation runs</a>
-          </p>
-        </section>
+        <LastRun run={d.lastRun} zone={d.zone} />
+        {d.deadLetters !== null ? (
+          <section class="card" id="dead-letters">
+            <h2>Dead letters</h2>
+            <div class="big">{count(d.deadLetters)}</div>
+            <p class="muted">Queue messages the Worker gave up on after its retries.</p>
+            <p>
+              <a href="/admin/dead-letters">Dead letters</a>
+            </p>
+          </section>
+        ) : null}
       </div>
       <p class="muted">
         Also: <a href="/admin/agents">agent statistics</a> · <a href="/docs">API documentation</a>
