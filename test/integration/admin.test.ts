@@ -381,6 +381,9 @@ describe('the call page', () => {
     const page = await html(h, `/admin/calls/${call?.id}`, cookie);
     expect(page).toContain('badge s-delivered');
     expect(page).toMatch(/<table id="attempts">[\s\S]*<td>log<\/td>[\s\S]*>ok</);
+    // A delivered call has no next step, and its attempts are the ones listed below them.
+    expect(page).not.toContain('<dt>Next step</dt>');
+    expect(page).toMatch(/<dt>Attempts<\/dt>\s*<dd>1<\/dd>/);
     const again = await post(h, `/admin/calls/${call?.id}/retry`, cookie, { _csrf: csrfOf(page) });
     expect(again.status).toBe(303);
     expect(again.headers.get('location')).toBe(`/admin/calls/${call?.id}?notice=retry_already_delivered`);

@@ -74,6 +74,8 @@ describe('a call with a WAV recording on the PBX', () => {
 
     const [segment] = await testDb().db.select().from(recordings);
     expect(segment).toMatchObject({ fetchState: 'archived', format: 'wav', bytes: 6 * 8000 * 2 + 44, fetchAttempts: 1 });
+    const detail = (await (await h.admin(`/v1/calls/${segment?.conversationId}`)).json()) as { recordings: { state: string; state_reason: null }[] };
+    expect(detail.recordings[0]).toMatchObject({ state: 'archived', state_reason: null });
     expect(await storage.head(segment?.archiveKey as string)).toMatchObject({ size: 6 * 8000 * 2 + 44 });
     const [audio] = await testDb().db.select().from(callAudio);
     expect(audio).toMatchObject({ transcoded: true, purgedAt: null });
@@ -184,8 +186,11 @@ describe('what is not fetched', () => {
     expect(await settleAndDeliver(h)).toMatchObject({ delivered: 1 });
     expect(pbx.requests.length).toBe(seen);
     const [segment] = await testDb().db.select().from(recordings);
-    expect(segment).toMatchObject({ fetchState: 'failed', fetchError: expect.stringMatching(/is not an allowed recording host/) });
+    expect(segment).toMatchObject({ fetchState: 'refused', fetchError: expect.stringMatching(/is not an allowed recording host/) });
     expect(noteLink(h, 's1')).toBeUndefined();
+    // The API says what happened in one word, and why.
+    const detail = (await (await h.admin(`/v1/calls/${segment?.conversationId}`)).json()) as { recordings: { state: string; state_reason: string }[] };
+    expect(detail.recordings[0]).toMatchObject({ state: 'refused', state_reason: expect.stringMatching(/is not an allowed recording host/) });
   });
 
   it('keeps the recordings of a department that must not be synced out of the CRM', async () => {
@@ -208,6 +213,8 @@ describe('what is not fetched', () => {
     const [segment] = await testDb().db.select().from(recordings);
     expect(segment).toMatchObject({ fetchState: 'failed', nextFetchAt: null, fetchError: expect.stringMatching(/HTML.*not supported/i) });
     expect(noteLink(h, 'h1')).toBeUndefined();
+    const detail = (await (await h.admin(`/v1/calls/${segment?.conversationId}`)).json()) as { recordings: { state: string }[] };
+    expect(detail.recordings[0]?.state).toBe('failed');
   });
 
   it('retries a PBX that fails, and delivers the call meanwhile', async () => {
@@ -358,16 +365,16 @@ describe('recordings given as paths on this host (recordings.local_paths)', () =
     const rows = Object.fromEntries((await testDb().db.select().from(recordings)).map((r) => [r.recordingKey, r]));
     expect(rows['good.wav']).toMatchObject({ fetchState: 'archived', fetchAttempts: 1 });
     expect(rows['pipe.wav']).toMatchObject({
-      fetchState: 'failed',
+      fetchState: 'refused',
       nextFetchAt: null,
       fetchError: `${join(monitor, 'pipe.wav')} is a FIFO (named pipe), not a recording file`,
     });
-    expect(rows['folder.wav']).toMatchObject({ fetchState: 'failed', fetchError: expect.stringContaining('is a directory') });
+    expect(rows['folder.wav']).toMatchObject({ fetchState: 'refused', fetchError: expect.stringContaining('is a directory') });
     expect(rows['escape.wav']).toMatchObject({
-      fetchState: 'failed',
+      fetchState: 'refused',
       fetchError: expect.stringContaining(`leads to ${join(dir, 'private', 'secret.wav')}, outside recordings.local_paths`),
     });
-    expect(rows['zero.wav']).toMatchObject({ fetchState: 'failed', fetchError: expect.stringContaining('leads to /dev/zero') });
+    expect(rows['zero.wav']).toMatchObject({ fetchState: 'refused', fetchError: expect.stringContaining('leads to /dev/zero') });
     expect(noteLink(h, 'local-1')).toMatch(/\/recordings\/.+\.mp3\?/);
     expect(noteLink(h, 'local-0')).toBeUndefined();
   });

@@ -11,6 +11,7 @@ import { ledgerContext, type AppDeps } from '../../deps';
 import { ownExtension } from '../core/access';
 import { ApiError } from '../core/errors';
 import { errorResponses } from '../core/schemas';
+import { recordingState } from '../../domain/call';
 import { type CallCursor, type CallDetail, type ConversationRow, decodeCallCursor, findCall, searchCalls } from '../../ledger/calls-query';
 import { unstorableText } from '../../lib/text';
 import { notRecordedByPolicy } from '../../recordings/policy';
@@ -141,12 +142,17 @@ export function callRoutes(deps: AppDeps) {
       const own = ownExtension(c);
       if (!call || (own !== undefined && call.extension !== own)) throw new ApiError('not_found', `no call ${id}`);
       const delivery = call.deliveries.find((d) => d.crmAccountId === deps.settings.crm.accountId) ?? null;
-      return c.json(presentCall(call, delivery), 200);
+      return c.json(presentCall(call, delivery, !!deps.recordings), 200);
     });
 }
 
+function presentRecordingState(r: CallDetail['recordings'][number], archiving: boolean) {
+  const { state, reason } = recordingState(r, archiving);
+  return { state, state_reason: reason };
+}
+
 /** A call with its legs, recordings and deliveries (every attempt), as GET /v1/calls/:id answers it. */
-function presentCall(call: CallDetail, delivery: CallDetail['deliveries'][number] | null) {
+function presentCall(call: CallDetail, delivery: CallDetail['deliveries'][number] | null, archiving: boolean) {
   return {
     ...presentSummary(call, delivery),
     answered_at: iso(call.answeredAt),
@@ -176,9 +182,12 @@ function presentCall(call: CallDetail, delivery: CallDetail['deliveries'][number
       recording_key: r.recordingKey,
       leg_key: r.legKey,
       origin_url: r.originUrl,
+      // archived | pending | refused | failed | not_recorded | skipped | purged | referenced, and why.
+      ...presentRecordingState(r, archiving),
       status: r.status,
       fetch_state: r.fetchState,
       fetch_error: r.fetchError,
+      fetch_attempts: r.fetchAttempts,
     })),
     /** "not recorded by policy (rule #N)" when a recording policy skipped the call's recordings. */
     not_recorded: notRecordedByPolicy(call.recordings),

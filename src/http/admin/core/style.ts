@@ -28,10 +28,10 @@ h3{font-size:.95rem;margin:1rem 0 .4rem}
 .big{font-size:1.6rem;font-weight:700}
 .muted{color:#5b6575;font-size:.88rem}
 .badge{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.85rem;font-weight:600;background:#e6e9ee;white-space:nowrap}
-.s-delivered,.s-ok,.s-done,.s-answered{background:#d9f2e0;color:#17603a}
+.s-delivered,.s-ok,.s-done,.s-answered,.s-archived{background:#d9f2e0;color:#17603a}
 .s-pending,.s-running,.s-paused,.s-unsettled{background:#fdf1d2;color:#7a5400}
-.s-failed,.s-blocked,.s-unauthorized,.s-missed,.s-busy{background:#fadcd9;color:#8c1d13}
-.s-skipped{background:#e6e9ee;color:#3d4757}
+.s-failed,.s-blocked,.s-unauthorized,.s-missed,.s-busy,.s-refused{background:#fadcd9;color:#8c1d13}
+.s-skipped,.s-purged,.s-referenced,.s-not_recorded{background:#e6e9ee;color:#3d4757}
 .notice{border-left:4px solid #2f7d4a;background:#eaf6ee;padding:.5rem .75rem;margin:.5rem 0}
 .notice.warn{border-color:#b7791f;background:#fdf4e3}
 .notice.error{border-color:#b3261e;background:#fbeae8}

@@ -47,13 +47,17 @@ const DeliveryFacts = ({ delivery, zone }: { delivery: Delivery; zone: string })
     <dd>
       <Badge value={delivery.state} />
     </dd>
-    <dt>Next step</dt>
-    <dd>{delivery.step}</dd>
+    <OptionalFact when={delivery.state === 'pending' || delivery.state === 'failed'} term="Next step">
+      {delivery.step}
+    </OptionalFact>
     <OptionalFact when={delivery.reason} term="Reason">
       {delivery.reason}
     </OptionalFact>
     <dt>Attempts</dt>
-    <dd>{count(delivery.attempts)}</dd>
+    <dd>
+      {count(delivery.history.length)}
+      {delivery.attempts > 0 ? <span class="muted"> ({count(delivery.attempts)} failed in a row)</span> : null}
+    </dd>
     <dt>Last attempt</dt>
     <dd>{localTime(delivery.lastAttemptAt, zone)}</dd>
     <OptionalFact when={delivery.state === 'pending'} term="Next attempt">

@@ -5,6 +5,7 @@
  * @module
  */
 import type { recordings } from '../../../db/schema';
+import { recordingState } from '../../../domain/call';
 import { count, localTime } from '../core/format';
 import { Badge } from '../core/layout';
 import type { PlayerLink } from '../queries/player';
@@ -27,6 +28,19 @@ export const PLAYER_SCRIPT = `(function () {
     });
   });
 })();`;
+
+/** What became of a segment (domain/call.ts recordingState), the badge the same word the API says. */
+const SegmentState = ({ r, archiving }: { r: Recording; archiving: boolean }) => {
+  const { state, reason } = recordingState(r, archiving);
+  return (
+    <>
+      <td>
+        <Badge value={state} />
+      </td>
+      <td class="wrap">{reason ?? ''}</td>
+    </>
+  );
+};
 
 export const Recordings = ({ list, audio, archiving, zone }: { list: Recording[]; audio: PlayerLink | null; archiving: boolean; zone: string }) => (
   <>
@@ -56,8 +70,7 @@ export const Recordings = ({ list, audio, archiving, zone }: { list: Recording[]
             <tr>
               <th>Segment</th>
               <th>Leg</th>
-              <th>PBX</th>
-              <th>Fetch</th>
+              <th>State</th>
               <th>Reason</th>
               <th class="num">Tries</th>
               <th>Format</th>
@@ -70,11 +83,7 @@ export const Recordings = ({ list, audio, archiving, zone }: { list: Recording[]
               <tr data-recording={r.recordingKey}>
                 <td>{r.recordingKey}</td>
                 <td>{r.legKey}</td>
-                <td>{r.status}</td>
-                <td>
-                  <Badge value={r.fetchState} />
-                </td>
-                <td class="wrap">{r.fetchError ?? ''}</td>
+                <SegmentState r={r} archiving={archiving} />
                 <td class="num">{r.fetchAttempts}</td>
                 <td>{r.format ?? '—'}</td>
                 <td class="num">{r.bytes === null ? '—' : count(Math.round(r.bytes / 1024))}</td>

@@ -1,0 +1,2 @@
+ALTER TABLE "recordings" DROP CONSTRAINT "recordings_fetch_state";--> statement-breakpoint
+ALTER TABLE "recordings" ADD CONSTRAINT "recordings_fetch_state" CHECK ("recordings"."fetch_state" in ('waiting', 'archived', 'refused', 'failed', 'skipped', 'purged'));
