@@ -294,7 +294,9 @@ export function startAmiListener(deps: AppDeps): AmiListener | undefined {
   return listener;
 }
 
-export const AMI_USAGE = "ami                         follow Asterisk's AMI (ASTERISK_AMI_URL) in the foreground: Cdr, CEL and call events into the ledger";
+import { AMI_USAGE } from './usage';
+
+export { AMI_USAGE };
 
 /** `calltrail ami`: the listener alone, until SIGINT or SIGTERM; connection state on stderr. */
 export async function amiCommand(args: string[], withDeps: <T>(run: (deps: AppDeps) => Promise<T>) => Promise<T>): Promise<number> {

@@ -20,7 +20,9 @@ import { parsers } from '../../pbx/registry';
 import { bodiesFromFile } from './check-files';
 import { loadIntegratorConfig } from './settings';
 
-export const CHECK_USAGE = 'check <source> FILE... [--config FILE] [--json] [--all] [--show-numbers]';
+import { CHECK_USAGE } from './usage';
+
+export { CHECK_USAGE };
 
 export class CheckUsageError extends Error {}
 

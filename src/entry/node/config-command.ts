@@ -14,8 +14,9 @@ import { diagnoseIntegratorConfig, formatProblem } from '../../settings/diagnose
 import type { IntegratorConfig } from '../../settings/integrator';
 import { integratorJsonSchemaText } from '../../settings/json-schema';
 
-export const CONFIG_USAGE = `config validate FILE        check an integrator config (JSON or YAML): every problem, with its path
-  config schema [--out FILE]  print (or write) the config's JSON Schema, for editors`;
+import { CONFIG_USAGE } from './usage';
+
+export { CONFIG_USAGE };
 
 /** Where the commands write; tests pass their own. */
 export interface CommandOutput {

@@ -14,7 +14,9 @@ import { parseIntegratorConfig, type IntegratorConfig } from '../../settings/int
 import { secretReferences } from '../../crm/generic/config';
 import { previewDelivery, type PreviewAnswers, type RecordedRequest } from './config-preview-run';
 
-export const CONFIG_PREVIEW_USAGE = 'config preview FILE --sample CALL.json [--answers ANSWERS.json]';
+import { CONFIG_PREVIEW_USAGE } from './usage';
+
+export { CONFIG_PREVIEW_USAGE };
 
 export async function configPreviewCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed;

@@ -27,7 +27,9 @@ import { createFileSizer } from './recording-size';
 import { loadSettings } from './settings';
 import { formatSummary, SkipTally, type ImportSummary } from './import-summary';
 
-export const IMPORT_USAGE = 'import asterisk-csv FILE [--columns LAYOUT|a,b,…] [--time-zone ZONE] [--dry-run] [--batch-size N]';
+import { IMPORT_USAGE } from './usage';
+
+export { IMPORT_USAGE };
 
 export interface ImportOptions {
   reading: CsvReading;

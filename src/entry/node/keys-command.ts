@@ -21,8 +21,9 @@ import { openAccountDatabase } from './database';
 import type { AppDeps } from '../../deps';
 import { aad, generateKeyLine, isSealed, parseSealKeys, reseal, SealError, type SealKey } from '../../lib/seal';
 
-export const KEYS_USAGE = `keys generate [--kid KID]   print a new key line for SECRETS_KEYS (put it first)
-  keys rotate [--batch N]     seal every stored secret again with the first key of SECRETS_KEYS`;
+import { KEYS_USAGE } from './usage';
+
+export { KEYS_USAGE };
 
 export class KeysUsageError extends Error {}
 

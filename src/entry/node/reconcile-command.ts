@@ -13,9 +13,9 @@ import { RunRequestError, runToEnd, startRun, type RunRequest } from '../../reco
 import { summaryTable } from '../../reconcile/summary';
 import { freepbxPull } from './freepbx-pull';
 
-export const RECONCILE_USAGE = `reconcile [--date YYYY-MM-DD | --from ISO --to ISO] [--budget SECONDS]
-                              compare a day (default: yesterday, configured time zone) with the
-                              CRM, re-push what is missing, print the report; exit 1 if gaps remain`;
+import { RECONCILE_USAGE } from './usage';
+
+export { RECONCILE_USAGE };
 
 export class ReconcileUsageError extends Error {}
 

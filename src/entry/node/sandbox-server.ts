@@ -18,11 +18,9 @@ import { createAmoSandbox, type SandboxOptions } from '../../sandbox';
 import { problem } from '../../sandbox/core/responses';
 import { isLoopbackHost } from '../../http/admin/core/sandbox-access';
 
-export const SANDBOX_SERVER_USAGE = `  sandbox-crm [--port 4010] [--host 127.0.0.1] [--token T] [--admin-token A] [--rps 7] [--seed demo|none]
-              [--unknown partial|reject_batch] [--latency MS] [--fault-rate R --fault-seed N]
-                              run the sandbox amoCRM as an HTTP server (tests, demos, benchmarks);
-                              --admin-token guards its page and controls, and is required (with
-                              a --token of your own) when --host reaches beyond this machine`;
+import { SANDBOX_SERVER_USAGE } from './usage';
+
+export { SANDBOX_SERVER_USAGE };
 
 const DEFAULT_TOKEN = 'sandbox-token';
 const MIN_ADMIN_TOKEN = 16;
