@@ -12,6 +12,7 @@ import { accessLog } from './http/core/access-log';
 import { traceRequests } from './http/core/trace-requests';
 import { adminAuth } from './http/core/admin-auth';
 import { renderDocsPage } from './http/core/docs-page';
+import { landingPage } from './http/core/landing';
 import { ApiError, errorResponse, handleError } from './http/core/errors';
 import { sandboxAccess } from './http/admin/core/sandbox-access';
 import { webhookRoutes } from './http/webhooks/routes';
@@ -112,6 +113,8 @@ export function createApp(deps: AppDeps) {
     app.mount('/sandbox/amocrm', (request) => sandbox.fetch(request));
   }
 
+  // Relative links: right under an added account's /a/<slug>/ and behind a proxy's path prefix too.
+  app.get('/', (c) => landingPage(c, { sandbox: !!deps.sandbox, version: API_VERSION }));
   serveApiDocs(app);
   return app;
 }

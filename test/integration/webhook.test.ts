@@ -339,6 +339,15 @@ describe('surface', () => {
     expect(await json(res)).toEqual({ error: { code: 'not_found', message: 'no route for GET /nope', requestId: expect.any(String) } });
   });
 
+  it('greets a person at / with where to go: the console, the API docs, health', async () => {
+    const res = await h.app.request('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const page = await res.text();
+    for (const href of ['admin', 'docs', 'health', 'openapi.json']) expect(page).toContain(`href="${href}"`);
+    expect(page).not.toMatch(/<script/i);
+  });
+
   it('publishes the OpenAPI document and a docs page', async () => {
     const doc = await json(await h.app.request('/openapi.json'));
     expect(Object.keys(doc.paths)).toEqual(
