@@ -212,7 +212,10 @@ export async function writeResults(db: Db, owner: string, updates: DeliveryUpdat
     last_error: u.lastError,
     refs: u.refs,
     delivered_revision: u.deliveredRevision,
-    delivered_at: u.deliveredAt,
+    // When the CRM had answered — this write — not when the request was prepared (before its wait
+    // for a budget slot): a reconciliation judges only calls delivered before it began listing,
+    // and a note written after its listing but stamped before it would be re-pushed, twice on the CRM.
+    delivered_at: u.deliveredAt ? at : null,
     keep_lease: u.keepLease,
   }));
   const attemptRows = attempts.map((a) => ({ delivery_id: a.deliveryId, step: a.step, outcome: a.outcome, http_status: a.httpStatus, detail: a.detail }));

@@ -33,6 +33,27 @@ async function json(res: Response) {
   return (await res.json()) as Record<string, any>;
 }
 
+describe('when a call counts as delivered', () => {
+  it('is stamped when the CRM answered, not when its request was prepared (a reconciliation judges by it)', async () => {
+    const h = deliveryHarness(testDb());
+    await h.post(call('slow-1', IVAN));
+    h.clock.advance(60);
+    await runTick(h.deps);
+    const prepared = h.clock.now.getTime();
+    // The CRM takes its time (a budget slot, a slow answer): the clock moves while the note is written.
+    const sandbox = h.sandbox;
+    h.deps.sandbox = {
+      fetch: async (request: Request) => {
+        if (request.method === 'POST' && new URL(request.url).pathname.endsWith('/calls')) h.clock.advance(90);
+        return sandbox.fetch(request);
+      },
+    };
+    expect(await h.drain()).toMatchObject({ delivered: 1 });
+    const row = await delivery('slow-1');
+    expect(row?.deliveredAt?.getTime()).toBeGreaterThanOrEqual(prepared + 90_000);
+  });
+});
+
 describe('a call with a known number', () => {
   it('lands once on the contact’s timeline, with its recording link, user and status', async () => {
     const h = deliveryHarness(testDb(), { config: { extensions: { '101': 1001 } } });
