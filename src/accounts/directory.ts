@@ -182,6 +182,8 @@ class Directory implements AccountDirectory {
 
   async startAll(): Promise<void> {
     for (const row of await listAccountRows(this.deps.db)) {
+      // A request may have started it already (the service listens before this runs).
+      if (this.#entries.has(row.slug)) continue;
       try {
         this.#start(await openAccount(this.deps.db, row));
       } catch (error) {

@@ -46,9 +46,12 @@ export async function collectMetrics(deps: MetricsDeps): Promise<MetricFamily[]>
   ]);
   const a = { account };
   return [
-    family('calltrail_inbox_unapplied', 'gauge', 'Webhook bodies stored but not applied to the ledger (queued for the Workers consumer, or failed: retried, or waiting for an admin).', [
-      { labels: a, value: backlogs.inbox.count },
-    ]),
+    family(
+      'calltrail_inbox_unapplied',
+      'gauge',
+      'Webhook bodies stored but not applied to the ledger (queued for the Workers consumer, or failed: retried, or waiting for an admin).',
+      [{ labels: a, value: backlogs.inbox.count }],
+    ),
     family('calltrail_inbox_unapplied_oldest_age_seconds', 'gauge', 'Age of the oldest unapplied webhook body (0 when there is none).', [
       { labels: a, value: backlogs.inbox.oldestAgeSeconds },
     ]),
