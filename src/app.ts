@@ -13,6 +13,7 @@ import { traceRequests } from './http/core/trace-requests';
 import { adminAuth } from './http/core/admin-auth';
 import { renderDocsPage } from './http/core/docs-page';
 import { landingPage } from './http/core/landing';
+import { describePlainRoutes } from './http/core/openapi-extra';
 import { ApiError, errorResponse, handleError } from './http/core/errors';
 import { sandboxAccess } from './http/admin/core/sandbox-access';
 import { webhookRoutes } from './http/webhooks/routes';
@@ -121,6 +122,7 @@ export function createApp(deps: AppDeps) {
 
 /** GET /openapi.json and /docs, from the routes registered. */
 function serveApiDocs(app: OpenAPIHono) {
+  describePlainRoutes(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   const document = () =>
     app.getOpenAPI31Document({
