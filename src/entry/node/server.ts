@@ -143,7 +143,7 @@ async function startRuntime(options: ServiceOptions, accounts?: AccountDirectory
   deps.wakeDelivery = delivery.wake;
   const requests = trackRequests(role === 'worker' ? healthOnly(deps) : createApp(deps));
   const ticks = tickLoop(deps, delivery.wake, stopSignal.signal, options.tickMs ?? 1000);
-  let started: Omit<ServiceParts, 'stopSignal' | 'requests' | 'batcher' | 'ticks' | 'delivery' | 'background'> | undefined;
+  let started: Omit<ServiceParts, 'stopSignal' | 'batcher' | 'ticks' | 'delivery' | 'background'> | undefined;
   return {
     deps,
     requests,
@@ -161,7 +161,7 @@ async function startRuntime(options: ServiceOptions, accounts?: AccountDirectory
     },
     stop: (requestsDone) =>
       stopParts(
-        { stopSignal, requests, batcher, ticks, delivery, background, freepbx: started?.freepbx, ami: started?.ami, reconcile: started?.reconcile },
+        { stopSignal, batcher, ticks, delivery, background, freepbx: started?.freepbx, ami: started?.ami, reconcile: started?.reconcile },
         requestsDone,
       ),
   };
@@ -309,7 +309,6 @@ async function listen(fetch: RequestTracker['fetch'], options: ServiceOptions): 
 /** What a stop ends, each in its turn. */
 interface ServiceParts {
   stopSignal: AbortController;
-  requests: RequestTracker;
   freepbx: FreepbxPoller | undefined;
   ami: AmiListener | undefined;
   reconcile: ReconcileSchedule | undefined;

@@ -8,13 +8,10 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AccountError, type AccountDirectory, type AccountSummary } from '../../accounts/directory';
-import { audit } from '../../audit/log';
 import { ACCOUNT_STATUSES } from '../../domain/account';
-import { SYSTEM_ACTOR } from '../../domain/actor';
 import type { Db } from '../../db/client';
 import type { AppDeps } from '../../deps';
 import { createUser } from '../../people/users';
-import { clientIp } from '../core/actor';
 import { adminAuth } from '../core/admin-auth';
 import { auditRequest } from '../core/audit';
 import { ApiError } from '../core/errors';
@@ -159,7 +156,8 @@ export function accountRoutes(deps: AppDeps) {
       const input = c.req.valid('json');
       const made = await accounts.create(input).catch(accountApiError);
       await auditRequest(deps, c, 'account.created', `account:${input.slug}`, { name: input.name, variables: Object.keys(input.variables ?? {}) });
-      const owner = input.owner && made.runtime ? await firstOwner(c, made.runtime.db, input.owner, deps.now) : null;
+      const first = input.owner && made.runtime ? await addFirstOwner(c, made.runtime.db, input.owner, deps.now).catch(peopleApiError) : null;
+      const owner = first ? { email: first.user.email, temporary_password: first.temporaryPassword } : null;
       return c.json({ account: presentAccount(made.summary), owner }, 201);
     })
     .openapi(routes.update, async (c) => {
@@ -214,24 +212,21 @@ export async function changeAccount(
     .catch(accountApiError);
 }
 
-/** The new account's first owner, written to its own trail as made by the instance's owner. */
-async function firstOwner(c: Context, db: Db, owner: { email: string; name?: string | undefined; password?: string | undefined }, now?: () => Date) {
+/**
+ * A new account's first user, with the owner role, in the account's own data, written to its own
+ * trail as made by the instance's owner (the console's form and the API both). Throws PeopleError.
+ */
+export async function addFirstOwner(c: Context, db: Db, owner: { email: string; name?: string | undefined; password?: string | undefined }, now?: () => Date) {
   const made = await createUser(db, {
     email: owner.email,
     role: 'owner',
     ...(owner.name ? { name: owner.name } : {}),
     ...(owner.password ? { password: owner.password } : {}),
-  }).catch(peopleApiError);
-  await audit(
-    db,
-    {
-      actor: c.get('actor') ?? SYSTEM_ACTOR,
-      action: 'user.created',
-      subject: `user:${made.user.id}`,
-      detail: { email: made.user.email, role: 'owner', by: 'instance owner' },
-      ip: clientIp(c),
-    },
-    (now ?? (() => new Date()))(),
-  );
-  return { email: made.user.email, temporary_password: made.temporaryPassword };
+  });
+  await auditRequest({ db, ...(now ? { now } : {}) }, c, 'user.created', `user:${made.user.id}`, {
+    email: made.user.email,
+    role: 'owner',
+    by: 'instance owner',
+  });
+  return made;
 }

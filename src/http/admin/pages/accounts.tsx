@@ -9,19 +9,7 @@ import type { AccountSummary } from '../../../accounts/directory';
 import type { AdminEnv } from '../core/env';
 import { localTime } from '../core/format';
 import { Badge, CsrfField, render } from '../core/layout';
-import type { Message } from './people';
-
-const Said = ({ message }: { message: Message | undefined }) =>
-  message ? (
-    <div class={`notice ${message.kind}`} role={message.kind === 'error' ? 'alert' : 'status'}>
-      <p>{message.text}</p>
-      {message.secret ? (
-        <p>
-          <code id="shown-once">{message.secret}</code> <span class="muted">— the owner's temporary password, shown this once.</span>
-        </p>
-      ) : null}
-    </div>
-  ) : null;
+import { type Message, Said } from './people';
 
 const state = (a: AccountSummary) => (a.status === 'disabled' ? 'disabled' : a.running ? 'running' : 'failed');
 
@@ -70,7 +58,7 @@ export function accountsPage(c: Context<AdminEnv>, d: { zone: string; accounts: 
       <p class="muted">
         The CRM accounts this instance serves besides its own. Each has its own data, people, PBX webhooks and console under <code>/a/&lt;slug&gt;/</code>.
       </p>
-      <Said message={d.message} />
+      <Said message={d.message} secretNote="the owner's temporary password, shown this once." />
       <section class="scroll">
         <table id="accounts">
           <thead>

@@ -20,13 +20,14 @@ export interface Message {
   secret?: string;
 }
 
-const Said = ({ message }: { message: Message | undefined }) =>
+/** What a form did; a secret shown once (`secretNote` says whose). */
+export const Said = ({ message, secretNote = 'shown this once; copy it now.' }: { message: Message | undefined; secretNote?: string }) =>
   message ? (
     <div class={`notice ${message.kind}`} role={message.kind === 'error' ? 'alert' : 'status'}>
       <p>{message.text}</p>
       {message.secret ? (
         <p>
-          <code id="shown-once">{message.secret}</code> <span class="muted">— shown this once; copy it now.</span>
+          <code id="shown-once">{message.secret}</code> <span class="muted">— {secretNote}</span>
         </p>
       ) : null}
     </div>

@@ -6,13 +6,10 @@
  */
 import { type Context, Hono } from 'hono';
 import { AccountError, type AccountDirectory } from '../../../accounts/directory';
-import { audit } from '../../../audit/log';
 import type { Db } from '../../../db/client';
 import type { AppDeps } from '../../../deps';
-import { SYSTEM_ACTOR } from '../../../domain/actor';
-import { createUser, PeopleError } from '../../../people/users';
-import { changeAccount } from '../../api/accounts';
-import { clientIp } from '../../core/actor';
+import { PeopleError } from '../../../people/users';
+import { addFirstOwner, changeAccount } from '../../api/accounts';
 import { auditRequest } from '../../core/audit';
 import { ApiError } from '../../core/errors';
 import type { AdminEnv } from '../core/env';
@@ -168,18 +165,7 @@ async function changeFromForm(c: Context<AdminEnv>, p: Pages) {
 /** The new account's first owner, with a temporary password shown once. */
 async function firstOwner(c: Context<AdminEnv>, db: Db, email: string, deps: AppDeps) {
   try {
-    const made = await createUser(db, { email, role: 'owner' });
-    await audit(
-      db,
-      {
-        actor: c.get('actor') ?? SYSTEM_ACTOR,
-        action: 'user.created',
-        subject: `user:${made.user.id}`,
-        detail: { email: made.user.email, role: 'owner', by: 'instance owner' },
-        ip: clientIp(c),
-      },
-      (deps.now ?? (() => new Date()))(),
-    );
+    const made = await addFirstOwner(c, db, { email }, deps.now);
     return { email: made.user.email, password: made.temporaryPassword };
   } catch (error) {
     if (error instanceof PeopleError) return { email: `nobody (${error.message})`, password: null };
