@@ -4,7 +4,7 @@
  */
 import { getCountries, type CountryCode } from 'libphonenumber-js/max';
 import { IANAZone } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const countries = new Set<string>(getCountries());
 

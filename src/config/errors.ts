@@ -2,7 +2,7 @@
  * Turns zod issues into lines a person can act on: `PORT: expected …, got "abc"`.
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export class ConfigError extends Error {
   constructor(

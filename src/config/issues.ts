@@ -5,7 +5,7 @@
  * mean "fields"?`. The known keys come from walking the schema along the path.
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { formatPath } from './errors';
 import { suggest } from './suggest';
 

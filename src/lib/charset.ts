@@ -13,7 +13,7 @@
  * Uses the platform TextDecoder, which Node (full ICU) and workerd both provide for these labels.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { hasHighBytes, parseFormBytes } from './form-bytes';
 
 export const CHARSETS = ['auto', 'utf-8', 'windows-1251', 'koi8-r'] as const;

@@ -2,7 +2,7 @@
  * The `live:` section of the integrator config: screen pops, caller lookups, click-to-call.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const extension = z.string().regex(/^[0-9A-Za-z*#+_-]{1,20}$/, 'expected an extension such as "101"');
 

@@ -5,7 +5,7 @@
  * how to read what it sends.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PbxSource } from './core/source';
 import { pbxSources } from './registry';
 

@@ -5,7 +5,7 @@
  * never deleted.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const retentionConfigSchema = z
   .strictObject({

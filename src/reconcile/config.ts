@@ -4,7 +4,7 @@
  * alert when gaps remain or the CRM stopped us.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const reconcileConfigSchema = z
   .strictObject({

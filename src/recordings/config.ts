@@ -4,7 +4,7 @@
  * or departments' recordings must never reach the CRM.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const host = z.string().regex(/^(\*\.)?[^\s/:@*[\]]+$|^\[[0-9a-f:.]+\]$/i, 'expected a host name ("pbx.example.com"), "*.example.com", or an IP literal');
 

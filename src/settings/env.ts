@@ -3,7 +3,7 @@
  * Runtime-neutral: the Node entry passes process.env, the Workers entry passes its bindings.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CrmSettings } from '../crm/settings';
 import { ConfigError, describeIssues } from '../config/errors';
 import { parseSealKeys, type SealKey } from '../lib/seal';

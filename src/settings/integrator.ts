@@ -4,7 +4,7 @@
  * @module
  */
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_MAX_CALL_SECONDS } from '../domain/admit';
 import { sourcesConfigSchema } from '../pbx/sources-config';
 import { recordingsConfigSchema } from '../recordings/config';
@@ -160,11 +160,23 @@ export function defaultIntegratorConfig(): IntegratorConfig {
  * Parse config text. `name` decides the syntax (.yaml/.yml → YAML, else JSON) and labels errors.
  */
 export function parseIntegratorConfig(text: string, name: string): IntegratorConfig {
+  return /\.ya?ml$/i.test(name) ? configFromText(text, name, 'YAML', parseYaml) : parseIntegratorJson(text, name);
+}
+
+/**
+ * JSON config text (the CONFIG variable). The Worker reads only this, so `yaml` stays out of its
+ * bundle: it is reached from parseIntegratorConfig alone.
+ */
+export function parseIntegratorJson(text: string, name: string): IntegratorConfig {
+  return configFromText(text, name, 'JSON', JSON.parse);
+}
+
+function configFromText(text: string, name: string, syntax: 'YAML' | 'JSON', read: (text: string) => unknown): IntegratorConfig {
   let data: unknown;
   try {
-    data = /\.ya?ml$/i.test(name) ? parseYaml(text) : JSON.parse(text);
+    data = read(text);
   } catch (error) {
-    throw new ConfigError(name, [`cannot be read as ${/\.ya?ml$/i.test(name) ? 'YAML' : 'JSON'}: ${(error as Error).message}`]);
+    throw new ConfigError(name, [`cannot be read as ${syntax}: ${(error as Error).message}`]);
   }
   const result = integratorConfigSchema.safeParse(data ?? {});
   if (!result.success) throw new ConfigError(name, describeConfigIssues(result.error, integratorConfigSchema));

@@ -9,7 +9,7 @@
  * `calltrail config validate` runs them.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { integratorConfigSchema } from './integrator';
 
 export const CONFIG_SCHEMA_FILE = 'config.schema.json';

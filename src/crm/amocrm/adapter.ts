@@ -9,7 +9,7 @@
  * answer does not say which ones they were (a 400 means nothing was written, so a resend is safe).
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   CrmError,
   type CallerCard,

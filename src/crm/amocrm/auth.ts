@@ -17,7 +17,7 @@
  * @module
  */
 import { eq, sql } from 'drizzle-orm';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from '../../db/client';
 import { crmAccounts } from '../../db/schema';
 import type { CrmKind } from '../../domain/crm-account';

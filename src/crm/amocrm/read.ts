@@ -4,7 +4,7 @@
  * and the digits amoCRM matches phone numbers by.
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { CrmError } from '../port';
 
 /** The digits amoCRM matches numbers by: the last 10 (all of them when there are fewer). */

@@ -3,7 +3,7 @@
  * loose (amoCRM adds fields freely); only what calltrail reads is required.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const id = z.union([z.number().int(), z.string().min(1)]);
 const requestId = z.union([z.string(), z.number()]).transform(String);

@@ -25,7 +25,7 @@
  *   the call for unwritten; the next attempt's look-up decides.
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Budget } from '../limiter';
 import {
   CrmError,

@@ -3,7 +3,7 @@
  * tasks (the adapter does not create tasks; Bitrix24 shows a missed call in its own call list).
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 interface Bitrix24Demands {
   crm: { adapter: string; bitrix24?: unknown };

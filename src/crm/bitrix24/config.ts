@@ -9,7 +9,7 @@
  * reserve; Enterprise 5/250), so the pace defaults to 2.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `https://<portal>/rest/<user id>/<webhook code>/` (the trailing slash is optional). */
 const WEBHOOK_URL = /^https:\/\/[^/\s]+\/rest\/\d+\/[A-Za-z0-9_]+\/?$/;

@@ -5,7 +5,7 @@
  * counts accept both.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const id = z.union([z.number(), z.string().min(1)]).transform((v) => (typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : v));
 const count = z.union([z.number(), z.string()]).transform((v) => Number(v));

@@ -6,7 +6,7 @@
  * delivery path (delivery/payload.ts).
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileTemplate, TemplateError } from '../../config/template';
 
 /** A Liquid error in a template is a config error with its path. */

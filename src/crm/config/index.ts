@@ -7,7 +7,7 @@
  * (crm/generic/config.ts checkCrmAdapter, crm/bitrix24/check.ts) stay with it there.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { bitrix24ConfigSchema } from '../bitrix24/config';
 import { genericCrmSchema } from '../generic/config';
 import { crmFieldsSchema, templateWithDefault } from './fields';

@@ -6,7 +6,7 @@
  * Secret values never reach a log line: errors name the variable, not its value.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrmError } from '../port';
 import type { Credentials } from '../transport';
 import type { GenericAuth, Secret } from './config';

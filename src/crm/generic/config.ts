@@ -10,7 +10,7 @@
  * variables a request may use depends on the request: see REQUEST_VARIABLES.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TEMPLATE_VARIABLES } from '../../config/template';
 import { checkBody, checkTemplate } from './render';
 import { checkSelector } from './selectors';

@@ -8,7 +8,7 @@
  * null stays null, a list stays a list); any other leaf is text.
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { compileTemplate, evaluateExpression, renderTemplateWith, TemplateError } from '../../config/template';
 import type { RequestTemplate } from './config';
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { compile, TreeInterpreter, type JSONValue } from '@jmespath-community/jmespath';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 type Compiled = ReturnType<typeof compile>;
 const compiled = new Map<string, Compiled>();

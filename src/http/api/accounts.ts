@@ -5,7 +5,8 @@
  * of account 1 only — ADMIN_TOKEN or an owner's session or token.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { Context } from 'hono';
 import { AccountError, type AccountDirectory, type AccountSummary } from '../../accounts/directory';
 import { ACCOUNT_STATUSES } from '../../domain/account';

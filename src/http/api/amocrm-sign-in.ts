@@ -23,7 +23,8 @@
  * own): after MAX_FAILURES in WINDOW it answers 429 for LOCKOUT, so nobody fills the trail at will.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { Context } from 'hono';
 import { audit } from '../../audit/log';
 import { SANDBOX_WIDGET_SECRET } from '../../crm/connect';

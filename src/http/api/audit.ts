@@ -4,7 +4,8 @@
  * listened to what.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { Context } from 'hono';
 import { verifyChain } from '../../audit/log';
 import { type AuditFilters, type AuditRow, auditCsv, auditPage } from '../../audit/query';

@@ -3,7 +3,8 @@
  * call with its legs, recordings and deliveries.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { DELIVERY_STATES } from '../../domain/delivery';
 import { OUTCOMES } from '../../domain/call';
 import { parseInstant } from '../../domain/time';

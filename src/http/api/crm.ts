@@ -3,7 +3,8 @@
  * retrying one call's delivery, and connecting amoCRM through OAuth (redirect URI flow).
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { audit } from '../../audit/log';
 import { exchangeAuthorizationCode, NO_SECRETS_KEYS } from '../../crm/amocrm/auth';
 import { crmStatus, resetCircuit, retryDelivery } from '../../delivery/admin';

@@ -2,7 +2,8 @@
  * GET /health: is the database reachable, and can the CRM be called?
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { eq, sql } from 'drizzle-orm';
 import { crmAccounts } from '../../db/schema';
 import type { AppDeps } from '../../deps';

@@ -2,7 +2,8 @@
  * Admin: look at stored webhook bodies and replay the ones that failed to apply.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { inboxEvents } from '../../db/schema';
 import { INBOX_STATUSES } from '../../domain/inbox';

@@ -4,7 +4,8 @@
  * its own scope (LOOKUP_TOKEN, ORIGINATE_TOKEN) or the admin token.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { AppDeps } from '../../deps';
 import { lookupCaller, originateCall } from '../../live';
 import { timingSafeEqual } from 'hono/utils/buffer';

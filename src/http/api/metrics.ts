@@ -5,7 +5,8 @@
  * token (app.ts puts scopedAuth in front).
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { AppDeps } from '../../deps';
 import { formatOpenMetrics, formatPrometheus, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from '../../lib/metrics';
 import { collectMetrics } from '../metrics/families';

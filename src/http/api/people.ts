@@ -4,7 +4,8 @@
  * token's secret are answered once and never stored in clear.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { Context } from 'hono';
 import { TOKEN_SCOPES } from '../../db/schema';
 import type { AppDeps } from '../../deps';

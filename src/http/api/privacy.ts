@@ -3,7 +3,8 @@
  * number (POST /v1/erasures, GET /v1/erasures, GET /v1/erasures/{id}). Each action is audited.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { desc, eq } from 'drizzle-orm';
 import { actorName } from '../../audit/log';
 import { erasures } from '../../db/schema';

@@ -3,7 +3,8 @@
  * findings, download its findings as CSV.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { FINDING_KINDS } from '../../domain/reconcile';
 import type { AppDeps } from '../../deps';
 import { auditRequest } from '../core/audit';

@@ -4,7 +4,8 @@
  * (`settings.recording_policy`, `recording.revoke_links`).
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { Context } from 'hono';
 import type { AppDeps } from '../../deps';
 import type { Actor } from '../../domain/actor';

@@ -4,7 +4,8 @@
  * memory than one); and the retention purge runs.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { and, asc, desc, eq, gt, gte, isNull, lt, or } from 'drizzle-orm';
 import { Zip, ZipPassThrough } from 'fflate';
 import { DateTime } from 'luxon';

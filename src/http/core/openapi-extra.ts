@@ -5,7 +5,7 @@
  * @module
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { z } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { errorResponses } from './schemas';
 
 const binary = (type: string, description: string) => ({ description, content: { [type]: { schema: z.string().openapi({ format: 'binary' }) } } });

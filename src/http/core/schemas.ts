@@ -2,7 +2,9 @@
  * Response schemas shared by routes, for validation and the OpenAPI document.
  * @module
  */
-import { z } from '@hono/zod-openapi';
+// .openapi() on zod's schemas: @hono/zod-openapi adds it as it loads.
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import { ERROR_CODE_LIST } from '../../domain/errors';
 
 export const ErrorSchema = z

@@ -11,7 +11,7 @@
  * BridgeEnter, Hangup: ami-live.ts) are read here too, as the listener stored them.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues } from '../../config/errors';
 import { InvalidPayloadError, readJsonBody } from '../core/parse';
 import { AMI_CEL_EVENTS } from './ami-forward';

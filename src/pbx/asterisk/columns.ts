@@ -5,7 +5,7 @@
  * template can write any columns: list their names instead of a layout name.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The CDR fields calltrail reads, by their Asterisk names (cdr_custom: `${CDR(name)}`). */
 export const CDR_FIELDS = [

@@ -4,7 +4,7 @@
  * ASTERISK_WEBHOOK_SECRET.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { flag } from '../core/config';
 import { charsetSchema } from '../../lib/charset';
 import { countryCodeSchema, timeZoneSchema } from '../../config/common';

@@ -17,7 +17,7 @@
  * rules serve Master.csv (push and import), the FreePBX poller and AMI.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { flag } from '../core/config';
 import type { Direction } from '../../domain/call';
 import { classifyNumber, maskNumber, type NumberRules } from '../../domain/phone';

@@ -13,7 +13,7 @@
  * @module
  */
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RecordingRef } from '../../domain/events';
 
 export const RECORDING_PLACEHOLDERS = ['file', 'year', 'month', 'day', 'uniqueid', 'linkedid'] as const;

@@ -3,7 +3,9 @@
  * AMI Cdr events as JSON, signed like the generic webhook with ASTERISK_WEBHOOK_SECRET.
  * @module
  */
-import { z } from '@hono/zod-openapi';
+// .openapi() on zod's schemas: @hono/zod-openapi adds it as it loads.
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import type { PbxWebhook, WebhookSettings } from '../core/webhook';
 import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from '../generic/signature';
 import { MAX_AMI_EVENTS } from './ami';

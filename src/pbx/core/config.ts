@@ -3,7 +3,7 @@
  * national numbers, the zone of its local times. Spread into a section's schema where they go.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { countryCodeSchema, timeZoneSchema } from '../../config/common';
 import { charsetSchema } from '../../lib/charset';
 

@@ -5,7 +5,7 @@
  * every consumer (webhook routes, replays, reconciliation, recordings, config) reads that list.
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { RecordingDownloader } from '../../recordings/downloads';
 import type { RecordingLinkResolver } from '../../recordings/links';
 import type { PbxOriginator } from './originate';

@@ -3,7 +3,7 @@
  * path, with `{name}` placeholders: checked when the config loads, filled in when a body is read.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const PLACEHOLDER = /\{([^{}]*)\}/g;
 

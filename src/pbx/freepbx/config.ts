@@ -3,7 +3,7 @@
  * turns the poller on (`calltrail serve` reads FreePBX's CDR table every `poll_seconds`).
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { countryCodeSchema, timeZoneSchema } from '../../config/common';
 import type { ParseContext } from '../core/parse';
 import { dialplanConfigShape } from '../asterisk/dialplan';

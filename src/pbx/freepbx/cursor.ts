@@ -14,7 +14,7 @@
  * @module
  */
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const cursorSchema = z.object({
   /** Rows dated before this minute are never read (start_from: now). */

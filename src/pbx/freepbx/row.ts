@@ -4,7 +4,7 @@
  * calldate + duration, the answer end − billsec.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { Cdr } from '../asterisk/cdr';
 import { readDisposition, readTime, recordingName, shown } from '../asterisk/fields';

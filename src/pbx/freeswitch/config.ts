@@ -2,7 +2,7 @@
  * The freeswitch section of the integrator config (`sources.freeswitch`).
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { commonSectionFields, flag } from '../core/config';
 import { recordingUrlTemplateSchema, recordingVariablesSchema } from './recording';
 

@@ -9,7 +9,7 @@
  * at its end, so nothing would ever come to wait for.
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { Direction } from '../../domain/call';
 import type { Disposition } from '../../domain/call';

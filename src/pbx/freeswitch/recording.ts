@@ -4,7 +4,7 @@
  * becomes a URL a CRM can play, is configuration, checked when the config loads.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PLACEHOLDER, urlTemplateSchema } from '../core/url-template';
 
 export const recordingVariablesSchema = z

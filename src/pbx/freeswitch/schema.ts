@@ -4,7 +4,7 @@
  * key repeated (JSON.parse keeps the last, the call's first profile). The rest passes unread.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const profile = z
   .object({

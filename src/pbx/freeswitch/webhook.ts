@@ -3,7 +3,9 @@
  * authenticated with HTTP Basic (FREESWITCH_BASIC_AUTH).
  * @module
  */
-import { z } from '@hono/zod-openapi';
+// .openapi() on zod's schemas: @hono/zod-openapi adds it as it loads.
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import type { PbxWebhook, WebhookSettings } from '../core/webhook';
 import type { FreeswitchConfig } from './config';
 import { verifyBasicAuth } from './signature';

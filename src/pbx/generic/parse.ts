@@ -4,7 +4,7 @@
  * same call_id, which never make or change it.
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { CallEvent, LiveMoment, RecordingRef } from '../../domain/events';
 import { parseInstant } from '../../domain/time';

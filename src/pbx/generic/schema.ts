@@ -3,7 +3,7 @@
  * Optional extensions beyond the contract: `final`, `recorded`, `recording.status`.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const id = (what: string) =>
   z

@@ -4,7 +4,9 @@
  * mode with no secret set).
  * @module
  */
-import { z } from '@hono/zod-openapi';
+// .openapi() on zod's schemas: @hono/zod-openapi adds it as it loads.
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import type { PbxWebhook, WebhookSettings } from '../core/webhook';
 import { callAnsweredSchema, callEndedSchema, callRingingSchema, MAX_EVENTS_PER_REQUEST, recordingReadySchema } from './schema';
 import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from './signature';

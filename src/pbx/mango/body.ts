@@ -3,7 +3,7 @@
  * text of `json`. Problems are reported with a `json.` path, so the sender knows where to look.
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeIssues } from '../../config/errors';
 import { InvalidPayloadError } from '../core/parse';
 

@@ -2,7 +2,7 @@
  * The mango section of the integrator config (`sources.mango`).
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ParseContext } from '../core/parse';
 import { commonSectionFields, flag } from '../core/config';
 

@@ -4,7 +4,7 @@
  * in Mango's own examples); extensions likewise. Unknown fields are ignored.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MAX = 128;
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { CsvError, parse } from 'csv-parse/browser/esm/sync';
-import { z } from 'zod';
+import * as z from 'zod';
 import { vendorApi } from '../core/vendor-api';
 import { mangoSign, type MangoCredentials } from './signature';
 

@@ -6,7 +6,9 @@
  * use (events/sms, events/dtmf, …) are verified and answered 200 without being stored.
  * @module
  */
-import { z } from '@hono/zod-openapi';
+// .openapi() on zod's schemas: @hono/zod-openapi adds it as it loads.
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import type { PbxWebhook, WebhookSettings } from '../core/webhook';
 import type { MangoConfig } from './config';
 import type { MangoEventKind } from './parse';

@@ -5,7 +5,7 @@
  * rotation (TWILIO_AUTH_TOKEN = "primary,secondary") a 401 with one token is tried with the next.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { jsonOrUndefined, vendorApi } from '../core/vendor-api';
 
 export const TWILIO_API = 'https://api.twilio.com';

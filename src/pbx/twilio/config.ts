@@ -2,7 +2,7 @@
  * The twilio section of the integrator config (`sources.twilio`).
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { commonSectionFields, flag } from '../core/config';
 
 const e164 = z.string().regex(/^\+[1-9]\d{5,14}$/, 'expected an E.164 number such as "+14155550100"');

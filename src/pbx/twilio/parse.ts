@@ -9,7 +9,7 @@
  * @module
  */
 import { DateTime } from 'luxon';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { Direction } from '../../domain/call';
 import type { Disposition } from '../../domain/call';

@@ -4,7 +4,7 @@
  * CallbackSource, SequenceNumber, …), so unknown ones pass; the ones read here are checked.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Twilio leaves optional parameters out, but some setups post them empty. */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());

@@ -3,7 +3,9 @@
  * and RecordingStatusCallback, form-encoded and signed with the account's auth token.
  * @module
  */
-import { z } from '@hono/zod-openapi';
+// .openapi() on zod's schemas: @hono/zod-openapi adds it as it loads.
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import type { DecodedWebhookRequest, PbxWebhook, WebhookDoc, WebhookSettings } from '../core/webhook';
 import type { TwilioConfig } from './config';
 import type { TwilioCallback } from './parse';

@@ -7,7 +7,7 @@
  * the admin console hides it.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const YEASTAR_EDITIONS = ['s-series', 'p-series'] as const;
 

@@ -2,7 +2,7 @@
  * The yeastar section of the integrator config (`sources.yeastar`).
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { commonSectionFields, flag } from '../core/config';
 import { yeastarApiSchema } from './api-config';
 import { recordingUrlTemplateSchema } from './recording';

@@ -10,7 +10,7 @@
  * Call-state reports (P-Series 30011, S-Series RING/ANSWER/BYE…) are live moments (live.ts).
  * @module
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeIssues } from '../../config/errors';
 import type { CallEvent, LegEnded } from '../../domain/events';
 import { parseInstant } from '../../domain/time';

@@ -9,7 +9,7 @@
  * as "" or " ".
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** "", " " and absent all mean "not given". */
 const text = z

@@ -3,7 +3,9 @@
  * event 30012), JSON signed with YEASTAR_WEBHOOK_SECRET.
  * @module
  */
-import { z } from '@hono/zod-openapi';
+// .openapi() on zod's schemas: @hono/zod-openapi adds it as it loads.
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import type { PbxWebhook, WebhookSettings } from '../core/webhook';
 import type { YeastarConfig } from './config';
 import { SIGNATURE_HEADER, verifyUrlToken, verifyYeastarSignature } from './signature';

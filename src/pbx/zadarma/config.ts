@@ -2,7 +2,7 @@
  * The zadarma section of the integrator config (`sources.zadarma`).
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { commonSectionFields, flag } from '../core/config';
 
 /** Zadarma's bounds for the `lifetime` of a recording link (seconds). */

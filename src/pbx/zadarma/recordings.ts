@@ -10,7 +10,7 @@
  * @module
  */
 import { and, eq } from 'drizzle-orm';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from '../../db/client';
 import { conversations } from '../../db/schema';
 import type { RecordingLinkResolver, RecordingToLink } from '../../recordings/links';

@@ -4,7 +4,7 @@
  * their official clients. Unknown fields are ignored: Zadarma adds fields over time.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MAX = 200;
 

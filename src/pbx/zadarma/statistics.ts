@@ -6,7 +6,7 @@
  * account's zone, without an offset.
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { zadarmaGet, type ZadarmaCredentials } from './api';
 
 export const STATISTICS_METHOD = '/v1/statistics/pbx/';

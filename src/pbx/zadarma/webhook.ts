@@ -6,7 +6,9 @@
  * body: "carry on as configured".
  * @module
  */
-import { z } from '@hono/zod-openapi';
+// .openapi() on zod's schemas: @hono/zod-openapi adds it as it loads.
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import { InvalidPayloadError } from '../core/parse';
 import type { PbxUrlCheck, PbxWebhook, WebhookSettings } from '../core/webhook';
 import type { ZadarmaCredentials } from './api';

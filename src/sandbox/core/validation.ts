@@ -8,7 +8,7 @@
  * @module
  */
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { SandboxContext } from './context';
 import { type FieldError, type ItemErrors, nginxPage, problem, validationProblem } from './responses';
 

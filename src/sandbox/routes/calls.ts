@@ -14,7 +14,7 @@
  * @module
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SandboxContext } from '../core/context';
 import { SINGULAR } from '../core/model';
 import { callTarget, findByPhone } from '../core/phone-match';

@@ -19,7 +19,7 @@
  */
 import { Hono } from 'hono';
 import { html, raw } from 'hono/html';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SandboxContext } from '../core/context';
 import { ONE_TIME_TOKEN_SECONDS, oneTimeTokenId, signOneTimeToken } from '../core/one-time-tokens';
 import { mulberry32, seedFrom } from '../core/prng';

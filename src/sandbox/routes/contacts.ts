@@ -10,7 +10,7 @@
  * @module
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SandboxContext } from '../core/context';
 import { type Contact, type Party, PHONE_ENUMS } from '../core/model';
 import { pageLinks, pageOf, paging, selfLink } from '../core/query';

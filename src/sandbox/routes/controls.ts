@@ -5,7 +5,7 @@
  * @module
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SandboxContext } from '../core/context';
 import { FAULT_KINDS, type FaultKind } from '../core/options';
 import { problem } from '../core/responses';

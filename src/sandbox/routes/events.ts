@@ -15,7 +15,7 @@
  * @module
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SandboxContext } from '../core/context';
 import { findByPhone } from '../core/phone-match';
 import { hex } from '../core/prng';

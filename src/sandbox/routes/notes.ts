@@ -8,7 +8,7 @@
  * @module
  */
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SandboxContext } from '../core/context';
 import type { EntityType, Note } from '../core/model';
 import { intList, listParam, pageLinks, pageOf, paging, range, inRange, selfLink } from '../core/query';

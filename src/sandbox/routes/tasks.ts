@@ -6,7 +6,7 @@
  * @module
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SandboxContext } from '../core/context';
 import { ENTITY_TYPES, type Task } from '../core/model';
 import { inRange, intList, listParam, pageLinks, pageOf, paging, range, selfLink } from '../core/query';

@@ -9,7 +9,7 @@
  * @module
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SandboxContext } from '../core/context';
 import type { UnsortedItem } from '../core/model';
 import { hex } from '../core/prng';
