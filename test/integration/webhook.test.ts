@@ -358,6 +358,11 @@ describe('surface', () => {
     const html = await page.text();
     expect(html).toContain('/v1/pbx/generic/events');
     expect(html).not.toMatch(/<script|cdn\./i);
+    // Descriptions are Markdown, rendered: code spans become <code>, no literal backticks remain.
+    expect(html).toContain('<code>/recordings/&lt;id&gt;.mp3</code>');
+    const rendered = [...html.matchAll(/<(div|span) class="md">([\s\S]*?)<\/\1>/g)].map((m) => m[2]);
+    expect(rendered.length).toBeGreaterThan(20);
+    expect(rendered.filter((text) => text?.includes('`'))).toEqual([]);
   });
 
   it('never writes phone numbers into the logs', async () => {

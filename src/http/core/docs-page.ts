@@ -1,9 +1,11 @@
 /**
  * GET /docs: the OpenAPI document rendered as one self-contained HTML page (no CDN, no script),
- * so it works in a call centre's closed network and on Workers alike.
+ * so it works in a call centre's closed network and on Workers alike. Descriptions and summaries
+ * are Markdown (OpenAPI's CommonMark), rendered by ./markdown with raw HTML escaped.
  * @module
  */
 import { html, raw } from 'hono/html';
+import { markdownBlock, markdownInline } from './markdown';
 
 interface Operation {
   summary?: string;
@@ -26,6 +28,12 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
+
+/** A description as HTML blocks, in a `.md` box. */
+const md = (text: string | undefined) => (text ? html`<div class="md">${raw(markdownBlock(text))}</div>` : '');
+/** A summary (one line) as inline HTML. */
+const mdInline = (text: string | undefined, links = true) =>
+  text ? html`<span class="md">${raw(links ? markdownInline(text) : markdownInline(text).replace(/<\/?a\b[^>]*>/g, ''))}</span>` : '';
 
 export function renderDocsPage(doc: Document) {
   const operations = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
@@ -50,28 +58,32 @@ export function renderDocsPage(doc: Document) {
   .get { color: #1769aa; } .post { color: #1d7a35; } .delete { color: #b3261e; }
   table { border-collapse: collapse; } td, th { text-align: left; padding: .15rem .6rem .15rem 0; vertical-align: top; }
   details summary { cursor: pointer; }
+  .md > :first-child { margin-top: 0; } .md > :last-child { margin-bottom: 0; } .md ul, .md ol { padding-left: 1.3rem; }
+  .md code { background: #f1f3f6; padding: 0 .2rem; border-radius: 3px; } td .md p { margin: 0; } div.md { margin: .5rem 0; } td div.md { margin: 0; }
+  /* A phone: wide tables and long paths stay inside the screen. */
+  table { display: block; max-width: 100%; overflow-x: auto; } code { overflow-wrap: anywhere; }
 </style>
 </head>
 <body>
 <header>
   <h1>${doc.info.title} <small>${doc.info.version}</small></h1>
-  <p>${doc.info.description ?? ''}</p>
+  ${md(doc.info.description)}
   <p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>
   <nav>${operations.map(
     ({ path, method, op }) =>
-      html`<a href="#${anchor(method, path)}"><span class="m ${method}">${method}</span> <code>${path}</code> — ${op.summary ?? ''}</a>`,
+      html`<a href="#${anchor(method, path)}"><span class="m ${method}">${method}</span> <code>${path}</code> — ${mdInline(op.summary, false)}</a>`,
   )}</nav>
 </header>
 <main>
 ${operations.map(
   ({ path, method, op }) => html`<section id="${anchor(method, path)}">
   <h2><span class="m ${method}">${method}</span> <code>${path}</code></h2>
-  <p><strong>${op.summary ?? ''}</strong>${op.security?.length ? html` · requires <code>Authorization: Bearer ADMIN_TOKEN</code>` : ''}</p>
-  ${op.description ? html`<p>${op.description}</p>` : ''}
+  <p><strong>${mdInline(op.summary)}</strong>${op.security?.length ? html` · requires <code>Authorization: Bearer ADMIN_TOKEN</code>` : ''}</p>
+  ${md(op.description)}
   ${
     op.parameters?.length
       ? html`<table><tr><th>parameter</th><th>in</th><th>required</th><th>description</th></tr>${op.parameters.map(
-          (p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : ''}</td><td>${p.description ?? ''}</td></tr>`,
+          (p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : ''}</td><td>${md(p.description)}</td></tr>`,
         )}</table>`
       : ''
   }
@@ -82,7 +94,7 @@ ${operations.map(
   )}
   <details><summary>Responses</summary><table>${Object.entries(op.responses ?? {}).map(
     ([status, r]) =>
-      html`<tr><td><code>${status}</code></td><td>${r.description ?? ''}${Object.values(r.content ?? {}).map(
+      html`<tr><td><code>${status}</code></td><td>${md(r.description)}${Object.values(r.content ?? {}).map(
         (c) => html`<pre>${json(c.schema)}</pre>`,
       )}</td></tr>`,
   )}</table></details>

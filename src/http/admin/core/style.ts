@@ -1,6 +1,8 @@
 /**
  * The console's one stylesheet, inlined (no CDN; the CSP admits it by nonce). Mobile first:
- * readable at 375 px, wide tables scroll inside their box instead of widening the page.
+ * readable at 375 px, wide tables scroll inside their box instead of widening the page; on a
+ * phone the nav takes its own full-width rows under the brand and the log-out button, and the
+ * calls table keeps its time column in view while it scrolls sideways.
  * @module
  */
 export const STYLE = `
@@ -46,6 +48,8 @@ dl.kv dt{color:#5b6575}
 dl.kv dd{margin:0;min-width:0;overflow-wrap:anywhere}
 form.filters{display:grid;gap:.5rem;grid-template-columns:1fr}
 form.filters label{display:flex;flex-direction:column;font-size:.85rem;color:#5b6575;gap:.15rem}
+form.filters fieldset{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:0;min-width:0;border:1px solid #dde1e7;border-radius:6px;font-size:.85rem;color:#5b6575}
+form.filters fieldset label{flex-direction:row;align-items:center;gap:.35rem;color:#1d2430}
 input,select,button,textarea{font:inherit;padding:.35rem .5rem;border:1px solid #b9c1cd;border-radius:6px;background:#fff;color:inherit;max-width:100%}
 button{cursor:pointer;background:#1659a6;border-color:#1659a6;color:#fff}
 button.secondary{background:#fff;color:#1659a6}
@@ -74,6 +78,14 @@ pre.config{font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;overflow:au
 .login input{width:100%}
 form.stacked label{display:flex;flex-direction:column;gap:.15rem;margin:.5rem 0;max-width:40rem}
 textarea{width:100%;box-sizing:border-box;font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace}
+@media (max-width:47.99rem){
+  header.top .in{gap:.25rem .8rem}
+  header.top form{margin-left:auto}
+  nav.main{order:3;flex-basis:100%;gap:0 .9rem;padding-bottom:.15rem}
+  nav.main a{padding:.3rem 0}
+  #calls-table tbody td:first-child,#calls-table thead th:first-child{position:sticky;left:0;z-index:1;box-shadow:1px 0 0 #dde1e7}
+  #calls-table tbody td:first-child{background:#fff}
+}
 @media (min-width:48rem){
   main{padding:1rem 1.25rem}
   form.filters{grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));align-items:end}

@@ -78,7 +78,7 @@ export function usersPage(c: Context<AdminEnv>, d: { zone: string; users: UserRo
     <>
       <h1>Users</h1>
       <Said message={d.message} />
-      <section class="card">
+      <section class="card scroll">
         <table id="users">
           <thead>
             <tr>
@@ -112,7 +112,7 @@ export function usersPage(c: Context<AdminEnv>, d: { zone: string; users: UserRo
       </section>
       <section class="card">
         <h2>Add a user</h2>
-        <form method="post" action="/admin/users" id="add-user">
+        <form method="post" action="/admin/users" id="add-user" class="filters">
           <CsrfField token={c.get('csrf')} />
           <label>
             Email <input type="email" name="email" required />
@@ -120,15 +120,18 @@ export function usersPage(c: Context<AdminEnv>, d: { zone: string; users: UserRo
           <label>
             Name <input name="name" />
           </label>
-          <label for="new-user-role">Role</label>
-          <RoleSelect value="rep" id="new-user-role" />
+          <label for="new-user-role">
+            Role <RoleSelect value="rep" id="new-user-role" />
+          </label>
           <label>
             Extension <input name="extension" placeholder="a rep's own, e.g. 101" />
           </label>
           <label>
             amoCRM user id <input name="amocrm_user_id" inputmode="numeric" pattern="[0-9]*" placeholder="optional, e.g. 1001" />
           </label>
-          <button type="submit">Add</button>
+          <div class="actions">
+            <button type="submit">Add</button>
+          </div>
         </form>
         <p class="muted">A temporary password is generated and shown once. Disabling a user, resetting its password or changing its role signs it out.</p>
         <p class="muted">
@@ -147,7 +150,7 @@ export function tokensPage(c: Context<AdminEnv>, d: { zone: string; tokens: Toke
     <>
       <h1>API tokens</h1>
       <Said message={d.message} />
-      <section class="card">
+      <section class="card scroll">
         <table id="tokens">
           <thead>
             <tr>
@@ -186,7 +189,7 @@ export function tokensPage(c: Context<AdminEnv>, d: { zone: string; tokens: Toke
       </section>
       <section class="card">
         <h2>Make a token</h2>
-        <form method="post" action="/admin/tokens" id="add-token">
+        <form method="post" action="/admin/tokens" id="add-token" class="filters">
           <CsrfField token={c.get('csrf')} />
           <label>
             Name <input name="name" required maxlength={100} />
@@ -199,9 +202,12 @@ export function tokensPage(c: Context<AdminEnv>, d: { zone: string; tokens: Toke
               </label>
             ))}
           </fieldset>
-          <label for="new-token-role">Role (admin and read scopes)</label>
-          <RoleSelect value="admin" id="new-token-role" />
-          <button type="submit">Make</button>
+          <label for="new-token-role">
+            Role (admin and read scopes) <RoleSelect value="admin" id="new-token-role" />
+          </label>
+          <div class="actions">
+            <button type="submit">Make</button>
+          </div>
         </form>
         <p class="muted">
           admin: the admin API as the role allows; read: its GET endpoints only; lookup, originate: /v1/lookup, /v1/originate; metrics: /metrics. The token is
