@@ -59,6 +59,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // README's shell blocks in order, in a scratch directory: the service, wrangler dev, curl.
+          // Once (no database matrix): its blocks choose their own databases.
+          name: 'readme',
+          include: ['test/readme/**/*.test.ts'],
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'workerd',
           include: ['test/workerd/**/*.test.ts'],
           env: { CALLTRAIL_TEST_DB: 'postgres' },

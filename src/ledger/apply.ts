@@ -7,7 +7,8 @@
  *     locks in the same order and cannot deadlock; the locks serialize events of one call) —
  *     touched.ts;
  *  2. upsert legs and recordings by natural key — a copy replaces the stored one only when its
- *     version is greater, so the winner never depends on arrival order (legs.ts);
+ *     version is greater, so the winner never depends on arrival order (legs.ts, recordings.ts;
+ *     one exception: another file for a recording not archived yet replaces the stored one);
  *  3. for conversations where something changed: read all their legs and recordings (facts.ts),
  *     recompute the summary (domain/assemble.ts) and write it, settling the ones that are
  *     complete (summaries.ts).
@@ -18,16 +19,20 @@ import type { LedgerContext } from './context';
 import { factsOf } from './facts';
 import { applyLive } from './live';
 import { joinConversations, type JoinResult } from './joins';
-import { legRowsFor, recordingRowsFor, upsertLegs, upsertRecordings, type LegRow, type RecordingRow } from './legs';
+import { legRowsFor, upsertLegs, type LegRow } from './legs';
+import { type IgnoredFile, recordingRowsFor, type RecordingRow, upsertRecordings } from './recordings';
 import { planSummaries, storeSummaries } from './summaries';
 import { groupByConversation, upsertConversations, type ApplyItem, type ConversationRows, type Touched } from './touched';
 
 export type { ApplyItem } from './touched';
+export type { IgnoredFile } from './recordings';
 
 export interface ApplyResult {
   conversations: number;
   changed: number;
   settled: number;
+  /** Other files sent for recordings already archived: not fetched (recordings.ts). */
+  ignored: IgnoredFile[];
 }
 
 /** @param now the present; differs from receivedAt when a stored body is replayed. */
@@ -36,19 +41,20 @@ export async function applyEvents(tx: Db, ctx: LedgerContext, bodies: readonly A
   // Live moments and ends first: they only show the call now, and never wait on its legs.
   await applyLive(tx, items, ctx.conversationSource);
   const touched = groupByConversation(items, ctx.conversationSource);
-  if (touched.length === 0) return { conversations: 0, changed: 0, settled: 0 };
+  if (touched.length === 0) return { conversations: 0, changed: 0, settled: 0, ignored: [] };
 
   const rows = await upsertConversations(tx, touched);
   const { legRows, recordingRows } = factRows(touched, rows);
   const changed = mergedOrClosed(touched, merged, rows);
   for (const id of await upsertLegs(tx, legRows)) changed.add(id);
-  for (const id of await upsertRecordings(tx, recordingRows, now)) changed.add(id);
-  if (changed.size === 0) return { conversations: touched.length, changed: 0, settled: 0 };
+  const { changed: recordingsChanged, ignored } = await upsertRecordings(tx, recordingRows, now);
+  for (const id of recordingsChanged) changed.add(id);
+  if (changed.size === 0) return { conversations: touched.length, changed: 0, settled: 0, ignored };
 
   const facts = await factsOf(tx, changed, rows.rows, legRows, recordingRows);
   const plan = planSummaries(ctx, touched, rows, changed, facts, now);
   await storeSummaries(tx, ctx, plan, now);
-  return { conversations: touched.length, changed: changed.size, settled: plan.toSettle.length };
+  return { conversations: touched.length, changed: changed.size, settled: plan.toSettle.length, ignored };
 }
 
 /** The leg and recording rows of every touched conversation, in key order. */

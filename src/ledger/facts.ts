@@ -9,7 +9,8 @@ import type { Db } from '../db/client';
 import { queryRows, uuidArray } from '../db/raw';
 import { conversations, legs, recordings } from '../db/schema';
 import type { LegFacts, RecordingFacts } from '../domain/assemble';
-import type { LegRow, RecordingRow } from './legs';
+import type { LegRow } from './legs';
+import type { RecordingRow } from './recordings';
 import type { ConversationRow } from './touched';
 
 /** What domain/assemble.ts summarizes a conversation from. */

@@ -21,7 +21,7 @@ import { admissionProblems } from '../domain/admit';
 import { isTransientConflict } from '../lib/error-codes';
 import { describeError, type Logger } from '../lib/log';
 import { sha256Hex } from '../lib/crypto';
-import { applyEvents } from './apply';
+import { applyEvents, type IgnoredFile } from './apply';
 import type { LedgerContext } from './context';
 
 export interface IngestInput {
@@ -136,7 +136,8 @@ async function storeAndApply(deps: InboxDeps, rows: Keyed[], receivedAt: Date): 
       const id = idOf.get(`${input.source}\n${dedupeKey}`);
       return id === undefined ? [] : [{ source: input.source, events: input.events, inboxEventId: id, receivedAt }];
     });
-    await applyEvents(tx, deps.ctx, items, receivedAt);
+    const applied = await applyEvents(tx, deps.ctx, items, receivedAt);
+    await noteIgnoredFiles(tx, deps.log, applied.ignored);
     return idOf;
   });
   return Promise.all(
@@ -153,6 +154,28 @@ async function storeAndApply(deps: InboxDeps, rows: Keyed[], receivedAt: Date): 
 export function droppedNote(events: readonly CallEvent[]): string | null {
   const dropped = events.flatMap((e) => (e.kind === 'dropped' ? [`${e.at}: ${e.reason}`] : []));
   return dropped.length ? `no call: ${dropped.join('; ')}` : null;
+}
+
+/** The note a body gets for the files it named for recordings archived already (recordings.ts); null when none. */
+export function ignoredNote(ignored: readonly IgnoredFile[], inboxId: number): string | null {
+  const keys = ignored.filter((i) => i.inboxEventId === inboxId).map((i) => i.recordingKey);
+  if (!keys.length) return null;
+  return `recording ${keys.join(', ')} is archived already, from another file: the file this body names was ignored`;
+}
+
+/** Says so on each body that named another file for an archived recording, and in the log. */
+async function noteIgnoredFiles(tx: Db, log: Logger, ignored: readonly IgnoredFile[]): Promise<void> {
+  for (const inboxId of new Set(ignored.flatMap((i) => (i.inboxEventId === null ? [] : [i.inboxEventId])))) {
+    const note = ignoredNote(ignored, inboxId);
+    log.warn('a recording already archived was sent with another file; the archived copy stays', {
+      inboxId,
+      recordings: ignored.filter((i) => i.inboxEventId === inboxId).map((i) => i.recordingKey),
+    });
+    await tx
+      .update(inboxEvents)
+      .set({ note: sql`concat_ws('; ', ${inboxEvents.note}, ${note}::text)` })
+      .where(eq(inboxEvents.id, inboxId));
+  }
 }
 
 /** Applying failed: keep the body, marked failed with the cause, due for an automatic retry. */
@@ -229,12 +252,13 @@ export async function reprocessInbox(deps: InboxDeps, selection: ReprocessSelect
       seen.add(row.id);
       try {
         const events = deps.ctx.parseStored(row.source, row.raw, row.meta);
-        await tx.transaction(async (sp) => {
-          await applyEvents(sp, deps.ctx, [{ source: row.source, events, inboxEventId: row.id, receivedAt: row.receivedAt }], now);
-        });
+        const applied = await tx.transaction(async (sp) =>
+          applyEvents(sp, deps.ctx, [{ source: row.source, events, inboxEventId: row.id, receivedAt: row.receivedAt }], now),
+        );
+        const note = [droppedNote(events), ignoredNote(applied.ignored, row.id)].filter(Boolean).join('; ') || null;
         await tx
           .update(inboxEvents)
-          .set({ status: 'processed', error: null, note: droppedNote(events), nextAttemptAt: null, processedAt: now, attempts: row.attempts + 1 })
+          .set({ status: 'processed', error: null, note, nextAttemptAt: null, processedAt: now, attempts: row.attempts + 1 })
           .where(eq(inboxEvents.id, row.id));
         return { id: row.id, ok: true as const };
       } catch (error) {

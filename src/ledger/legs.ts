@@ -1,18 +1,17 @@
 /**
- * Step 2 of applying events (apply.ts): the legs and recordings of the touched conversations,
- * upserted by natural key in one statement each. A copy replaces the stored one only when its
- * version is greater, so the winner never depends on arrival order; each statement returns the
- * conversations whose facts it changed.
+ * Step 2 of applying events (apply.ts): the legs of the touched conversations, upserted by
+ * natural key in one statement. A copy replaces the stored one only when its version is greater,
+ * so the winner never depends on arrival order; the statement returns the conversations whose
+ * legs it changed. Their recordings: recordings.ts.
  * @module
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { json, queryRows } from '../db/raw';
-import { legs, recordings } from '../db/schema';
+import { legs } from '../db/schema';
 import { legTalkSeconds } from '../domain/assemble';
-import type { RecordingRef } from '../domain/events';
 import type { Touched } from './touched';
-import { legVersion, recordingVersion } from './versions';
+import { legVersion } from './versions';
 
 /** Rows as json_to_recordset reads them (column names). */
 export interface LegRow {
@@ -32,16 +31,6 @@ export interface LegRow {
   talk_seconds: number;
   final: boolean;
   recorded: boolean | null;
-  version: string;
-  inbox_event_id: number | null;
-}
-export interface RecordingRow {
-  conversation_id: string;
-  recording_key: string;
-  leg_key: string;
-  origin_url: string | null;
-  vendor_ref: string | null;
-  status: string;
   version: string;
   inbox_event_id: number | null;
 }
@@ -77,29 +66,6 @@ export function legRowsFor(conversationId: string, events: Touched['events']): L
   return [...rows.values()];
 }
 
-export function recordingRowsFor(conversationId: string, events: Touched['events']): RecordingRow[] {
-  const rows = new Map<string, RecordingRow>();
-  const add = (legKey: string, ref: RecordingRef, inboxEventId: number | null) => {
-    const row: RecordingRow = {
-      conversation_id: conversationId,
-      recording_key: ref.key,
-      leg_key: legKey,
-      origin_url: ref.url,
-      vendor_ref: ref.vendorRef ?? null,
-      status: ref.status,
-      version: recordingVersion(legKey, ref),
-      inbox_event_id: inboxEventId,
-    };
-    const existing = rows.get(ref.key);
-    if (!existing || existing.version < row.version) rows.set(ref.key, row);
-  };
-  for (const { event, inboxEventId } of events) {
-    if (event.kind === 'recording') add(event.legKey, event.recording, inboxEventId);
-    else if (event.kind === 'leg' && event.recording) add(event.legKey, event.recording, inboxEventId);
-  }
-  return [...rows.values()];
-}
-
 /** Upserts the legs; returns the conversations of the legs that changed. */
 export async function upsertLegs(tx: Db, legRows: LegRow[]): Promise<string[]> {
   if (!legRows.length) return [];
@@ -121,37 +87,6 @@ export async function upsertLegs(tx: Db, legRows: LegRow[]): Promise<string[]> {
             final = excluded.final, recorded = excluded.recorded, version = excluded.version,
             inbox_event_id = excluded.inbox_event_id, updated_at = now()
           where ${legs.version} < excluded.version
-          returning conversation_id`,
-  );
-  return written.map((w) => w.conversation_id);
-}
-
-/** Upserts the recordings (a file that can be reached is queued for fetching); returns the conversations they changed. */
-export async function upsertRecordings(tx: Db, recordingRows: RecordingRow[], now: Date): Promise<string[]> {
-  if (!recordingRows.length) return [];
-  const written = await queryRows<{ conversation_id: string }>(
-    tx,
-    sql`insert into ${recordings} (conversation_id, recording_key, leg_key, origin_url, vendor_ref, status, version,
-            inbox_event_id, fetch_state, next_fetch_at)
-          select x.conversation_id, x.recording_key, x.leg_key, x.origin_url, x.vendor_ref, x.status, x.version, x.inbox_event_id,
-                 -- a file we know how to reach (a URL, a path, or the vendor's id) is to be fetched
-                 case when x.status = 'referenced' and (x.origin_url is not null or x.vendor_ref is not null)
-                      then 'waiting' else 'skipped' end,
-                 case when x.status = 'referenced' and (x.origin_url is not null or x.vendor_ref is not null)
-                      then ${now.toISOString()}::timestamptz end
-            from json_to_recordset(${json(recordingRows)})
-            as x(conversation_id uuid, recording_key text, leg_key text, origin_url text, vendor_ref text, status text,
-                 version text, inbox_event_id bigint)
-          on conflict (conversation_id, recording_key) do update set
-            leg_key = excluded.leg_key, origin_url = coalesce(excluded.origin_url, ${recordings.originUrl}),
-            vendor_ref = coalesce(excluded.vendor_ref, ${recordings.vendorRef}), status = excluded.status,
-            version = excluded.version, inbox_event_id = excluded.inbox_event_id, updated_at = now(),
-            -- a copy we already have stays; one not fetched yet follows the newer facts
-            fetch_state = case when ${recordings.fetchState} in ('archived', 'purged') then ${recordings.fetchState}
-                               else excluded.fetch_state end,
-            next_fetch_at = case when ${recordings.fetchState} in ('archived', 'purged') then null
-                                 when excluded.fetch_state = 'waiting' then coalesce(${recordings.nextFetchAt}, excluded.next_fetch_at) end
-          where ${recordings.version} < excluded.version
           returning conversation_id`,
   );
   return written.map((w) => w.conversation_id);

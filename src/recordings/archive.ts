@@ -109,6 +109,19 @@ export async function archiveDueRecordings(deps: RecordingsDeps, runtime: Record
   return result;
 }
 
+/**
+ * The row still names the file this worker fetched: the PBX may have sent another file for it
+ * meanwhile (the ledger then restarts its fetch, ledger/recordings.ts), and the outcome of the old
+ * one must not overwrite that.
+ */
+function stillTheFile(row: Pick<DueRecording, 'id' | 'originUrl' | 'vendorRef'>): SQL {
+  return and(
+    eq(recordings.id, row.id),
+    row.originUrl === null ? isNull(recordings.originUrl) : eq(recordings.originUrl, row.originUrl),
+    row.vendorRef === null ? isNull(recordings.vendorRef) : eq(recordings.vendorRef, row.vendorRef),
+  ) as SQL;
+}
+
 /** Recordings known only by the vendor's ref, of a source whose downloader is enabled. */
 function downloadable(active: readonly RecordingDownloader[]): SQL {
   if (active.length === 0) return sql`false`;
@@ -132,11 +145,11 @@ async function archiveOne(
   const { userId, department } = userFor(deps.config, row.extension);
   const policy = decideRecording(rules, { userId, department, line: row.line, direction: row.direction, at: row.startedAt ?? row.seenAt });
   if (!policy.record) {
-    await skip(deps.db, row.id, policyReason(policy.rule), now);
+    await skip(deps.db, row, policyReason(policy.rule), now);
     return 'skipped';
   }
   if (syncExcluded(config, row.extension, department)) {
-    await skip(deps.db, row.id, `recordings of ${row.extension ? `extension ${row.extension}` : 'this call'} are not synced (recordings.sync)`, now);
+    await skip(deps.db, row, `recordings of ${row.extension ? `extension ${row.extension}` : 'this call'} are not synced (recordings.sync)`, now);
     return 'skipped';
   }
   const fetchPolicy: FetchPolicy = {
@@ -177,7 +190,7 @@ async function relink(deps: RecordingsDeps, row: DueRecording, reason: string, n
       nextFetchAt: new Date(now.getTime() + retryDelayMs(attempts)),
       updatedAt: now,
     })
-    .where(eq(recordings.id, row.id));
+    .where(stillTheFile(row));
   return 'skipped';
 }
 
@@ -188,7 +201,7 @@ async function relink(deps: RecordingsDeps, row: DueRecording, reason: string, n
 async function fetchFailed(deps: RecordingsDeps, row: DueRecording, fetched: { reason: string; retryable: boolean }, now: Date): Promise<keyof ArchiveResult> {
   const attempts = row.attempts + 1;
   const giveUp = !fetched.retryable || attempts >= MAX_FETCH_ATTEMPTS;
-  await deps.db
+  const updated = await deps.db
     .update(recordings)
     .set({
       fetchAttempts: attempts,
@@ -197,7 +210,9 @@ async function fetchFailed(deps: RecordingsDeps, row: DueRecording, fetched: { r
       nextFetchAt: giveUp ? null : new Date(now.getTime() + retryDelayMs(attempts)),
       updatedAt: now,
     })
-    .where(eq(recordings.id, row.id));
+    .where(stillTheFile(row))
+    .returning({ id: recordings.id });
+  if (!updated.length) return 'skipped';
   deps.log.warn('could not fetch a recording', { recording: row.id, source: row.source, attempts, reason: fetched.reason, final: giveUp });
   // Given up: the call's MP3 is built from the segments that did arrive.
   if (giveUp) await audioDue(deps.db, row.conversationId, now);
@@ -215,22 +230,24 @@ async function store(deps: RecordingsDeps, runtime: RecordingsRuntime, row: DueR
     await deps.db
       .update(recordings)
       .set({ fetchAttempts: row.attempts + 1, fetchError: error.message, fetchState: 'failed', nextFetchAt: null, updatedAt: now })
-      .where(eq(recordings.id, row.id));
+      .where(stillTheFile(row));
     await audioDue(deps.db, row.conversationId, now);
     return 'failed';
   }
   if (format === 'empty' || (format === 'wav' && bytes.length <= EMPTY_WAV_BYTES)) {
-    await skip(deps.db, row.id, 'the PBX file is empty (nothing was recorded)', now);
+    await skip(deps.db, row, 'the PBX file is empty (nothing was recorded)', now);
     return 'skipped';
   }
-  const key = `segments/${now.toISOString().slice(0, 7).replace('-', '/')}/${row.id}.${format}`;
+  const sha256 = sha256BytesHex(bytes);
+  // Named by content too: a fetch of a file the PBX has replaced meanwhile never overwrites the new file's copy.
+  const key = `segments/${now.toISOString().slice(0, 7).replace('-', '/')}/${row.id}-${sha256.slice(0, 12)}.${format}`;
   await runtime.storage.put(key, bytes, format === 'mp3' ? 'audio/mpeg' : 'audio/wav');
-  await deps.db
+  const updated = await deps.db
     .update(recordings)
     .set({
       fetchState: 'archived',
       archiveKey: key,
-      sha256: sha256BytesHex(bytes),
+      sha256,
       bytes: bytes.length,
       format,
       archivedAt: now,
@@ -239,7 +256,14 @@ async function store(deps: RecordingsDeps, runtime: RecordingsRuntime, row: DueR
       nextFetchAt: null,
       updatedAt: now,
     })
-    .where(eq(recordings.id, row.id));
+    .where(stillTheFile(row))
+    .returning({ id: recordings.id });
+  // Another file was named meanwhile: its own fetch is due; this copy is not the recording.
+  if (!updated.length) {
+    const [holder] = await deps.db.select({ id: recordings.id }).from(recordings).where(eq(recordings.archiveKey, key));
+    if (!holder) await runtime.storage.delete(key).catch(() => {});
+    return 'skipped';
+  }
   await audioDue(deps.db, row.conversationId, now);
   return 'archived';
 }
@@ -249,11 +273,11 @@ export async function audioDue(db: Db, conversationId: string, now: Date): Promi
   await db.update(conversations).set({ audioDueAt: now }).where(eq(conversations.id, conversationId));
 }
 
-async function skip(db: Db, id: string, reason: string, now: Date) {
+async function skip(db: Db, recording: DueRecording, reason: string, now: Date) {
   const [row] = await db
     .update(recordings)
     .set({ fetchState: 'skipped', fetchError: reason, nextFetchAt: null, updatedAt: now })
-    .where(eq(recordings.id, id))
+    .where(stillTheFile(recording))
     .returning({ conversationId: recordings.conversationId });
   if (row) await audioDue(db, row.conversationId, now);
 }

@@ -4,7 +4,7 @@
  * is already on the CRM gets it through the usual note update (the conversation's revision moves).
  * @module
  */
-import { and, asc, eq, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { conversations, recordings } from '../db/schema';
 import { queueNoteUpdates } from '../ledger/settle';
 import { describeError } from '../lib/log';
@@ -81,6 +81,11 @@ function dueLinks(deps: RecordingsDeps, active: readonly RecordingLinkResolver[]
 type DueLink = Awaited<ReturnType<typeof dueLinks>>[number];
 type LinkOutcome = { url: string } | { pending: true } | { error: string };
 
+/** The row still names the file asked about (the PBX may have named another one meanwhile, ledger/recordings.ts). */
+function sameRef(row: DueLink): SQL {
+  return and(eq(recordings.id, row.recordingId), row.vendorRef === null ? isNull(recordings.vendorRef) : eq(recordings.vendorRef, row.vendorRef)) as SQL;
+}
+
 /** The PBX gave the link: kept (archived next); without archiving, the note is brought up to date. */
 async function linked(deps: RecordingsDeps, row: DueLink, url: string, now: Date): Promise<void> {
   await deps.db.transaction(async (tx) => {
@@ -89,7 +94,7 @@ async function linked(deps: RecordingsDeps, row: DueLink, url: string, now: Date
     await tx
       .update(recordings)
       .set({ originUrl: url, nextFetchAt: deps.recordings ? now : null, fetchError: null, updatedAt: now })
-      .where(eq(recordings.id, row.recordingId));
+      .where(sameRef(row));
     if (!deps.recordings) {
       await tx
         .update(conversations)
@@ -113,7 +118,7 @@ async function notLinked(deps: RecordingsDeps, row: DueLink, error: string, now:
       ...(giveUp ? { status: 'failed' as const, fetchState: 'failed' as const } : {}),
       updatedAt: now,
     })
-    .where(eq(recordings.id, row.recordingId));
+    .where(sameRef(row));
   deps.log.warn('could not get a recording link from the PBX', { source: row.source, attempts, error });
 }
 

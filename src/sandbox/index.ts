@@ -25,12 +25,13 @@
  * - Defaults amoCRM fills in (created_by = the integration's user, responsible = the card's),
  *   matching order (contacts before companies, oldest first) and the OAuth error texts are
  *   written down in routes/calls.ts, phone-match.ts and tokens.ts.
+ * - The account lives in memory; given `options.state` it is kept across restarts (core/state.ts).
  * - Everything is deterministic: ids are counters, tokens and uids come from PRNGs seeded by the
  *   subdomain, faults from their own seed; the only time source is `now`. Timers (latencyMs,
  *   slow_after) use setTimeout and do not read the clock.
  * @module
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { SandboxContext } from './core/context';
 import { FaultInjector } from './core/faults';
 import { apiGate } from './core/gate';
@@ -53,11 +54,14 @@ import { unsortedRoutes } from './routes/unsorted';
 import { applySeed } from './core/seed';
 import { countRequests, type SandboxStats, StatsRecorder } from './core/stats';
 import { SandboxStore } from './core/store';
+import { captureState, countedRandom, restoreState, StateSaver } from './core/state';
 import { timelineRoutes } from './routes/timeline';
 import { TokenVault } from './core/tokens';
 
 export type { FaultKind, FaultOptions, OAuthClient, SandboxOptions, SeedData } from './core/options';
 export type { SandboxStats } from './core/stats';
+export type { SandboxState, SandboxStateStore } from './core/state';
+export { isSandboxState } from './core/state';
 export type { EntityType, Note, TypedNote, Contact, Lead, Customer, Task, UnsortedItem, User } from './core/model';
 export { SandboxStore } from './core/store';
 
@@ -69,14 +73,20 @@ export interface AmoSandbox {
   stats(): SandboxStats;
   setFaults(f: FaultOptions): void;
   unblock(): void;
+  /** Saves a pending change now (with `options.state`; a stopping service calls it). */
+  flush(): Promise<void>;
 }
 
 export function createAmoSandbox(options: SandboxOptions = {}): AmoSandbox {
   const opts = resolveOptions(options);
   const unix = () => Math.floor(opts.now().getTime() / 1000);
   const tokens = new TokenVault(opts.oauthClients, opts.longLivedTokens, opts.accessTokenTtlSeconds, mulberry32(seedFrom(`${opts.subdomain}/tokens`)));
-  const store = new SandboxStore(unix, tokens, mulberry32(seedFrom(`${opts.subdomain}/uids`)));
-  applySeed(store, opts.seed);
+  const uids = countedRandom(mulberry32(seedFrom(`${opts.subdomain}/uids`)));
+  const store = new SandboxStore(unix, tokens, uids.random);
+  const saved = options.state?.load() ?? null;
+  if (saved) restoreState(store, uids, saved);
+  else applySeed(store, opts.seed);
+  const saver = options.state ? new StateSaver(options.state, () => captureState(store, uids), options.stateDebounceMs ?? 500) : undefined;
 
   const ctx: SandboxContext = {
     store,
@@ -89,6 +99,7 @@ export function createAmoSandbox(options: SandboxOptions = {}): AmoSandbox {
 
   const app = new Hono();
   app.use('*', countRequests(ctx.stats));
+  if (saver) app.use('*', savesChanges(saver));
   app.route('/', timelineRoutes(ctx));
   app.route('/', cardRoutes(ctx));
   app.route('/__sandbox', controlRoutes(ctx));
@@ -110,5 +121,14 @@ export function createAmoSandbox(options: SandboxOptions = {}): AmoSandbox {
     stats: () => ctx.stats.snapshot(ctx.limiter.blocked),
     setFaults: (f) => ctx.faults.set(f),
     unblock: () => ctx.limiter.unblock(),
+    flush: async () => saver?.flush(),
+  };
+}
+
+/** Any request but a read may change the account: it is saved (debounced) once answered. */
+function savesChanges(saver: StateSaver): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) saver.changed();
   };
 }

@@ -22,7 +22,8 @@ import { healthRoutes } from '../../http/api/health';
 import { metricsRoutes } from '../../http/api/metrics';
 import { scopedAuth } from '../../http/core/admin-auth';
 import { SANDBOX_TOKEN, SANDBOX_WIDGET_SECRET } from '../../crm/connect';
-import { createAmoSandbox } from '../../sandbox';
+import { type AmoSandbox, createAmoSandbox } from '../../sandbox';
+import { fileSandboxState } from './sandbox-state';
 import { createDeliveryWorker } from '../../delivery/setup';
 import type { Settings } from '../../settings/env';
 import type { IntegratorConfig } from '../../settings/integrator';
@@ -131,7 +132,8 @@ async function startRuntime(options: ServiceOptions, accounts?: AccountDirectory
   const works = role !== 'web';
   const background = new Set<Promise<unknown>>();
   const stopSignal = new AbortController();
-  const deps = serviceDeps(options, stopSignal.signal, background);
+  const sandbox = inProcessSandbox(options);
+  const deps = serviceDeps(options, sandbox, stopSignal.signal, background);
   if (accounts) deps.accounts = accounts;
   if (options.database.kind === 'pglite') await releaseLeases(deps);
   const owner = `node:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -143,7 +145,7 @@ async function startRuntime(options: ServiceOptions, accounts?: AccountDirectory
   deps.wakeDelivery = delivery.wake;
   const requests = trackRequests(role === 'worker' ? healthOnly(deps) : createApp(deps));
   const ticks = tickLoop(deps, delivery.wake, stopSignal.signal, options.tickMs ?? 1000);
-  let started: Omit<ServiceParts, 'stopSignal' | 'batcher' | 'ticks' | 'delivery' | 'background'> | undefined;
+  let started: Omit<ServiceParts, 'stopSignal' | 'batcher' | 'ticks' | 'delivery' | 'background' | 'sandbox'> | undefined;
   return {
     deps,
     requests,
@@ -161,7 +163,17 @@ async function startRuntime(options: ServiceOptions, accounts?: AccountDirectory
     },
     stop: (requestsDone) =>
       stopParts(
-        { stopSignal, batcher, ticks, delivery, background, freepbx: started?.freepbx, ami: started?.ami, reconcile: started?.reconcile },
+        {
+          stopSignal,
+          batcher,
+          ticks,
+          delivery,
+          background,
+          freepbx: started?.freepbx,
+          ami: started?.ami,
+          reconcile: started?.reconcile,
+          sandbox,
+        },
         requestsDone,
       ),
   };
@@ -220,13 +232,22 @@ function nodeAccountHost(options: ServiceOptions): AccountHost {
   };
 }
 
+/**
+ * No CRM configured: the sandbox CRM runs in this process, so calls have somewhere to land; its
+ * account is kept in DATA_DIR, so a restart keeps the timeline.
+ */
+function inProcessSandbox(options: ServiceOptions): AmoSandbox | undefined {
+  if (options.settings.crm.kind !== 'sandbox') return undefined;
+  return createAmoSandbox({
+    seed: 'demo',
+    longLivedTokens: [SANDBOX_TOKEN],
+    widgetSecret: SANDBOX_WIDGET_SECRET,
+    state: fileSandboxState(options.settings.dataDir, options.log),
+  });
+}
+
 /** The service's AppDeps, before the pieces that need them (owner, ingest, wakeDelivery) are added. */
-function serviceDeps(options: ServiceOptions, stopping: AbortSignal, background: Set<Promise<unknown>>): AppDeps {
-  // No CRM configured: the sandbox CRM runs in this process, so calls have somewhere to land.
-  const sandbox =
-    options.settings.crm.kind === 'sandbox'
-      ? createAmoSandbox({ seed: 'demo', longLivedTokens: [SANDBOX_TOKEN], widgetSecret: SANDBOX_WIDGET_SECRET })
-      : undefined;
+function serviceDeps(options: ServiceOptions, sandbox: AmoSandbox | undefined, stopping: AbortSignal, background: Set<Promise<unknown>>): AppDeps {
   return {
     db: options.database.db,
     settings: options.settings,
@@ -316,6 +337,8 @@ interface ServiceParts {
   ticks: TickLoop;
   delivery: DeliveryLoop;
   background: Set<Promise<unknown>>;
+  /** The in-process sandbox CRM: its last changes are saved. */
+  sandbox: AmoSandbox | undefined;
 }
 
 async function stopParts(parts: ServiceParts, requestsDone?: () => Promise<void>): Promise<void> {
@@ -329,4 +352,5 @@ async function stopParts(parts: ServiceParts, requestsDone?: () => Promise<void>
   await parts.ticks.inHand();
   await parts.delivery.inHand();
   await Promise.allSettled([...parts.background]);
+  await parts.sandbox?.flush();
 }

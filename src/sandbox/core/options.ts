@@ -4,6 +4,7 @@
  * real account; tests turn the knobs to reach the unfriendly corners quickly.
  * @module
  */
+import type { SandboxStateStore } from './state';
 
 export type FaultKind = '502_before' | '504_before' | '502_after' | 'slow_after';
 export const FAULT_KINDS: readonly FaultKind[] = ['502_before', '504_before', '502_after', 'slow_after'];
@@ -78,9 +79,17 @@ export interface SandboxOptions {
    * `$authorizedAjax` token to give (POST /widget/one-time-token answers 404).
    */
   widgetSecret?: string;
+  /**
+   * Where the account is kept across restarts (core/state.ts): it starts from the saved state,
+   * when there is one, instead of the seed, and is saved after changes. Absent: memory only.
+   */
+  state?: SandboxStateStore;
+  /** How long a change waits before the account is saved (default 500 ms). */
+  stateDebounceMs?: number;
 }
 
-export type ResolvedOptions = Required<Omit<SandboxOptions, 'faults' | 'seed' | 'widgetSecret'>> & Pick<SandboxOptions, 'faults' | 'seed' | 'widgetSecret'>;
+export type ResolvedOptions = Required<Omit<SandboxOptions, 'faults' | 'seed' | 'widgetSecret' | 'state' | 'stateDebounceMs'>> &
+  Pick<SandboxOptions, 'faults' | 'seed' | 'widgetSecret'>;
 
 export function resolveOptions(o: SandboxOptions = {}): ResolvedOptions {
   return {

@@ -1,7 +1,8 @@
 /**
  * SandboxStore: the fake account's whole state, in memory. Routes read and write it; tests and the
  * bench seed and inspect it directly. Getters return the live records (it is a fake: poking them
- * is allowed), in id order.
+ * is allowed), in id order. `records()` and `restore()` hand the whole account over as plain JSON,
+ * which core/state.ts keeps across restarts where the runtime gives it somewhere to write.
  *
  * Ids are incrementing integers, one counter per kind, each kind in its own range (contacts from
  * 1 000 001, companies 2 000 001, leads 3 000 001, customers 4 000 001, notes 5 000 001, tasks
@@ -37,9 +38,22 @@ import type { TokenVault } from './tokens';
 
 export const ACCOUNT_ID = 31_000_001;
 
-function counter(start: number) {
-  let next = start;
-  return () => next++;
+/** The first id of each kind (see the module comment). */
+const FIRST_IDS = { contact: 1_000_001, company: 2_000_001, lead: 3_000_001, customer: 4_000_001, note: 5_000_001, task: 6_000_001, event: 1 };
+export type IdKind = keyof typeof FIRST_IDS;
+
+/** Everything the account holds, as plain JSON: what a restart keeps (core/state.ts). */
+export interface SandboxRecords {
+  users: User[];
+  contacts: Contact[];
+  companies: Company[];
+  leads: Lead[];
+  customers: Customer[];
+  notes: Record<EntityType, Note[]>;
+  unsorted: UnsortedItem[];
+  tasks: Task[];
+  events: PhoneCallEvent[];
+  next_ids: Record<IdKind, number>;
 }
 
 export function toPhone(p: PhoneInput): Phone {
@@ -59,14 +73,15 @@ export class SandboxStore {
   private readonly unsortedItems: UnsortedItem[] = [];
   private readonly taskList: Task[] = [];
   private readonly events: PhoneCallEvent[] = [];
-  readonly nextId = {
-    contact: counter(1_000_001),
-    company: counter(2_000_001),
-    lead: counter(3_000_001),
-    customer: counter(4_000_001),
-    note: counter(5_000_001),
-    task: counter(6_000_001),
-    event: counter(1),
+  private nextIds: Record<IdKind, number> = { ...FIRST_IDS };
+  readonly nextId: Record<IdKind, () => number> = {
+    contact: () => this.nextIds.contact++,
+    company: () => this.nextIds.company++,
+    lead: () => this.nextIds.lead++,
+    customer: () => this.nextIds.customer++,
+    note: () => this.nextIds.note++,
+    task: () => this.nextIds.task++,
+    event: () => this.nextIds.event++,
   };
 
   constructor(
@@ -263,6 +278,42 @@ export class SandboxStore {
   /** The pop-ups asked for so far, oldest first. */
   phoneCallEvents(): PhoneCallEvent[] {
     return [...this.events];
+  }
+
+  // --- the whole account, to keep it across restarts -------------------------------------------
+  /** The live records (serialize them before the next request changes them). */
+  records(): SandboxRecords {
+    const notes = Object.fromEntries(ENTITY_TYPES.map((t) => [t, [...this.notesOf(t).values()]])) as Record<EntityType, Note[]>;
+    return {
+      users: this.users(),
+      contacts: this.contacts(),
+      companies: this.companies(),
+      leads: this.leads(),
+      customers: this.customers(),
+      notes,
+      unsorted: this.unsorted(),
+      tasks: this.tasks(),
+      events: this.phoneCallEvents(),
+      next_ids: { ...this.nextIds },
+    };
+  }
+
+  /** Replaces everything the account holds with `records` (a store saved before). */
+  restore(records: SandboxRecords): void {
+    const fill = <T extends { id: number }>(map: Map<number, T>, rows: readonly T[]) => {
+      map.clear();
+      for (const row of rows) map.set(row.id, row);
+    };
+    fill(this.userMap, records.users);
+    fill(this.contactMap, records.contacts);
+    fill(this.companyMap, records.companies);
+    fill(this.leadMap, records.leads);
+    fill(this.customerMap, records.customers);
+    for (const type of ENTITY_TYPES) fill(this.notesOf(type), records.notes[type] ?? []);
+    this.unsortedItems.splice(0, Infinity, ...records.unsorted);
+    this.taskList.splice(0, Infinity, ...records.tasks);
+    this.events.splice(0, Infinity, ...records.events);
+    this.nextIds = { ...FIRST_IDS, ...records.next_ids };
   }
 
   // --- auth ----------------------------------------------------------------------------------
