@@ -95,15 +95,15 @@ describe('popUp: POST /api/v2/events', () => {
 
   it('gathers the pops of calls ringing while a request waits for its slot into the next request', async () => {
     const seen = fake({ 'POST /api/v2/events': () => HttpResponse.json({ _embedded: { items: [] } }) });
-    // 5 requests a second: after the first, the next slot is 200 ms away.
-    const { adapter } = setup({ rps: 5 });
+    // One request a second: after the first, the next slot is a second away — longer than a busy
+    // machine takes between the first ring and the next three.
+    const { adapter } = setup({ rps: 1 });
     const phones = ['+74951234561', '+74951234562', '+74951234563', '+74951234564'];
     const ring = (phone: string) => adapter.popUp(pop({ phone, users: [1001] }), live());
     await ring(phones[0] as string);
-    // The next three ring while the budget's next slot is 200 ms away: they wait for it together.
-    const started = performance.now();
+    // The next three ring while the budget's next slot is still ahead: they wait for it together
+    // and go in one request (each alone would make three).
     await Promise.all(phones.slice(1).map(ring));
-    expect(performance.now() - started).toBeGreaterThan(150);
     expect(seen.map((r) => (r.body as { add: { phone_number: string }[] }).add.map((e) => e.phone_number))).toEqual([
       [phones[0]],
       [phones[1], phones[2], phones[3]],
