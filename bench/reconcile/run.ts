@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { parseEnv } from '../../src/settings/env';
 import { defaultIntegratorConfig } from '../../src/settings/integrator';
-import { RateLimiter } from '../../src/crm/limiter';
+import { type AcquireOptions, RateLimiter, type Slot } from '../../src/crm/limiter';
 import type { AppDeps } from '../../src/deps';
 import { openDatabase } from '../../src/entry/node/database';
 import { createLogger } from '../../src/lib/log';
@@ -72,10 +72,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 class TimedLimiter extends RateLimiter {
   waitedMs = 0;
-  override async acquire(): Promise<void> {
+  override async acquire(options?: AcquireOptions): Promise<Slot> {
     const t = performance.now();
-    await super.acquire();
+    const slot = await super.acquire(options);
     this.waitedMs += performance.now() - t;
+    return slot;
   }
 }
 

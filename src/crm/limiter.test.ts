@@ -25,81 +25,112 @@ function fakeClock(start = 1_000_000) {
 }
 
 const intervalOf = (rps: number, margin = 0.03) => (1000 / rps) * (1 + margin);
+/** The window of ceil(rps) requests. */
+const windowOf = (rps: number, margin = 0.03) => (Math.ceil(rps) / rps) * 1000 * (1 + margin);
+/** The shortest gap between two grants (the limiter's PACE of the even interval). */
+const gapOf = (rps: number, margin = 0.03) => intervalOf(rps, margin) * 0.8;
 
-describe('RateLimiter pacing', () => {
-  it('lets the first request through at once and spaces the next by 1000/rps·(1+margin)', async () => {
+/** Takes a slot and sends at once, as the transport does; the moment it was granted. */
+async function send(limiter: RateLimiter, now: () => number): Promise<number> {
+  const slot = await limiter.acquire();
+  slot.sent();
+  return now();
+}
+
+describe('RateLimiter pacing: a sliding window over what was sent', () => {
+  it('lets the first request through at once; then no more than ceil(rps) in any window, never closer than the pace', async () => {
     const clock = fakeClock();
     const limiter = new RateLimiter({ rps: 7, now: clock.now, sleep: clock.moving });
     const starts: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      await limiter.acquire();
-      starts.push(clock.now());
-    }
+    for (let i = 0; i < 30; i++) starts.push(await send(limiter, clock.now));
     expect(starts[0]).toBe(1_000_000);
-    for (let i = 1; i < starts.length; i++) {
-      expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThanOrEqual(intervalOf(7) - 1e-9);
-      expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeLessThan(intervalOf(7) + 1);
-    }
-    expect(limiter.requests).toBe(5);
+    for (let i = 1; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThanOrEqual(gapOf(7) - 1e-9);
+    // Any 8 consecutive sends span a whole window: no eighth within it.
+    for (let i = 7; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 7] ?? 0)).toBeGreaterThanOrEqual(windowOf(7) - 1e-9);
+    // And the window is used: 30 requests take about 30/7 windows, not 30 even intervals plus.
+    expect((starts.at(-1) ?? 0) - (starts[0] ?? 0)).toBeLessThan(windowOf(7) * (29 / 7) + 1);
+    expect(limiter.requests).toBe(30);
   });
 
   it('honours a custom margin', async () => {
     const clock = fakeClock();
     const limiter = new RateLimiter({ rps: 10, margin: 0.5, now: clock.now, sleep: clock.moving });
-    await limiter.acquire();
-    await limiter.acquire();
-    expect(clock.sleeps).toEqual([150]);
+    await send(limiter, clock.now);
+    await send(limiter, clock.now);
+    expect(clock.sleeps).toEqual([gapOf(10, 0.5)]);
   });
 
-  it('does not make a caller wait when the previous request is long past (no burst credit either)', async () => {
+  it('does not make a caller wait when the previous request is long past, and banks nothing for a burst', async () => {
     const clock = fakeClock();
     const limiter = new RateLimiter({ rps: 5, now: clock.now, sleep: clock.moving });
-    await limiter.acquire();
+    await send(limiter, clock.now);
     clock.advance(60_000);
-    await limiter.acquire();
+    await send(limiter, clock.now);
     expect(clock.sleeps).toEqual([]);
-    // A long idle time does not bank requests: the next one waits the full interval.
-    await limiter.acquire();
-    expect(clock.sleeps).toEqual([intervalOf(5)]);
+    // A long idle time does not allow a burst: the next one still keeps the pace.
+    await send(limiter, clock.now);
+    expect(clock.sleeps).toHaveLength(1);
+    expect(clock.sleeps[0]).toBeCloseTo(gapOf(5), 6);
   });
 
-  it('hands out slots in call order to concurrent callers, each one interval after the previous', async () => {
+  it('hands out slots in call order to concurrent callers', async () => {
     const clock = fakeClock();
     const limiter = new RateLimiter({ rps: 4, now: clock.now, sleep: clock.moving });
     const order: number[] = [];
     const starts: number[] = [];
     await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        limiter.acquire().then(() => {
+        limiter.acquire().then((slot) => {
+          slot.sent();
           order.push(i);
           starts.push(clock.now());
         }),
       ),
     );
-    // All six asked at the same instant; each starts one interval after the one before, in call order.
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(clock.sleeps).toHaveLength(5);
-    for (let i = 1; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeCloseTo(intervalOf(4), 6);
+    // Four at the pace, the fifth a window after the first.
+    expect((starts[1] ?? 0) - (starts[0] ?? 0)).toBeCloseTo(gapOf(4), 6);
+    expect((starts[4] ?? 0) - (starts[0] ?? 0)).toBeCloseTo(windowOf(4), 6);
   });
 
-  it('measures from the real start: a caller whose timer fired late does not let the next one bunch up', async () => {
-    const clock = fakeClock();
-    let first = true;
-    // The first sleep overshoots by 40 ms, as a busy event loop would.
-    const late = async (ms: number) => {
-      clock.advance(ms + (first ? 40 : 0));
-      first = false;
+  it('counts when a request actually left: a caller that stalled after its grant moves the window later', async () => {
+    const sendLate = async (stallMs: number) => {
+      const clock = fakeClock();
+      const limiter = new RateLimiter({ rps: 2, now: clock.now, sleep: clock.moving });
+      const first = await limiter.acquire();
+      // A busy event loop: the first request leaves 600 ms after its slot was granted.
+      clock.advance(stallMs);
+      first.sent();
+      const second = await send(limiter, clock.now);
+      const third = await send(limiter, clock.now);
+      return { second: second - 1_000_000, third: third - 1_000_000 };
     };
-    const limiter = new RateLimiter({ rps: 7, now: clock.now, sleep: late });
-    const starts: number[] = [];
-    await Promise.all(Array.from({ length: 4 }, () => limiter.acquire().then(() => starts.push(clock.now()))));
-    for (let i = 1; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThanOrEqual(intervalOf(7) - 1e-9);
+    // Counted from the grant, the third would go at 1030 ms — 430 ms after the first really left,
+    // and the CRM would see three within its second.
+    expect(await sendLate(0)).toEqual({ second: gapOf(2), third: windowOf(2) });
+    expect(await sendLate(600)).toEqual({ second: 600, third: 600 + windowOf(2) });
+  });
+
+  it('gives back the room of a slot never sent', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ rps: 1, now: clock.now, sleep: clock.moving });
+    (await limiter.acquire()).release();
+    // Only the pace holds the next one back, not the window.
+    expect((await send(limiter, clock.now)) - 1_000_000).toBeCloseTo(gapOf(1), 6);
+  });
+
+  it('counts a slot not reported as being sent now, for at most 2 s after its grant', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ rps: 1, now: clock.now, sleep: clock.moving });
+    await limiter.acquire();
+    clock.advance(1500);
+    expect((await send(limiter, clock.now)) - 1_000_000).toBeCloseTo(2000 + windowOf(1), 6);
   });
 
   it('applies a penalty to callers already waiting in line', async () => {
     const clock = fakeClock();
     const limiter = new RateLimiter({ rps: 8, now: clock.now, sleep: clock.moving });
-    await limiter.acquire();
+    await send(limiter, clock.now);
     const queued = limiter.acquire();
     limiter.penalize(2000);
     await queued;
@@ -111,14 +142,14 @@ describe('RateLimiter after a 429', () => {
   it('halves the rate and pauses for the given wait', async () => {
     const clock = fakeClock();
     const limiter = new RateLimiter({ rps: 8, now: clock.now, sleep: clock.moving });
-    await limiter.acquire();
+    await send(limiter, clock.now);
     limiter.penalize(3000);
     expect(limiter.currentRps).toBe(4);
     const before = clock.now();
-    await limiter.acquire();
+    await send(limiter, clock.now);
     expect(clock.now() - before).toBe(3000);
-    await limiter.acquire();
-    expect(clock.sleeps.at(-1)).toBeCloseTo(intervalOf(4), 6);
+    await send(limiter, clock.now);
+    expect(clock.sleeps.at(-1)).toBeCloseTo(gapOf(4), 6);
   });
 
   it('never goes below rps/8, however many 429s', () => {

@@ -1,9 +1,16 @@
 /**
- * The request budget of one CRM account, in this process. Starts of requests are spaced at
- * least 1/rate apart — measured from the previous start as it actually happened, so a late
- * timer never lets two requests bunch up — with a small safety margin for jitter between here
- * and the CRM. There is no burst: amoCRM counts requests per second and escalates a 429 into a
- * block, so an even pace is worth more than the last few percent of throughput.
+ * The request budget of one CRM account, in this process: a sliding window over the requests as
+ * they were **actually sent**, like the CRM's own limiter. At most ceil(rate) requests are sent
+ * in any window of ceil(rate)/rate seconds (plus a small margin for jitter between here and the
+ * CRM): amoCRM's 7/s means no eighth request within a second of the first, and 429s lead to a
+ * 403 block. A slot is granted when the window has room; the caller then reports the moment its
+ * request leaves (`slot.sent()`, the transport does it just before fetch), and the window counts
+ * that moment — a caller that stalled between its grant and its send (a busy event loop, a slow
+ * body) moves its request later in the window instead of letting the next ones bunch up behind
+ * it, and a slot that was never sent is given back (`slot.release()`). Until it is reported, a
+ * granted slot counts as being sent now. Between two grants there is at least PACE of the even
+ * interval: a process that fell behind (a gap of CPU starvation) catches up within the window's
+ * allowance a little faster than the even pace, never in a burst.
  *
  * On a 429 the rate halves (down to a floor) and the limiter pauses; each quiet interval then
  * wins back a tenth of the configured rate (additive increase, multiplicative decrease), so a
@@ -49,12 +56,23 @@ export class LateForBudget extends Error {
   }
 }
 
+/** A granted slot: its request is sent now, or not at all. */
+export interface Slot {
+  /** The request leaves now: the window counts this moment. */
+  sent(): void;
+  /** The request was not sent after all: the slot is given back. */
+  release(): void;
+}
+
+/** A slot whose sending nobody counts (a budget kept elsewhere). */
+export const UNCOUNTED_SLOT: Slot = { sent: () => {}, release: () => {} };
+
 /**
  * What every CRM request waits on: this process's limiter, or one shared by every process on
  * the database (shared-budget.ts). The transport and the live lookups see only this.
  */
 export interface Budget {
-  acquire(options?: AcquireOptions): Promise<void>;
+  acquire(options?: AcquireOptions): Promise<Slot>;
   /** A 429 arrived: slow down and pause for waitMs. */
   penalize(waitMs: number): void;
   readonly currentRps: number;
@@ -67,11 +85,21 @@ interface Waiter {
   rank: number;
   seq: number;
   deadline: number | null;
-  resolve: () => void;
+  resolve: (slot: Slot) => void;
   reject: (error: Error) => void;
 }
 
+/** A granted slot in the window: when its request was sent, or granted while not reported yet. */
+interface Sending {
+  at: number;
+  pending: boolean;
+}
+
 const RECOVERY_INTERVAL_MS = 10_000;
+/** The shortest gap between two grants, as a share of the even interval (see the module comment). */
+const PACE = 0.8;
+/** A slot not reported within this long after its grant counts as sent then. */
+const PENDING_MAX_MS = 2_000;
 
 export class RateLimiter implements Budget {
   private readonly maxRps: number;
@@ -79,8 +107,10 @@ export class RateLimiter implements Budget {
   private readonly margin: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  /** When the latest granted request actually started (after its wait). */
-  private last = -Infinity;
+  /** The slots granted within the last window (and those not reported yet), oldest first. */
+  private sendings: Sending[] = [];
+  /** When the latest slot was granted. */
+  private lastGrant = -Infinity;
   /** Waiting callers, best first: by priority, then call order. */
   private waiters: Waiter[] = [];
   private seq = 0;
@@ -119,12 +149,11 @@ export class RateLimiter implements Budget {
   }
 
   /**
-   * Resolves at the moment the caller may start its request. Each slot is computed when its turn
-   * comes, from the previous request's actual start and the rate and pause in force then, so a
-   * late timer or a penalty in between is never overrun. Rejects with LateForBudget when the
-   * caller's deadline comes first.
+   * Resolves with a slot at the moment the caller may send its request. Each slot is computed
+   * when its turn comes, from the requests actually sent and the rate and pause in force then.
+   * Rejects with LateForBudget when the caller's deadline comes first.
    */
-  acquire(options: AcquireOptions = {}): Promise<void> {
+  acquire(options: AcquireOptions = {}): Promise<Slot> {
     const rank = PRIORITIES.indexOf(options.priority ?? 'delivery');
     const deadline = options.deadline ?? null;
     if (deadline !== null) {
@@ -136,7 +165,7 @@ export class RateLimiter implements Budget {
         return Promise.reject(new LateForBudget(slot, deadline));
       }
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Slot>((resolve, reject) => {
       const waiter: Waiter = { rank, seq: this.seq++, deadline, resolve, reject };
       const at = this.waiters.findIndex((w) => w.rank > rank);
       if (at < 0) this.waiters.push(waiter);
@@ -154,13 +183,35 @@ export class RateLimiter implements Budget {
     this.lastPenaltyAt = now;
   }
 
+  /** Requests in a window at the current rate. */
+  private limit(): number {
+    return Math.max(1, Math.ceil(this.rps - 1e-9));
+  }
+
+  private windowMs(): number {
+    return (this.limit() / this.rps) * 1000 * (1 + this.margin);
+  }
+
+  /** The even interval: a window over its requests. */
   private interval(): number {
-    return (1000 / this.rps) * (1 + this.margin);
+    return this.windowMs() / this.limit();
+  }
+
+  /** When a slot counts: its send, or — not reported yet — now (at most PENDING_MAX_MS after its grant). */
+  private countedAt(s: Sending, now: number): number {
+    return s.pending ? Math.min(Math.max(s.at, now), s.at + PENDING_MAX_MS) : s.at;
   }
 
   private nextSlot(now: number): number {
     this.recover(now);
-    return Math.max(now, this.last + this.interval(), this.pausedUntil);
+    const window = this.windowMs();
+    const limit = this.limit();
+    this.sendings = this.sendings.filter((s) => this.countedAt(s, now) > now - window * 2);
+    const counted = this.sendings.map((s) => this.countedAt(s, now)).sort((a, b) => a - b);
+    let slot = Math.max(now, this.pausedUntil, this.lastGrant + this.interval() * PACE);
+    // The window has room when the limit-th latest request is a window old.
+    if (counted.length >= limit) slot = Math.max(slot, (counted[counted.length - limit] as number) + window);
+    return slot;
   }
 
   /** Serves the waiters one at a time; after every sleep the best waiter is chosen again. */
@@ -178,15 +229,33 @@ export class RateLimiter implements Budget {
           continue;
         }
         const next = this.waiters.shift() as Waiter;
-        this.last = this.now();
-        this.granted++;
-        next.resolve();
+        next.resolve(this.grant(now));
         // Let the granted caller start (its continuation runs) before the next one is considered.
         for (let i = 0; i < 3; i++) await null;
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  private grant(now: number): Slot {
+    const sending: Sending = { at: now, pending: true };
+    this.sendings.push(sending);
+    this.lastGrant = now;
+    this.granted++;
+    return {
+      sent: () => {
+        if (!sending.pending) return;
+        sending.pending = false;
+        sending.at = Math.max(sending.at, this.now());
+      },
+      release: () => {
+        if (!sending.pending) return;
+        this.sendings = this.sendings.filter((s) => s !== sending);
+        // Someone may be waiting for exactly this room.
+        if (this.waiters.length > 0) queueMicrotask(() => void this.pump());
+      },
+    };
   }
 
   private dropLate(slot: number): void {

@@ -15,7 +15,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { Logger } from '../lib/log';
-import { type AcquireOptions, type Budget, LateForBudget, PRIORITIES, RateLimiter } from './limiter';
+import { type AcquireOptions, type Budget, LateForBudget, PRIORITIES, RateLimiter, type Slot } from './limiter';
 
 /** Where the shared slots are counted. */
 export interface SlotStore {
@@ -81,19 +81,23 @@ export class SharedBudget implements Budget {
     return this.#local.waiting + this.#sharedWaits;
   }
 
-  async acquire(options: AcquireOptions = {}): Promise<void> {
-    await this.#local.acquire(options);
+  /** This process's slot (which counts the actual send), once the database has given one too. */
+  async acquire(options: AcquireOptions = {}): Promise<Slot> {
+    const slot = await this.#local.acquire(options);
     const priority = PRIORITIES.indexOf(options.priority ?? 'delivery');
     const deadline = options.deadline ?? null;
     this.#sharedWaits++;
     try {
       for (;;) {
         const wait = await this.#take(priority);
-        if (wait <= 0) return;
+        if (wait <= 0) return slot;
         const at = this.#now() + wait;
         if (deadline !== null && at > deadline) throw new LateForBudget(at, deadline);
         await this.#sleep(wait);
       }
+    } catch (error) {
+      slot.release();
+      throw error;
     } finally {
       this.#sharedWaits--;
     }

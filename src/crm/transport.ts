@@ -18,7 +18,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import { networkFailure, readAnswer, type VendorTable } from './answers';
-import type { Budget, Priority } from './limiter';
+import type { Budget, Priority, Slot } from './limiter';
 import { startCrmTry } from './observe';
 import { CrmError } from './port';
 import { rateLimitWaitMs, retryInRun } from './retry-policy';
@@ -146,9 +146,9 @@ export class CrmTransport {
       // Credentials first: a token refresh (or waiting for another's) must not sit between the
       // slot the budget counted and the request the CRM counts.
       const auth = await this.credentials.headers();
-      await this.options.limiter.acquire({ priority: req.priority ?? 'delivery', deadline: req.deadline ?? null });
+      const slot = await this.options.limiter.acquire({ priority: req.priority ?? 'delivery', deadline: req.deadline ?? null });
       const observed = startCrmTry(this.options.limiter, req.method, req.url);
-      const { status, text, headers } = await this.send(req, auth, write).catch(observed.failed);
+      const { status, text, headers } = await this.send(req, auth, write, slot).catch(observed.failed);
       const reading = readAnswer(this.options.vendor, { status, text, headers }, write, req.accept);
       observed.answered(status, reading);
       if (reading.ok) return { status, data: reading.data };
@@ -166,12 +166,20 @@ export class CrmTransport {
     return req.deadline === undefined ? timeout : Math.max(1, Math.min(timeout, req.deadline - Date.now()));
   }
 
-  private async send(req: CrmRequest, auth: Record<string, string>, write: boolean) {
+  /** One HTTP request; the budget's slot is marked sent the moment it leaves (given back if it never does). */
+  private async send(req: CrmRequest, auth: Record<string, string>, write: boolean, slot: Slot) {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.vendor.headers, ...req.headers, ...auth };
-    const body = typeof req.body === 'function' ? req.body() : req.body;
+    let body: string | FormData | undefined;
+    try {
+      body = typeof req.body === 'function' ? req.body() : req.body;
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
     if (typeof body === 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
       headers['content-type'] = 'application/json';
     }
+    slot.sent();
     try {
       const response = await this.fetch(req.url, {
         method: req.method,

@@ -89,8 +89,9 @@ describe('a CRM account budget shared through the database', { timeout: 30_000 }
     const down: SlotStore = { take: () => Promise.reject(new Error('connection refused')), penalize: () => Promise.reject(new Error('connection refused')) };
     const alone = budget(down, log);
     const began = Date.now();
-    for (let i = 0; i < 5; i++) await alone.acquire();
-    expect(Date.now() - began).toBeGreaterThanOrEqual(4 * (1000 / RPS));
+    for (let i = 0; i < 5; i++) (await alone.acquire()).sent();
+    // This process's own limiter still keeps its pace (at least 0.8 of the even interval apart).
+    expect(Date.now() - began).toBeGreaterThanOrEqual(4 * 0.8 * (1000 / RPS));
     expect(log.lines.filter((l) => l.includes('cannot be reached'))).toHaveLength(1);
   });
 });

@@ -11,7 +11,7 @@
  * slot of 1/rate and sleeps until it — and says so once; the CRM call would be in trouble anyway.
  * @module
  */
-import { type AcquireOptions, type Budget, LateForBudget, PRIORITIES } from '../../crm/limiter';
+import { type AcquireOptions, type Budget, LateForBudget, PRIORITIES, type Slot, UNCOUNTED_SLOT } from '../../crm/limiter';
 import type { SlotStore } from '../../crm/shared-budget';
 import type { Logger } from '../../lib/log';
 
@@ -59,7 +59,8 @@ export class DurableBudget implements Budget {
     return this.#waiting;
   }
 
-  async acquire(options: AcquireOptions = {}): Promise<void> {
+  /** The object counts the slot when it grants it: the slot given back is not counted again. */
+  async acquire(options: AcquireOptions = {}): Promise<Slot> {
     const priority = PRIORITIES.indexOf(options.priority ?? 'delivery');
     const deadline = options.deadline ?? null;
     this.#waiting++;
@@ -77,7 +78,7 @@ export class DurableBudget implements Budget {
         // The object's wait is a "try again then"; a slot reserved alone is ours once waited for.
         if (answer.wait <= 0 || answer.alone) {
           this.#granted++;
-          return;
+          return UNCOUNTED_SLOT;
         }
       }
     } finally {
