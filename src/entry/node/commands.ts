@@ -26,11 +26,13 @@ import { configSchemaCommand, configValidateCommand } from './config-command';
 import { configPreviewCommand } from './config-preview';
 import { loadSettings } from './settings';
 
-import { UsageError } from './usage';
+import { sandboxOnly, UsageError } from './usage';
 
 async function withDeps<T>(run: (deps: AppDeps) => Promise<T>, migrate = true): Promise<T> {
   const { settings, config } = loadSettings();
-  const log = createLogger({ level: settings.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
+  // A command prints its own progress and result; its log shows warnings and errors unless LOG_LEVEL asks for more.
+  const level = process.env.LOG_LEVEL ? settings.logLevel : 'warn';
+  const log = createLogger({ level, write: (line) => process.stderr.write(`${line}\n`) });
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, migrate, poolSize: 2 });
   bindSealKeys(database.db, settings.secretsKeys);
   try {
@@ -40,6 +42,11 @@ async function withDeps<T>(run: (deps: AppDeps) => Promise<T>, migrate = true): 
   } finally {
     await database.close();
   }
+}
+
+/** Before the database is opened (and before a run is stored): a command that needs a CRM has none in sandbox mode. */
+function refuseInSandboxMode(command: string, what: string): void {
+  if (loadSettings().settings.sandboxMode) throw new Error(sandboxOnly(command, what));
 }
 
 /** The commands that open the database or read files; null: no such command. */
@@ -58,9 +65,10 @@ export async function runCommand(command: string, rest: string[]): Promise<numbe
       const { values } = parseArgs({ args: rest, options: { budget: { type: 'string', default: '60' } } });
       const budget = Number(values.budget);
       if (!Number.isFinite(budget) || budget <= 0) throw new UsageError('--budget takes seconds');
+      refuseInSandboxMode('deliver', 'delivers its calls to it by itself');
       const report = await withDeps(async (deps) => {
         const worker = createDeliveryWorker(deps, { owner: `cli:${process.pid}` });
-        if (!worker) throw new UsageError('no CRM to deliver to: set AMOCRM_BASE_URL (the sandbox CRM lives inside `calltrail serve`)');
+        if (!worker) throw new Error(sandboxOnly('deliver', 'delivers its calls to it by itself'));
         return worker.drain({ budgetMs: budget * 1000 });
       });
       console.log(JSON.stringify(report));
@@ -68,6 +76,7 @@ export async function runCommand(command: string, rest: string[]): Promise<numbe
     }
     case 'reconcile':
       try {
+        refuseInSandboxMode('reconcile', 'reconciles every night and on POST /v1/reconcile/runs');
         return await reconcileCommand(rest, withDeps);
       } catch (error) {
         if (error instanceof ReconcileUsageError) throw new UsageError(error.message);

@@ -29,3 +29,8 @@ export const SANDBOX_SERVER_USAGE = `  sandbox-crm [--port 4010] [--host 127.0.0
 
 /** A command line calltrail cannot run: one line (with a pointer to --help), exit 2. */
 export class UsageError extends Error {}
+
+/** Why a command that needs a CRM does nothing in sandbox mode: the sandbox lives inside `calltrail serve`. */
+export function sandboxOnly(command: string, what: string): string {
+  return `${command}: no CRM configured — the sandbox amoCRM lives inside the running service (calltrail serve), which ${what}; set AMOCRM_BASE_URL (or crm.adapter in the config) to ${command} from the command line`;
+}
