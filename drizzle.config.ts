@@ -1,7 +1,8 @@
 import { defineConfig } from 'drizzle-kit';
 
-// `npm run db:generate` writes SQL into migrations/ from the schema; `npm run db:migrate` applies it
-// to DATABASE_URL (the app also applies pending migrations itself when the Node service starts).
+// `npm run db:generate` writes SQL into migrations/ from the schema. They are applied by calltrail's
+// own runner — `npm run migrate` (DATABASE_URL, or the embedded database in DATA_DIR), and the Node
+// service at start — which takes an advisory lock and knows the per-account schemas.
 export default defineConfig({
   dialect: 'postgresql',
   schema: './src/db/schema/index.ts',
