@@ -9,7 +9,7 @@ const integration = ['test/integration/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     // Three on two cores: much of the suite waits on PostgreSQL, child processes and timers
     // (measured: 455 s against 543 s with two; four made process-spawning tests time out).

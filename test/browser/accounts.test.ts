@@ -7,11 +7,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, SECRET, TEST_SECRETS_KEYS } from '#test/app';
-import { databaseUrl, TEST_DATABASE_URL } from '#test/database-url';
+import { createServiceDatabase, dropServiceDatabase, launchChromium } from '#test/browser';
 import { callEnded } from '#test/events';
 import { postSigned, startService, type Service } from '#test/process';
 
@@ -22,7 +21,7 @@ const ACME_SECRET = 'acme-webhook-secret-0123456789';
 let dir: string;
 let service: Service;
 let browser: Browser;
-let dbName: string;
+let dbName: string | undefined;
 
 async function signIn(prefix: string, email: string, password: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -38,14 +37,14 @@ async function signIn(prefix: string, email: string, password: string): Promise<
 const navLinks = async (page: Page) => page.locator('nav.main a').allTextContents();
 
 beforeAll(async () => {
+  // Chromium starts while the service does.
+  const launching = launchChromium((b) => (browser = b));
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'calltrail-accounts-browser-'));
-  dbName = `calltrail_browser_accounts_${process.pid}_${Date.now().toString(36)}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${dbName}`);
-  await admin.end();
+  const database = await createServiceDatabase('accounts');
+  dbName = database.name;
   service = await startService({
-    DATABASE_URL: databaseUrl(dbName),
+    DATABASE_URL: database.url,
     DATA_DIR: dir,
     GENERIC_WEBHOOK_SECRET: SECRET,
     ADMIN_TOKEN,
@@ -53,26 +52,19 @@ beforeAll(async () => {
     SETTLE_SECONDS: '1',
     LOG_LEVEL: 'warn',
   });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  await launching;
   const owner = await fetch(`${service.url}/v1/users`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'olga@instance.test', role: 'owner', password: PASSWORD }),
   });
   expect(owner.status).toBe(201);
-}, 120_000);
+});
 
 afterAll(async () => {
   await browser?.close();
   await service?.stop();
-  if (dbName) {
-    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  }
+  await dropServiceDatabase(dbName);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -11,11 +11,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '#test/app';
-import { databaseUrl, TEST_DATABASE_URL } from '#test/database-url';
+import { createServiceDatabase, dropServiceDatabase, launchChromium } from '#test/browser';
 import { startService, type Service } from '#test/process';
 
 const SHOTS = join(import.meta.dirname, '../../test-results/screenshots');
@@ -26,7 +25,7 @@ const BORIS = 1002;
 let dir: string;
 let service: Service;
 let browser: Browser;
-let dbName: string;
+let dbName: string | undefined;
 let contactId: number;
 
 async function openCard(page: Page, user: number): Promise<void> {
@@ -35,14 +34,14 @@ async function openCard(page: Page, user: number): Promise<void> {
 }
 
 beforeAll(async () => {
+  // Chromium starts while the service does.
+  const launching = launchChromium((b) => (browser = b));
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'calltrail-amocrm-sign-in-'));
-  dbName = `calltrail_browser_amo_sign_in_${process.pid}_${Date.now().toString(36)}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${dbName}`);
-  await admin.end();
+  const database = await createServiceDatabase('amo_sign_in');
+  dbName = database.name;
   // Pure local mode (no CRM, no PBX secret, PUBLIC_URL on loopback): the sandbox signs widget tokens.
-  service = await startService({ DATABASE_URL: databaseUrl(dbName), DATA_DIR: dir, ADMIN_TOKEN, LOG_LEVEL: 'warn' });
+  service = await startService({ DATABASE_URL: database.url, DATA_DIR: dir, ADMIN_TOKEN, LOG_LEVEL: 'warn' });
   const made = await fetch(`${service.url}/v1/users`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -56,20 +55,13 @@ beforeAll(async () => {
   });
   expect(created.status, await created.clone().text()).toBe(201);
   contactId = ((await created.json()) as { id: number }).id;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
-}, 120_000);
+  await launching;
+});
 
 afterAll(async () => {
   await browser?.close();
   await service?.stop();
-  if (dbName) {
-    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  }
+  await dropServiceDatabase(dbName);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

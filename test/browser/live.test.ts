@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '#test/app';
-import { databaseUrl, TEST_DATABASE_URL } from '#test/database-url';
+import { createServiceDatabase, dropServiceDatabase, launchChromium } from '#test/browser';
 import { startService, type Service } from '#test/process';
 
 const SHOTS = join(import.meta.dirname, '../../test-results/screenshots');
@@ -19,7 +19,7 @@ const SHOTS = join(import.meta.dirname, '../../test-results/screenshots');
 let dir: string;
 let service: Service;
 let browser: Browser;
-let dbName: string;
+let dbName: string | undefined;
 let sql: postgres.Sql;
 
 async function logIn(): Promise<Page> {
@@ -31,29 +31,22 @@ async function logIn(): Promise<Page> {
 }
 
 beforeAll(async () => {
+  // Chromium starts while the service does.
+  const launching = launchChromium((b) => (browser = b));
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'calltrail-live-browser-'));
-  dbName = `calltrail_browser_live_${process.pid}_${Date.now().toString(36)}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${dbName}`);
-  await admin.end();
-  service = await startService({ DATABASE_URL: databaseUrl(dbName), DATA_DIR: dir, ADMIN_TOKEN, LOG_LEVEL: 'warn' });
-  sql = postgres(databaseUrl(dbName), { max: 1, onnotice: () => {} });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
-}, 120_000);
+  const database = await createServiceDatabase('live');
+  dbName = database.name;
+  service = await startService({ DATABASE_URL: database.url, DATA_DIR: dir, ADMIN_TOKEN, LOG_LEVEL: 'warn' });
+  sql = postgres(database.url, { max: 1, onnotice: () => {} });
+  await launching;
+});
 
 afterAll(async () => {
   await browser?.close();
   await sql?.end();
   await service?.stop();
-  if (dbName) {
-    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  }
+  await dropServiceDatabase(dbName);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, SECRET } from '#test/app';
+import { launchChromium } from '#test/browser';
 import { callEnded } from '#test/events';
 import { fileServer, toneWav, type FileServer } from '#test/pbx-files';
 import { postSigned, startService, type Service } from '#test/process';
@@ -19,16 +20,15 @@ let service: Service;
 let browser: Browser;
 
 beforeAll(async () => {
+  // Chromium starts while the service does.
+  const launching = launchChromium((b) => (browser = b), ['--autoplay-policy=no-user-gesture-required']);
   dir = mkdtempSync(join(tmpdir(), 'calltrail-browser-'));
   pbx = await fileServer();
   const config = join(dir, 'calltrail.json');
   writeFileSync(config, JSON.stringify({ recordings: { allowed_hosts: { generic: [pbx.host] }, allow_private_hosts: true } }));
   service = await startService({ DATA_DIR: dir, GENERIC_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, CONFIG_FILE: config, LOG_LEVEL: 'warn' });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-  });
-}, 120_000);
+  await launching;
+});
 
 afterAll(async () => {
   await browser?.close();

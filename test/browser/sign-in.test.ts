@@ -7,11 +7,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, SECRET } from '#test/app';
-import { databaseUrl, TEST_DATABASE_URL } from '#test/database-url';
+import { createServiceDatabase, dropServiceDatabase, launchChromium } from '#test/browser';
 import { callEnded } from '#test/events';
 import { postSigned, startService, type Service } from '#test/process';
 
@@ -21,7 +20,7 @@ const PASSWORD = 'a-long-password-0123';
 let dir: string;
 let service: Service;
 let browser: Browser;
-let dbName: string;
+let dbName: string | undefined;
 
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${service.url}${path}`, {
@@ -45,24 +44,21 @@ async function signIn(email: string): Promise<Page> {
 const navLinks = async (page: Page) => page.locator('nav.main a').allTextContents();
 
 beforeAll(async () => {
+  // Chromium starts while the service does.
+  const launching = launchChromium((b) => (browser = b));
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'calltrail-sign-in-'));
-  dbName = `calltrail_browser_sign_in_${process.pid}_${Date.now().toString(36)}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${dbName}`);
-  await admin.end();
+  const database = await createServiceDatabase('sign_in');
+  dbName = database.name;
   service = await startService({
-    DATABASE_URL: databaseUrl(dbName),
+    DATABASE_URL: database.url,
     DATA_DIR: dir,
     GENERIC_WEBHOOK_SECRET: SECRET,
     ADMIN_TOKEN,
     SETTLE_SECONDS: '1',
     LOG_LEVEL: 'warn',
   });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  await launching;
   for (const [email, role, extension] of [
     ['sue@example.com', 'supervisor', null],
     ['ray@example.com', 'rep', '101'],
@@ -77,16 +73,12 @@ beforeAll(async () => {
     const call = callEnded({ call_id: id, extension: ext, to: ext, started_at: now - 60, answered_at: now - 50, ended_at: now - 10 });
     expect((await postSigned(service.url, call, SECRET)).status).toBe(202);
   }
-}, 120_000);
+});
 
 afterAll(async () => {
   await browser?.close();
   await service?.stop();
-  if (dbName) {
-    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  }
+  await dropServiceDatabase(dbName);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -13,10 +13,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
-import { chromium, type Browser, type Page, type Request as PwRequest } from 'playwright-core';
+import type { Browser, Page, Request as PwRequest } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseUrl, TEST_DATABASE_URL } from '#test/database-url';
+import { createServiceDatabase, dropServiceDatabase, launchChromium } from '#test/browser';
 import { startService, type Service } from '#test/process';
 
 const SHOTS = join(import.meta.dirname, '../../test-results/screenshots');
@@ -30,7 +29,7 @@ const BORIS = 1002;
 let dir: string;
 let service: Service;
 let browser: Browser;
-let dbName: string;
+let dbName: string | undefined;
 let contactId: number;
 /** A stand-in for a Yeastar P-Series PBX's OpenAPI (the vendor we cannot reach): what it was asked to dial. */
 let pbx: Server;
@@ -76,6 +75,8 @@ async function clickPhone(page: Page, phone: string) {
 }
 
 beforeAll(async () => {
+  // Chromium starts while the service does.
+  const launching = launchChromium((b) => (browser = b));
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'calltrail-widget-browser-'));
   const config = join(dir, 'calltrail.json');
@@ -87,12 +88,10 @@ beforeAll(async () => {
       sources: { yeastar: { api: { edition: 'p-series', base_url: pbxUrl, username: 'client-id', password: 'client-secret' } } },
     }),
   );
-  dbName = `calltrail_browser_widget_${process.pid}_${Date.now().toString(36)}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${dbName}`);
-  await admin.end();
+  const database = await createServiceDatabase('widget');
+  dbName = database.name;
   // Pure local mode (no PBX secret, no CRM, PUBLIC_URL on loopback): the sandbox CRM is open.
-  service = await startService({ DATABASE_URL: databaseUrl(dbName), DATA_DIR: dir, CONFIG_FILE: config, LOG_LEVEL: 'warn', ORIGINATE_TOKEN: TOKEN });
+  service = await startService({ DATABASE_URL: database.url, DATA_DIR: dir, CONFIG_FILE: config, LOG_LEVEL: 'warn', ORIGINATE_TOKEN: TOKEN });
   const probe = await fetch(`${service.url}/widget/amocrm/script.js`);
   expect(probe.status).toBe(200);
   const created = await fetch(`${service.url}/sandbox/amocrm/__sandbox/contacts`, {
@@ -102,21 +101,14 @@ beforeAll(async () => {
   });
   expect(created.status, await created.clone().text()).toBe(201);
   contactId = ((await created.json()) as { id: number }).id;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
-}, 120_000);
+  await launching;
+});
 
 afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => (pbx ? pbx.close(resolve) : resolve(undefined)));
   await service?.stop();
-  if (dbName) {
-    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  }
+  await dropServiceDatabase(dbName);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

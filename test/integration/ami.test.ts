@@ -6,12 +6,12 @@
  * listener when ASTERISK_AMI_URL is set and stops it cleanly (logoff, no reconnect); `calltrail
  * ami` runs it alone as a process until SIGTERM.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/settings/env';
 import { defaultIntegratorConfig, type IntegratorConfig } from '../../src/settings/integrator';
 import { inboxEvents, liveCalls } from '../../src/db/schema';
@@ -22,9 +22,11 @@ import { memoryLogger } from '../../src/lib/log';
 import { amiEvent, celEvent, amiFixtureHeaders, amiFixtureMessages, missedCall, transferChain } from '../../src/pbx/asterisk/testing';
 import { sourcesConfigSchema } from '../../src/pbx/sources-config';
 import { harness } from '#test/app';
+import { seedMigratedDataDir } from '#test/data-dir';
 import { useTestDb } from '#test/db';
 import { conversationByKey, counts } from '#test/ledger';
 import { freePort } from '#test/process';
+import { need, steps } from '#test/steps';
 
 const getDb = useTestDb();
 const config: IntegratorConfig = {
@@ -223,38 +225,56 @@ describe('calltrail serve with ASTERISK_AMI_URL', () => {
 });
 
 describe('calltrail ami', () => {
-  it('follows AMI in the foreground, connection state on stderr, until SIGTERM', async () => {
-    fake = await startFakeAmi();
-    const dataDir = mkdtempSync(join(tmpdir(), 'calltrail-ami-'));
+  // Steps of one run of the process (its own fake Asterisk: the file's afterEach closes `fake`).
+  steps();
+  let ami: FakeAmi | undefined;
+  let child: ChildProcess | undefined;
+  let exited: Promise<number | null> | undefined;
+  let dataDir = '';
+  let err = '';
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await ami?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts as a process and logs in to AMI', async () => {
+    ami = await startFakeAmi();
+    const started = ami;
+    dataDir = mkdtempSync(join(tmpdir(), 'calltrail-ami-'));
     const db = getDb();
+    // PGlite: the child's database is migrated already (its start-up is not what is tested here).
+    if (!db.url) await seedMigratedDataDir(dataDir);
     // PostgreSQL: this file's database, read back below; PGlite: the child's own, in a temporary directory.
     const env = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       LOG_LEVEL: 'debug',
-      ASTERISK_AMI_URL: fake.url,
+      ASTERISK_AMI_URL: started.url,
       DATA_DIR: dataDir,
       ...(db.url ? { DATABASE_URL: db.url } : {}),
     };
-    const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/calltrail.mjs'), 'ami'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    try {
-      await until('the login', () => fake!.loggedIn() === 1, 60_000);
-      await fake.sendEvent(amiEvent(missedCall()[0]!));
-      await until('the event received', () => err.includes('"msg":"AMI event received"'));
-      // Stopped as a service manager would: the stop waits for the received event to be stored.
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    const running = spawn(process.execPath, [join(import.meta.dirname, '../../bin/calltrail.mjs'), 'ami'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = running;
+    running.stderr.on('data', (d) => (err += d));
+    exited = new Promise<number | null>((resolve) => running.on('exit', resolve));
+    await until('the login', () => started.loggedIn() === 1 || running.exitCode !== null, 45_000);
+    expect(running.exitCode, err).toBeNull();
+  });
+
+  it('follows AMI in the foreground, connection state on stderr, until SIGTERM', async () => {
+    const started = need(ami, 'the fake AMI');
+    const running = need(child, 'the calltrail ami process');
+    await started.sendEvent(amiEvent(missedCall()[0]!));
+    await until('the event received', () => err.includes('"msg":"AMI event received"'));
+    // Stopped as a service manager would: the stop waits for the received event to be stored.
+    running.kill('SIGTERM');
+    expect(await exited).toBe(0);
     expect(err).toContain('AMI logged in; following Cdr, CEL and call events');
     expect(err).toMatch(/"msg":"AMI listener stopped".*"processed":1/);
-    expect(fake.actions.map((a) => a.action)).toEqual(['login', 'logoff']);
+    expect(started.actions.map((a) => a.action)).toEqual(['login', 'logoff']);
     expect(err).not.toMatch(/ami-secret|4957654321/);
+    const db = getDb();
     if (db.url) expect(await conversationByKey(db.db, '1763622300.5')).toMatchObject({ outcome: 'missed', legCount: 1 });
-  }, 90_000);
+  });
 });

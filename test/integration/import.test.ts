@@ -12,9 +12,11 @@ import type { DbHandle } from '../../src/db/client';
 import { openDatabase } from '../../src/entry/node/database';
 import { masterCsvLine, transferChain } from '../../src/pbx/asterisk/testing';
 import { generateMasterCsv, type Generated } from '../../bench/import/generate';
+import { seedMigratedDataDir } from '#test/data-dir';
 import { createTestDb, testDbKind, type TestDb } from '#test/db';
 import { conversationByKey, counts } from '#test/ledger';
 import { runCommand } from '#test/process';
+import { steps } from '#test/steps';
 
 let dir: string;
 let db: TestDb | undefined;
@@ -33,9 +35,13 @@ beforeAll(async () => {
   if (testDbKind() === 'postgres') {
     db = await createTestDb();
     env.DATABASE_URL = db.url ?? '';
+  } else {
+    // The embedded database, migrated already: the process's start-up is not what is tested here.
+    await seedMigratedDataDir(dir);
   }
   file = join(dir, 'Master.csv');
-  generated = generateMasterCsv(file, 3000, 7);
+  // About 1,200 rows: more than one batch at the default size (1,000) and at --batch-size 500.
+  generated = generateMasterCsv(file, 1200, 7);
   const chain = transferChain('imp-1763622000');
   // The chain's first recording was an empty WAV header, visible on this host.
   mkdirSync(recordings, { recursive: true });
@@ -60,46 +66,59 @@ async function inspect<T>(look: (handle: DbHandle) => Promise<T>): Promise<T> {
   }
 }
 
-// Each test runs several `node bin/calltrail.mjs` processes, each loading the code anew: a longer bound.
-describe('calltrail import asterisk-csv', { timeout: 90_000 }, () => {
-  it('stores every call once, the transfer chain as one conversation; a second import is all duplicates', async () => {
-    const legs = generated.rows + 3;
-    const calls = generated.calls + 1;
-    const first = await runCommand(['import', 'asterisk-csv', file], env);
-    expect(first.err).not.toMatch(/error/i);
-    expect(first.code).toBe(0);
-    expect(first.out).toContain(`rows read:      ${(legs + 3).toLocaleString('en-US')}`);
-    expect(first.out).toContain(`conversations:  ${calls.toLocaleString('en-US')}`);
-    expect(first.out).toContain(`legs:           ${legs.toLocaleString('en-US')}  (new ${legs.toLocaleString('en-US')}, duplicates 0)`);
-    expect(first.out).toContain('skipped rows:   3');
-    const last = legs + 3;
-    expect(first.out).toContain(`2 × disposition: expected ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION (line ${last - 1}, ${last})`);
-    expect(first.out).toContain(`1 × expected 21 columns (csv_columns: full) (line ${last - 2})`);
+describe('calltrail import asterisk-csv', () => {
+  describe('a Master.csv imported twice', () => {
+    steps();
+    const legs = () => generated.rows + 3;
+    const calls = () => generated.calls + 1;
 
-    await inspect(async ({ db: d }) => {
-      expect(await counts(d)).toMatchObject({ inbox: legs, conversations: calls, legs });
-      const chain = await conversationByKey(d, 'imp-1763622000.1');
-      expect(chain).toMatchObject({ source: 'asterisk', extension: '205', legCount: 3, outcome: 'answered', direction: 'inbound' });
-      expect(chain?.recordings.map((r) => r.status)).toEqual(['absent', 'referenced']);
-      const sample = generated.sample;
-      expect(sample).not.toBeNull();
-      expect(await conversationByKey(d, sample?.linkedid ?? '')).toMatchObject({ extension: sample?.extension });
+    it('stores every call once, and reports the rows it skipped', async () => {
+      const first = await runCommand(['import', 'asterisk-csv', file], env);
+      expect(first.err).not.toMatch(/error/i);
+      expect(first.code).toBe(0);
+      expect(first.out).toContain(`rows read:      ${(legs() + 3).toLocaleString('en-US')}`);
+      expect(first.out).toContain(`conversations:  ${calls().toLocaleString('en-US')}`);
+      expect(first.out).toContain(`legs:           ${legs().toLocaleString('en-US')}  (new ${legs().toLocaleString('en-US')}, duplicates 0)`);
+      expect(first.out).toContain('skipped rows:   3');
+      const last = legs() + 3;
+      expect(first.out).toContain(`2 × disposition: expected ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION (line ${last - 1}, ${last})`);
+      expect(first.out).toContain(`1 × expected 21 columns (csv_columns: full) (line ${last - 2})`);
     });
 
-    const again = await runCommand(['import', 'asterisk-csv', file, '--batch-size', '500'], env);
-    expect(again.code).toBe(0);
-    expect(again.out).toContain(`(new 0, duplicates ${legs.toLocaleString('en-US')})`);
-    await inspect(async ({ db: d }) => expect(await counts(d)).toMatchObject({ inbox: legs, conversations: calls, legs }));
+    it('leaves the transfer chain as one conversation in the ledger', async () => {
+      await inspect(async ({ db: d }) => {
+        expect(await counts(d)).toMatchObject({ inbox: legs(), conversations: calls(), legs: legs() });
+        const chain = await conversationByKey(d, 'imp-1763622000.1');
+        expect(chain).toMatchObject({ source: 'asterisk', extension: '205', legCount: 3, outcome: 'answered', direction: 'inbound' });
+        expect(chain?.recordings.map((r) => r.status)).toEqual(['absent', 'referenced']);
+        const sample = generated.sample;
+        expect(sample).not.toBeNull();
+        expect(await conversationByKey(d, sample?.linkedid ?? '')).toMatchObject({ extension: sample?.extension });
+      });
+    });
+
+    it('finds every row a duplicate on a second import', async () => {
+      const again = await runCommand(['import', 'asterisk-csv', file, '--batch-size', '500'], env);
+      expect(again.code).toBe(0);
+      expect(again.out).toContain(`(new 0, duplicates ${legs().toLocaleString('en-US')})`);
+      await inspect(async ({ db: d }) => expect(await counts(d)).toMatchObject({ inbox: legs(), conversations: calls(), legs: legs() }));
+    });
   });
 
-  it('stores nothing on a dry run, and exits non-zero on an unreadable file or a bad option', async () => {
+  it('stores nothing on a dry run', async () => {
     const dry = await runCommand(['import', 'asterisk-csv', file, '--dry-run', '--time-zone', 'UTC'], { ...env, DATA_DIR: join(dir, 'unused') });
     expect(dry.code).toBe(0);
     expect(dry.out).toMatch(/^dry run \(nothing stored\): asterisk-csv .* \(columns full, time zone UTC\)/);
+  });
+
+  it('exits 1 on an unreadable file', async () => {
     const missing = await runCommand(['import', 'asterisk-csv', join(dir, 'missing.csv')], env);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('cannot read');
     expect((await runCommand(['import', 'asterisk-csv', dir], env)).code).toBe(1);
+  });
+
+  it('exits 2 on a bad option or an unknown format', async () => {
     const bad = await runCommand(['import', 'asterisk-csv', file, '--columns', 'src,dst'], env);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('a column list needs start, end, disposition');

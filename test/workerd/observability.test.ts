@@ -71,7 +71,7 @@ beforeAll(async () => {
     persist: false,
     experimental: { disableExperimentalWarning: true, disableDevRegistry: true },
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await worker?.stop();

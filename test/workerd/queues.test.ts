@@ -126,7 +126,7 @@ beforeAll(async () => {
   await db.db.update(crmAccounts).set({ tokenExpiresAt: new Date(Date.now() + 30 * 60_000) });
   server = createTestHarness({ workers: workerConfigs(url.toString()) });
   origin = new URL((await server.listen()).url).origin;
-}, 180_000);
+});
 
 afterAll(async () => {
   if (process.env.DEBUG_WORKERD) for (const l of server.getLogs()) console.log(l.level, l.message.slice(0, 600));
@@ -216,6 +216,7 @@ describe('the CrmAccount Durable Object', () => {
 
 describe('Cloudflare Queues', () => {
   it('carry webhooks to the ledger and the CRM: each call applied and delivered exactly once', async () => {
+    const limitedBefore = sandbox.stats().rateLimited;
     const calls = ['wq-1', 'wq-2', 'wq-3'];
     const ids: number[] = [];
     for (const callId of calls) {
@@ -229,7 +230,7 @@ describe('Cloudflare Queues', () => {
     for (const callId of calls) expect(notes(callId)).toHaveLength(1);
     for (const id of ids) expect(await inboxRow(id)).toMatchObject({ status: 'processed', attempts: 1 });
     expect(await db.db.$count(deliveries, eq(deliveries.state, 'delivered'))).toBe(3);
-    expect(sandbox.stats().rateLimited).toBe(0);
+    expect(sandbox.stats().rateLimited - limitedBefore).toBe(0);
   });
 
   it('make a message delivered again harmless', async () => {
