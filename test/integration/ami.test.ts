@@ -110,10 +110,15 @@ describe('AMI listener → ledger', () => {
   it('backs off after a refused login and stores nothing', async () => {
     const { fake: ami, listener: l, h } = await setup({ backoff: { initialMs: 40, maxMs: 320 }, authRetryMs: 0 }, 'not-the-secret');
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    await l.stop();
     const logins = ami.actions.filter((a) => a.action === 'login');
     expect(logins.length).toBeGreaterThanOrEqual(3);
     expect(logins.length).toBeLessThanOrEqual(10);
-    expect(l.stats).toMatchObject({ logins: 0, loginFailures: logins.length });
+    expect(l.stats.logins).toBe(0);
+    // Every refusal that came back was counted; the last login may still have been on its way
+    // when the listener stopped (a busy machine answers it late).
+    expect(l.stats.loginFailures).toBeGreaterThanOrEqual(logins.length - 1);
+    expect(l.stats.loginFailures).toBeLessThanOrEqual(logins.length);
     expect(await counts(getDb().db)).toMatchObject({ inbox: 0 });
     expect(h.log.lines.join('\n')).toContain('login refused (Authentication failed)');
     expect(h.log.lines.join('\n')).not.toContain('not-the-secret');
