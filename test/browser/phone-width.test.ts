@@ -13,11 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import postgres from 'postgres';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationUniq } from '../../src/ledger/versions';
 import { ADMIN_TOKEN, SECRET, TEST_SECRETS_KEYS } from '#test/app';
-import { databaseUrl, TEST_DATABASE_URL } from '#test/database-url';
+import { createServiceDatabase, dropServiceDatabase, launchChromium } from '#test/browser';
+import { databaseUrl } from '#test/database-url';
 import { callEnded } from '#test/events';
 import { fileServer, toneWav, type FileServer } from '#test/pbx-files';
 import { postSigned, startService, type Service } from '#test/process';
@@ -163,6 +164,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'calltrail-phone-width-'));
   // Kept after the run, for a person to look at: the paths are printed.
   shots = mkdtempSync(join(tmpdir(), 'calltrail-phone-shots-'));
+  // Chromium starts while the service does.
+  const launching = launchChromium((b) => (browser = b));
   pbx = await fileServer();
   const config = join(dir, 'calltrail.json');
   writeFileSync(
@@ -172,12 +175,10 @@ beforeAll(async () => {
       extensions: { '101': { department: 'sales' }, '1017': { department: 'reception and front desk, north wing' } },
     }),
   );
-  dbName = `calltrail_browser_phone_${process.pid}_${Date.now().toString(36)}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${dbName}`);
-  await admin.end();
+  const database = await createServiceDatabase('phone');
+  dbName = database.name;
   service = await startService({
-    DATABASE_URL: databaseUrl(dbName),
+    DATABASE_URL: database.url,
     DATA_DIR: dir,
     GENERIC_WEBHOOK_SECRET: SECRET,
     ADMIN_TOKEN,
@@ -186,10 +187,7 @@ beforeAll(async () => {
     SETTLE_SECONDS: '1',
     LOG_LEVEL: 'warn',
   });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  await launching;
 });
 
 // The data, in hooks of their own, each well within the 60 s hook limit.
@@ -208,11 +206,7 @@ afterAll(async () => {
   await browser?.close();
   await service?.stop();
   await pbx?.close();
-  if (dbName) {
-    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  }
+  await dropServiceDatabase(dbName);
   if (shots) console.log(`phone-width screenshots: ${shots}`);
   rmSync(dir, { recursive: true, force: true });
 });
