@@ -11,6 +11,8 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The MP3 encoder's WebAssembly module, provided as the Node entries provide it.
+    setupFiles: ['test/support/lame.ts'],
     // Three on two cores: much of the suite waits on PostgreSQL, child processes and timers
     // (measured: 455 s against 543 s with two; four made process-spawning tests time out).
     maxWorkers: 3,

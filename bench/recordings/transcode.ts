@@ -1,9 +1,12 @@
 /**
- * Transcode benchmark: buildCallAudio on one 10-minute 8 kHz mono 16-bit WAV (a synthesized,
- * speech-like call, see speech.ts) — × real time (audio seconds per wall second, median of N
- * runs), CPU time, output size, and the process's RSS before, during (peak) and after each run —
- * against sox encoding the same file to MP3 at the same bitrate with native libmp3lame, measured
- * in the same run. See README.md.
+ * Transcode benchmark: buildCallAudio (LAME compiled to WebAssembly) on one 10-minute 8 kHz mono
+ * 16-bit WAV (a synthesized, speech-like call, see speech.ts) — × real time (audio seconds per
+ * wall second, median of N runs), CPU time, output size, and the process's RSS before, during
+ * (peak) and after each run — against, in the same run: the native `lame` CLI and sox (native
+ * libmp3lame) encoding the same file at the same bitrate, each when installed (the bench installs
+ * nothing and says what was absent), and lamejs (LAME compiled to JavaScript, the encoder
+ * calltrail used before) encoding the same samples. Goal: ≥ 50 % of the lame CLI's speed (sox's
+ * when lame is absent). See README.md.
  *
  *   node --import tsx bench/recordings/transcode.ts [--minutes 10] [--runs 5] [--json]
  *
@@ -20,7 +23,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Mp3Encoder } from '@breezystack/lamejs';
 import { MPEGDecoder } from 'mpg123-decoder';
+// LAME's WebAssembly module, provided as the Node service provides it.
+import '../../src/entry/node/lame';
 import { buildCallAudio } from '../../src/recordings/audio/build';
 import { mp3Bitrate } from '../../src/recordings/audio/mp3';
 import { decodePcm, readWav } from '../../src/recordings/audio/wav';
@@ -53,7 +59,11 @@ export interface TranscodeResult {
   runs: number;
   build: Timing & { cpuSeconds: number; outputBytes: number; kbps: number; durationMs: number };
   decodeOnly: Timing;
-  baseline: (Timing & { kind: 'sox' | 'lame'; command: string; outputBytes: number }) | { kind: 'none'; reason: string };
+  /** lamejs encoding the decoded samples (no WAV parsing, no tag): the encoder it replaced. */
+  lamejs: Timing & { outputBytes: number };
+  /** The native encoders, lame CLI first: the goal is measured against the first one present. */
+  baselines: Baseline[];
+  goal: { against: string; share: number; met: boolean } | null;
   memory: {
     /** RSS with the input in memory, before the first run. */
     beforeMiB: number;
@@ -67,6 +77,11 @@ export interface TranscodeResult {
   };
   checks: { what: string; ok: boolean }[];
 }
+
+export type Baseline = (Timing & { kind: 'sox' | 'lame'; command: string; outputBytes: number }) | { kind: 'sox' | 'lame'; absent: string };
+
+/** The goal: calltrail's encode at ≥ 50 % of the native encoder's speed. */
+export const NATIVE_SHARE_GOAL = 0.5;
 
 export async function runTranscodeBench(options: TranscodeOptions = {}): Promise<TranscodeResult> {
   const minutes = options.minutes ?? 10;
@@ -82,8 +97,8 @@ export async function runTranscodeBench(options: TranscodeOptions = {}): Promise
     writeFileSync(input, bytes);
     log(`input: ${minutes}-minute ${SAMPLE_RATE / 1000} kHz mono 16-bit WAV, speech-like, ${(bytes.length / MiB).toFixed(1)} MiB`);
 
-    // Warm-up: the first call compiles lamejs and the decoder; not what a long-lived worker pays per call.
-    buildCallAudio([{ bytes: bytes.subarray(0, 44 + SAMPLE_RATE * 2 * 5) }]);
+    // Warm-up: the first call compiles LAME's module and the decoder; not what a long-lived worker pays per call.
+    await buildCallAudio([{ bytes: bytes.subarray(0, 44 + SAMPLE_RATE * 2 * 5) }]);
     await settle(gc);
     const beforeMiB = rssMiB();
     const liveBeforeMiB = liveMiB();
@@ -92,14 +107,14 @@ export async function runTranscodeBench(options: TranscodeOptions = {}): Promise
     const afterMiB: number[] = [];
     const peaks: number[] = [];
     let canResetPeak = true;
-    let output: ReturnType<typeof buildCallAudio> | null = null;
+    let output: Awaited<ReturnType<typeof buildCallAudio>> | null = null;
     for (let run = 0; run < runs; run++) {
       output = null;
       gc();
       canResetPeak &&= resetPeak();
       const cpuStart = process.cpuUsage();
       const start = performance.now();
-      output = buildCallAudio([{ bytes, name: 'call.wav' }]);
+      output = await buildCallAudio([{ bytes, name: 'call.wav' }]);
       wall.push((performance.now() - start) / 1000);
       const used = process.cpuUsage(cpuStart);
       cpu.push((used.user + used.system) / 1e6);
@@ -118,12 +133,27 @@ export async function runTranscodeBench(options: TranscodeOptions = {}): Promise
       decodeWall.push((performance.now() - start) / 1000);
     }
 
+    const pcm16 = decodePcm(readWav(bytes)).channels[0] as Int16Array;
+    const lamejsWall: number[] = [];
+    let lamejsBytes = 0;
+    for (let run = 0; run < runs; run++) {
+      const start = performance.now();
+      lamejsBytes = encodeWithLamejs(pcm16, mp3Bitrate(SAMPLE_RATE, 1));
+      lamejsWall.push((performance.now() - start) / 1000);
+    }
+    log(`lamejs: median ${median(lamejsWall).toFixed(2)} s`);
+
     const decoder = new MPEGDecoder();
     await decoder.ready;
     const decoded = decoder.decode(output.mp3);
     decoder.free();
 
-    const baseline = measureBaseline(input, join(dir, 'baseline.mp3'), runs, audioSeconds, log);
+    const baselines = measureBaselines(input, join(dir, 'baseline.mp3'), runs, audioSeconds, log);
+    const reference = baselines.find((b): b is Extract<Baseline, { seconds: number }> => 'seconds' in b);
+    const buildSeconds = median(wall);
+    const goal = reference
+      ? { against: reference.kind, share: reference.seconds / buildSeconds, met: reference.seconds / buildSeconds >= NATIVE_SHARE_GOAL }
+      : null;
     const kbps = mp3Bitrate(SAMPLE_RATE, 1);
     const expectedBytes = (kbps * 1000 * audioSeconds) / 8;
     // A run that kept its input or samples would add ≥ 9 MiB a run; allocator noise is a few. The
@@ -154,7 +184,9 @@ export async function runTranscodeBench(options: TranscodeOptions = {}): Promise
       runs,
       build: { ...timing(wall, audioSeconds), cpuSeconds: median(cpu), outputBytes: output.mp3.length, kbps, durationMs: output.durationMs },
       decodeOnly: timing(decodeWall, audioSeconds),
-      baseline,
+      lamejs: { ...timing(lamejsWall, audioSeconds), outputBytes: lamejsBytes },
+      baselines,
+      goal,
       memory: {
         beforeMiB,
         afterMiB,
@@ -169,25 +201,44 @@ export async function runTranscodeBench(options: TranscodeOptions = {}): Promise
   }
 }
 
-/** sox with its MP3 handler (libmp3lame) at our bitrate; else the lame CLI; else nothing. */
-function measureBaseline(input: string, out: string, runs: number, audioSeconds: number, log: (line: string) => void): TranscodeResult['baseline'] {
+/** The previous encoder on the same samples, as mp3.ts used it (1152 × 8 samples a call). */
+function encodeWithLamejs(samples: Int16Array, kbps: number): number {
+  const encoder = new Mp3Encoder(1, SAMPLE_RATE, kbps);
+  let length = 0;
+  for (let at = 0; at < samples.length; at += 1152 * 8) length += encoder.encodeBuffer(samples.subarray(at, at + 1152 * 8)).length;
+  return length + encoder.flush().length;
+}
+
+/** The lame CLI and sox with its MP3 handler (libmp3lame), at our bitrate, each when installed. */
+function measureBaselines(input: string, out: string, runs: number, audioSeconds: number, log: (line: string) => void): Baseline[] {
   const kbps = String(mp3Bitrate(SAMPLE_RATE, 1));
-  const candidates: { kind: 'sox' | 'lame'; available: () => boolean; args: string[] }[] = [
-    { kind: 'sox', available: () => / mp3 /.test(run('sox', ['--help']).stdout), args: ['-D', input, '-C', kbps, out] },
-    { kind: 'lame', available: () => run('lame', ['--version']).status === 0, args: ['--quiet', '--cbr', '-b', kbps, input, out] },
+  const candidates: { kind: 'sox' | 'lame'; available: () => boolean; args: string[]; absent: string }[] = [
+    {
+      kind: 'lame',
+      available: () => run('lame', ['--version']).status === 0,
+      args: ['--quiet', '--cbr', '-b', kbps, input, out],
+      absent: 'the lame CLI is not installed (Debian: apt-get install lame)',
+    },
+    {
+      kind: 'sox',
+      available: () => / mp3 /.test(run('sox', ['--help']).stdout),
+      args: ['-D', input, '-C', kbps, out],
+      absent: 'sox with MP3 support is not installed (Debian: apt-get install sox libsox-fmt-mp3)',
+    },
   ];
-  const found = candidates.find((c) => c.available());
-  if (!found) return { kind: 'none', reason: 'neither sox with MP3 support (libsox-fmt-mp3) nor the lame CLI is installed' };
-  const wall: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    const result = run(found.kind, found.args);
-    wall.push((performance.now() - start) / 1000);
-    if (result.status !== 0) return { kind: 'none', reason: `${found.kind} failed: ${result.stderr.trim()}` };
-  }
-  const command = [found.kind, ...found.args].join(' ');
-  log(`baseline: ${command}`);
-  return { kind: found.kind, command, ...timing(wall, audioSeconds), outputBytes: statSync(out).size };
+  return candidates.map((candidate): Baseline => {
+    if (!candidate.available()) return { kind: candidate.kind, absent: candidate.absent };
+    const wall: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const start = performance.now();
+      const result = run(candidate.kind, candidate.args);
+      wall.push((performance.now() - start) / 1000);
+      if (result.status !== 0) return { kind: candidate.kind, absent: `${candidate.kind} failed: ${result.stderr.trim()}` };
+    }
+    const command = [candidate.kind, ...candidate.args].join(' ');
+    log(`baseline: ${command}`);
+    return { kind: candidate.kind, command, ...timing(wall, audioSeconds), outputBytes: statSync(out).size };
+  });
 }
 
 function run(command: string, args: string[]) {
@@ -246,17 +297,24 @@ function resetPeak(): boolean {
 export function printTranscode(result: TranscodeResult, print: (line: string) => void = console.log): void {
   const n = (v: number) => Math.round(v).toLocaleString('en-US');
   const s = (t: Timing) => `median ${t.seconds.toFixed(3)} s (min ${t.min.toFixed(3)}, max ${t.max.toFixed(3)}) = ${n(t.realtime)}× real time`;
-  const { build, memory, baseline, machine } = result;
+  const { build, memory, baselines, machine, goal } = result;
   print(`machine: ${machine.cpus} × ${machine.model}, node ${machine.node}, kernel ${machine.kernel}`);
   print(`input: ${result.audioSeconds / 60}-minute 8 kHz mono 16-bit WAV (speech-like), ${(result.inputBytes / MiB).toFixed(1)} MiB; ${result.runs} runs each`);
-  print(`buildCallAudio (WAV → MP3, lamejs): ${s(build)}; CPU ${build.cpuSeconds.toFixed(2)} s per run`);
+  print(`buildCallAudio (WAV → MP3, LAME WebAssembly): ${s(build)}; CPU ${build.cpuSeconds.toFixed(2)} s per run`);
   print(`  output ${n(build.outputBytes)} bytes, ${build.kbps} kbit/s CBR, durationMs ${n(build.durationMs)}`);
   print(`  of which WAV decoding (readWav + decodePcm): ${s(result.decodeOnly)}`);
-  if (baseline.kind === 'none') print(`baseline: none — ${baseline.reason}; the WAV decoding above is the only reference`);
-  else {
-    print(`baseline: ${baseline.command} (native libmp3lame, same bitrate): ${s(baseline)}; output ${n(baseline.outputBytes)} bytes`);
-    print(`  buildCallAudio takes ${(build.seconds / baseline.seconds).toFixed(1)}× the baseline's time`);
+  print(`lamejs (LAME in JavaScript, the previous encoder), same samples: ${s(result.lamejs)}; output ${n(result.lamejs.outputBytes)} bytes`);
+  print(`  buildCallAudio is ${(result.lamejs.seconds / build.seconds).toFixed(1)}× as fast as lamejs alone`);
+  for (const baseline of baselines) {
+    if ('absent' in baseline) print(`baseline ${baseline.kind}: absent — ${baseline.absent}`);
+    else {
+      print(`baseline: ${baseline.command} (native libmp3lame, same bitrate): ${s(baseline)}; output ${n(baseline.outputBytes)} bytes`);
+      print(`  buildCallAudio runs at ${((baseline.seconds / build.seconds) * 100).toFixed(1)} % of its speed`);
+    }
   }
+  if (goal) {
+    print(`  ${(goal.met ? 'MET' : 'MISSED').padEnd(7)}≥ ${NATIVE_SHARE_GOAL * 100} % of native ${goal.against}'s speed: ${(goal.share * 100).toFixed(1)} %`);
+  } else print('  MISSED  no native encoder to compare with (see above): the goal cannot be judged here');
   const peaks = memory.peakMiB ? `; peak during each run ${memory.peakMiB.map((m) => m.toFixed(0)).join(', ')}` : '; peak during runs not measurable here';
   print(`memory (RSS, MiB): before ${memory.beforeMiB.toFixed(0)}, after each run ${memory.afterMiB.map((m) => m.toFixed(0)).join(', ')}${peaks}`);
   print(

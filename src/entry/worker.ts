@@ -35,6 +35,7 @@ import { startTracing, type Tracing } from '../lib/tracing';
 import { bindSealKeys } from '../lib/seal';
 import { recordingSources } from '../pbx/registry';
 import { runtimeFetchFor } from '../recordings/fetch/runtime-fetch';
+import { provideLame } from '../recordings/audio/lame';
 import { processRecordings } from '../recordings/process';
 import { defaultStorageKind, storageFromSettings } from '../recordings/storage/config';
 import type { R2BucketLike } from '../recordings/storage/r2';
@@ -44,9 +45,14 @@ import type { Settings } from '../settings/env';
 import { loadSettings } from '../settings/load';
 import { type DurableNamespaceLike, durableRefreshLock, durableSlotStore } from './worker/crm-account-client';
 import { DurableBudget } from './worker/durable-budget';
+// By path: the package's export of this file points at one that does not exist.
+import lameWasm from '../../node_modules/wasm-media-encoders/wasm/mp3.wasm';
 import { consumeBatch, type QueueBatchLike, type QueueProducerLike, type QueueWork, queueBody, type WorkerQueues } from './worker/queues';
 
 export { CrmAccount } from './worker/crm-account';
+
+// workerd cannot compile WebAssembly from bytes: LAME comes in as a module compiled at deploy.
+provideLame(() => lameWasm);
 
 interface Env {
   HYPERDRIVE?: { connectionString: string };

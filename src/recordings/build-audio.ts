@@ -93,7 +93,7 @@ async function buildOne(deps: RecordingsDeps, runtime: RecordingsRuntime, conver
     if (!object) throw new Error(`segment ${segment.id} is missing from storage (${segment.key})`);
     inputs.push({ bytes: new Uint8Array(await new Response(object.body).arrayBuffer()), name: segment.key ?? segment.id });
   }
-  const audio = buildCallAudio(inputs);
+  const audio = await buildCallAudio(inputs);
   const sha256 = sha256BytesHex(audio.mp3);
   const id = existing?.id ?? crypto.randomUUID();
   const key = `calls/${now.toISOString().slice(0, 7).replace('-', '/')}/${id}-${sha256.slice(0, 12)}.mp3`;

@@ -15,6 +15,7 @@ import { unstable_dev } from 'wrangler';
 import { createAmoSandbox } from '../../src/sandbox';
 import { appSecrets, conversations, inboxEvents, reconcileRuns } from '../../src/db/schema';
 import { conversationUniq } from '../../src/ledger/versions';
+import { mp3DurationMs, parseMp3 } from '../../src/recordings/audio/frames';
 import { signatureHeader } from '../../src/pbx/generic/signature';
 import { fileServer, toneWav, type FileServer } from '#test/pbx-files';
 import { ADMIN_TOKEN, SECRET, TEST_SECRETS_KEYS } from '#test/app';
@@ -154,6 +155,10 @@ describe('calltrail under workerd', () => {
     const whole = await worker.fetch(`${link.pathname}${link.search}`);
     expect(whole.status).toBe(200);
     expect(Number(whole.headers.get('content-length'))).toBeGreaterThan(10_000);
+    // The WAV was encoded on workerd by LAME's WebAssembly module: all 4 s of it, at its own rate.
+    const mp3 = parseMp3(new Uint8Array(await whole.arrayBuffer()));
+    expect(mp3).toMatchObject({ sampleRate: 8000, channelCount: 1, bitrate: 24 });
+    expect(mp3DurationMs(mp3)).toBe(4000);
     expect((await worker.fetch(`${link.pathname}?k=db1&s=${'0'.repeat(64)}`)).status).toBe(404);
   });
 

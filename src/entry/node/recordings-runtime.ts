@@ -8,6 +8,8 @@
 import type { Settings } from '../../settings/env';
 import type { RecordingsRuntime } from '../../deps';
 import { defaultStorageKind, storageFromSettings } from '../../recordings/storage/config';
+// Call audio is encoded with LAME's WebAssembly module, which Node loads from the package.
+import './lame';
 import { readLocalFile } from './local-file';
 import { LocalStorage } from './recording-storage';
 import { nodeFetchFor } from './safe-fetch';

@@ -60,7 +60,7 @@ interface Run {
   gapless: Gapless;
 }
 
-export function buildCallAudio(segments: readonly AudioSegment[]): CallAudio {
+export async function buildCallAudio(segments: readonly AudioSegment[]): Promise<CallAudio> {
   const inputs = segments.map(read).filter((input): input is Input => input !== null);
   if (inputs.length === 0) throw new EmptyAudioError(segments.length === 0 ? 'no segments' : `no audio: all ${segments.length} segments are empty`);
   const only = inputs[0] as Input;
@@ -71,7 +71,7 @@ export function buildCallAudio(segments: readonly AudioSegment[]): CallAudio {
   const reference = mp3s[0];
   if (!reference) {
     const wavs = inputs.map((input) => (input as { wav: WavInfo }).wav);
-    return { ...assemble([encodeRun(wavs, joinFormat(wavs))]), segments: inputs.length, transcoded: true };
+    return { ...assemble([await encodeRun(wavs, joinFormat(wavs))]), segments: inputs.length, transcoded: true };
   }
   const format: PcmFormat = { sampleRate: reference.mp3.sampleRate, channelCount: reference.mp3.channelCount };
   for (const other of mp3s) {
@@ -89,11 +89,11 @@ export function buildCallAudio(segments: readonly AudioSegment[]): CallAudio {
       pending.push(input.wav);
       continue;
     }
-    if (pending.length) runs.push(encodeRun(pending, format));
+    if (pending.length) runs.push(await encodeRun(pending, format));
     pending = [];
     runs.push({ frames: input.mp3.frames, bitrate: input.mp3.bitrate, gapless: input.mp3.gapless ?? { delay: 0, padding: 0 } });
   }
-  if (pending.length) runs.push(encodeRun(pending, format));
+  if (pending.length) runs.push(await encodeRun(pending, format));
   return { ...assemble(runs), segments: inputs.length, transcoded: mp3s.length < inputs.length };
 }
 
@@ -118,11 +118,11 @@ function read(segment: AudioSegment, index: number): Input | null {
 }
 
 /** The WAVs as one encoded stream; each is decoded only when the encoder reaches it. */
-function encodeRun(wavs: readonly WavInfo[], format: PcmFormat): Run {
+async function encodeRun(wavs: readonly WavInfo[], format: PcmFormat): Promise<Run> {
   function* pcm(): Generator<Pcm> {
     for (const wav of wavs) yield conform(decodePcm(wav), format);
   }
-  const encoded = encodeMp3(pcm(), format);
+  const encoded = await encodeMp3(pcm(), format);
   const audio = parseMp3(encoded.bytes);
   const padding = audio.frames.length * audio.samplesPerFrame - ENCODER_DELAY - encoded.samples;
   return { frames: audio.frames, bitrate: encoded.bitrate, gapless: { delay: ENCODER_DELAY, padding } };

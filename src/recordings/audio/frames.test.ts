@@ -101,12 +101,13 @@ describe('parseMp3 on sox-written files', () => {
   });
 });
 
-describe('tags and junk', () => {
-  const plain = encodeMp3([pcm(8000, tone(1, 8000, 440))], { sampleRate: 8000, channelCount: 1 }).bytes;
-  const frames = parseMp3(plain).frames;
-  // A fake frame sync inside the tag: the parser must skip the tag, not believe the sync.
-  const fakeSync = concat(ascii('TIT2'), Uint8Array.of(0, 0, 0, 8, 0, 0), plain.subarray(0, 4), plain.subarray(0, 4));
+// Top level: it.each's table below is built from these at collection time.
+const plain = (await encodeMp3([pcm(8000, tone(1, 8000, 440))], { sampleRate: 8000, channelCount: 1 })).bytes;
+const frames = parseMp3(plain).frames;
+// A fake frame sync inside the tag: the parser must skip the tag, not believe the sync.
+const fakeSync = concat(ascii('TIT2'), Uint8Array.of(0, 0, 0, 8, 0, 0), plain.subarray(0, 4), plain.subarray(0, 4));
 
+describe('tags and junk', () => {
   it.each([
     ['ID3v2', concat(id3v2(fakeSync), plain)],
     ['ID3v2.4 with footer, twice', concat(id3v2(fakeSync, true), id3v2(noiseBytes(300)), plain)],
@@ -149,8 +150,8 @@ describe('tags and junk', () => {
     expect(isMp3(one.subarray(0, one.length - 1))).toBe(false);
   });
 
-  it('frames of another rate mid-file are junk, not a second stream', () => {
-    const other = encodeMp3([pcm(16000, tone(0.2, 16000, 440))], { sampleRate: 16000, channelCount: 1 }).bytes;
+  it('frames of another rate mid-file are junk, not a second stream', async () => {
+    const other = (await encodeMp3([pcm(16000, tone(0.2, 16000, 440))], { sampleRate: 16000, channelCount: 1 })).bytes;
     const audio = parseMp3(concat(plain, other));
     expect(audio.frames).toEqual(frames);
     expect(audio.skippedBytes).toBe(other.length);

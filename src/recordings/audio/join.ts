@@ -24,7 +24,7 @@ export function mp3Rate(rate: number): number {
 
 /**
  * The highest rate we encode at. A call is speech: above 12 kHz of bandwidth there is nothing to
- * hear, while MPEG-1 rates (32–48 kHz, from FreeSWITCH's Opus/WebRTC calls) cost lamejs about
+ * hear, while MPEG-1 rates (32–48 kHz, from FreeSWITCH's Opus/WebRTC calls) cost LAME about
  * four times the CPU of 24 kHz — the difference between seconds and the better part of a
  * minute for a long stereo call on a Worker.
  */

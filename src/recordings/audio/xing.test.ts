@@ -37,9 +37,9 @@ function crc16(bytes: Uint8Array): number {
   return crc;
 }
 
-function encoded(seconds: number, rate: number, channels: 1 | 2) {
+async function encoded(seconds: number, rate: number, channels: 1 | 2) {
   const samples = tone(seconds, rate, 440);
-  const run = encodeMp3([pcm(rate, ...Array.from({ length: channels }, () => samples))], { sampleRate: rate, channelCount: channels });
+  const run = await encodeMp3([pcm(rate, ...Array.from({ length: channels }, () => samples))], { sampleRate: rate, channelCount: channels });
   const audio = parseMp3(run.bytes);
   const padding = audio.frames.length * audio.samplesPerFrame - ENCODER_DELAY - run.samples;
   return { run, audio, padding, header: frameHeader(run.bytes, 0) as FrameHeader };
@@ -52,8 +52,8 @@ describe('infoFrame', () => {
     [16000, 1],
     [22050, 2],
     [44100, 1],
-  ] as const)('%i Hz × %i: a frame of the stream that reads back, with valid checksums', (rate, channels) => {
-    const { run, audio, padding, header } = encoded(1.3, rate, channels);
+  ] as const)('%i Hz × %i: a frame of the stream that reads back, with valid checksums', async (rate, channels) => {
+    const { run, audio, padding, header } = await encoded(1.3, rate, channels);
     const frame = infoFrame(audio.frames, header, run.bitrate, { delay: ENCODER_DELAY, padding });
     const own = frameHeader(frame, 0);
     expect(own).toMatchObject({ version: header.version, sampleRate: rate, channelCount: channels, crc: false, length: frame.length });
@@ -105,7 +105,7 @@ describe('gapless playback of what we encode', () => {
     [16000, 2, 1.5],
     [44100, 2, 0.77],
   ] as const)('%i Hz × %i: mpg123 plays exactly the samples that went in', async (rate, channels, seconds) => {
-    const { run, audio, padding, header } = encoded(seconds, rate, channels);
+    const { run, audio, padding, header } = await encoded(seconds, rate, channels);
     const gapless = { delay: ENCODER_DELAY, padding };
     const file = concatFrames([infoFrame(audio.frames, header, run.bitrate, gapless), ...audio.frames]);
     const decoded = await decode(file);
