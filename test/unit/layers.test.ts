@@ -72,7 +72,8 @@ function imports(): Import[] {
     const found: Import[] = [];
     for (const m of text.matchAll(SPECIFIER)) {
       const target = resolveFile(file, m[1] ?? m[2] ?? '');
-      if (!target) continue;
+      // A path out of src/ (the Worker's .wasm in node_modules) is a package, not a layer.
+      if (!target || relative(SRC, target).startsWith('..')) continue;
       const line = text.slice(0, m.index).split('\n').length;
       found.push({ from: relative(SRC, file), to: relative(SRC, target), line });
     }
