@@ -12,6 +12,7 @@ import { callAudio, conversations, inboxEvents, legs, liveCalls, reconcileFindin
 import { queryRows } from '../db/raw';
 import { callKeyOf } from '../domain/events';
 import { describeError } from '../lib/log';
+import { forgetServedLinks } from '../recordings/serve/link-cache';
 import type { PrivacyDeps } from './deps';
 
 export interface DeletedCalls {
@@ -71,6 +72,8 @@ async function deleteCall(deps: PrivacyDeps, id: string): Promise<{ recordings: 
       .where(and(eq(conversations.id, id), isNull(conversations.legalHoldAt)))
       .returning({ id: conversations.id });
   });
+  // Links served from this process's cache stop at once (elsewhere: the file is gone, the cache's TTL).
+  if (audio) forgetServedLinks();
   if (!deleted.length) throw new Error('it was put on hold while being deleted: its files are gone, its rows kept');
   const bodyIds = [...legBodies, ...segments].flatMap((r) => (r.bodyId === null ? [] : [r.bodyId]));
   return { recordings: segments.length, files: keys.length, bodyIds };

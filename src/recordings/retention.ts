@@ -10,6 +10,7 @@ import { and, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { callAudio, conversations, deliveries, recordingPurges, recordings } from '../db/schema';
 import { describeError } from '../lib/log';
 import type { RecordingsDeps, RecordingsRuntime } from './deps';
+import { forgetServedLinks } from './serve/link-cache';
 
 export interface PurgeResult {
   purgedCalls: number;
@@ -77,6 +78,8 @@ export async function purgeExpired(deps: RecordingsDeps, runtime: RecordingsRunt
             );
         }
       });
+      // Links served from this process's cache stop at once (elsewhere: the file is gone, the cache's TTL).
+      forgetServedLinks();
       result.purgedCalls++;
       result.purgedFiles += 1 + segments.length;
       result.freedBytes += audio.bytes + segments.reduce((sum, s) => sum + (s.bytes ?? 0), 0);
