@@ -19,6 +19,13 @@ vi.mock('../../src/app', async (original) => {
   };
 });
 
+// wrangler bundles LAME's .wasm as a compiled module; Node would import it as an ES module.
+// The same compiled module, as the Node service loads it.
+vi.mock('../../node_modules/wasm-media-encoders/wasm/mp3.wasm', async () => {
+  const { loadLameFromPackage } = await import('../../src/entry/node/lame');
+  return { default: await loadLameFromPackage() };
+});
+
 const { default: worker } = await import('../../src/entry/worker');
 
 let db: TestDb;
